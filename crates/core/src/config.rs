@@ -1,0 +1,256 @@
+//! The sources config file (`config.toml` in the config directory). It lists the clinic's FHIR endpoints.
+//! A bad file is refused whole, with an error that names the file, the line and the field.
+//! Bearer tokens are not kept here: they live in the OS keyring.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use url::Url;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
+pub const DEFAULT_PHONE_REGION: &str = "US";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Region used to read phone numbers written without a country code (ISO 3166 alpha-2).
+    pub phone_region: String,
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    pub name: String,
+    pub fhir: Url,
+    pub page_size: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { phone_region: DEFAULT_PHONE_REGION.to_string(), sources: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub field: Option<String>,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config file {}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone_region: Option<Spanned<String>>,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Spanned<String>,
+    fhir: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_size: Option<Spanned<u32>>,
+}
+
+impl Config {
+    /// Loads the file, or the empty default when it does not exist.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(file) {
+            Ok(text) => Config::parse(file, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ConfigError {
+                file: file.to_path_buf(),
+                line: None,
+                field: None,
+                problem: format!("cannot be read: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
+        let error = |span: Option<std::ops::Range<usize>>, field: Option<&str>, problem: String| ConfigError {
+            file: file.to_path_buf(),
+            line: span.map(|s| line_of(text, s.start)),
+            field: field.map(str::to_string),
+            problem,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            error(e.span(), field_in_message(&message).as_deref(), message)
+        })?;
+        let phone_region = match raw.phone_region {
+            Some(region) => {
+                let value = region.get_ref().trim().to_ascii_uppercase();
+                if value.len() != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(error(
+                        Some(region.span()),
+                        Some("phone_region"),
+                        format!("`{}` is not a two-letter country code such as US or MX", region.get_ref()),
+                    ));
+                }
+                value
+            }
+            None => DEFAULT_PHONE_REGION.to_string(),
+        };
+        let mut sources: Vec<SourceConfig> = Vec::new();
+        for raw_source in raw.sources {
+            let name = raw_source.name.get_ref().trim().to_string();
+            if !valid_source_name(&name) {
+                return Err(error(
+                    Some(raw_source.name.span()),
+                    Some("name"),
+                    "a source name must be 1-40 letters, digits, '-' or '_'".to_string(),
+                ));
+            }
+            if sources.iter().any(|s| s.name == name) {
+                return Err(error(Some(raw_source.name.span()), Some("name"), format!("source `{name}` is listed twice")));
+            }
+            let fhir = parse_fhir_url(raw_source.fhir.get_ref())
+                .map_err(|problem| error(Some(raw_source.fhir.span()), Some("fhir"), problem))?;
+            let page_size = match raw_source.page_size {
+                Some(size) if !(1..=1000).contains(size.get_ref()) => {
+                    return Err(error(Some(size.span()), Some("page_size"), "must be between 1 and 1000".to_string()))
+                }
+                Some(size) => size.into_inner(),
+                None => DEFAULT_PAGE_SIZE,
+            };
+            sources.push(SourceConfig { name, fhir, page_size });
+        }
+        Ok(Config { phone_region, sources })
+    }
+
+    /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
+    pub fn save(&self, file: &Path) -> std::io::Result<()> {
+        let raw = RawConfig {
+            phone_region: Some(Spanned::new(0..0, self.phone_region.clone())),
+            sources: self
+                .sources
+                .iter()
+                .map(|s| RawSource {
+                    name: Spanned::new(0..0, s.name.clone()),
+                    fhir: Spanned::new(0..0, s.fhir.to_string()),
+                    page_size: (s.page_size != DEFAULT_PAGE_SIZE).then(|| Spanned::new(0..0, s.page_size)),
+                })
+                .collect(),
+        };
+        let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = file.with_extension("toml.tmp");
+        std::fs::write(&tmp, format!("# Switchboard sources. Tokens are kept in the OS keyring, not here.\n{text}"))?;
+        std::fs::rename(tmp, file)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+pub fn valid_source_name(name: &str) -> bool {
+    (1..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A FHIR base URL: http or https, no query or fragment, with a trailing slash so relative joins work.
+pub fn parse_fhir_url(text: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("`{text}` must start with http:// or https://"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` must be a base URL without ?query or #fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// serde names the field in its messages as "unknown field `x`" or "missing field `x`".
+fn field_in_message(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/sb/config.toml"), text)
+    }
+
+    #[test]
+    fn reads_sources_and_defaults() {
+        let config = parse("[[source]]\nname = \"main\"\nfhir = \"https://fhir.example.org/r4\"\n").unwrap();
+        assert_eq!(config.phone_region, "US");
+        assert_eq!(config.sources[0].fhir.as_str(), "https://fhir.example.org/r4/");
+        assert_eq!(config.sources[0].page_size, DEFAULT_PAGE_SIZE);
+    }
+
+    #[test]
+    fn unknown_field_names_file_line_and_field() {
+        let err = parse("[[source]]\nname = \"main\"\nfhri = \"https://x\"\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert_eq!(err.field.as_deref(), Some("fhri"));
+        assert!(err.to_string().starts_with("config file /etc/sb/config.toml, line 3, field `fhri`"), "{err}");
+    }
+
+    #[test]
+    fn bad_url_names_its_line() {
+        let err = parse("phone_region = \"us\"\n\n[[source]]\nname = \"a\"\nfhir = \"ftp://x\"\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (Some(5), Some("fhir")));
+    }
+
+    #[test]
+    fn missing_field_and_syntax_errors_are_reported() {
+        let err = parse("[[source]]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("fhir"));
+        let err = parse("[[source]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_region_are_refused() {
+        let twice = "[[source]]\nname = \"a\"\nfhir = \"http://x\"\n[[source]]\nname = \"a\"\nfhir = \"http://y\"\n";
+        assert_eq!(parse(twice).unwrap_err().line, Some(5));
+        assert_eq!(parse("phone_region = \"USA\"\n").unwrap_err().field.as_deref(), Some("phone_region"));
+    }
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let mut config = Config::default();
+        config.sources.push(SourceConfig { name: "a".into(), fhir: parse_fhir_url("http://h/fhir").unwrap(), page_size: 50 });
+        config.save(&file).unwrap();
+        assert_eq!(Config::load(&file).unwrap(), config);
+        assert_eq!(Config::load(&dir.path().join("absent.toml")).unwrap(), Config::default());
+    }
+}

@@ -1,0 +1,11 @@
+//! Shared vocabulary of the Switchboard core: the synced FHIR resource types, the injectable clock,
+//! where Switchboard keeps its files, and the sources config file.
+
+pub mod clock;
+pub mod config;
+pub mod home;
+pub mod resource_types;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{Config, ConfigError, SourceConfig};
+pub use home::Home;

@@ -1,0 +1,35 @@
+//! The FHIR R4 resource types Switchboard keeps in its cache, in sync order (referenced before referencing).
+
+pub const SYNCED: &[&str] = &[
+    "Organization",
+    "Location",
+    "Practitioner",
+    "PractitionerRole",
+    "Patient",
+    "Schedule",
+    "Slot",
+    "Encounter",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Observation",
+    "DiagnosticReport",
+    "ServiceRequest",
+    "Appointment",
+    "Task",
+    "Communication",
+    "CommunicationRequest",
+];
+
+/// Extra search parameters that narrow a type to what Switchboard shows.
+pub fn sync_filter(resource_type: &str) -> &'static [(&'static str, &'static str)] {
+    match resource_type {
+        "Observation" => &[("category", "laboratory,vital-signs")],
+        _ => &[],
+    }
+}
+
+pub fn is_synced(resource_type: &str) -> bool {
+    SYNCED.contains(&resource_type)
+}

@@ -1,0 +1,287 @@
+//! The HTTP side: one `reqwest` client per server, with timeouts, gzip, retries and backoff.
+
+use crate::capability::Capabilities;
+use crate::error::{bad_json, status_error, FhirError};
+use crate::page::Page;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::Duration;
+use url::Url;
+
+const FHIR_JSON: &str = "application/fhir+json";
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited out: the request fails instead.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with full jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub bearer_token: Option<String>,
+    /// Sends `Prefer: handling=strict`, so an unknown search parameter is an error rather than ignored.
+    pub strict: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            bearer_token: None,
+            strict: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FhirClient {
+    http: reqwest::Client,
+    base: Url,
+    options: ClientOptions,
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+    retry_after: Option<Duration>,
+}
+
+impl FhirClient {
+    /// `base` must end with `/` (see `switchboard_core::config::parse_fhir_url`).
+    pub fn new(base: Url, options: ClientOptions) -> Result<FhirClient, FhirError> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .gzip(true)
+            .build()
+            .map_err(|e| FhirError::Request(e.to_string()))?;
+        Ok(FhirClient { http, base, options })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `GET [base]/metadata`.
+    pub async fn capabilities(&self) -> Result<(Capabilities, Value), FhirError> {
+        let statement = self.get_json(&self.url("metadata")?).await?;
+        Ok((Capabilities::from_statement(&statement), statement))
+    }
+
+    /// `[base]/Type?params`, with values percent-encoded (a `+` in a time zone must not become a space).
+    pub fn search_url(&self, resource_type: &str, params: &[(&str, &str)]) -> Result<Url, FhirError> {
+        let mut url = self.url(resource_type)?;
+        if !params.is_empty() {
+            url.query_pairs_mut().extend_pairs(params);
+        }
+        Ok(url)
+    }
+
+    /// `[base]/Type/_history?params`.
+    pub fn history_url(&self, resource_type: &str, params: &[(&str, &str)]) -> Result<Url, FhirError> {
+        let mut url = self.url(&format!("{resource_type}/_history"))?;
+        url.query_pairs_mut().extend_pairs(params);
+        Ok(url)
+    }
+
+    /// One Bundle page. `url` is a search URL or a `next` link followed verbatim.
+    pub async fn get_page(&self, url: &Url) -> Result<Page, FhirError> {
+        if url.origin() != self.base.origin() {
+            // A token must never be sent to a host the clinic did not configure.
+            return Err(FhirError::ForeignLink { url: url.as_str().chars().take(200).collect() });
+        }
+        let reply = self.send(Method::GET, url, None).await?;
+        Page::parse(&reply.body, url)
+    }
+
+    pub async fn get_json(&self, url: &Url) -> Result<Value, FhirError> {
+        let reply = self.send(Method::GET, url, None).await?;
+        serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
+    }
+
+    /// POSTs a transaction or batch Bundle to the base and returns the response Bundle.
+    pub async fn transaction(&self, bundle: &Value) -> Result<Value, FhirError> {
+        let body = serde_json::to_string(bundle).map_err(|e| FhirError::Request(e.to_string()))?;
+        let reply = self.send(Method::POST, &self.base, Some(body)).await?;
+        serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
+    }
+
+    /// `DELETE [base]/Type/id`.
+    pub async fn delete(&self, resource_type: &str, id: &str) -> Result<(), FhirError> {
+        self.send(Method::DELETE, &self.url(&format!("{resource_type}/{id}"))?, None).await.map(|_| ())
+    }
+
+    /// `PUT [base]/Type/id` (an update, or a create with a client-chosen id).
+    pub async fn put(&self, resource: &Value) -> Result<Value, FhirError> {
+        let (kind, id) = match (resource["resourceType"].as_str(), resource["id"].as_str()) {
+            (Some(kind), Some(id)) => (kind, id),
+            _ => return Err(FhirError::Request("a PUT needs resourceType and id".to_string())),
+        };
+        let body = serde_json::to_string(resource).map_err(|e| FhirError::Request(e.to_string()))?;
+        let reply = self.send(Method::PUT, &self.url(&format!("{kind}/{id}"))?, Some(body)).await?;
+        serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
+    }
+
+    fn url(&self, path: &str) -> Result<Url, FhirError> {
+        self.base.join(path).map_err(|e| FhirError::Request(format!("bad path {path}: {e}")))
+    }
+
+    /// Sends with retries: transient failures back off exponentially; 429 and 503 wait `Retry-After`.
+    async fn send(&self, method: Method, url: &Url, body: Option<String>) -> Result<Reply, FhirError> {
+        let policy = &self.options.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (error, retry_after) = match self.send_once(method.clone(), url, body.clone()).await {
+                Ok(reply) if reply.status.is_success() => return Ok(reply),
+                Ok(reply) => {
+                    let error = if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                        FhirError::RateLimited { attempts: attempt }
+                    } else {
+                        status_error(reply.status.as_u16(), &reply.content_type, &reply.body)
+                    };
+                    (error, reply.retry_after)
+                }
+                Err(error) => (error, None),
+            };
+            if !error.is_retryable() || attempt >= policy.max_attempts {
+                tracing::warn!(code = error.code(), attempt, path = url.path(), "FHIR request failed");
+                return Err(error);
+            }
+            let wait = match retry_after {
+                Some(wait) if wait > policy.max_retry_after => return Err(error),
+                Some(wait) => wait,
+                None => policy.backoff(attempt - 1),
+            };
+            tracing::debug!(code = error.code(), attempt, wait_ms = wait.as_millis() as u64, "retrying FHIR request");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once(&self, method: Method, url: &Url, body: Option<String>) -> Result<Reply, FhirError> {
+        let mut request = self.http.request(method, url.clone()).header(ACCEPT, FHIR_JSON);
+        if let Some(token) = &self.options.bearer_token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if self.options.strict {
+            request = request.header("Prefer", "handling=strict");
+        }
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, FHIR_JSON).body(body);
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let body = response.text().await.map_err(|e| {
+            if e.is_timeout() {
+                FhirError::Timeout { seconds: self.options.timeout.as_secs() }
+            } else {
+                FhirError::Unreachable {
+                    base: self.base.to_string(),
+                    detail: "the connection closed before the whole response arrived (truncated body)".to_string(),
+                }
+            }
+        })?;
+        Ok(Reply { status, content_type, body, retry_after })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> FhirError {
+        if error.is_timeout() {
+            return FhirError::Timeout { seconds: self.options.timeout.as_secs() };
+        }
+        let detail = if error.is_connect() {
+            "connection refused or the host is unreachable".to_string()
+        } else {
+            // The innermost cause is the readable one ("connection reset by peer", ...).
+            let mut source: &dyn std::error::Error = error;
+            while let Some(inner) = source.source() {
+                source = inner;
+            }
+            source.to_string()
+        };
+        FhirError::Unreachable { base: self.base.to_string(), detail }
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1), ..Default::default() };
+        for _ in 0..50 {
+            let first = policy.backoff(0);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            assert!(policy.backoff(10) <= Duration::from_secs(1));
+            assert!(policy.backoff(3) >= Duration::from_millis(400));
+        }
+    }
+
+    #[test]
+    fn search_urls_percent_encode_time_zones() {
+        let client = FhirClient::new(Url::parse("http://h/fhir/").unwrap(), ClientOptions::default()).unwrap();
+        let url = client.search_url("Patient", &[("_lastUpdated", "ge2026-01-01T00:00:00+01:00")]).unwrap();
+        assert_eq!(url.as_str(), "http://h/fhir/Patient?_lastUpdated=ge2026-01-01T00%3A00%3A00%2B01%3A00");
+    }
+}

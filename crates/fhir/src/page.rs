@@ -1,0 +1,188 @@
+//! One page of a searchset or history Bundle. Resources stay as the server's raw JSON text, so unknown
+//! elements and extensions survive untouched.
+
+use crate::error::{bad_json, FhirError};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use url::Url;
+
+#[derive(Debug)]
+pub struct Page {
+    /// Raw resource JSON of each entry in `search.mode = match` (or without a mode).
+    pub resources: Vec<Box<RawValue>>,
+    /// The next page's URL, exactly as the server gave it (resolved against the request URL if relative).
+    pub next: Option<Url>,
+    pub total: Option<u64>,
+    /// History entries (only for `_history` bundles).
+    pub history: Vec<HistoryEntry>,
+}
+
+/// An entry of a history Bundle, reduced to what deletion detection needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub resource_type: String,
+    pub id: String,
+    pub deleted: bool,
+}
+
+#[derive(Deserialize)]
+struct RawBundle {
+    #[serde(rename = "resourceType")]
+    resource_type: String,
+    #[serde(rename = "type", default)]
+    bundle_type: Option<String>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    link: Vec<RawLink>,
+    #[serde(default)]
+    entry: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+struct RawLink {
+    relation: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(rename = "fullUrl", default)]
+    full_url: Option<String>,
+    #[serde(default)]
+    resource: Option<Box<RawValue>>,
+    #[serde(default)]
+    search: Option<RawSearch>,
+    #[serde(default)]
+    request: Option<RawRequest>,
+}
+
+#[derive(Deserialize)]
+struct RawSearch {
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawRequest {
+    method: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct TypeAndId {
+    #[serde(rename = "resourceType")]
+    resource_type: String,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl Page {
+    pub fn parse(body: &str, request_url: &Url) -> Result<Page, FhirError> {
+        let bundle: RawBundle = serde_json::from_str(body).map_err(|e| bad_json(&e))?;
+        if bundle.resource_type != "Bundle" {
+            return Err(FhirError::BadResponse { detail: format!("expected a Bundle, got a {}", bundle.resource_type) });
+        }
+        let next = match bundle.link.iter().find(|l| l.relation == "next") {
+            Some(link) => Some(request_url.join(&link.url).map_err(|e| FhirError::BadResponse {
+                detail: format!("the next-page link is not a URL ({e})"),
+            })?),
+            None => None,
+        };
+        let is_history = bundle.bundle_type.as_deref() == Some("history");
+        let mut resources = Vec::new();
+        let mut history = Vec::new();
+        for entry in bundle.entry {
+            if is_history {
+                history.push(history_entry(&entry)?);
+                continue;
+            }
+            let is_match = entry.search.as_ref().and_then(|s| s.mode.as_deref()).is_none_or(|m| m == "match");
+            if let (true, Some(resource)) = (is_match, entry.resource) {
+                resources.push(resource);
+            }
+        }
+        Ok(Page { resources, next, total: bundle.total, history })
+    }
+}
+
+fn history_entry(entry: &RawEntry) -> Result<HistoryEntry, FhirError> {
+    let unusable = || FhirError::BadResponse { detail: "a history entry names no resource".to_string() };
+    if let Some(resource) = &entry.resource {
+        let ids: TypeAndId = serde_json::from_str(resource.get()).map_err(|e| bad_json(&e))?;
+        let deleted = entry.request.as_ref().is_some_and(|r| r.method.eq_ignore_ascii_case("DELETE"));
+        return Ok(HistoryEntry { resource_type: ids.resource_type, id: ids.id.ok_or_else(unusable)?, deleted });
+    }
+    // A deleted version has no resource: the type and id come from request.url or fullUrl.
+    let reference = entry.request.as_ref().map(|r| r.url.as_str()).or(entry.full_url.as_deref()).ok_or_else(unusable)?;
+    let (resource_type, id) = type_and_id(reference).ok_or_else(unusable)?;
+    Ok(HistoryEntry { resource_type, id, deleted: true })
+}
+
+/// `Patient/1`, `Patient/1/_history/2` or `https://host/fhir/Patient/1` -> ("Patient", "1").
+pub fn type_and_id(reference: &str) -> Option<(String, String)> {
+    let path = reference.split(['?', '#']).next()?;
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let at = match parts.iter().rposition(|p| *p == "_history") {
+        Some(h) if h >= 2 => h - 2,
+        _ => parts.len().checked_sub(2)?,
+    };
+    let (kind, id) = (parts[at], parts[at + 1]);
+    kind.starts_with(|c: char| c.is_ascii_uppercase()).then(|| (kind.to_string(), id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("http://h/fhir/Patient?_count=2").unwrap()
+    }
+
+    #[test]
+    fn keeps_raw_matches_and_resolves_relative_next() {
+        let body = r#"{"resourceType":"Bundle","type":"searchset","total":3,
+          "link":[{"relation":"self","url":"x"},{"relation":"next","url":"Patient?page=2&_count=2"}],
+          "entry":[{"resource":{"resourceType":"Patient","id":"1","extension":[{"url":"u","valueString":"kept"}]},"search":{"mode":"match"}},
+                   {"resource":{"resourceType":"OperationOutcome"},"search":{"mode":"outcome"}}]}"#;
+        let page = Page::parse(body, &url()).unwrap();
+        assert_eq!(page.resources.len(), 1);
+        assert!(page.resources[0].get().contains("\"valueString\":\"kept\""));
+        assert_eq!(page.next.unwrap().as_str(), "http://h/fhir/Patient?page=2&_count=2");
+        assert_eq!(page.total, Some(3));
+    }
+
+    #[test]
+    fn absolute_next_links_are_kept_verbatim() {
+        let body = r#"{"resourceType":"Bundle","link":[{"relation":"next","url":"http://other/x?ct=a%2Bb"}]}"#;
+        assert_eq!(Page::parse(body, &url()).unwrap().next.unwrap().as_str(), "http://other/x?ct=a%2Bb");
+    }
+
+    #[test]
+    fn history_entries_mark_deletes() {
+        let body = r#"{"resourceType":"Bundle","type":"history","entry":[
+          {"fullUrl":"http://h/fhir/Patient/7","request":{"method":"DELETE","url":"Patient/7"}},
+          {"resource":{"resourceType":"Patient","id":"8"},"request":{"method":"PUT","url":"Patient/8"}}]}"#;
+        let page = Page::parse(body, &url()).unwrap();
+        assert_eq!(
+            page.history,
+            vec![
+                HistoryEntry { resource_type: "Patient".into(), id: "7".into(), deleted: true },
+                HistoryEntry { resource_type: "Patient".into(), id: "8".into(), deleted: false },
+            ]
+        );
+    }
+
+    #[test]
+    fn non_bundles_are_refused() {
+        let err = Page::parse(r#"{"resourceType":"Patient","id":"1"}"#, &url()).unwrap_err();
+        assert!(err.to_string().contains("expected a Bundle"));
+    }
+
+    #[test]
+    fn references_split_into_type_and_id() {
+        assert_eq!(type_and_id("Patient/1"), Some(("Patient".into(), "1".into())));
+        assert_eq!(type_and_id("http://h/fhir/Patient/1/_history/3"), Some(("Patient".into(), "1".into())));
+        assert_eq!(type_and_id("1"), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! Opening the encrypted cache and bringing its schema up to date.
+
+use crate::error::StoreError;
+use crate::key::{cache_key, encode_hex};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use switchboard_core::Home;
+
+/// Numbered migrations, embedded in the binary; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_cache.sql")];
+
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    /// Region for reading phone numbers without a country code.
+    pub(crate) phone_region: phonenumber::country::Id,
+}
+
+impl Store {
+    /// Opens (or creates) the cache of `home`, with its key from the OS keyring.
+    pub fn open(home: &Home, phone_region: &str) -> Result<Store, StoreError> {
+        create_private_dir(&home.data_dir)?;
+        let key = cache_key(home)?;
+        Store::open_with_key(&home.cache_file(), &key, phone_region)
+    }
+
+    pub fn open_with_key(path: &Path, key: &[u8; 32], phone_region: &str) -> Result<Store, StoreError> {
+        let io = |e: std::io::Error| StoreError::Io { path: path.to_path_buf(), detail: e.to_string() };
+        let conn = Connection::open(path)?;
+        // A raw key: no passphrase derivation, so opening is instant.
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", encode_hex(key)))?;
+        let readable = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+        match readable {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _)) if matches!(e.code, ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                return Err(StoreError::CannotDecrypt { path: path.to_path_buf() })
+            }
+            Err(e) => return Err(e.into()),
+        }
+        restrict_permissions(path).map_err(io)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
+        )?;
+        let region = phone_region.parse().unwrap_or(phonenumber::country::Id::US);
+        let mut store = Store { conn, path: path.to_path_buf(), phone_region: region };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = MIGRATIONS.len() as i64;
+        loop {
+            // Each step in its own IMMEDIATE transaction, so two processes never run the same one.
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > known {
+                return Err(StoreError::TooNew { found: version, known });
+            }
+            if version == known {
+                return Ok(());
+            }
+            tx.execute_batch(MIGRATIONS[version as usize])?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1))?;
+            tx.commit()?;
+            tracing::info!(version = version + 1, "cache migrated");
+        }
+    }
+
+    /// Resource counts per type, for summaries.
+    pub fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT type, count(*) FROM resource GROUP BY type ORDER BY type")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of cached resources of one type from one source.
+    pub fn count_of(&self, source: &str, resource_type: &str) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM resource WHERE source = ?1 AND type = ?2",
+            [source, resource_type],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The raw JSON of every cached resource of a type from a source, by id.
+    pub fn resources_of(&self, source: &str, resource_type: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, json FROM resource WHERE source = ?1 AND type = ?2 ORDER BY id")?;
+        let rows = stmt.query_map([source, resource_type], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The ids of every cached resource of a type from a source.
+    pub fn ids_of(&self, source: &str, resource_type: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM resource WHERE source = ?1 AND type = ?2")?;
+        let rows = stmt.query_map([source, resource_type], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One cached resource's raw JSON.
+    pub fn resource(&self, source: &str, resource_type: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?;
+        let mut rows = stmt.query([source, resource_type, id])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let io = |e: std::io::Error| StoreError::Io { path: dir.to_path_buf(), detail: e.to_string() };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn restrict_permissions(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Writing synced resources. A `Writer` is one IMMEDIATE transaction: rows, search tokens and the sync
+//! cursor commit together or not at all.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::index::{patient_of, patient_tokens};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Inserted,
+    Updated,
+    /// The cache already held this (type, id, versionId): nothing was written.
+    Unchanged,
+}
+
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    region: phonenumber::country::Id,
+    synced_at: String,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(rename = "versionId")]
+    version_id: Option<String>,
+    #[serde(rename = "lastUpdated")]
+    last_updated: Option<String>,
+}
+
+impl Store {
+    /// Starts a write transaction; `synced_at` stamps every row it writes.
+    pub fn writer(&mut self, synced_at: &str) -> Result<Writer<'_>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Writer { tx, region: self.phone_region, synced_at: synced_at.to_string() })
+    }
+}
+
+impl Writer<'_> {
+    /// Stores one resource exactly as the server sent it. Deduplicates on (type, id, versionId).
+    pub fn upsert(&mut self, source: &str, raw: &str) -> Result<Upserted, StoreError> {
+        let value: Value = serde_json::from_str(raw).map_err(|e| StoreError::BadResource(format!("not JSON: {e}")))?;
+        let resource_type = value.get("resourceType").and_then(Value::as_str).ok_or_else(|| {
+            StoreError::BadResource("a resource without resourceType".to_string())
+        })?;
+        let id = value.get("id").and_then(Value::as_str).ok_or_else(|| {
+            StoreError::BadResource(format!("a {resource_type} without an id"))
+        })?;
+        let meta: Meta = match value.get("meta") {
+            Some(meta) => Meta::deserialize(meta).map_err(|e| StoreError::BadResource(format!("bad meta: {e}")))?,
+            None => Meta { version_id: None, last_updated: None },
+        };
+        let existing: Option<(Option<String>, String)> = self
+            .tx
+            .prepare_cached("SELECT version_id, json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
+            .query_row(params![source, resource_type, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let outcome = match &existing {
+            Some((Some(version), _)) if meta.version_id.as_ref() == Some(version) => return Ok(Upserted::Unchanged),
+            Some((None, json)) if meta.version_id.is_none() && json == raw => return Ok(Upserted::Unchanged),
+            Some(_) => Upserted::Updated,
+            None => Upserted::Inserted,
+        };
+        let patient_id = patient_of(resource_type, id, &value);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO resource (source, type, id, version_id, last_updated, patient_id, json, synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (source, type, id) DO UPDATE SET version_id = excluded.version_id,
+                   last_updated = excluded.last_updated, patient_id = excluded.patient_id,
+                   json = excluded.json, synced_at = excluded.synced_at",
+            )?
+            .execute(params![source, resource_type, id, meta.version_id, meta.last_updated, patient_id, raw, self.synced_at])?;
+        if resource_type == "Patient" {
+            self.replace_tokens(source, id, &patient_tokens(&value, self.region))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Removes a resource (deleted on the server). Returns whether the cache had it.
+    pub fn delete(&mut self, source: &str, resource_type: &str, id: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .tx
+            .prepare_cached("DELETE FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
+            .execute(params![source, resource_type, id])?;
+        if resource_type == "Patient" {
+            self.replace_tokens(source, id, &[])?;
+        }
+        Ok(removed > 0)
+    }
+
+    /// Records how far a type has been synced, in the same transaction as its rows.
+    pub fn set_cursor(&mut self, source: &str, resource_type: &str, high_water: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sync_cursor (source, type, high_water) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (source, type) DO UPDATE SET high_water = excluded.high_water",
+            )?
+            .execute(params![source, resource_type, high_water])?;
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+
+    fn replace_tokens(&mut self, source: &str, patient_id: &str, tokens: &[String]) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM patient_token WHERE source = ?1 AND patient_id = ?2")?
+            .execute(params![source, patient_id])?;
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO patient_token (token, source, patient_id) VALUES (?1, ?2, ?3)")?;
+        for token in tokens {
+            insert.execute(params![token, source, patient_id])?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The sync high-water mark of a type, if it was ever synced.
+    pub fn cursor(&self, source: &str, resource_type: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT high_water FROM sync_cursor WHERE source = ?1 AND type = ?2", [source, resource_type], |r| r.get(0))
+            .optional()?)
+    }
+}

@@ -1,0 +1,19 @@
+//! The local cache. SQLite with SQLCipher, keyed by a random 256-bit key kept in the OS keyring.
+//! Reads on the hot path (search, the workspace view) touch only this cache, never the network.
+
+mod db;
+mod error;
+mod index;
+mod ingest;
+mod key;
+mod search;
+mod status;
+pub mod view;
+
+pub use db::Store;
+pub use error::StoreError;
+pub use ingest::{Upserted, Writer};
+pub use key::{cache_key, KEYRING_SERVICE};
+pub use search::{normalize_query, PatientHit, Query};
+pub use status::SourceStatus;
+pub use view::PatientView;

@@ -1,0 +1,81 @@
+//! The patient workspace view, assembled from the cache alone: one indexed query for the patient's
+//! resources, plus lookups of the practitioners and locations they name.
+
+mod fhir_values;
+mod sections;
+
+pub use sections::*;
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::status::SourceStatus;
+use chrono::{DateTime, Utc};
+use fhir_values::Lookup;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientView {
+    pub patient: PatientSection,
+    pub allergies: Vec<Allergy>,
+    pub encounters: Vec<Encounter>,
+    pub medications: Medications,
+    pub labs: Vec<LabTest>,
+    pub appointments: Appointments,
+    pub tasks: Vec<TaskItem>,
+    /// Each source this view drew on, with when it last synced.
+    pub sources: Vec<SourceStatus>,
+}
+
+/// Where a piece came from and when the cache last received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    pub source: String,
+    pub synced_at: String,
+}
+
+pub(crate) struct Row {
+    pub kind: String,
+    pub id: String,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+impl Store {
+    /// The whole picture of one patient, or `None` when the cache does not hold that patient.
+    pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT type, id, json, synced_at FROM resource WHERE source = ?1 AND patient_id = ?2")?;
+        let rows = stmt.query_map([source, patient_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut parsed = Vec::new();
+        for row in rows {
+            let (kind, id, json, synced_at) = row?;
+            let value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+            parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at } });
+        }
+        let Some(patient_row) = parsed.iter().find(|r| r.kind == "Patient") else { return Ok(None) };
+        let lookup = Lookup::new(self, source);
+        let today = now.date_naive();
+        let pick = |kind: &'static str| parsed.iter().filter(move |r| r.kind == kind);
+        let sources = self.source_statuses()?.into_iter().filter(|s| s.name == source).collect();
+        Ok(Some(PatientView {
+            patient: PatientSection {
+                banner: banner_of(&patient_row.id, &patient_row.value, today),
+                address: fhir_values::address(&patient_row.value),
+                origin: patient_row.origin.clone(),
+            },
+            allergies: pick("AllergyIntolerance").filter_map(allergy).collect(),
+            encounters: encounters(pick("Encounter"), &lookup)?,
+            medications: medications(pick("MedicationRequest").chain(pick("MedicationStatement"))),
+            labs: labs(pick("Observation")),
+            appointments: appointments(pick("Appointment"), &lookup, now)?,
+            tasks: open_tasks(pick("Task")),
+            sources,
+        }))
+    }
+}
