@@ -1,0 +1,26 @@
+//! The desktop shell. The only code that knows Tauri: state, commands (one-line adapters over the core
+//! crates) and the boundary error shape `{ code, message }`.
+
+mod commands;
+mod error;
+mod state;
+
+use tauri::{Builder, Runtime};
+
+pub use error::BoundaryError;
+pub use state::AppState;
+
+/// Opens the desktop app on the configured clinic, or on the demo clinic when none is configured.
+pub fn run() {
+    switchboard_cli::init_logging();
+    run_app(Builder::default());
+}
+
+/// Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
+pub fn run_app<R: Runtime>(builder: Builder<R>) {
+    builder
+        .manage(AppState::start())
+        .invoke_handler(tauri::generate_handler![commands::overview, commands::search_patients, commands::patient_view])
+        .run(tauri::generate_context!())
+        .expect("the desktop app failed to start");
+}

@@ -1,0 +1,10 @@
+//! The built-in demo clinic: a deterministic, seeded outpatient practice. The same seed and anchor date
+//! always give the same resources, so tests and benchmarks are repeatable.
+
+mod catalog;
+mod clinic;
+mod load;
+mod names;
+
+pub use clinic::{generate, DemoOptions};
+pub use load::{ensure_demo_loaded, load_into_store, seed_server, DemoError, DEMO_SOURCE};

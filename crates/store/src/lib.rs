@@ -15,5 +15,5 @@ pub use error::StoreError;
 pub use ingest::{Upserted, Writer};
 pub use key::{cache_key, KEYRING_SERVICE};
 pub use search::{normalize_query, PatientHit, Query};
-pub use status::SourceStatus;
+pub use status::{Overview, SourceStatus};
 pub use view::PatientView;

@@ -112,6 +112,11 @@ fn parse_date(text: &str, month_first: bool, today: NaiveDate) -> Option<NaiveDa
 }
 
 impl Store {
+    /// Searches for what a person typed (see `normalize_query`).
+    pub fn search_text(&self, text: &str, month_first: bool, today: NaiveDate) -> Result<Vec<PatientHit>, StoreError> {
+        self.search(&normalize_query(text, month_first, today), today)
+    }
+
     /// Patients matching every term, best known first (by family then given name).
     pub fn search(&self, query: &Query, today: NaiveDate) -> Result<Vec<PatientHit>, StoreError> {
         if query.terms.is_empty() {

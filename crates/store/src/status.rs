@@ -49,3 +49,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// What the cache holds: counts per type and each source's sync status.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub counts: Vec<(String, i64)>,
+    pub sources: Vec<SourceStatus>,
+}
+
+impl Store {
+    pub fn overview(&self) -> Result<Overview, StoreError> {
+        Ok(Overview { counts: self.counts()?, sources: self.source_statuses()? })
+    }
+}

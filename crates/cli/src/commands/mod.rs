@@ -1,0 +1,36 @@
+//! One module per verb.
+
+mod demo;
+mod patient;
+mod search;
+mod source;
+mod sync;
+
+use crate::args::Command;
+use crate::context::Context;
+use crate::error::CliError;
+
+pub fn dispatch(command: Command) -> Result<(), CliError> {
+    let ctx = Context::from_env()?;
+    match command {
+        Command::Source(cmd) => source::run(&ctx, cmd),
+        Command::Sync { source, strict, json } => sync::run(&ctx, source.as_deref(), strict, json),
+        Command::Search { text, json } => search::run(&ctx, &text, json),
+        Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
+        Command::Demo(cmd) => demo::run(&ctx, cmd),
+    }
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the async runtime: {e}")))
+}
+
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}

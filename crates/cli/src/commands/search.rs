@@ -1,0 +1,35 @@
+//! `switchboard search TEXT`.
+
+use crate::context::Context;
+use crate::error::CliError;
+use switchboard_store::normalize_query;
+
+pub fn run(ctx: &Context, text: &str, json: bool) -> Result<(), CliError> {
+    let today = ctx.clock.now().date_naive();
+    let query = normalize_query(text, ctx.month_first(), today);
+    if query.is_empty() {
+        return Err(CliError::Usage("type a name, a date of birth, a phone number or an MRN".to_string()));
+    }
+    let hits = ctx.open_store()?.search(&query, today)?;
+    if json {
+        return super::print_json(&hits);
+    }
+    if hits.is_empty() {
+        println!("no matching patients");
+    }
+    for hit in hits {
+        let b = &hit.banner;
+        println!(
+            "{:<32} {:<7} {:<10} {:>3}y  {:<16} {:<11} {} ({})",
+            b.name.as_deref().unwrap_or("(no name)"),
+            b.gender.as_deref().unwrap_or("-"),
+            b.birth_date.as_deref().unwrap_or("-"),
+            b.age.map(|a| a.to_string()).unwrap_or_default(),
+            b.phones.first().map(String::as_str).unwrap_or("-"),
+            b.mrn.as_deref().unwrap_or("-"),
+            b.id,
+            hit.source
+        );
+    }
+    Ok(())
+}

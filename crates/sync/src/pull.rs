@@ -1,0 +1,268 @@
+//! The incremental search half of a sync.
+
+use crate::deletes::{detect_deletes, Deletes};
+use crate::progress::Progress;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use switchboard_core::{resource_types, Clock};
+use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page};
+use switchboard_store::{Store, StoreError, Upserted};
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteDetection {
+    /// `_history?_since` where the server offers `history-type`, else reconcile ids.
+    Auto,
+    /// Always compare counts, and ids when they differ.
+    Reconcile,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub page_size: u32,
+    /// How far before the high-water mark each incremental search starts (writes commit after they are stamped).
+    pub overlap: Duration,
+    pub types: Vec<String>,
+    pub deletes: DeleteDetection,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            page_size: switchboard_core::config::DEFAULT_PAGE_SIZE,
+            overlap: Duration::from_secs(60),
+            types: resource_types::SYNCED.iter().map(|t| t.to_string()).collect(),
+            deletes: DeleteDetection::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeReport {
+    pub resource_type: String,
+    pub fetched: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub deleted: u64,
+    /// The server does not offer this type; nothing was fetched.
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    pub source: String,
+    pub types: Vec<TypeReport>,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("sync of {resource_type} from `{source_name}` failed: {error}")]
+    Fhir { source_name: String, resource_type: String, error: FhirError },
+    #[error("the server sent an unusable {resource_type}: {detail}")]
+    BadResource { resource_type: String, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Fhir { error, .. } => error.code(),
+            SyncError::BadResource { .. } => "sync.bad_resource",
+            SyncError::Store(e) => e.code(),
+        }
+    }
+}
+
+pub(crate) struct Ctx<'a> {
+    pub client: &'a FhirClient,
+    pub source: &'a str,
+    pub options: &'a SyncOptions,
+    pub clock: &'a dyn Clock,
+}
+
+impl Ctx<'_> {
+    pub fn fhir_error(&self, resource_type: &str, error: FhirError) -> SyncError {
+        SyncError::Fhir { source_name: self.source.to_string(), resource_type: resource_type.to_string(), error }
+    }
+
+    pub fn now(&self) -> String {
+        self.clock.now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+/// Syncs every configured type from one source. Records the outcome in the source's status row.
+pub async fn sync_source(
+    store: &mut Store,
+    client: &FhirClient,
+    source: &str,
+    options: &SyncOptions,
+    clock: &dyn Clock,
+    progress: &dyn Progress,
+) -> Result<SyncReport, SyncError> {
+    let ctx = Ctx { client, source, options, clock };
+    let started = Instant::now();
+    store.record_sync_start(source, client.base().as_str(), &ctx.now())?;
+    let result = sync_all(store, &ctx, progress).await;
+    match &result {
+        Ok(_) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "sync finished"),
+        Err(error) => {
+            tracing::warn!(code = error.code(), "sync failed");
+            store.record_sync_error(source, &error.to_string())?;
+        }
+    }
+    let (types, capabilities) = result?;
+    store.record_sync_done(source, &ctx.now(), Some(&capabilities))?;
+    Ok(SyncReport { source: source.to_string(), types, elapsed_ms: started.elapsed().as_millis() })
+}
+
+async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> Result<(Vec<TypeReport>, String), SyncError> {
+    let (capabilities, _) = ctx.client.capabilities().await.map_err(|e| ctx.fhir_error("CapabilityStatement", e))?;
+    let mut reports = Vec::new();
+    for resource_type in &ctx.options.types {
+        let report = if capabilities.supports(resource_type, "search-type") {
+            sync_type(store, ctx, &capabilities, resource_type, progress).await?
+        } else {
+            TypeReport { resource_type: resource_type.clone(), skipped: true, ..Default::default() }
+        };
+        progress.type_done(&report);
+        reports.push(report);
+    }
+    let summary = format!(
+        "{} {}",
+        capabilities.software.as_deref().unwrap_or("unknown server"),
+        capabilities.fhir_version.as_deref().unwrap_or("")
+    );
+    Ok((reports, summary.trim().to_string()))
+}
+
+async fn sync_type(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    capabilities: &Capabilities,
+    resource_type: &str,
+    progress: &dyn Progress,
+) -> Result<TypeReport, SyncError> {
+    let mut report = TypeReport { resource_type: resource_type.to_string(), ..Default::default() };
+    let cursor = store.cursor(ctx.source, resource_type)?.and_then(|c| parse_instant(&c));
+    let since = cursor.map(|c| {
+        (c - chrono::Duration::from_std(ctx.options.overlap).unwrap_or_default()).to_rfc3339_opts(SecondsFormat::Millis, true)
+    });
+    let total = server_count(ctx, resource_type, since.as_deref()).await?;
+    progress.type_started(resource_type, total);
+
+    let page_size = ctx.options.page_size.to_string();
+    let since_param = since.as_ref().map(|s| format!("ge{s}"));
+    let mut params: Vec<(&str, &str)> = resource_types::sync_filter(resource_type).to_vec();
+    params.push(("_count", &page_size));
+    if let Some(since) = &since_param {
+        params.push(("_lastUpdated", since));
+    }
+    let first = ctx.client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?;
+    let mut high_water = cursor;
+    let mut pending = Some(fetch(ctx.client, first));
+    while let Some(handle) = pending.take() {
+        let page = match handle.await {
+            Ok(page) => page.map_err(|e| ctx.fhir_error(resource_type, e))?,
+            Err(join) => return Err(ctx.fhir_error(resource_type, FhirError::Request(join.to_string()))),
+        };
+        // Fetch the next page while this one is written.
+        pending = page.next.clone().map(|next| fetch(ctx.client, next));
+        let is_last = pending.is_none();
+        let written = write_page(store, ctx, resource_type, &page, &mut high_water, is_last.then_some(cursor), &mut report);
+        if let Err(error) = written {
+            if let Some(handle) = pending.take() {
+                handle.abort();
+            }
+            return Err(error);
+        }
+        progress.advanced(resource_type, page.resources.len() as u64);
+    }
+    match detect_deletes(store, ctx, capabilities, resource_type, since.as_deref()).await? {
+        Deletes::Removed(count) => report.deleted = count,
+        Deletes::NotChecked => {}
+    }
+    Ok(report)
+}
+
+fn fetch(client: &FhirClient, url: Url) -> tokio::task::JoinHandle<Result<Page, FhirError>> {
+    let client = client.clone();
+    tokio::spawn(async move { client.get_page(&url).await })
+}
+
+/// Writes one page in one transaction. On the last page, `commit_cursor` carries the cursor the sync
+/// started from, and the new high-water mark is stored with the rows.
+fn write_page(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    resource_type: &str,
+    page: &Page,
+    high_water: &mut Option<DateTime<Utc>>,
+    commit_cursor: Option<Option<DateTime<Utc>>>,
+    report: &mut TypeReport,
+) -> Result<(), SyncError> {
+    let mut writer = store.writer(&ctx.now())?;
+    for raw in &page.resources {
+        let stamp = last_updated(raw.get());
+        let outcome = writer.upsert(ctx.source, raw.get()).map_err(|e| match e {
+            StoreError::BadResource(detail) => SyncError::BadResource { resource_type: resource_type.to_string(), detail },
+            other => other.into(),
+        })?;
+        report.fetched += 1;
+        match outcome {
+            Upserted::Inserted => report.inserted += 1,
+            Upserted::Updated => report.updated += 1,
+            Upserted::Unchanged => report.unchanged += 1,
+        }
+        if let Some(stamp) = stamp {
+            if high_water.is_none_or(|hw| stamp > hw) {
+                *high_water = Some(stamp);
+            }
+        }
+    }
+    if let Some(started_from) = commit_cursor {
+        if let Some(hw) = *high_water {
+            if started_from != Some(hw) {
+                writer.set_cursor(ctx.source, resource_type, &hw.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;
+            }
+        }
+    }
+    writer.commit()?;
+    Ok(())
+}
+
+/// How many resources the server holds for this search (`_summary=count`), for progress and reconciling.
+pub(crate) async fn server_count(ctx: &Ctx<'_>, resource_type: &str, since: Option<&str>) -> Result<Option<u64>, SyncError> {
+    let since_param = since.map(|s| format!("ge{s}"));
+    let mut params: Vec<(&str, &str)> = resource_types::sync_filter(resource_type).to_vec();
+    params.push(("_summary", "count"));
+    if let Some(since) = &since_param {
+        params.push(("_lastUpdated", since));
+    }
+    let url = ctx.client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?;
+    let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
+    Ok(page.total)
+}
+
+fn last_updated(raw: &str) -> Option<DateTime<Utc>> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "lastUpdated")]
+        last_updated: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct WithMeta {
+        meta: Option<Meta>,
+    }
+    let parsed: WithMeta = serde_json::from_str(raw).ok()?;
+    parse_instant(&parsed.meta?.last_updated?)
+}
+
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
