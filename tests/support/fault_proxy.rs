@@ -21,7 +21,7 @@ pub enum Fault {
 }
 
 struct Rule {
-    path_contains: String,
+    path_contains: Vec<String>,
     fault: Fault,
     /// How many more requests to hit; `None` for all of them.
     remaining: Option<u32>,
@@ -52,9 +52,11 @@ impl FaultProxy {
         proxy
     }
 
-    /// Requests whose path and query contain `path_contains` get `fault`, `times` times (or always).
-    pub fn inject(&self, path_contains: &str, fault: Fault, times: Option<u32>) {
-        self.rules.lock().unwrap().push(Rule { path_contains: path_contains.to_string(), fault, remaining: times });
+    /// Requests whose path and query contain every one of `path_contains` get `fault`, `times` times
+    /// (or always).
+    pub fn inject(&self, path_contains: &[&str], fault: Fault, times: Option<u32>) {
+        let path_contains = path_contains.iter().map(|s| s.to_string()).collect();
+        self.rules.lock().unwrap().push(Rule { path_contains, fault, remaining: times });
     }
 
     pub fn clear(&self) {
@@ -68,7 +70,7 @@ impl FaultProxy {
 
     fn fault_for(&self, target: &str) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap();
-        let rule = rules.iter_mut().find(|r| target.contains(&r.path_contains) && r.remaining != Some(0))?;
+        let rule = rules.iter_mut().find(|r| r.path_contains.iter().all(|p| target.contains(p.as_str())) && r.remaining != Some(0))?;
         if let Some(n) = rule.remaining.as_mut() {
             *n -= 1;
         }
