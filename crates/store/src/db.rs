@@ -27,6 +27,8 @@ impl Store {
     pub fn open_with_key(path: &Path, key: &[u8; 32], phone_region: &str) -> Result<Store, StoreError> {
         let io = |e: std::io::Error| StoreError::Io { path: path.to_path_buf(), detail: e.to_string() };
         let conn = Connection::open(path)?;
+        // SQLCipher would print decryption failures to stderr; the error below says it in words instead.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         // A raw key: no passphrase derivation, so opening is instant.
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", encode_hex(key)))?;
         let readable = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
