@@ -1,10 +1,8 @@
 //! The encrypted cache and its key in the real OS keyring: wrong, missing or malformed keys and a
 //! damaged file each give a clear error, change nothing, and never crash.
 
-mod support;
-
 use std::process::Command;
-use support::TestHome;
+use switchboard_testkit::TestHome;
 use switchboard_store::{StoreError, KEYRING_SERVICE};
 
 fn key_entry(home: &TestHome) -> keyring::Entry {

@@ -1,10 +1,8 @@
 //! The headless CLI, run as the real `switchboard` binary against a real FHIR server.
 
-mod support;
-
 use serde_json::Value;
 use std::process::{Command, Output};
-use support::{FhirServer, TestHome};
+use switchboard_testkit::{FhirServer, TestHome};
 
 fn switchboard(home: &TestHome, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap()
@@ -95,7 +93,7 @@ fn exit_codes_fit_scripts() {
     assert_eq!(bad_url.status.code(), Some(2));
     assert_eq!(switchboard(&home, &["frobnicate"]).status.code(), Some(2));
     // A server that is not there: a network error, exit 5, in words.
-    ok(switchboard(&home, &["source", "add", "gone", "--fhir", &format!("http://127.0.0.1:{}/fhir", support::free_port())]));
+    ok(switchboard(&home, &["source", "add", "gone", "--fhir", &format!("http://127.0.0.1:{}/fhir", switchboard_testkit::free_port())]));
     let unreachable = switchboard(&home, &["sync"]);
     assert_eq!(unreachable.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the FHIR server"));

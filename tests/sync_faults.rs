@@ -1,17 +1,17 @@
 //! Sync under failure: hostile responses, a server killed mid-sync, and the sync process killed mid-sync.
 
-mod support;
-
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use support::fault_proxy::{Fault, FaultProxy};
-use support::{assert_cache_equals_server, cached_resources, client, free_port, runtime, FhirServer, TestHome};
+use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, free_port, runtime, FhirServer, TestHome};
+use switchboard_core::config::parse_fhir_url;
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
+use switchboard_fhir::{ClientOptions, FhirClient, RetryPolicy};
 use switchboard_sync::{sync_source, NoProgress, Progress, SyncOptions};
 
 const SOURCE: &str = "clinic";
@@ -88,6 +88,30 @@ fn a_rate_limit_with_retry_after_is_waited_out() {
         assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was not honoured");
         assert_eq!(proxy.injected(), 1);
         assert_cache_equals_server(&client, &store, SOURCE).await;
+    });
+}
+
+#[test]
+fn a_server_that_stops_answering_times_out_in_words() {
+    let rt = runtime();
+    let proxy_port = free_port();
+    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
+    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    let home = TestHome::new();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(1),
+        retry: RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(10), ..RetryPolicy::default() },
+        ..ClientOptions::default()
+    };
+    let client = FhirClient::new(parse_fhir_url(&server.base()).unwrap(), options).unwrap();
+    proxy.inject(&["Patient?"], Fault::Stall, None);
+    rt.block_on(async {
+        let mut store = home.store();
+        let started = std::time::Instant::now();
+        let error = sync_source(&mut store, &client, SOURCE, &SyncOptions::default(), &SystemClock, &NoProgress).await.unwrap_err();
+        assert!(error.to_string().contains("did not answer within 1 s"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(store.cursor(SOURCE, "Patient").unwrap(), None);
     });
 }
 

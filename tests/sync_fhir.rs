@@ -1,10 +1,8 @@
 //! Pull sync against a real Helios FHIR Server.
 
-mod support;
-
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::json;
-use support::{assert_cache_equals_server, cached_resources, client, runtime, FhirServer, TestHome};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, runtime, FhirServer, TestHome};
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
@@ -65,7 +63,7 @@ fn changes_by_another_client_are_picked_up(deletes: DeleteDetection) {
         let before = cached_resources(&store, SOURCE, "Observation");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
 
-        let other = support::client(&server.base());
+        let other = switchboard_testkit::client(&server.base());
         other
             .put(&json!({"resourceType": "Patient", "id": "walk-in-1", "name": [{"family": "Ortega", "given": ["Inés"]}],
                 "telecom": [{"system": "phone", "value": "217-555-0199"}], "birthDate": "1990-04-02"}))

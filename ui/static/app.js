@@ -64,7 +64,7 @@ async function openPatient(source, id) {
         esc((t.latest.date || "").slice(0, 10)), esc(t.range), esc(t.history.length)]))}
       <h3>Medications</h3>${table(["Medication", "Dosage", "Status"], [...v.medications.active, ...v.medications.past].map((m) => [esc(m.name), esc(m.dosage), esc(m.status)]))}
       <h3>Appointments</h3>${table(["Start", "Status", "With", "Where"], [...a.upcoming, ...a.past, ...a.cancelled, ...a.noShows].map((x) => [esc(x.start), esc(x.status), esc(x.practitioner), esc(x.location)]))}
-      <h3>Visits</h3>${table(["Date", "Type", "Practitioner", "Location", "Reason"], v.encounters.map((e) => [esc((e.date || "").slice(0, 10)), esc(e.kind), esc(e.practitioner), esc(e.location), esc(e.reason)]))}
+      <h3>Visits</h3>${table(["Date", "Type", "Practitioner", "Location", "Reason"], v.encounters.map((e) => [esc((e.date || "").slice(0, 10)), esc(e.type), esc(e.practitioner), esc(e.location), esc(e.reason)]))}
       <h3>Open tasks</h3>${table(["Task", "Priority", "Due"], v.tasks.map((t) => [esc(t.description), esc(t.priority), esc(t.due)]))}
       <p class="origin">From ${v.sources.map((s) => `${esc(s.name)}, last synced ${esc(s.lastSynced)}`).join("; ")}</p>`;
   } catch (error) {

@@ -10,7 +10,7 @@ CREATE TABLE resource (
     synced_at    TEXT NOT NULL,
     PRIMARY KEY (source, type, id)
 ) WITHOUT ROWID;
-CREATE INDEX resource_by_patient ON resource (source, patient_id, type) WHERE patient_id IS NOT NULL;
+CREATE INDEX resource_by_patient ON resource (source, patient_id, type);
 
 -- Patient search: normalised tokens, `n:` name part, `d:` birth date, `p:` phone digits, `i:` identifier.
 CREATE TABLE patient_token (

@@ -151,9 +151,10 @@ impl Store {
 
     /// Finds a patient by server id, or else by an identifier such as the MRN.
     pub fn find_patient(&self, id_or_identifier: &str) -> Result<Option<(String, String)>, StoreError> {
-        let mut by_id = self.conn.prepare_cached("SELECT source, id FROM resource WHERE type = 'Patient' AND id = ?1 LIMIT 1")?;
-        if let Some(found) = by_id.query_map([id_or_identifier], |r| Ok((r.get(0)?, r.get(1)?)))?.next() {
-            return Ok(Some(found?));
+        for source in self.source_statuses()?.into_iter().map(|s| s.name) {
+            if self.resource(&source, "Patient", id_or_identifier)?.is_some() {
+                return Ok(Some((source, id_or_identifier.to_string())));
+            }
         }
         let mut by_identifier =
             self.conn.prepare_cached("SELECT source, patient_id FROM patient_token WHERE token = ?1 LIMIT 1")?;

@@ -48,7 +48,7 @@ impl Store {
     pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT type, id, json, synced_at FROM resource WHERE source = ?1 AND patient_id = ?2")?;
+            .prepare_cached("SELECT type, id, json, synced_at FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2")?;
         let rows = stmt.query_map([source, patient_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
         })?;

@@ -18,6 +18,8 @@ pub enum Fault {
     OperationOutcome,
     /// 429 with `Retry-After: 1`.
     RateLimited,
+    /// Reads the request and never answers.
+    Stall,
 }
 
 struct Rule {
@@ -110,6 +112,9 @@ impl FaultProxy {
         let body = buffer[head_end..].to_vec();
 
         if let Some(fault) = self.fault_for(&target) {
+            if fault == Fault::Stall {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
             let reply: Vec<u8> = match fault {
                 Fault::HtmlPage => respond(502, "text/html", b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", &[]),
                 Fault::InvalidJson => respond(200, "application/fhir+json", b"{\"resourceType\": \"Bundle\", \"entry\": [}", &[]),
@@ -120,6 +125,7 @@ impl FaultProxy {
                     &[],
                 ),
                 Fault::RateLimited => respond(429, "application/fhir+json", b"{}", &[("Retry-After", "1")]),
+                Fault::Stall => Vec::new(),
                 Fault::Truncated => {
                     let mut reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".to_vec();
                     reply.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":");

@@ -1,5 +1,5 @@
-//! Shared test fixtures: a real Helios FHIR Server per test, isolated homes, and the real OS keyring.
-#![allow(dead_code)]
+//! Shared fixtures for the app-level tests and the benchmark: a real Helios FHIR Server per test,
+//! isolated homes, and the real OS keyring.
 
 pub mod fault_proxy;
 
@@ -132,6 +132,12 @@ pub fn client(base: &str) -> FhirClient {
 pub struct TestHome {
     pub dir: tempfile::TempDir,
     pub home: Home,
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        TestHome::new()
+    }
 }
 
 impl TestHome {

@@ -1,0 +1,148 @@
+//! Prints Switchboard's performance figures (no pass/fail; the targets are in the README).
+//!
+//! BENCH_PATIENTS (default "10000,100000"): clinic sizes for ingest, view and search.
+//! BENCH_SYNC_PATIENTS (default 1000): clinic size for sync against download, on a local Helios server.
+
+use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use switchboard_core::SystemClock;
+use switchboard_demo::{generate, seed_server, DemoOptions};
+use switchboard_fhir::FhirClient;
+use switchboard_store::Store;
+use switchboard_sync::{sync_source, NoProgress, SyncOptions};
+use switchboard_testkit::{client, runtime, FhirServer};
+
+const SAMPLES: usize = 2_000;
+
+fn main() {
+    let sizes = std::env::var("BENCH_PATIENTS").unwrap_or_else(|_| "10000,100000".into());
+    for size in sizes.split(',').filter_map(|s| s.trim().parse::<u32>().ok()) {
+        cache_figures(size);
+    }
+    let sync_patients = std::env::var("BENCH_SYNC_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    if sync_patients > 0 {
+        sync_figures(sync_patients);
+    }
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+fn cache_figures(patients: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let key: [u8; 32] = std::array::from_fn(|i| i as u8 ^ 0x5a);
+    let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut resources = Vec::new();
+    let mut people = Vec::new();
+    generate(&DemoOptions { patients, seed: 1, today: today() }, &mut |mut r: Value| {
+        r["meta"] = json!({"versionId": "1", "lastUpdated": now});
+        if r["resourceType"] == "Patient" {
+            people.push(r.clone());
+        }
+        resources.push(r.to_string());
+    });
+
+    let started = Instant::now();
+    for batch in resources.chunks(5_000) {
+        let mut writer = store.writer(&now).unwrap();
+        for raw in batch {
+            writer.upsert("demo", raw).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+    let ingest = started.elapsed();
+
+    let mut rng = fastrand::Rng::with_seed(9);
+    let view_now = Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap());
+    let mut views = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let id = people[rng.usize(..people.len())]["id"].as_str().unwrap().to_string();
+        let started = Instant::now();
+        let view = store.patient_view("demo", &id, view_now).unwrap().unwrap();
+        views.push(started.elapsed());
+        assert_eq!(view.patient.banner.id, id);
+    }
+
+    let mut searches = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let person = &people[rng.usize(..people.len())];
+        let family = person["name"][0]["family"].as_str().unwrap();
+        let given = person["name"][0]["given"][0].as_str().unwrap();
+        let born = person["birthDate"].as_str().unwrap();
+        let query = match i % 5 {
+            0 => family.chars().take(3).collect::<String>(),
+            1 => format!("{given} {family}"),
+            2 => person["telecom"][0]["value"].as_str().unwrap().to_string(),
+            3 => format!("{}/{}/{}", &born[5..7], &born[8..10], &born[..4]),
+            _ => person["identifier"][0]["value"].as_str().unwrap().to_string(),
+        };
+        let started = Instant::now();
+        let hits = store.search_text(&query, true, today()).unwrap();
+        searches.push(started.elapsed());
+        assert!(!hits.is_empty(), "no hit for a query of kind {}", i % 5);
+    }
+
+    println!("== cache with {patients} demo patients ({} resources)", resources.len());
+    println!("ingest            {:>10.0} resources/s ({:.1} s)", resources.len() as f64 / ingest.as_secs_f64(), ingest.as_secs_f64());
+    println!("workspace view    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} patients)", percentile(&mut views, 0.5), percentile(&mut views, 0.99));
+    println!(
+        "patient search    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} queries: name prefix, full name, phone, DOB, MRN)",
+        percentile(&mut searches, 0.5),
+        percentile(&mut searches, 0.99)
+    );
+}
+
+/// Walks every page of every synced type, parsing only the Bundle: the floor a sync can reach.
+async fn download_only(client: &FhirClient, page_size: u32) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut resources = 0;
+    let count = page_size.to_string();
+    for resource_type in switchboard_core::resource_types::SYNCED {
+        let mut params: Vec<(&str, &str)> = switchboard_core::resource_types::sync_filter(resource_type).to_vec();
+        params.push(("_count", &count));
+        let mut next = Some(client.search_url(resource_type, &params).unwrap());
+        while let Some(url) = next.take() {
+            let page = client.get_page(&url).await.unwrap();
+            resources += page.resources.len() as u64;
+            next = page.next;
+        }
+    }
+    (started.elapsed(), resources)
+}
+
+fn sync_figures(patients: u32) {
+    let server = FhirServer::start();
+    let client = client(&server.base());
+    let rt = runtime();
+    rt.block_on(async {
+        seed_server(&client, &DemoOptions { patients, seed: 1, today: today() }, &mut |_| {}).await.unwrap();
+        let page_size = 200;
+        let (first_download, resources) = download_only(&client, page_size).await;
+        let dir = tempfile::tempdir().unwrap();
+        let key = [7u8; 32];
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
+        let options = SyncOptions { page_size, ..SyncOptions::default() };
+        let started = Instant::now();
+        sync_source(&mut store, &client, "bench", &options, &SystemClock, &NoProgress).await.unwrap();
+        let sync = started.elapsed();
+        let (second_download, _) = download_only(&client, page_size).await;
+        let download = (first_download + second_download) / 2;
+        println!("== full sync of {patients} demo patients ({resources} resources) from a local Helios server");
+        println!(
+            "download only     {:>7.2} s (mean of {:.2} s and {:.2} s)",
+            download.as_secs_f64(),
+            first_download.as_secs_f64(),
+            second_download.as_secs_f64()
+        );
+        println!("full sync         {:>7.2} s   = {:.2} x download", sync.as_secs_f64(), sync.as_secs_f64() / download.as_secs_f64());
+    });
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, run and test Switchboard. Idempotent, and
+# quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev libdbus-1-dev   # SQLCipher's crypto, Secret Service client
+  libwebkit2gtk-4.1-dev librsvg2-dev                    # the Tauri window (WebKitGTK)
+  dbus dbus-x11 gnome-keyring libsecret-tools           # a real OS keyring for tests and headless runs
+  xvfb xauth webkit2gtk-driver                          # the window without a display; UI end-to-end tests
+  curl ca-certificates
+)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "Rust (cargo) is required: install it with rustup, then run this again." >&2
+  exit 1
+fi
+
+# The real FHIR server for the tests, built once per machine outside the repo.
+scripts/install-fhir-server.sh >/dev/null

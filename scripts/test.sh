@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests of the core crates, and the app-level tests against a real Helios FHIR
+# Server (started per test) and the real OS keyring (Secret Service on a private D-Bus session).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export SWITCHBOARD_PRIVATE_KEYRING=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+scripts/with-keyring.sh cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
