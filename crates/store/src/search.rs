@@ -122,19 +122,8 @@ impl Store {
         if query.terms.is_empty() {
             return Ok(Vec::new());
         }
-        // The longest term drives the scan (it is the most selective); the others are checked per patient.
-        let mut terms: Vec<&Term> = query.terms.iter().collect();
-        terms.sort_by_key(|t| std::cmp::Reverse(t.patterns.iter().map(Pattern::len).max().unwrap_or(0)));
         let mut params: Vec<SqlValue> = Vec::new();
-        let mut sql = format!("SELECT DISTINCT t0.source, t0.patient_id FROM patient_token t0 WHERE {}", condition("t0", terms[0], &mut params));
-        for (i, term) in terms.iter().enumerate().skip(1) {
-            let alias = format!("t{i}");
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM patient_token {alias} WHERE {alias}.source = t0.source AND {alias}.patient_id = t0.patient_id AND {})",
-                condition(&alias, term, &mut params)
-            ));
-        }
-        sql.push_str(&format!(" LIMIT {MAX_HITS}"));
+        let sql = match_sql(&query.terms, &mut params);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let keys: Vec<(String, String)> =
             stmt.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
@@ -164,12 +153,46 @@ impl Store {
     }
 }
 
-impl Pattern {
-    fn len(&self) -> usize {
-        match self {
-            Pattern::Prefix(p) | Pattern::Exact(p) => p.len(),
-        }
+impl Term {
+    /// Characters typed for this term (without the `n:`-style kind prefix).
+    fn text_len(&self) -> usize {
+        self.patterns
+            .iter()
+            .map(|p| match p {
+                Pattern::Prefix(t) | Pattern::Exact(t) => t.len().saturating_sub(2),
+            })
+            .max()
+            .unwrap_or(0)
     }
+}
+
+/// Terms of at least this many characters are read whole and intersected; shorter ones ("m") match too
+/// many tokens for that, and are checked per candidate instead.
+const SELECTIVE_LEN: usize = 3;
+
+/// The SQL that finds matching patients. Selective terms are intersected (each is one covering range
+/// scan of the token index); broad terms are checked per candidate with EXISTS.
+fn match_sql(terms: &[Term], params: &mut Vec<SqlValue>) -> String {
+    let (mut selective, mut broad): (Vec<&Term>, Vec<&Term>) = terms.iter().partition(|t| t.text_len() >= SELECTIVE_LEN);
+    // The longest broad term drives the scan when nothing is selective.
+    broad.sort_by_key(|t| std::cmp::Reverse(t.text_len()));
+    if selective.is_empty() {
+        selective.push(broad.remove(0));
+    }
+    let sets: Vec<String> = selective
+        .iter()
+        .map(|term| format!("SELECT source, patient_id FROM patient_token t WHERE {}", condition("t", term, params)))
+        .collect();
+    let mut sql = format!("SELECT DISTINCT k.source, k.patient_id FROM ({}) k WHERE 1", sets.join(" INTERSECT "));
+    for (i, term) in broad.iter().enumerate() {
+        let alias = format!("b{i}");
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM patient_token {alias} WHERE {alias}.source = k.source AND {alias}.patient_id = k.patient_id AND {})",
+            condition(&alias, term, params)
+        ));
+    }
+    sql.push_str(&format!(" LIMIT {MAX_HITS}"));
+    sql
 }
 
 fn condition(alias: &str, term: &Term, params: &mut Vec<SqlValue>) -> String {
@@ -194,6 +217,7 @@ fn condition(alias: &str, term: &Term, params: &mut Vec<SqlValue>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Store;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
@@ -225,6 +249,46 @@ mod tests {
             assert_eq!(query.terms.len(), 1, "{text}");
             assert_eq!(query.terms[0].patterns[0], Pattern::Prefix(format!("p:{digits}")), "{text}");
         }
+    }
+
+    fn store_with(patients: &[serde_json::Value]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[9; 32], "US").unwrap();
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        for p in patients {
+            writer.upsert("s", &p.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        (dir, store)
+    }
+
+    fn ids(store: &Store, text: &str) -> Vec<String> {
+        let mut ids: Vec<String> = store.search_text(text, true, today()).unwrap().into_iter().map(|h| h.banner.id).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn every_term_must_match_whatever_its_kind() {
+        let patient = |id: &str, given: &str, family: &str, born: &str, phone: &str, mrn: &str| {
+            serde_json::json!({"resourceType": "Patient", "id": id, "name": [{"family": family, "given": [given]}],
+                "birthDate": born, "telecom": [{"system": "phone", "value": phone}], "identifier": [{"value": mrn}]})
+        };
+        let (_dir, store) = store_with(&[
+            patient("a", "María", "García", "1980-03-05", "(217) 555-0101", "MRN001"),
+            patient("b", "Mario", "García", "1975-01-02", "(217) 555-0101", "MRN002"),
+            patient("c", "María", "Gómez", "1980-03-05", "217-555-0199", "MRN003"),
+        ]);
+        assert_eq!(ids(&store, "maria garcia"), ["a"]);
+        assert_eq!(ids(&store, "mar garc"), ["a", "b"]);
+        assert_eq!(ids(&store, "m garcía"), ["a", "b"]);
+        assert_eq!(ids(&store, "g m"), ["a", "b", "c"]);
+        assert_eq!(ids(&store, "03/05/1980"), ["a", "c"]);
+        assert_eq!(ids(&store, "gomez 3/5/1980"), ["c"]);
+        assert_eq!(ids(&store, "+1 217 555 0101"), ["a", "b"], "a household sharing a phone");
+        assert_eq!(ids(&store, "mrn-003"), ["c"]);
+        assert!(ids(&store, "garcia gomez").is_empty());
+        assert!(ids(&store, "zzz").is_empty());
     }
 
     #[test]
