@@ -20,12 +20,18 @@ fn demo(patients: u32) -> DemoOptions {
     DemoOptions { patients, seed: 11, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
 }
 
-#[test]
-fn hostile_responses_give_clear_errors_and_leave_cursor_and_cache_intact() {
-    let rt = runtime();
+/// A real server whose links point at a fault-injecting proxy in front of it.
+fn behind_proxy(rt: &tokio::runtime::Runtime) -> (FhirServer, FaultProxy) {
     let proxy_port = free_port();
     let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
     let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    (server, proxy)
+}
+
+#[test]
+fn hostile_responses_give_clear_errors_and_leave_cursor_and_cache_intact() {
+    let rt = runtime();
+    let (server, proxy) = behind_proxy(&rt);
     let home = TestHome::new();
     let client = client(&server.base());
     let options = SyncOptions { page_size: 10, ..SyncOptions::default() };
@@ -74,9 +80,7 @@ fn hostile_responses_give_clear_errors_and_leave_cursor_and_cache_intact() {
 #[test]
 fn a_rate_limit_with_retry_after_is_waited_out() {
     let rt = runtime();
-    let proxy_port = free_port();
-    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
-    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    let (server, proxy) = behind_proxy(&rt);
     let home = TestHome::new();
     let client = client(&server.base());
     rt.block_on(async {
@@ -94,9 +98,7 @@ fn a_rate_limit_with_retry_after_is_waited_out() {
 #[test]
 fn a_server_that_stops_answering_times_out_in_words() {
     let rt = runtime();
-    let proxy_port = free_port();
-    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
-    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    let (server, proxy) = behind_proxy(&rt);
     let home = TestHome::new();
     let options = ClientOptions {
         timeout: Duration::from_secs(1),
