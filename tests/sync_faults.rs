@@ -91,6 +91,8 @@ fn a_rate_limit_with_retry_after_is_waited_out() {
         sync_source(&mut store, &client, SOURCE, &SyncOptions::default(), &SystemClock, &NoProgress).await.unwrap();
         assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was not honoured");
         assert_eq!(proxy.injected(), 1);
+        // Every request offers gzip (the server behind the proxy answers compressed when asked directly).
+        assert!(proxy.accept_encodings().iter().all(|e| e.contains("gzip")), "{:?}", proxy.accept_encodings());
         assert_cache_equals_server(&client, &store, SOURCE).await;
     });
 }

@@ -34,13 +34,14 @@ pub struct FaultProxy {
     pub port: u16,
     rules: Arc<Mutex<Vec<Rule>>>,
     injected: Arc<Mutex<u32>>,
+    accept_encodings: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultProxy {
     /// Listens on `port` and forwards to the server on `upstream_port`. Runs on the current runtime.
     pub async fn start(port: u16, upstream_port: u16) -> FaultProxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default() };
+        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default() };
         let http = reqwest::Client::new();
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -68,6 +69,11 @@ impl FaultProxy {
     /// How many faults were served.
     pub fn injected(&self) -> u32 {
         *self.injected.lock().unwrap()
+    }
+
+    /// The `Accept-Encoding` header of every request seen so far.
+    pub fn accept_encodings(&self) -> Vec<String> {
+        self.accept_encodings.lock().unwrap().clone()
     }
 
     fn fault_for(&self, target: &str) -> Option<Fault> {
@@ -101,6 +107,8 @@ impl FaultProxy {
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
+        let encoding = headers.iter().find(|(k, _)| k == "accept-encoding").map(|(_, v)| v.clone()).unwrap_or_default();
+        self.accept_encodings.lock().unwrap().push(encoding);
         let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
         while buffer.len() < head_end + length {
             let n = stream.read(&mut chunk).await?;
