@@ -51,7 +51,7 @@ fn hostile_responses_give_clear_errors_and_leave_cursor_and_cache_intact() {
             let before: BTreeMap<String, Value> = cached_resources(&store, SOURCE, "Observation");
             let (id, mut changed) = before.iter().nth(round).map(|(k, v)| (k.clone(), v.clone())).unwrap();
             changed["valueQuantity"]["value"] = json!(1000 + round);
-            client.put(&changed).await.unwrap();
+            client.update(&changed, None).await.unwrap();
             let cursor = store.cursor(SOURCE, "Observation").unwrap();
             proxy.inject(&["Observation?", "_cursor="], fault, None);
 

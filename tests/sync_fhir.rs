@@ -65,14 +65,14 @@ fn changes_by_another_client_are_picked_up(deletes: DeleteDetection) {
 
         let other = switchboard_testkit::client(&server.base());
         other
-            .put(&json!({"resourceType": "Patient", "id": "walk-in-1", "name": [{"family": "Ortega", "given": ["Inés"]}],
-                "telecom": [{"system": "phone", "value": "217-555-0199"}], "birthDate": "1990-04-02"}))
+            .update(&json!({"resourceType": "Patient", "id": "walk-in-1", "name": [{"family": "Ortega", "given": ["Inés"]}],
+                "telecom": [{"system": "phone", "value": "217-555-0199"}], "birthDate": "1990-04-02"}), None)
             .await
             .unwrap();
         let (obs_id, mut observation) = before.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
         observation["valueQuantity"]["value"] = json!(99.5);
         observation["note"] = json!([{"text": "corrected"}]);
-        other.put(&observation).await.unwrap();
+        other.update(&observation, None).await.unwrap();
         let encounter_id = cached_resources(&store, SOURCE, "Encounter").keys().next().unwrap().clone();
         other.delete("Encounter", &encounter_id).await.unwrap();
 
@@ -112,7 +112,7 @@ fn unknown_elements_and_extensions_survive_unchanged() {
                 "valueReference": {"display": "Corner Pharmacy"}}],
             "name": [{"family": "Quispe", "given": ["Rosa"], "_family": {"extension": [{"url": "http://example.org/x", "valueCode": "x"}]}}],
             "futureElement": {"nested": [1, 2, 3]}});
-        client.put(&patient).await.unwrap();
+        client.update(&patient, None).await.unwrap();
         let mut store = home.store();
         sync(&mut store, &client, &SyncOptions::default()).await;
         let cached = &cached_resources(&store, SOURCE, "Patient")["ext-1"];

@@ -121,36 +121,53 @@ impl FhirClient {
             // A token must never be sent to a host the clinic did not configure.
             return Err(FhirError::ForeignLink { url: url.as_str().chars().take(200).collect() });
         }
-        let reply = self.send(Method::GET, url, None).await?;
+        let reply = self.send(Method::GET, url, None, &[]).await?;
         Page::parse(&reply.body, url)
     }
 
     pub async fn get_json(&self, url: &Url) -> Result<Value, FhirError> {
-        let reply = self.send(Method::GET, url, None).await?;
+        let reply = self.send(Method::GET, url, None, &[]).await?;
         serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
     }
 
     /// POSTs a transaction or batch Bundle to the base and returns the response Bundle.
     pub async fn transaction(&self, bundle: &Value) -> Result<Value, FhirError> {
         let body = serde_json::to_string(bundle).map_err(|e| FhirError::Request(e.to_string()))?;
-        let reply = self.send(Method::POST, &self.base, Some(body)).await?;
+        let reply = self.send(Method::POST, &self.base, Some(body), &[]).await?;
         serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
     }
 
     /// `DELETE [base]/Type/id`.
     pub async fn delete(&self, resource_type: &str, id: &str) -> Result<(), FhirError> {
-        self.send(Method::DELETE, &self.url(&format!("{resource_type}/{id}"))?, None).await.map(|_| ())
+        self.send(Method::DELETE, &self.url(&format!("{resource_type}/{id}"))?, None, &[]).await.map(|_| ())
     }
 
-    /// `PUT [base]/Type/id` (an update, or a create with a client-chosen id).
-    pub async fn put(&self, resource: &Value) -> Result<Value, FhirError> {
+    /// `PUT [base]/Type/id`: an update, version-aware with `if_match` (a versionId), or a create with a
+    /// client-chosen id.
+    pub async fn update(&self, resource: &Value, if_match: Option<&str>) -> Result<Value, FhirError> {
         let (kind, id) = match (resource["resourceType"].as_str(), resource["id"].as_str()) {
             (Some(kind), Some(id)) => (kind, id),
-            _ => return Err(FhirError::Request("a PUT needs resourceType and id".to_string())),
+            _ => return Err(FhirError::Request("an update needs resourceType and id".to_string())),
         };
         let body = serde_json::to_string(resource).map_err(|e| FhirError::Request(e.to_string()))?;
-        let reply = self.send(Method::PUT, &self.url(&format!("{kind}/{id}"))?, Some(body)).await?;
+        let headers: Vec<(&str, String)> = if_match.map(|v| ("If-Match", format!("W/\"{v}\""))).into_iter().collect();
+        let reply = self.send(Method::PUT, &self.url(&format!("{kind}/{id}"))?, Some(body), &headers).await?;
         serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
+    }
+
+    /// `POST [base]/Type`, conditional on `if_none_exist` (`identifier=system|value`): a retry after a
+    /// lost response finds the first one instead of creating a second.
+    pub async fn create(&self, resource: &Value, if_none_exist: &str) -> Result<Value, FhirError> {
+        let kind = resource["resourceType"].as_str().ok_or_else(|| FhirError::Request("a create needs resourceType".into()))?;
+        let body = serde_json::to_string(resource).map_err(|e| FhirError::Request(e.to_string()))?;
+        let headers = [("If-None-Exist", if_none_exist.to_string()), ("Prefer", "return=representation".to_string())];
+        let reply = self.send(Method::POST, &self.url(kind)?, Some(body), &headers).await?;
+        serde_json::from_str(&reply.body).map_err(|e| bad_json(&e))
+    }
+
+    /// `GET [base]/Type/id`.
+    pub async fn read(&self, resource_type: &str, id: &str) -> Result<Value, FhirError> {
+        self.get_json(&self.url(&format!("{resource_type}/{id}"))?).await
     }
 
     fn url(&self, path: &str) -> Result<Url, FhirError> {
@@ -158,12 +175,12 @@ impl FhirClient {
     }
 
     /// Sends with retries: transient failures back off exponentially; 429 and 503 wait `Retry-After`.
-    async fn send(&self, method: Method, url: &Url, body: Option<String>) -> Result<Reply, FhirError> {
+    async fn send(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
         let policy = &self.options.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (error, retry_after) = match self.send_once(method.clone(), url, body.clone()).await {
+            let (error, retry_after) = match self.send_once(method.clone(), url, body.clone(), headers).await {
                 Ok(reply) if reply.status.is_success() => return Ok(reply),
                 Ok(reply) => {
                     let error = if reply.status == StatusCode::TOO_MANY_REQUESTS {
@@ -189,8 +206,11 @@ impl FhirClient {
         }
     }
 
-    async fn send_once(&self, method: Method, url: &Url, body: Option<String>) -> Result<Reply, FhirError> {
+    async fn send_once(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
         let mut request = self.http.request(method, url.clone()).header(ACCEPT, FHIR_JSON);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
         if let Some(token) = &self.options.bearer_token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use switchboard_core::Home;
 
 /// Numbered migrations, embedded in the binary; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_cache.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_cache.sql"), include_str!("../migrations/0002_outbox.sql")];
 
 pub struct Store {
     pub(crate) conn: Connection,

@@ -30,6 +30,35 @@ struct Meta {
     last_updated: Option<String>,
 }
 
+/// A resource's type, id and meta, read once.
+struct Parsed {
+    value: Value,
+    resource_type: String,
+    id: String,
+    meta: Meta,
+}
+
+impl Parsed {
+    fn new(raw: &str) -> Result<Parsed, StoreError> {
+        let value: Value = serde_json::from_str(raw).map_err(|e| StoreError::BadResource(format!("not JSON: {e}")))?;
+        let resource_type = value
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .ok_or_else(|| StoreError::BadResource("a resource without resourceType".to_string()))?
+            .to_string();
+        let id = value
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| StoreError::BadResource(format!("a {resource_type} without an id")))?
+            .to_string();
+        let meta: Meta = match value.get("meta") {
+            Some(meta) => Meta::deserialize(meta).map_err(|e| StoreError::BadResource(format!("bad meta: {e}")))?,
+            None => Meta { version_id: None, last_updated: None },
+        };
+        Ok(Parsed { value, resource_type, id, meta })
+    }
+}
+
 impl Store {
     /// Starts a write transaction; `synced_at` stamps every row it writes.
     pub fn writer(&mut self, synced_at: &str) -> Result<Writer<'_>, StoreError> {
@@ -39,44 +68,66 @@ impl Store {
 }
 
 impl Writer<'_> {
-    /// Stores one resource exactly as the server sent it. Deduplicates on (type, id, versionId).
+    /// Stores one resource exactly as the server sent it. Deduplicates on (type, id, versionId), and
+    /// leaves alone a resource with a local change still waiting in the outbox.
     pub fn upsert(&mut self, source: &str, raw: &str) -> Result<Upserted, StoreError> {
-        let value: Value = serde_json::from_str(raw).map_err(|e| StoreError::BadResource(format!("not JSON: {e}")))?;
-        let resource_type = value.get("resourceType").and_then(Value::as_str).ok_or_else(|| {
-            StoreError::BadResource("a resource without resourceType".to_string())
-        })?;
-        let id = value.get("id").and_then(Value::as_str).ok_or_else(|| {
-            StoreError::BadResource(format!("a {resource_type} without an id"))
-        })?;
-        let meta: Meta = match value.get("meta") {
-            Some(meta) => Meta::deserialize(meta).map_err(|e| StoreError::BadResource(format!("bad meta: {e}")))?,
-            None => Meta { version_id: None, last_updated: None },
-        };
-        let existing: Option<(Option<String>, String)> = self
+        let parsed = Parsed::new(raw)?;
+        let existing: Option<(Option<String>, String, Option<String>)> = self
             .tx
-            .prepare_cached("SELECT version_id, json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
-            .query_row(params![source, resource_type, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT version_id, json, pending_action FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
+            .query_row(params![source, parsed.resource_type, parsed.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let outcome = match &existing {
-            Some((Some(version), _)) if meta.version_id.as_ref() == Some(version) => return Ok(Upserted::Unchanged),
-            Some((None, json)) if meta.version_id.is_none() && json == raw => return Ok(Upserted::Unchanged),
+            Some((_, _, Some(_))) => return Ok(Upserted::Unchanged),
+            Some((Some(version), _, _)) if parsed.meta.version_id.as_ref() == Some(version) => return Ok(Upserted::Unchanged),
+            Some((None, json, _)) if parsed.meta.version_id.is_none() && json == raw => return Ok(Upserted::Unchanged),
             Some(_) => Upserted::Updated,
             None => Upserted::Inserted,
         };
-        let patient_id = patient_of(resource_type, id, &value);
+        self.write(source, &parsed, raw, None)?;
+        Ok(outcome)
+    }
+
+    /// Stores a resource whatever the cache holds: a local change (`pending_action` set) or the server's
+    /// answer to a delivered action.
+    pub fn upsert_forced(&mut self, source: &str, raw: &str, pending_action: Option<&str>) -> Result<(), StoreError> {
+        self.write(source, &Parsed::new(raw)?, raw, pending_action)
+    }
+
+    fn write(&mut self, source: &str, parsed: &Parsed, raw: &str, pending_action: Option<&str>) -> Result<(), StoreError> {
+        let patient_id = patient_of(&parsed.resource_type, &parsed.id, &parsed.value);
         self.tx
             .prepare_cached(
-                "INSERT INTO resource (source, type, id, version_id, last_updated, patient_id, json, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO resource (source, type, id, version_id, last_updated, patient_id, json, synced_at, pending_action)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (source, type, id) DO UPDATE SET version_id = excluded.version_id,
                    last_updated = excluded.last_updated, patient_id = excluded.patient_id,
-                   json = excluded.json, synced_at = excluded.synced_at",
+                   json = excluded.json, synced_at = excluded.synced_at, pending_action = excluded.pending_action",
             )?
-            .execute(params![source, resource_type, id, meta.version_id, meta.last_updated, patient_id, raw, self.synced_at])?;
-        if resource_type == "Patient" {
-            self.replace_tokens(source, id, &patient_tokens(&value, self.region))?;
+            .execute(params![
+                source,
+                parsed.resource_type,
+                parsed.id,
+                parsed.meta.version_id,
+                parsed.meta.last_updated,
+                patient_id,
+                raw,
+                self.synced_at,
+                pending_action
+            ])?;
+        if parsed.resource_type == "Patient" {
+            let tokens = patient_tokens(&parsed.value, self.region);
+            self.replace_tokens(source, &parsed.id, &tokens)?;
         }
-        Ok(outcome)
+        Ok(())
+    }
+
+    pub(crate) fn tx(&self) -> &Transaction<'_> {
+        &self.tx
+    }
+
+    pub(crate) fn synced_at(&self) -> &str {
+        &self.synced_at
     }
 
     /// Removes a resource (deleted on the server). Returns whether the cache had it.

@@ -20,6 +20,9 @@ pub enum Fault {
     RateLimited,
     /// Reads the request and never answers.
     Stall,
+    /// Forwards the request to the server, then drops the connection: the server committed, the
+    /// client never hears of it.
+    LostResponse,
 }
 
 struct Rule {
@@ -119,7 +122,8 @@ impl FaultProxy {
         }
         let body = buffer[head_end..].to_vec();
 
-        if let Some(fault) = self.fault_for(&target) {
+        let fault = self.fault_for(&target);
+        if let Some(fault) = fault.filter(|f| *f != Fault::LostResponse) {
             if fault == Fault::Stall {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
@@ -133,7 +137,7 @@ impl FaultProxy {
                     &[],
                 ),
                 Fault::RateLimited => respond(429, "application/fhir+json", b"{}", &[("Retry-After", "1")]),
-                Fault::Stall => Vec::new(),
+                Fault::Stall | Fault::LostResponse => Vec::new(),
                 Fault::Truncated => {
                     let mut reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".to_vec();
                     reply.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":");
@@ -165,6 +169,9 @@ impl FaultProxy {
             }
             Err(_) => respond(502, "text/plain", b"upstream unreachable", &[]),
         };
+        if fault == Some(Fault::LostResponse) {
+            return stream.shutdown().await;
+        }
         stream.write_all(&reply).await?;
         stream.shutdown().await
     }

@@ -34,6 +34,8 @@ pub struct PatientView {
 pub struct Origin {
     pub source: String,
     pub synced_at: String,
+    /// Changed here by an action that has not reached the server yet.
+    pub pending: bool,
 }
 
 pub(crate) struct Row {
@@ -48,15 +50,15 @@ impl Store {
     pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT type, id, json, synced_at FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2")?;
+            .prepare_cached("SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2")?;
         let rows = stmt.query_map([source, patient_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?))
         })?;
         let mut parsed = Vec::new();
         for row in rows {
-            let (kind, id, json, synced_at) = row?;
+            let (kind, id, json, synced_at, pending) = row?;
             let value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-            parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at } });
+            parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at, pending } });
         }
         let Some(patient_row) = parsed.iter().find(|r| r.kind == "Patient") else { return Ok(None) };
         let lookup = Lookup::new(self, source);

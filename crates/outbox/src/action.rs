@@ -1,0 +1,191 @@
+//! What staff can do, checked before anything is queued.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use switchboard_store::{Store, StoreError};
+
+/// The identifier system of ids minted on this device for created resources.
+pub const ACTION_SYSTEM: &str = "urn:ietf:rfc:3986";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// A callback Task about a patient, for a role pool or a person.
+    TaskCreate { patient: String, reason: String, priority: String, due: Option<String>, owner: Option<String> },
+    /// Take a Task: owner set and `in-progress`.
+    TaskClaim { task: String, owner: String },
+    /// Close a Task with an outcome note.
+    TaskComplete { task: String, note: String },
+    /// A note about a patient, as a Communication.
+    Note { patient: String, text: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A queued action: its local id, the resource it changes, and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Queued {
+    pub id: String,
+    pub target: String,
+    pub state: String,
+}
+
+const PRIORITIES: &[&str] = &["routine", "urgent", "asap", "stat"];
+const TERMINAL_TASK_STATES: &[&str] = &["completed", "cancelled", "failed", "rejected", "entered-in-error"];
+
+fn invalid(message: impl Into<String>) -> ActionError {
+    ActionError::Invalid(message.into())
+}
+
+fn cached(store: &Store, source: &str, kind: &str, id: &str) -> Result<Option<Value>, ActionError> {
+    Ok(store.resource(source, kind, id)?.map(|json| serde_json::from_str(&json).unwrap_or(Value::Null)))
+}
+
+/// A random version-4 UUID, minted on this device.
+pub(crate) fn new_id() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS has randomness");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// Checks the action against the cache, applies it locally and queues it, in one transaction.
+pub fn queue(store: &mut Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Queued, ActionError> {
+    let id = new_id();
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let (target, local) = local_effect(store, source, action, &id, now)?;
+    let intent = serde_json::to_string(action).map_err(|e| invalid(e.to_string()))?;
+    let kind = intent_kind(action);
+    let mut writer = store.writer(&stamp)?;
+    writer.upsert_forced(source, &local.to_string(), Some(&id))?;
+    writer.enqueue(&id, source, kind, &target, &intent)?;
+    writer.commit()?;
+    Ok(Queued { id, target, state: "pending".to_string() })
+}
+
+fn intent_kind(action: &Action) -> &'static str {
+    match action {
+        Action::TaskCreate { .. } => "task_create",
+        Action::TaskClaim { .. } => "task_claim",
+        Action::TaskComplete { .. } => "task_complete",
+        Action::Note { .. } => "note",
+    }
+}
+
+/// The resource as it will look once the action is applied, and its "Type/id" in the cache.
+fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: DateTime<Utc>) -> Result<(String, Value), ActionError> {
+    match action {
+        Action::TaskCreate { patient, reason, priority, due, owner } => {
+            require_patient(store, source, patient)?;
+            if reason.trim().is_empty() {
+                return Err(invalid("a task needs a reason"));
+            }
+            if !PRIORITIES.contains(&priority.as_str()) {
+                return Err(invalid(format!("priority must be one of {}", PRIORITIES.join(", "))));
+            }
+            if let Some(due) = due {
+                let when = DateTime::parse_from_rfc3339(due).map_err(|_| invalid("--due must be a time like 2026-12-01T09:00:00Z"))?;
+                if when < now {
+                    return Err(invalid("the due time is in the past"));
+                }
+            }
+            let task = new_task(id, patient, reason, priority, due.as_deref(), owner.as_deref(), now);
+            Ok((format!("Task/{}", local_id(id)), task))
+        }
+        Action::TaskClaim { task, owner } => {
+            let mut current = open_task(store, source, task)?;
+            if let Some(holder) = owner_of(&current).filter(|h| h != owner) {
+                if current["status"] == "in-progress" {
+                    return Err(invalid(format!("already claimed by {holder}")));
+                }
+            }
+            apply_claim(&mut current, owner);
+            Ok((format!("Task/{task}"), current))
+        }
+        Action::TaskComplete { task, note } => {
+            if note.trim().is_empty() {
+                return Err(invalid("completing a task needs an outcome note"));
+            }
+            let mut current = open_task(store, source, task)?;
+            apply_complete(&mut current, note, now);
+            Ok((format!("Task/{task}"), current))
+        }
+        Action::Note { patient, text } => {
+            require_patient(store, source, patient)?;
+            if text.trim().is_empty() {
+                return Err(invalid("a note needs text"));
+            }
+            Ok((format!("Communication/{}", local_id(id)), new_note(id, patient, text, now)))
+        }
+    }
+}
+
+/// The cache id of a resource created by action `id`, until the server assigns one.
+pub(crate) fn local_id(action_id: &str) -> String {
+    format!("local-{action_id}")
+}
+
+fn require_patient(store: &Store, source: &str, patient: &str) -> Result<(), ActionError> {
+    match cached(store, source, "Patient", patient)? {
+        Some(_) => Ok(()),
+        None => Err(invalid("no such patient in the cache (use the server id)")),
+    }
+}
+
+fn open_task(store: &Store, source: &str, task: &str) -> Result<Value, ActionError> {
+    let current = cached(store, source, "Task", task)?.ok_or_else(|| invalid("no such task in the cache"))?;
+    let status = current["status"].as_str().unwrap_or_default();
+    if TERMINAL_TASK_STATES.contains(&status) {
+        return Err(invalid(format!("the task is already {status}")));
+    }
+    Ok(current)
+}
+
+pub(crate) fn owner_of(task: &Value) -> Option<String> {
+    task.pointer("/owner/reference").or_else(|| task.pointer("/owner/display")).and_then(Value::as_str).map(str::to_string)
+}
+
+pub(crate) fn apply_claim(task: &mut Value, owner: &str) {
+    task["owner"] = json!({"reference": owner});
+    task["status"] = json!("in-progress");
+}
+
+pub(crate) fn apply_complete(task: &mut Value, note: &str, now: DateTime<Utc>) {
+    task["status"] = json!("completed");
+    let entry = json!({"text": note, "time": now.to_rfc3339_opts(SecondsFormat::Secs, true)});
+    match task.get_mut("note").and_then(Value::as_array_mut) {
+        Some(notes) => notes.push(entry),
+        None => task["note"] = json!([entry]),
+    }
+}
+
+fn new_task(id: &str, patient: &str, reason: &str, priority: &str, due: Option<&str>, owner: Option<&str>, now: DateTime<Utc>) -> Value {
+    let mut task = json!({"resourceType": "Task", "id": local_id(id),
+        "identifier": [{"system": ACTION_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "status": "requested", "intent": "order", "priority": priority, "description": reason,
+        "for": {"reference": format!("Patient/{patient}")}, "authoredOn": now.to_rfc3339_opts(SecondsFormat::Secs, true)});
+    if let Some(due) = due {
+        task["restriction"] = json!({"period": {"end": due}});
+    }
+    if let Some(owner) = owner {
+        task["owner"] = if owner.contains('/') { json!({"reference": owner}) } else { json!({"display": owner}) };
+    }
+    task
+}
+
+fn new_note(id: &str, patient: &str, text: &str, now: DateTime<Utc>) -> Value {
+    json!({"resourceType": "Communication", "id": local_id(id),
+        "identifier": [{"system": ACTION_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "status": "completed", "subject": {"reference": format!("Patient/{patient}")},
+        "sent": now.to_rfc3339_opts(SecondsFormat::Secs, true), "payload": [{"contentString": text}]})
+}

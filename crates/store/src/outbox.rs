@@ -1,0 +1,126 @@
+//! The outbox: every staff action is written here in the same transaction as its local effect on the
+//! cache, and stays until the server has confirmed it.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::ingest::Writer;
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub id: String,
+    pub source: String,
+    pub kind: String,
+    pub target: String,
+    pub intent: String,
+    pub state: String,
+    pub attempts: i64,
+    pub not_before: Option<String>,
+    pub error: Option<String>,
+    pub result: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "seq, id, source, kind, target, intent, state, attempts, not_before, error, result, created_at, updated_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        source: r.get(2)?,
+        kind: r.get(3)?,
+        target: r.get(4)?,
+        intent: r.get(5)?,
+        state: r.get(6)?,
+        attempts: r.get(7)?,
+        not_before: r.get(8)?,
+        error: r.get(9)?,
+        result: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { result: String },
+    /// Try again at `not_before`.
+    Retry { error: String, not_before: String },
+    Failed { error: String },
+    Conflict { error: String },
+}
+
+impl Writer<'_> {
+    /// Queues an action (its local effect is written through the same writer).
+    pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str) -> Result<(), StoreError> {
+        self.tx().execute(
+            "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+            params![id, source, kind, target, intent, self.synced_at()],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a delivery ended. `Sent` with the server's resource replaces the local copy.
+    pub fn record_delivery(&mut self, id: &str, delivery: &Delivery) -> Result<(), StoreError> {
+        let now = self.synced_at().to_string();
+        let (state, error, not_before, result) = match delivery {
+            Delivery::Sent { result } => ("sent", None, None, Some(result.as_str())),
+            Delivery::Retry { error, not_before } => ("pending", Some(error.as_str()), Some(not_before.as_str()), None),
+            Delivery::Failed { error } => ("failed", Some(error.as_str()), None, None),
+            Delivery::Conflict { error } => ("conflict", Some(error.as_str()), None, None),
+        };
+        self.tx().execute(
+            "UPDATE outbox SET state = ?2, error = ?3, not_before = ?4, result = coalesce(?5, result),
+               attempts = attempts + 1, updated_at = ?6 WHERE id = ?1",
+            params![id, state, error, not_before, result, now],
+        )?;
+        if state != "pending" {
+            // The action is settled: its local copy no longer shadows the server's.
+            self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
+        }
+        Ok(())
+    }
+
+    /// Puts a failed or conflicting action back in the queue, or discards it.
+    pub fn set_outbox_state(&mut self, id: &str, state: &str) -> Result<bool, StoreError> {
+        let now = self.synced_at().to_string();
+        let changed = self.tx().execute(
+            "UPDATE outbox SET state = ?2, not_before = NULL, updated_at = ?3 WHERE id = ?1 AND state IN ('failed', 'conflict', 'pending')",
+            params![id, state, now],
+        )?;
+        if state == "discarded" {
+            self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
+        }
+        Ok(changed > 0)
+    }
+}
+
+impl Store {
+    /// Every outbox row, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox ORDER BY seq"))?;
+        let rows = stmt.query_map([], row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The next action due for delivery: the oldest pending one whose target has no older unsettled action.
+    pub fn next_due(&self, source: &str, now: &str) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox o WHERE source = ?2 AND state = 'pending' AND (not_before IS NULL OR not_before <= ?1)
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target = o.target AND e.seq < o.seq AND e.state IN ('pending', 'failed', 'conflict'))
+             ORDER BY seq LIMIT 1"
+        );
+        Ok(self.conn.prepare_cached(&sql)?.query_row([now, source], row).optional()?)
+    }
+
+    pub fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
+        Ok(self.conn.prepare_cached(&sql)?.query_row([id], row).optional()?)
+    }
+}
