@@ -186,3 +186,108 @@ fn a_hundred_actions_queued_offline_drain_exactly_once_when_the_server_is_back()
         }
     });
 }
+
+/// The delivering process is killed with SIGKILL at seeded random points, 50 times. After a final drain
+/// every action has been applied exactly once.
+#[test]
+fn delivery_killed_at_random_points_applies_every_action_exactly_once() {
+    use std::process::{Command, Stdio};
+    let rt = runtime();
+    let server = FhirServer::start();
+    let home = TestHome::new();
+    let client = client(&server.base());
+    rt.block_on(seeded(&client, 30));
+    let switchboard = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(args).env("SWITCHBOARD_HOME", home.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    };
+    assert!(switchboard(&["source", "add", SOURCE, "--fhir", &server.base()]).status().unwrap().success());
+    assert!(switchboard(&["sync"]).status().unwrap().success());
+    let tasks = home.store().ids_of(SOURCE, "Task").unwrap();
+    let mut rng = fastrand::Rng::with_seed(20261126);
+    let mut created = Vec::new();
+    let mut claimed = Vec::new();
+    let mut killed_mid_way = 0;
+    for trial in 0..50 {
+        {
+            let mut store = home.store();
+            for k in 0..3 {
+                let patient = format!("pat-{:06}", rng.u32(1..=30));
+                let action = Action::TaskCreate { patient, reason: format!("trial {trial}.{k}"), priority: "routine".into(), due: None, owner: None };
+                created.push(queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id);
+            }
+            if let Some(task) = tasks.get(trial) {
+                let owner = format!("Practitioner/prac-{}", trial % 3 + 1);
+                queue(&mut store, SOURCE, &Action::TaskClaim { task: task.clone(), owner: owner.clone() }, Utc::now()).unwrap();
+                claimed.push((task.clone(), owner));
+            }
+        }
+        let mut child = switchboard(&["outbox", "drain"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(rng.u64(0..250)));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_way += 1;
+        }
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+    }
+    assert!(killed_mid_way >= 10, "only {killed_mid_way} kills landed while delivering");
+    let last = switchboard(&["outbox", "drain"]).status().unwrap();
+    assert!(last.success(), "the final drain left actions unsettled");
+    assert!(home.store().outbox().unwrap().iter().all(|r| r.state == "sent"));
+    rt.block_on(async {
+        for id in &created {
+            assert_eq!(server_tasks_for(&client, id).await.len(), 1, "action {id} applied other than once");
+        }
+        for (task, owner) in &claimed {
+            let on_server = client.read("Task", task).await.unwrap();
+            assert_eq!(on_server["owner"]["reference"], owner.as_str());
+            assert_eq!(on_server["status"], "in-progress");
+        }
+    });
+}
+
+#[test]
+fn the_cli_verbs_queue_refuse_bad_input_and_drain() {
+    use std::process::{Command, Output};
+    let server = FhirServer::start();
+    let home = TestHome::new();
+    let rt = runtime();
+    rt.block_on(seeded(&client(&server.base()), 3));
+    let run = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap()
+    };
+    assert!(run(&["source", "add", SOURCE, "--fhir", &server.base()]).status.success());
+    assert!(run(&["sync"]).status.success());
+    for (args, words) in [
+        (vec!["task", "create", "--patient", "pat-000001", "--reason", "x", "--priority", "stat", "--due", "2001-01-01T00:00:00Z"], "in the past"),
+        (vec!["task", "create", "--patient", "nobody", "--reason", "x", "--priority", "stat"], "no such patient"),
+        (vec!["task", "create", "--patient", "pat-000001", "--reason", " ", "--priority", "stat"], "needs a reason"),
+        (vec!["note", "--patient", "pat-000001", ""], "needs text"),
+        (vec!["task", "claim", "no-such-task", "--as", "Practitioner/prac-1"], "no such task"),
+    ] {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(words), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let listed: Value = serde_json::from_slice(&run(&["outbox", "--json"]).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 0, "refused input was queued");
+
+    let queued = run(&["task", "create", "--patient", "pat-000001", "--reason", "Call back", "--priority", "urgent", "--owner", "Nurse pool"]);
+    let line = String::from_utf8(queued.stdout).unwrap();
+    assert!(line.contains(" pending Task/local-"), "{line}");
+    let note = run(&["note", "--patient", "pat-000002", "Asked for a Spanish-speaking nurse"]);
+    assert!(note.status.success());
+    let drained = run(&["outbox", "drain"]);
+    assert!(drained.status.success(), "{}", String::from_utf8_lossy(&drained.stderr));
+    assert!(String::from_utf8_lossy(&drained.stdout).contains("2 sent"));
+    let listed: Value = serde_json::from_slice(&run(&["outbox", "--json"]).stdout).unwrap();
+    assert!(listed.as_array().unwrap().iter().all(|r| r["state"] == "sent"), "{listed}");
+
+    // With the server gone, a drain keeps the action and says so with a non-zero exit.
+    drop(server);
+    assert!(run(&["note", "--patient", "pat-000003", "Left a voicemail"]).status.success());
+    let offline = run(&["outbox", "drain"]);
+    assert_eq!(offline.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&offline.stdout).contains("1 waiting to retry"));
+}

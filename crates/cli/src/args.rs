@@ -43,6 +43,79 @@ pub enum Command {
     /// The built-in demo clinic
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Callback tasks: create, claim, complete (queued, then delivered through the outbox)
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Add a note about a patient (a Communication)
+    Note {
+        #[arg(long)]
+        patient: String,
+        text: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// What is pending, sent, failed or in conflict; `drain` delivers now
+    Outbox {
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct SourceArg {
+    /// The source the action goes to (default: the only configured source)
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum TaskCommand {
+    /// Create a callback task about a patient
+    Create {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_parser = ["routine", "urgent", "asap", "stat"])]
+        priority: String,
+        /// When it is due (RFC 3339, e.g. 2026-12-01T09:00:00-06:00)
+        #[arg(long)]
+        due: Option<String>,
+        /// A role pool ("Nurse pool") or a person ("Practitioner/123")
+        #[arg(long)]
+        owner: Option<String>,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Take a task (owner and in-progress)
+    Claim {
+        task: String,
+        /// Who claims it, e.g. Practitioner/123 (default: $SWITCHBOARD_USER)
+        #[arg(long = "as")]
+        owner: Option<String>,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Close a task with an outcome note
+    Complete {
+        task: String,
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OutboxCommand {
+    /// Deliver every due action now; exits non-zero when any failed, conflicted or must wait
+    Drain,
+    /// Put a failed or conflicting action back in the queue
+    Retry { id: String },
+    /// Give up on an action (its local change is dropped at the next sync)
+    Discard { id: String },
 }
 
 #[derive(Subcommand)]

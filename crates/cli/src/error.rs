@@ -10,6 +10,7 @@ pub const USAGE: u8 = 2;
 pub const NOT_FOUND: u8 = 3;
 pub const CACHE: u8 = 4;
 pub const SERVER: u8 = 5;
+pub const UNSETTLED: u8 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -29,10 +30,14 @@ pub enum CliError {
     Demo(#[from] DemoError),
     #[error("{0}")]
     Other(String),
+    /// Some queued actions failed or conflict with a colleague's change.
+    #[error("{0}")]
+    Unsettled(String),
 }
 
 impl CliError {
-    /// 2 usage or config, 3 not found, 4 cache or keyring, 5 server or network, 1 anything else.
+    /// 2 usage or config, 3 not found, 4 cache or keyring, 5 server or network, 6 actions failed or in
+    /// conflict, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config(_) => USAGE,
@@ -41,6 +46,7 @@ impl CliError {
             CliError::Sync(SyncError::Store(_)) => CACHE,
             CliError::Fhir(_) | CliError::Sync(_) | CliError::Demo(_) => SERVER,
             CliError::Other(_) => 1,
+            CliError::Unsettled(_) => UNSETTLED,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per verb.
 
+mod actions;
 mod demo;
 mod patient;
 mod search;
@@ -18,6 +19,9 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Search { text, json } => search::run(&ctx, &text, json),
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
+        Command::Task(cmd) => actions::task(&ctx, cmd),
+        Command::Note { patient, text, target } => actions::note(&ctx, patient, text, &target),
+        Command::Outbox { command, json } => actions::outbox(&ctx, command, json),
     }
 }
 

@@ -1,0 +1,105 @@
+//! `switchboard task|note|outbox`: staff actions, queued locally and delivered through the outbox.
+
+use crate::args::{OutboxCommand, SourceArg, TaskCommand};
+use crate::context::Context;
+use crate::error::CliError;
+use switchboard_outbox::{drain, queue, Action, ActionError, Queued};
+use switchboard_store::OutboxRow;
+
+pub fn task(ctx: &Context, command: TaskCommand) -> Result<(), CliError> {
+    let (action, target) = match command {
+        TaskCommand::Create { patient, reason, priority, due, owner, target } => {
+            (Action::TaskCreate { patient, reason, priority, due, owner }, target)
+        }
+        TaskCommand::Claim { task, owner, target } => {
+            let owner = owner.or_else(|| std::env::var("SWITCHBOARD_USER").ok()).ok_or_else(|| {
+                CliError::Usage("say who claims the task: --as Practitioner/ID (or set SWITCHBOARD_USER)".to_string())
+            })?;
+            (Action::TaskClaim { task, owner }, target)
+        }
+        TaskCommand::Complete { task, note, target } => (Action::TaskComplete { task, note }, target),
+    };
+    queue_and_print(ctx, &action, &target)
+}
+
+pub fn note(ctx: &Context, patient: String, text: String, target: &SourceArg) -> Result<(), CliError> {
+    queue_and_print(ctx, &Action::Note { patient, text }, target)
+}
+
+fn source_name(ctx: &Context, target: &SourceArg) -> Result<String, CliError> {
+    match (&target.source, ctx.config.sources.as_slice()) {
+        (Some(name), _) if ctx.config.source(name).is_some() => Ok(name.clone()),
+        (Some(name), _) => Err(CliError::NotFound(format!("no source named `{name}` is configured"))),
+        (None, [only]) => Ok(only.name.clone()),
+        (None, []) => Err(CliError::Usage("no FHIR source is configured to send actions to".to_string())),
+        (None, _) => Err(CliError::Usage("several sources are configured: choose one with --source".to_string())),
+    }
+}
+
+fn queue_and_print(ctx: &Context, action: &Action, target: &SourceArg) -> Result<(), CliError> {
+    let source = source_name(ctx, target)?;
+    let mut store = ctx.open_store()?;
+    let Queued { id, target, state } = queue(&mut store, &source, action, ctx.clock.now()).map_err(|e| match e {
+        ActionError::Invalid(words) => CliError::Usage(words),
+        ActionError::Store(e) => CliError::Store(e),
+    })?;
+    println!("{id} {state} {target}");
+    Ok(())
+}
+
+pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Result<(), CliError> {
+    let mut store = ctx.open_store()?;
+    match command {
+        None => {
+            let rows = store.outbox()?;
+            if json {
+                return super::print_json(&rows);
+            }
+            print_rows(&rows);
+            Ok(())
+        }
+        Some(OutboxCommand::Drain) => {
+            let runtime = super::runtime()?;
+            let mut unsettled = Vec::new();
+            for source in &ctx.config.sources {
+                let client = ctx.client_for(source, false)?;
+                let report = runtime.block_on(drain(&mut store, &client, &source.name, ctx.clock.as_ref()))?;
+                println!(
+                    "{}: {} sent, {} failed, {} in conflict, {} waiting to retry",
+                    source.name, report.sent, report.failed, report.conflicts, report.waiting
+                );
+                if report.failed + report.conflicts + report.waiting > 0 {
+                    unsettled.push(source.name.clone());
+                }
+            }
+            match unsettled.is_empty() {
+                true => Ok(()),
+                false => Err(CliError::Unsettled(format!(
+                    "actions for {} are not all delivered; see `switchboard outbox`",
+                    unsettled.join(", ")
+                ))),
+            }
+        }
+        Some(OutboxCommand::Retry { id }) => set_state(&mut store, ctx, &id, "pending"),
+        Some(OutboxCommand::Discard { id }) => set_state(&mut store, ctx, &id, "discarded"),
+    }
+}
+
+fn set_state(store: &mut switchboard_store::Store, ctx: &Context, id: &str, state: &str) -> Result<(), CliError> {
+    let mut writer = store.writer(&ctx.clock.now().to_rfc3339())?;
+    let changed = writer.set_outbox_state(id, state)?;
+    writer.commit()?;
+    match changed {
+        true => Ok(println!("{id} {state}")),
+        false => Err(CliError::NotFound("no pending, failed or conflicting action with that id".to_string())),
+    }
+}
+
+fn print_rows(rows: &[OutboxRow]) {
+    if rows.is_empty() {
+        println!("the outbox is empty");
+    }
+    for row in rows {
+        println!("{} {:<10} {:<14} {:<40} {}", row.id, row.state, row.kind, row.target, row.error.as_deref().unwrap_or(""));
+    }
+}
