@@ -291,3 +291,43 @@ fn the_cli_verbs_queue_refuse_bad_input_and_drain() {
     assert_eq!(offline.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&offline.stdout).contains("1 waiting to retry"));
 }
+
+#[test]
+fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
+    let server = FhirServer::start();
+    let (a, b) = (TestHome::new(), TestHome::new());
+    let rt = runtime();
+    let client = client(&server.base());
+    rt.block_on(async {
+        seeded(&client, 6).await;
+        let (mut store_a, mut store_b) = (a.store(), b.store());
+        sync(&mut store_a, &client).await;
+        sync(&mut store_b, &client).await;
+        // Patient 1 (index 0) holds an upcoming booked appointment.
+        let view = store_a.patient_view(SOURCE, "pat-000001", Utc::now()).unwrap().unwrap();
+        let appointment = view.appointments.upcoming[0].id.clone();
+
+        queue(&mut store_a, SOURCE, &Action::Arrived { appointment: appointment.clone() }, Utc::now()).unwrap();
+        let when = (Utc::now() + Duration::days(2)).to_rfc3339();
+        let remind = Action::Remind { patient: "pat-000001".into(), about: "Bring your medication list".into(), when: Some(when) };
+        let reminder = queue(&mut store_a, SOURCE, &remind, Utc::now()).unwrap();
+        assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 2);
+        assert_eq!(client.read("Appointment", &appointment).await.unwrap()["status"], "arrived");
+        let identifier = format!("{ACTION_SYSTEM}|urn:uuid:{}", reminder.id);
+        let url = client.search_url("CommunicationRequest", &[("identifier", identifier.as_str())]).unwrap();
+        let requests = client.get_page(&url).await.unwrap().resources;
+        assert_eq!(requests.len(), 1);
+        assert!(requests[0].get().contains("Bring your medication list"));
+
+        // Workstation B still shows the appointment as booked; its no-show meets the arrival.
+        queue(&mut store_b, SOURCE, &Action::NoShow { appointment: appointment.clone() }, Utc::now()).unwrap();
+        let report = drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap();
+        assert_eq!(report.conflicts, 1, "{report:?}");
+        let row = store_b.outbox().unwrap().pop().unwrap();
+        assert_eq!(row.error.as_deref(), Some("the patient has already arrived"));
+        assert_eq!(client.read("Appointment", &appointment).await.unwrap()["status"], "arrived");
+        // Refused up front now that B's cache knows.
+        let again = queue(&mut store_b, SOURCE, &Action::NoShow { appointment }, Utc::now());
+        assert!(again.unwrap_err().to_string().contains("already arrived"));
+    });
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::SystemClock;
 use switchboard_demo::{generate, seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
+use switchboard_outbox::{drain, queue, Action};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
 use switchboard_testkit::{client, runtime, FhirServer};
@@ -17,7 +18,7 @@ const SAMPLES: usize = 2_000;
 
 fn main() {
     let sizes = std::env::var("BENCH_PATIENTS").unwrap_or_else(|_| "10000,100000".into());
-    for size in sizes.split(',').filter_map(|s| s.trim().parse::<u32>().ok()) {
+    for size in sizes.split(',').filter_map(|s| s.trim().parse::<u32>().ok()).filter(|&n| n > 0) {
         cache_figures(size);
     }
     let sync_patients = std::env::var("BENCH_SYNC_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
@@ -150,5 +151,19 @@ fn sync_figures(patients: u32) {
             second_download.as_secs_f64()
         );
         println!("full sync         {:>7.2} s   = {:.2} x download", sync.as_secs_f64(), sync.as_secs_f64() / download.as_secs_f64());
+
+        // Outbox delivery: conditional creates of callback tasks, one after another.
+        let actions = 300;
+        for n in 0..actions {
+            let patient = format!("pat-{:06}", n % patients + 1);
+            let action = Action::TaskCreate { patient, reason: format!("bench {n}"), priority: "routine".into(), due: None, owner: None };
+            queue(&mut store, "bench", &action, Utc::now()).unwrap();
+        }
+        let started = Instant::now();
+        let report = drain(&mut store, &client, "bench", &SystemClock).await.unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(report.sent, actions);
+        println!("== outbox: {actions} task creates delivered to the local Helios server");
+        println!("delivery          {:>7.1} actions/s ({:.2} s)", f64::from(actions) / elapsed.as_secs_f64(), elapsed.as_secs_f64());
     });
 }

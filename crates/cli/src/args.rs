@@ -54,6 +54,32 @@ pub enum Command {
         #[command(flatten)]
         target: SourceArg,
     },
+    /// Ask for a reminder to the patient (a CommunicationRequest)
+    Remind {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        about: String,
+        /// When to remind (RFC 3339)
+        #[arg(long)]
+        when: Option<String>,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Mark that the patient arrived for an appointment
+    Arrived {
+        #[arg(long)]
+        appointment: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Mark an appointment as a no-show
+    Noshow {
+        #[arg(long)]
+        appointment: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
     /// What is pending, sent, failed or in conflict; `drain` delivers now
     Outbox {
         #[command(subcommand)]

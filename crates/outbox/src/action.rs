@@ -19,6 +19,12 @@ pub enum Action {
     TaskComplete { task: String, note: String },
     /// A note about a patient, as a Communication.
     Note { patient: String, text: String },
+    /// Ask for a reminder to the patient, as a CommunicationRequest.
+    Remind { patient: String, about: String, when: Option<String> },
+    /// The patient has arrived for an appointment.
+    Arrived { appointment: String },
+    /// The patient did not come.
+    NoShow { appointment: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +85,9 @@ fn intent_kind(action: &Action) -> &'static str {
         Action::TaskClaim { .. } => "task_claim",
         Action::TaskComplete { .. } => "task_complete",
         Action::Note { .. } => "note",
+        Action::Remind { .. } => "remind",
+        Action::Arrived { .. } => "arrived",
+        Action::NoShow { .. } => "noshow",
     }
 }
 
@@ -93,12 +102,7 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             if !PRIORITIES.contains(&priority.as_str()) {
                 return Err(invalid(format!("priority must be one of {}", PRIORITIES.join(", "))));
             }
-            if let Some(due) = due {
-                let when = DateTime::parse_from_rfc3339(due).map_err(|_| invalid("--due must be a time like 2026-12-01T09:00:00Z"))?;
-                if when < now {
-                    return Err(invalid("the due time is in the past"));
-                }
-            }
+            require_future(due.as_deref(), "due", now)?;
             let task = new_task(id, patient, reason, priority, due.as_deref(), owner.as_deref(), now);
             Ok((format!("Task/{}", local_id(id)), task))
         }
@@ -127,6 +131,53 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             }
             Ok((format!("Communication/{}", local_id(id)), new_note(id, patient, text, now)))
         }
+        Action::Remind { patient, about, when } => {
+            require_patient(store, source, patient)?;
+            if about.trim().is_empty() {
+                return Err(invalid("a reminder needs to say what it is about"));
+            }
+            require_future(when.as_deref(), "when", now)?;
+            Ok((format!("CommunicationRequest/{}", local_id(id)), new_reminder(id, patient, about, when.as_deref(), now)))
+        }
+        Action::Arrived { appointment } | Action::NoShow { appointment } => {
+            let mut current = cached(store, source, "Appointment", appointment)?.ok_or_else(|| invalid("no such appointment in the cache"))?;
+            let status = if matches!(action, Action::Arrived { .. }) { "arrived" } else { "noshow" };
+            if let Standing::Blocked(words) = attendance_state(&current, status) {
+                return Err(invalid(words));
+            }
+            current["status"] = json!(status);
+            Ok((format!("Appointment/{appointment}"), current))
+        }
+    }
+}
+
+fn require_future(time: Option<&str>, field: &str, now: DateTime<Utc>) -> Result<(), ActionError> {
+    if let Some(time) = time {
+        let when = DateTime::parse_from_rfc3339(time).map_err(|_| invalid(format!("--{field} must be a time like 2026-12-01T09:00:00Z")))?;
+        if when < now {
+            return Err(invalid(format!("the {field} time is in the past")));
+        }
+    }
+    Ok(())
+}
+
+/// Where a resource on the server stands against an intent.
+pub(crate) enum Standing {
+    /// Already as intended (an earlier attempt landed, or a colleague did the same).
+    Done,
+    /// Still open to the change.
+    Open,
+    /// Cannot take the change; the words say why.
+    Blocked(String),
+}
+
+/// Marking attendance: only an appointment still expected can become `arrived` or `noshow`.
+pub(crate) fn attendance_state(appointment: &Value, wanted: &str) -> Standing {
+    match appointment["status"].as_str().unwrap_or_default() {
+        status if status == wanted => Standing::Done,
+        "booked" | "pending" | "proposed" | "waitlist" | "checked-in" => Standing::Open,
+        "arrived" if wanted == "noshow" => Standing::Blocked("the patient has already arrived".into()),
+        status => Standing::Blocked(format!("the appointment is already {status}")),
     }
 }
 
@@ -181,6 +232,18 @@ fn new_task(id: &str, patient: &str, reason: &str, priority: &str, due: Option<&
         task["owner"] = if owner.contains('/') { json!({"reference": owner}) } else { json!({"display": owner}) };
     }
     task
+}
+
+fn new_reminder(id: &str, patient: &str, about: &str, when: Option<&str>, now: DateTime<Utc>) -> Value {
+    let mut request = json!({"resourceType": "CommunicationRequest", "id": local_id(id),
+        "identifier": [{"system": ACTION_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "status": "active", "subject": {"reference": format!("Patient/{patient}")},
+        "recipient": [{"reference": format!("Patient/{patient}")}],
+        "authoredOn": now.to_rfc3339_opts(SecondsFormat::Secs, true), "payload": [{"contentString": about}]});
+    if let Some(when) = when {
+        request["occurrenceDateTime"] = json!(when);
+    }
+    request
 }
 
 fn new_note(id: &str, patient: &str, text: &str, now: DateTime<Utc>) -> Value {

@@ -1,6 +1,6 @@
 //! Delivering queued actions to the clinic's server, oldest first, one resource's actions in order.
 
-use crate::action::{apply_claim, apply_complete, local_id, owner_of, Action, ACTION_SYSTEM};
+use crate::action::{apply_claim, apply_complete, attendance_state, local_id, owner_of, Action, Standing, ACTION_SYSTEM};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -46,9 +46,10 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
         tracing::info!(action = %row.id, kind = %row.kind, outcome = outcome_name(&attempt.delivery), "outbox delivery");
         let mut writer = store.writer(&stamp(clock.now()))?;
         if let Some(copy) = &attempt.server_copy {
-            if row.target.starts_with("Task/local-") || row.target.starts_with("Communication/local-") {
-                let (kind, _) = row.target.split_once('/').unwrap_or_default();
-                writer.delete(source, kind, &local_id(&row.id))?;
+            // A created resource replaces its local copy, which has a device-side id.
+            let (kind, id) = row.target.split_once('/').unwrap_or_default();
+            if id == local_id(&row.id) {
+                writer.delete(source, kind, id)?;
             }
             writer.upsert_forced(source, &copy.to_string(), None)?;
         }
@@ -82,7 +83,9 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
     };
     let local: Value = serde_json::from_str(&local).map_err(|e| StoreError::BadResource(e.to_string()))?;
     let result = match &action {
-        Action::TaskCreate { .. } | Action::Note { .. } => create(client, &row.id, local).await,
+        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } => create(client, &row.id, local).await,
+        Action::Arrived { .. } => update(client, local, |a| attendance_state(a, "arrived"), |a| a["status"] = "arrived".into()).await,
+        Action::NoShow { .. } => update(client, local, |a| attendance_state(a, "noshow"), |a| a["status"] = "noshow".into()).await,
         Action::TaskClaim { owner, .. } => update(client, local, |task| claim_state(task, owner), |task| apply_claim(task, owner)).await,
         Action::TaskComplete { note, .. } => {
             update(client, local, complete_state, |task| apply_complete(task, note, now)).await
@@ -124,16 +127,6 @@ async fn create(client: &FhirClient, action_id: &str, mut local: Value) -> Resul
     }
     let condition = format!("identifier={ACTION_SYSTEM}|urn:uuid:{action_id}");
     Ok(sent(client.create(&local, &condition).await?))
-}
-
-/// Where the server's copy stands against the intent.
-enum Standing {
-    /// Already as intended (an earlier attempt landed, or a colleague did the same).
-    Done,
-    /// Still open to the change.
-    Open,
-    /// Cannot take the change; the words say why.
-    Blocked(String),
 }
 
 fn claim_state(task: &Value, owner: &str) -> Standing {

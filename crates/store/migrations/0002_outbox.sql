@@ -19,3 +19,4 @@ CREATE INDEX outbox_by_state ON outbox (state, seq);
 
 -- A cached resource changed locally by an action not yet delivered; sync leaves it alone meanwhile.
 ALTER TABLE resource ADD COLUMN pending_action TEXT;
+CREATE INDEX resource_pending ON resource (pending_action) WHERE pending_action IS NOT NULL;

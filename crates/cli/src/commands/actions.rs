@@ -22,10 +22,6 @@ pub fn task(ctx: &Context, command: TaskCommand) -> Result<(), CliError> {
     queue_and_print(ctx, &action, &target)
 }
 
-pub fn note(ctx: &Context, patient: String, text: String, target: &SourceArg) -> Result<(), CliError> {
-    queue_and_print(ctx, &Action::Note { patient, text }, target)
-}
-
 fn source_name(ctx: &Context, target: &SourceArg) -> Result<String, CliError> {
     match (&target.source, ctx.config.sources.as_slice()) {
         (Some(name), _) if ctx.config.source(name).is_some() => Ok(name.clone()),
@@ -36,7 +32,7 @@ fn source_name(ctx: &Context, target: &SourceArg) -> Result<String, CliError> {
     }
 }
 
-fn queue_and_print(ctx: &Context, action: &Action, target: &SourceArg) -> Result<(), CliError> {
+pub fn queue_and_print(ctx: &Context, action: &Action, target: &SourceArg) -> Result<(), CliError> {
     let source = source_name(ctx, target)?;
     let mut store = ctx.open_store()?;
     let Queued { id, target, state } = queue(&mut store, &source, action, ctx.clock.now()).map_err(|e| match e {

@@ -10,6 +10,7 @@ mod sync;
 use crate::args::Command;
 use crate::context::Context;
 use crate::error::CliError;
+use switchboard_outbox::Action;
 
 pub fn dispatch(command: Command) -> Result<(), CliError> {
     let ctx = Context::from_env()?;
@@ -20,7 +21,10 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
-        Command::Note { patient, text, target } => actions::note(&ctx, patient, text, &target),
+        Command::Note { patient, text, target } => actions::queue_and_print(&ctx, &Action::Note { patient, text }, &target),
+        Command::Remind { patient, about, when, target } => actions::queue_and_print(&ctx, &Action::Remind { patient, about, when }, &target),
+        Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, &Action::Arrived { appointment }, &target),
+        Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, &Action::NoShow { appointment }, &target),
         Command::Outbox { command, json } => actions::outbox(&ctx, command, json),
     }
 }
