@@ -331,3 +331,104 @@ fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
         assert!(again.unwrap_err().to_string().contains("already arrived"));
     });
 }
+
+/// Free slots in the cache, soonest first.
+fn free_slots(store: &Store) -> Vec<String> {
+    let mut slots: Vec<(String, String)> = store
+        .resources_of(SOURCE, "Slot")
+        .unwrap()
+        .into_iter()
+        .filter_map(|(id, json)| {
+            let slot: Value = serde_json::from_str(&json).unwrap();
+            (slot["status"] == "free").then(|| (slot["start"].as_str().unwrap().to_string(), id))
+        })
+        .collect();
+    slots.sort();
+    slots.into_iter().map(|(_, id)| id).collect()
+}
+
+#[test]
+fn book_reschedule_and_cancel_keep_slots_and_appointments_consistent() {
+    let server = FhirServer::start();
+    let (a, b) = (TestHome::new(), TestHome::new());
+    let rt = runtime();
+    let client = client(&server.base());
+    rt.block_on(async {
+        seeded(&client, 6).await;
+        let (mut store_a, mut store_b) = (a.store(), b.store());
+        sync(&mut store_a, &client).await;
+        let slots = free_slots(&store_a);
+        let book = Action::Book { patient: "pat-000002".into(), slot: slots[0].clone(), reason: Some("Knee pain".into()) };
+        let booked = queue(&mut store_a, SOURCE, &book, Utc::now()).unwrap();
+        // At once, locally: the slot is busy and the appointment shows as upcoming and pending.
+        let view = store_a.patient_view(SOURCE, "pat-000002", Utc::now()).unwrap().unwrap();
+        assert!(view.appointments.upcoming.iter().any(|x| x.origin.pending && x.reason.as_deref() == Some("Knee pain")));
+        assert!(!free_slots(&store_a).contains(&slots[0]));
+        let taken = queue(&mut store_a, SOURCE, &Action::Book { patient: "pat-000003".into(), slot: slots[0].clone(), reason: None }, Utc::now());
+        assert!(taken.unwrap_err().to_string().contains("no longer free"));
+
+        assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
+        assert_eq!(client.read("Slot", &slots[0]).await.unwrap()["status"], "busy");
+        let identifier = format!("{ACTION_SYSTEM}|urn:uuid:{}", booked.id);
+        let url = client.search_url("Appointment", &[("identifier", identifier.as_str())]).unwrap();
+        let created: Value = serde_json::from_str(client.get_page(&url).await.unwrap().resources[0].get()).unwrap();
+        let appointment = created["id"].as_str().unwrap().to_string();
+        assert_eq!(created["start"], client.read("Slot", &slots[0]).await.unwrap()["start"]);
+
+        let moved = Action::Reschedule { appointment: appointment.clone(), slot: slots[1].clone() };
+        queue(&mut store_a, SOURCE, &moved, Utc::now()).unwrap();
+        assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
+        assert_eq!(client.read("Slot", &slots[0]).await.unwrap()["status"], "free");
+        assert_eq!(client.read("Slot", &slots[1]).await.unwrap()["status"], "busy");
+        assert_eq!(client.read("Appointment", &appointment).await.unwrap()["slot"][0]["reference"], format!("Slot/{}", slots[1]));
+
+        // Workstation B, synced now, cancels; A's stale copy then tries to mark the visit a no-show.
+        sync(&mut store_b, &client).await;
+        let cancel = Action::Cancel { appointment: appointment.clone(), reason: "Patient request".into() };
+        assert!(queue(&mut store_b, SOURCE, &Action::Cancel { appointment: appointment.clone(), reason: " ".into() }, Utc::now()).is_err());
+        queue(&mut store_b, SOURCE, &cancel, Utc::now()).unwrap();
+        assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
+        let on_server = client.read("Appointment", &appointment).await.unwrap();
+        assert_eq!((on_server["status"].as_str(), on_server["cancelationReason"]["text"].as_str()), (Some("cancelled"), Some("Patient request")));
+        assert_eq!(client.read("Slot", &slots[1]).await.unwrap()["status"], "free");
+        queue(&mut store_a, SOURCE, &Action::NoShow { appointment: appointment.clone() }, Utc::now()).unwrap();
+        let report = drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap();
+        assert_eq!(report.conflicts, 1, "{report:?}");
+        assert_eq!(store_a.outbox().unwrap().pop().unwrap().error.as_deref(), Some("the appointment is already cancelled"));
+    });
+}
+
+#[test]
+fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
+    let server = FhirServer::start();
+    let (a, b) = (TestHome::new(), TestHome::new());
+    let rt = runtime();
+    let client = client(&server.base());
+    rt.block_on(async {
+        seeded(&client, 6).await;
+        let (mut store_a, mut store_b) = (a.store(), b.store());
+        sync(&mut store_a, &client).await;
+        sync(&mut store_b, &client).await;
+        let slots = free_slots(&store_a);
+        for slot in slots.iter().take(3) {
+            queue(&mut store_a, SOURCE, &Action::Book { patient: "pat-000004".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
+            queue(&mut store_b, SOURCE, &Action::Book { patient: "pat-000005".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
+        }
+        let client_b = switchboard_testkit::client(&server.base());
+        let (ra, rb) = tokio::join!(drain(&mut store_a, &client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!((ra.sent + rb.sent, ra.conflicts + rb.conflicts), (3, 3), "{ra:?} {rb:?}");
+        for slot in slots.iter().take(3) {
+            let url = client.search_url("Appointment", &[("slot", format!("Slot/{slot}").as_str())]).unwrap();
+            assert_eq!(client.get_page(&url).await.unwrap().resources.len(), 1, "slot {slot} double-booked");
+            assert_eq!(client.read("Slot", slot).await.unwrap()["status"], "busy");
+        }
+        let losers: Vec<_> = store_a.outbox().unwrap().into_iter().chain(store_b.outbox().unwrap()).filter(|r| r.state == "conflict").collect();
+        assert!(losers.iter().all(|r| r.error.as_deref() == Some("the slot is no longer free")), "{losers:?}");
+        // The losing workstation's local appointment copies are gone; its cache shows the slot busy.
+        for (store, patient) in [(&store_a, "pat-000004"), (&store_b, "pat-000005")] {
+            let view = store.patient_view(SOURCE, patient, Utc::now()).unwrap().unwrap();
+            assert!(view.appointments.upcoming.iter().all(|x| !x.origin.pending));
+        }
+    });
+}

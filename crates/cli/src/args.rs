@@ -66,6 +66,35 @@ pub enum Command {
         #[command(flatten)]
         target: SourceArg,
     },
+    /// Book a patient into a free slot
+    Book {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        slot: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Move an appointment to another free slot (the old slot is freed)
+    Reschedule {
+        #[arg(long)]
+        appointment: String,
+        #[arg(long)]
+        slot: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
+    /// Cancel an appointment (its slot is freed)
+    Cancel {
+        #[arg(long)]
+        appointment: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        target: SourceArg,
+    },
     /// Mark that the patient arrived for an appointment
     Arrived {
         #[arg(long)]

@@ -1,5 +1,6 @@
 //! What staff can do, checked before anything is queued.
 
+use crate::schedule;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -25,6 +26,12 @@ pub enum Action {
     Arrived { appointment: String },
     /// The patient did not come.
     NoShow { appointment: String },
+    /// Book a free Slot: the Slot becomes busy and the Appointment is created, in one transaction.
+    Book { patient: String, slot: String, reason: Option<String> },
+    /// Move an Appointment to another free Slot, freeing the old one, in one transaction.
+    Reschedule { appointment: String, slot: String },
+    /// Cancel an Appointment with a reason, freeing its Slot.
+    Cancel { appointment: String, reason: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +54,11 @@ pub struct Queued {
 const PRIORITIES: &[&str] = &["routine", "urgent", "asap", "stat"];
 const TERMINAL_TASK_STATES: &[&str] = &["completed", "cancelled", "failed", "rejected", "entered-in-error"];
 
-fn invalid(message: impl Into<String>) -> ActionError {
+pub(crate) fn invalid(message: impl Into<String>) -> ActionError {
     ActionError::Invalid(message.into())
 }
 
-fn cached(store: &Store, source: &str, kind: &str, id: &str) -> Result<Option<Value>, ActionError> {
+pub(crate) fn cached(store: &Store, source: &str, kind: &str, id: &str) -> Result<Option<Value>, ActionError> {
     Ok(store.resource(source, kind, id)?.map(|json| serde_json::from_str(&json).unwrap_or(Value::Null)))
 }
 
@@ -69,11 +76,13 @@ pub(crate) fn new_id() -> String {
 pub fn queue(store: &mut Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Queued, ActionError> {
     let id = new_id();
     let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let (target, local) = local_effect(store, source, action, &id, now)?;
+    let (target, changed) = local_effect(store, source, action, &id, now)?;
     let intent = serde_json::to_string(action).map_err(|e| invalid(e.to_string()))?;
     let kind = intent_kind(action);
     let mut writer = store.writer(&stamp)?;
-    writer.upsert_forced(source, &local.to_string(), Some(&id))?;
+    for resource in &changed {
+        writer.upsert_forced(source, &resource.to_string(), Some(&id))?;
+    }
     writer.enqueue(&id, source, kind, &target, &intent)?;
     writer.commit()?;
     Ok(Queued { id, target, state: "pending".to_string() })
@@ -88,12 +97,22 @@ fn intent_kind(action: &Action) -> &'static str {
         Action::Remind { .. } => "remind",
         Action::Arrived { .. } => "arrived",
         Action::NoShow { .. } => "noshow",
+        Action::Book { .. } => "book",
+        Action::Reschedule { .. } => "reschedule",
+        Action::Cancel { .. } => "cancel",
     }
 }
 
-/// The resource as it will look once the action is applied, and its "Type/id" in the cache.
-fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: DateTime<Utc>) -> Result<(String, Value), ActionError> {
-    match action {
+/// The resources as they will look once the action is applied, and the "Type/id" the action is about
+/// (actions about one resource are delivered in order).
+fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: DateTime<Utc>) -> Result<(String, Vec<Value>), ActionError> {
+    let (target, local) = match action {
+        Action::Book { patient, slot, reason } => {
+            require_patient(store, source, patient)?;
+            return schedule::book(store, source, patient, slot, reason.as_deref(), id, now);
+        }
+        Action::Reschedule { appointment, slot } => return schedule::reschedule(store, source, appointment, slot, now),
+        Action::Cancel { appointment, reason } => return schedule::cancel(store, source, appointment, reason),
         Action::TaskCreate { patient, reason, priority, due, owner } => {
             require_patient(store, source, patient)?;
             if reason.trim().is_empty() {
@@ -104,7 +123,7 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             }
             require_future(due.as_deref(), "due", now)?;
             let task = new_task(id, patient, reason, priority, due.as_deref(), owner.as_deref(), now);
-            Ok((format!("Task/{}", local_id(id)), task))
+            (format!("Task/{}", local_id(id)), task)
         }
         Action::TaskClaim { task, owner } => {
             let mut current = open_task(store, source, task)?;
@@ -114,7 +133,7 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
                 }
             }
             apply_claim(&mut current, owner);
-            Ok((format!("Task/{task}"), current))
+            (format!("Task/{task}"), current)
         }
         Action::TaskComplete { task, note } => {
             if note.trim().is_empty() {
@@ -122,14 +141,14 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             }
             let mut current = open_task(store, source, task)?;
             apply_complete(&mut current, note, now);
-            Ok((format!("Task/{task}"), current))
+            (format!("Task/{task}"), current)
         }
         Action::Note { patient, text } => {
             require_patient(store, source, patient)?;
             if text.trim().is_empty() {
                 return Err(invalid("a note needs text"));
             }
-            Ok((format!("Communication/{}", local_id(id)), new_note(id, patient, text, now)))
+            (format!("Communication/{}", local_id(id)), new_note(id, patient, text, now))
         }
         Action::Remind { patient, about, when } => {
             require_patient(store, source, patient)?;
@@ -137,21 +156,31 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
                 return Err(invalid("a reminder needs to say what it is about"));
             }
             require_future(when.as_deref(), "when", now)?;
-            Ok((format!("CommunicationRequest/{}", local_id(id)), new_reminder(id, patient, about, when.as_deref(), now)))
+            (format!("CommunicationRequest/{}", local_id(id)), new_reminder(id, patient, about, when.as_deref(), now))
         }
         Action::Arrived { appointment } | Action::NoShow { appointment } => {
-            let mut current = cached(store, source, "Appointment", appointment)?.ok_or_else(|| invalid("no such appointment in the cache"))?;
+            let mut current = server_resource(store, source, "Appointment", appointment)?;
             let status = if matches!(action, Action::Arrived { .. }) { "arrived" } else { "noshow" };
             if let Standing::Blocked(words) = attendance_state(&current, status) {
                 return Err(invalid(words));
             }
             current["status"] = json!(status);
-            Ok((format!("Appointment/{appointment}"), current))
+            (format!("Appointment/{appointment}"), current)
         }
-    }
+    };
+    Ok((target, vec![local]))
 }
 
-fn require_future(time: Option<&str>, field: &str, now: DateTime<Utc>) -> Result<(), ActionError> {
+/// A resource the server already has, from the cache. A resource created here and not yet delivered
+/// has no server id to change.
+pub(crate) fn server_resource(store: &Store, source: &str, kind: &str, id: &str) -> Result<Value, ActionError> {
+    if id.starts_with("local-") {
+        return Err(invalid("this has not reached the server yet; run `switchboard outbox drain` first"));
+    }
+    cached(store, source, kind, id)?.ok_or_else(|| invalid(format!("no such {} in the cache", kind.to_lowercase())))
+}
+
+pub(crate) fn require_future(time: Option<&str>, field: &str, now: DateTime<Utc>) -> Result<(), ActionError> {
     if let Some(time) = time {
         let when = DateTime::parse_from_rfc3339(time).map_err(|_| invalid(format!("--{field} must be a time like 2026-12-01T09:00:00Z")))?;
         if when < now {
@@ -194,7 +223,7 @@ fn require_patient(store: &Store, source: &str, patient: &str) -> Result<(), Act
 }
 
 fn open_task(store: &Store, source: &str, task: &str) -> Result<Value, ActionError> {
-    let current = cached(store, source, "Task", task)?.ok_or_else(|| invalid("no such task in the cache"))?;
+    let current = server_resource(store, source, "Task", task)?;
     let status = current["status"].as_str().unwrap_or_default();
     if TERMINAL_TASK_STATES.contains(&status) {
         return Err(invalid(format!("the task is already {status}")));

@@ -1,9 +1,10 @@
 //! Delivering queued actions to the clinic's server, oldest first, one resource's actions in order.
 
-use crate::action::{apply_claim, apply_complete, attendance_state, local_id, owner_of, Action, Standing, ACTION_SYSTEM};
+use crate::action::{apply_claim, apply_complete, attendance_state, owner_of, Action, Standing, ACTION_SYSTEM};
+use crate::schedule::{apply_cancel, cancel_state, move_to, reschedule_state, set_status, slot_id_of};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchboard_core::Clock;
 use switchboard_fhir::{FhirClient, FhirError};
 use switchboard_store::{Delivery, OutboxRow, Store, StoreError};
@@ -18,13 +19,27 @@ pub struct DrainReport {
     pub waiting: u32,
 }
 
-/// What one attempt produced: the outcome, and the server's copy of the resource when it sent one.
+/// What one attempt produced: the outcome, and the server's copies of the resources it touched.
 struct Attempt {
     delivery: Delivery,
-    server_copy: Option<Value>,
+    server_copies: Vec<Value>,
 }
 
-/// Re-applying an intent after a 412 gives up after this many rounds (someone keeps changing it).
+/// One change to send: an update guarded by the version it was based on, or a conditional create.
+#[derive(Clone)]
+enum Change {
+    Update(Value),
+    Create { resource: Value, condition: String },
+}
+
+/// After a version conflict, what the server's current state means for the intent.
+enum Resolution {
+    Done(Vec<Value>),
+    Blocked(String, Vec<Value>),
+    Reapply(Vec<Change>),
+}
+
+/// Re-applying an intent after a conflict gives up after this many rounds (someone keeps changing it).
 const MAX_REAPPLY: u32 = 3;
 
 /// Delivers every due action of `source`. Transient failures leave the action pending with a later
@@ -33,10 +48,8 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
     let mut report = DrainReport::default();
     // Due as of the start: an action put back for later is not tried again in the same drain.
     let started = stamp(clock.now());
-    loop {
-        let now = clock.now();
-        let Some(row) = store.next_due(source, &started)? else { break };
-        let attempt = deliver(store, client, &row, now).await?;
+    while let Some(row) = store.next_due(source, &started)? {
+        let attempt = deliver(store, client, &row, clock.now()).await?;
         match &attempt.delivery {
             Delivery::Sent { .. } => report.sent += 1,
             Delivery::Failed { .. } => report.failed += 1,
@@ -45,12 +58,7 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
         }
         tracing::info!(action = %row.id, kind = %row.kind, outcome = outcome_name(&attempt.delivery), "outbox delivery");
         let mut writer = store.writer(&stamp(clock.now()))?;
-        if let Some(copy) = &attempt.server_copy {
-            // A created resource replaces its local copy, which has a device-side id.
-            let (kind, id) = row.target.split_once('/').unwrap_or_default();
-            if id == local_id(&row.id) {
-                writer.delete(source, kind, id)?;
-            }
+        for copy in &attempt.server_copies {
             writer.upsert_forced(source, &copy.to_string(), None)?;
         }
         writer.record_delivery(&row.id, &attempt.delivery)?;
@@ -72,61 +80,236 @@ fn outcome_name(delivery: &Delivery) -> &'static str {
     }
 }
 
+fn failed(error: impl Into<String>) -> Attempt {
+    Attempt { delivery: Delivery::Failed { error: error.into() }, server_copies: Vec::new() }
+}
+
 async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
     let action: Action = match serde_json::from_str(&row.intent) {
         Ok(action) => action,
-        Err(e) => return Ok(settled(Delivery::Failed { error: format!("unreadable action: {e}") }, None)),
+        Err(e) => return Ok(failed(format!("unreadable action: {e}"))),
     };
-    let (kind, id) = row.target.split_once('/').unwrap_or_default();
-    let Some(local) = store.resource(&row.source, kind, id)? else {
-        return Ok(settled(Delivery::Failed { error: "the changed resource is no longer in the cache".into() }, None));
-    };
-    let local: Value = serde_json::from_str(&local).map_err(|e| StoreError::BadResource(e.to_string()))?;
-    let result = match &action {
-        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } => create(client, &row.id, local).await,
-        Action::Arrived { .. } => update(client, local, |a| attendance_state(a, "arrived"), |a| a["status"] = "arrived".into()).await,
-        Action::NoShow { .. } => update(client, local, |a| attendance_state(a, "noshow"), |a| a["status"] = "noshow".into()).await,
-        Action::TaskClaim { owner, .. } => update(client, local, |task| claim_state(task, owner), |task| apply_claim(task, owner)).await,
-        Action::TaskComplete { note, .. } => {
-            update(client, local, complete_state, |task| apply_complete(task, note, now)).await
-        }
+    let mut local = Vec::new();
+    for json in store.changed_by(&row.id)? {
+        local.push(serde_json::from_str::<Value>(&json).map_err(|e| StoreError::BadResource(e.to_string()))?);
+    }
+    let result = match plan(&action, &row.id, local) {
+        Some(changes) => send(client, &action, changes, now).await,
+        None => return Ok(failed("the changed resources are no longer in the cache")),
     };
     Ok(match result {
         Ok(attempt) => attempt,
         Err(error) if error.is_retryable() => {
             let wait = Duration::seconds(2i64.pow(row.attempts.clamp(0, 8) as u32)).min(Duration::minutes(5));
-            settled(Delivery::Retry { error: error.to_string(), not_before: stamp(now + wait) }, None)
+            let delivery = Delivery::Retry { error: error.to_string(), not_before: stamp(now + wait) };
+            Attempt { delivery, server_copies: Vec::new() }
         }
-        Err(error) => settled(Delivery::Failed { error: error.to_string() }, None),
+        Err(error) => failed(error.to_string()),
     })
 }
 
-fn settled(delivery: Delivery, server_copy: Option<Value>) -> Attempt {
-    Attempt { delivery, server_copy }
+/// The first changes to send, from the local copies the action left in the cache.
+fn plan(action: &Action, action_id: &str, local: Vec<Value>) -> Option<Vec<Change>> {
+    let condition = format!("identifier={ACTION_SYSTEM}|urn:uuid:{action_id}");
+    let is_created = |v: &Value| v["id"].as_str().is_some_and(|id| id.starts_with("local-"));
+    let changes: Vec<Change> = local
+        .into_iter()
+        .map(|resource| match is_created(&resource) {
+            true => Change::Create { resource: without_id(resource), condition: condition.clone() },
+            false => Change::Update(resource),
+        })
+        .collect();
+    // A booking changes its slot and creates its appointment; every other action changes at least one.
+    let expected = if matches!(action, Action::Book { .. }) { 2 } else { 1 };
+    (changes.len() >= expected).then_some(changes)
+}
+
+fn without_id(mut resource: Value) -> Value {
+    if let Some(object) = resource.as_object_mut() {
+        object.remove("id");
+        object.remove("meta");
+    }
+    resource
 }
 
 fn version_of(resource: &Value) -> Option<String> {
     resource.pointer("/meta/versionId").and_then(Value::as_str).map(str::to_string)
 }
 
-fn sent(copy: Value) -> Attempt {
-    let result = format!(
-        "{}/{}/_history/{}",
-        copy["resourceType"].as_str().unwrap_or_default(),
-        copy["id"].as_str().unwrap_or_default(),
-        version_of(&copy).unwrap_or_default()
-    );
-    settled(Delivery::Sent { result }, Some(copy))
+/// A 412 or 409, or a transaction that failed on one (Helios answers those with a 400 naming the 412).
+fn is_version_conflict(error: &FhirError) -> bool {
+    match error {
+        FhirError::Status { status: 409 | 412, .. } => true,
+        FhirError::Status { status: 400, message } => message.contains("412") || message.contains("409"),
+        _ => false,
+    }
 }
 
-/// A conditional create on the identifier minted with the action: a retry finds the first copy.
-async fn create(client: &FhirClient, action_id: &str, mut local: Value) -> Result<Attempt, FhirError> {
-    if let Some(object) = local.as_object_mut() {
-        object.remove("id");
-        object.remove("meta");
+/// Sends the changes; on a version conflict, reads the server again and settles or re-applies.
+async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, now: DateTime<Utc>) -> Result<Attempt, FhirError> {
+    let first = changes.clone();
+    for _ in 0..MAX_REAPPLY {
+        let resolution = match send_changes(client, &changes).await {
+            Ok(copies) => Resolution::Done(copies),
+            Err(error) if is_version_conflict(&error) => reconcile(client, action, &first, now).await?,
+            Err(error) => return Err(error),
+        };
+        match resolution {
+            Resolution::Done(copies) => return Ok(sent(copies)),
+            Resolution::Blocked(words, copies) => {
+                return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies })
+            }
+            Resolution::Reapply(next) => changes = next,
+        }
     }
-    let condition = format!("identifier={ACTION_SYSTEM}|urn:uuid:{action_id}");
-    Ok(sent(client.create(&local, &condition).await?))
+    Ok(Attempt {
+        delivery: Delivery::Conflict { error: "the record kept changing on the server; try again".into() },
+        server_copies: Vec::new(),
+    })
+}
+
+fn sent(copies: Vec<Value>) -> Attempt {
+    let result = copies
+        .iter()
+        .map(|c| format!("{}/{}/_history/{}", c["resourceType"].as_str().unwrap_or_default(), c["id"].as_str().unwrap_or_default(), version_of(c).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Attempt { delivery: Delivery::Sent { result }, server_copies: copies }
+}
+
+/// One change as a plain request; several as one transaction Bundle (all or nothing).
+async fn send_changes(client: &FhirClient, changes: &[Change]) -> Result<Vec<Value>, FhirError> {
+    if let [single] = changes {
+        return Ok(vec![match single {
+            Change::Update(resource) => client.update(resource, version_of(resource).as_deref()).await?,
+            Change::Create { resource, condition } => client.create(resource, condition).await?,
+        }]);
+    }
+    let entries: Vec<Value> = changes
+        .iter()
+        .map(|change| match change {
+            Change::Update(resource) => {
+                let url = format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default());
+                let mut request = json!({"method": "PUT", "url": url});
+                if let Some(version) = version_of(resource) {
+                    request["ifMatch"] = json!(format!("W/\"{version}\""));
+                }
+                json!({"resource": resource, "request": request})
+            }
+            Change::Create { resource, condition } => json!({"resource": resource,
+                "request": {"method": "POST", "url": resource["resourceType"], "ifNoneExist": condition}}),
+        })
+        .collect();
+    let response = client.transaction(&json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})).await?;
+    let copies: Vec<Value> = response["entry"].as_array().into_iter().flatten().filter_map(|e| e.get("resource").cloned()).collect();
+    if copies.len() != changes.len() {
+        return Err(FhirError::BadResponse { detail: "the transaction response does not return every resource".into() });
+    }
+    Ok(copies)
+}
+
+/// The resource a conditional create in `changes` made, if the server has it.
+async fn created_by(client: &FhirClient, changes: &[Change]) -> Result<Option<Value>, FhirError> {
+    let Some((kind, condition)) = changes.iter().find_map(|c| match c {
+        Change::Create { resource, condition } => Some((resource["resourceType"].as_str().unwrap_or_default(), condition)),
+        Change::Update(_) => None,
+    }) else {
+        return Ok(None);
+    };
+    let identifier = condition.trim_start_matches("identifier=");
+    let page = client.get_page(&client.search_url(kind, &[("identifier", identifier)])?).await?;
+    Ok(page.resources.first().and_then(|raw| serde_json::from_str(raw.get()).ok()))
+}
+
+/// Reads what the server holds now and decides what the intent means against it. `first` is what was
+/// sent at first (its creates are conditional, so re-sending them is safe).
+async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: DateTime<Utc>) -> Result<Resolution, FhirError> {
+    let single = |current: Value, standing: Standing, reapply: &dyn Fn(&mut Value)| match standing {
+        Standing::Done => Resolution::Done(vec![current]),
+        Standing::Blocked(words) => Resolution::Blocked(words, vec![current]),
+        Standing::Open => {
+            let mut next = current;
+            reapply(&mut next);
+            Resolution::Reapply(vec![Change::Update(next)])
+        }
+    };
+    Ok(match action {
+        Action::TaskClaim { task, owner } => {
+            let current = client.read("Task", task).await?;
+            let standing = claim_state(&current, owner);
+            single(current, standing, &|t| apply_claim(t, owner))
+        }
+        Action::TaskComplete { task, note } => {
+            let current = client.read("Task", task).await?;
+            let standing = complete_state(&current);
+            single(current, standing, &|t| apply_complete(t, note, now))
+        }
+        Action::Arrived { appointment } | Action::NoShow { appointment } => {
+            let wanted = if matches!(action, Action::Arrived { .. }) { "arrived" } else { "noshow" };
+            let current = client.read("Appointment", appointment).await?;
+            let standing = attendance_state(&current, wanted);
+            single(current, standing, &|a| set_status(a, wanted))
+        }
+        Action::Book { slot, .. } => {
+            let current = client.read("Slot", slot).await?;
+            match (created_by(client, first).await?, current["status"].as_str()) {
+                // An earlier attempt landed and only its answer was lost.
+                (Some(appointment), _) => Resolution::Done(vec![current, appointment]),
+                (None, Some("free")) => {
+                    let mut busy = current;
+                    set_status(&mut busy, "busy");
+                    let creates = first.iter().filter(|c| matches!(c, Change::Create { .. })).cloned();
+                    Resolution::Reapply(std::iter::once(Change::Update(busy)).chain(creates).collect())
+                }
+                (None, _) => Resolution::Blocked("the slot is no longer free".into(), vec![current]),
+            }
+        }
+        Action::Cancel { appointment, reason } => {
+            let current = client.read("Appointment", appointment).await?;
+            match cancel_state(&current) {
+                Standing::Done => Resolution::Done(vec![current]),
+                Standing::Blocked(words) => Resolution::Blocked(words, vec![current]),
+                Standing::Open => {
+                    let mut changes = Vec::new();
+                    if let Some(slot) = slot_id_of(&current) {
+                        let mut freed = client.read("Slot", &slot).await?;
+                        set_status(&mut freed, "free");
+                        changes.push(Change::Update(freed));
+                    }
+                    let mut cancelled = current;
+                    apply_cancel(&mut cancelled, reason);
+                    changes.insert(0, Change::Update(cancelled));
+                    Resolution::Reapply(changes)
+                }
+            }
+        }
+        Action::Reschedule { appointment, slot } => {
+            let (current, new_slot) = (client.read("Appointment", appointment).await?, client.read("Slot", slot).await?);
+            match reschedule_state(&current, &new_slot) {
+                Standing::Done => Resolution::Done(vec![current, new_slot]),
+                Standing::Blocked(words) => Resolution::Blocked(words, vec![current, new_slot]),
+                Standing::Open => {
+                    let mut changes = Vec::new();
+                    if let Some(old) = slot_id_of(&current) {
+                        let mut freed = client.read("Slot", &old).await?;
+                        set_status(&mut freed, "free");
+                        changes.push(Change::Update(freed));
+                    }
+                    let mut moved = current;
+                    move_to(&mut moved, &new_slot);
+                    let mut busy = new_slot;
+                    set_status(&mut busy, "busy");
+                    changes.insert(0, Change::Update(busy));
+                    changes.insert(0, Change::Update(moved));
+                    Resolution::Reapply(changes)
+                }
+            }
+        }
+        // Conditional creates do not conflict; a 412 here is the server's own error.
+        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } => {
+            Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new())
+        }
+    })
 }
 
 fn claim_state(task: &Value, owner: &str) -> Standing {
@@ -147,33 +330,4 @@ fn complete_state(task: &Value) -> Standing {
         status @ ("cancelled" | "failed" | "rejected" | "entered-in-error") => Standing::Blocked(format!("the task is already {status}")),
         _ => Standing::Open,
     }
-}
-
-/// A version-aware update. On 412/409 the server's copy is read again: an intent already met is
-/// success, a blocked one is a conflict shown with the server's state, an open one is re-applied.
-async fn update(
-    client: &FhirClient,
-    mut intended: Value,
-    standing: impl Fn(&Value) -> Standing,
-    reapply: impl Fn(&mut Value),
-) -> Result<Attempt, FhirError> {
-    for _ in 0..MAX_REAPPLY {
-        match client.update(&intended, version_of(&intended).as_deref()).await {
-            Ok(copy) => return Ok(sent(copy)),
-            Err(FhirError::Status { status: 409 | 412, .. }) => {
-                let (kind, id) = (intended["resourceType"].as_str().unwrap_or_default(), intended["id"].as_str().unwrap_or_default());
-                let current = client.read(kind, id).await?;
-                match standing(&current) {
-                    Standing::Done => return Ok(sent(current)),
-                    Standing::Blocked(words) => return Ok(settled(Delivery::Conflict { error: words }, Some(current))),
-                    Standing::Open => {
-                        intended = current;
-                        reapply(&mut intended);
-                    }
-                }
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(settled(Delivery::Conflict { error: "the resource kept changing on the server; try again".into() }, None))
 }

@@ -8,6 +8,7 @@
 
 mod action;
 mod deliver;
+mod schedule;
 
 pub use action::{queue, Action, ActionError, Queued, ACTION_SYSTEM};
 pub use deliver::{drain, DrainReport};

@@ -80,8 +80,10 @@ impl Writer<'_> {
                attempts = attempts + 1, updated_at = ?6 WHERE id = ?1",
             params![id, state, error, not_before, result, now],
         )?;
-        if state != "pending" {
-            // The action is settled: its local copy no longer shadows the server's.
+        if matches!(state, "sent" | "conflict") {
+            // Settled: the server's copy (written alongside) stands, and a local copy of something the
+            // server never created goes.
+            self.tx().execute("DELETE FROM resource WHERE pending_action = ?1 AND id = 'local-' || ?1", params![id])?;
             self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
         }
         Ok(())
@@ -95,6 +97,8 @@ impl Writer<'_> {
             params![id, state, now],
         )?;
         if state == "discarded" {
+            // The next sync brings back the server's copies of what the action had changed here.
+            self.tx().execute("DELETE FROM resource WHERE pending_action = ?1 AND id = 'local-' || ?1", params![id])?;
             self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
         }
         Ok(changed > 0)
@@ -122,5 +126,14 @@ impl Store {
     pub fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
         Ok(self.conn.prepare_cached(&sql)?.query_row([id], row).optional()?)
+    }
+}
+
+impl Store {
+    /// The cached resources an undelivered action changed locally.
+    pub fn changed_by(&self, action_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE pending_action = ?1")?;
+        let rows = stmt.query_map([action_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
