@@ -432,3 +432,69 @@ fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
         }
     });
 }
+
+/// A seeded fault-injecting proxy between the outbox and the server: 500s, 429s, timeouts, connection
+/// resets and responses dropped after the server committed. Repeated drains converge to every action
+/// applied exactly once.
+#[test]
+fn delivery_through_seeded_faults_is_eventually_consistent() {
+    use std::time::Duration as StdDuration;
+    use switchboard_fhir::{ClientOptions, RetryPolicy};
+    let rt = runtime();
+    let proxy_port = free_port();
+    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
+    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    let home = TestHome::new();
+    let direct = client(&server.base());
+    let options = ClientOptions {
+        timeout: StdDuration::from_secs(1),
+        retry: RetryPolicy { max_attempts: 2, base_delay: StdDuration::from_millis(10), ..RetryPolicy::default() },
+        ..ClientOptions::default()
+    };
+    let faulty = FhirClient::new(switchboard_core::config::parse_fhir_url(&server.base()).unwrap(), options).unwrap();
+    rt.block_on(async {
+        seeded(&direct, 20).await;
+        let mut store = home.store();
+        sync(&mut store, &direct).await;
+        let tasks = store.ids_of(SOURCE, "Task").unwrap();
+        let slots = free_slots(&store);
+        let mut creates = Vec::new();
+        for n in 0..24u32 {
+            let patient = format!("pat-{:06}", n % 20 + 1);
+            let action = match n % 3 {
+                0 => Action::TaskCreate { patient, reason: format!("fault {n}"), priority: "urgent".into(), due: None, owner: None },
+                1 => Action::Note { patient, text: format!("note {n}") },
+                _ => Action::Book { patient, slot: slots[n as usize].clone(), reason: None },
+            };
+            creates.push((n % 3, queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id));
+        }
+        for task in tasks.iter().take(3) {
+            queue(&mut store, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }, Utc::now()).unwrap();
+        }
+        proxy.chaos(7, 0.35, &[Fault::ServerError, Fault::RateLimited, Fault::Stall, Fault::Reset, Fault::LostResponse]);
+        let mut clock = Utc::now();
+        for _round in 0..40 {
+            clock += Duration::minutes(10);
+            drain(&mut store, &faulty, SOURCE, &FixedClock(clock)).await.unwrap();
+            if store.outbox().unwrap().iter().all(|r| r.state != "pending") {
+                break;
+            }
+        }
+        assert!(proxy.injected() >= 10, "only {} faults were injected", proxy.injected());
+        let rows = store.outbox().unwrap();
+        assert!(rows.iter().all(|r| r.state == "sent"), "{:?}", rows.iter().map(|r| (&r.kind, &r.state, &r.error)).collect::<Vec<_>>());
+        proxy.clear();
+        for (kind, id) in &creates {
+            let resource_type = ["Task", "Communication", "Appointment"][*kind as usize];
+            let identifier = format!("{ACTION_SYSTEM}|urn:uuid:{id}");
+            let url = direct.search_url(resource_type, &[("identifier", identifier.as_str())]).unwrap();
+            assert_eq!(direct.get_page(&url).await.unwrap().resources.len(), 1, "{resource_type} for action {id}");
+        }
+        for slot in slots.iter().take(24).skip(2).step_by(3) {
+            assert_eq!(direct.read("Slot", slot).await.unwrap()["status"], "busy");
+        }
+        for task in tasks.iter().take(3) {
+            assert_eq!(direct.read("Task", task).await.unwrap()["owner"]["reference"], "Practitioner/prac-1");
+        }
+    });
+}

@@ -23,6 +23,17 @@ pub enum Fault {
     /// Forwards the request to the server, then drops the connection: the server committed, the
     /// client never hears of it.
     LostResponse,
+    /// 500 with an OperationOutcome.
+    ServerError,
+    /// Closes the connection without an answer, before the server sees the request.
+    Reset,
+}
+
+/// Faults drawn at random for every request: a seeded rng, the chance of a fault, and the kinds.
+struct Chaos {
+    rng: fastrand::Rng,
+    probability: f64,
+    faults: Vec<Fault>,
 }
 
 struct Rule {
@@ -38,13 +49,14 @@ pub struct FaultProxy {
     rules: Arc<Mutex<Vec<Rule>>>,
     injected: Arc<Mutex<u32>>,
     accept_encodings: Arc<Mutex<Vec<String>>>,
+    chaos: Arc<Mutex<Option<Chaos>>>,
 }
 
 impl FaultProxy {
     /// Listens on `port` and forwards to the server on `upstream_port`. Runs on the current runtime.
     pub async fn start(port: u16, upstream_port: u16) -> FaultProxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default() };
+        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default(), chaos: Arc::default() };
         let http = reqwest::Client::new();
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -65,8 +77,14 @@ impl FaultProxy {
         self.rules.lock().unwrap().push(Rule { path_contains, fault, remaining: times });
     }
 
+    /// From now on every request gets one of `faults` with chance `probability`, drawn from `seed`.
+    pub fn chaos(&self, seed: u64, probability: f64, faults: &[Fault]) {
+        *self.chaos.lock().unwrap() = Some(Chaos { rng: fastrand::Rng::with_seed(seed), probability, faults: faults.to_vec() });
+    }
+
     pub fn clear(&self) {
         self.rules.lock().unwrap().clear();
+        *self.chaos.lock().unwrap() = None;
     }
 
     /// How many faults were served.
@@ -80,12 +98,21 @@ impl FaultProxy {
     }
 
     fn fault_for(&self, target: &str) -> Option<Fault> {
+        let fault = self.scripted_fault(target).or_else(|| {
+            let mut chaos = self.chaos.lock().unwrap();
+            let chaos = chaos.as_mut()?;
+            (chaos.rng.f64() < chaos.probability).then(|| chaos.faults[chaos.rng.usize(..chaos.faults.len())])
+        })?;
+        *self.injected.lock().unwrap() += 1;
+        Some(fault)
+    }
+
+    fn scripted_fault(&self, target: &str) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap();
         let rule = rules.iter_mut().find(|r| r.path_contains.iter().all(|p| target.contains(p.as_str())) && r.remaining != Some(0))?;
         if let Some(n) = rule.remaining.as_mut() {
             *n -= 1;
         }
-        *self.injected.lock().unwrap() += 1;
         Some(rule.fault)
     }
 
@@ -127,6 +154,13 @@ impl FaultProxy {
             if fault == Fault::Stall {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
+            if fault == Fault::Reset {
+                // Linger 0: closing sends a TCP reset rather than an orderly end (and, being zero,
+                // never blocks the thread, which is what the deprecation warns of).
+                #[allow(deprecated)]
+                stream.set_linger(Some(std::time::Duration::ZERO))?;
+                return Ok(());
+            }
             let reply: Vec<u8> = match fault {
                 Fault::HtmlPage => respond(502, "text/html", b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", &[]),
                 Fault::InvalidJson => respond(200, "application/fhir+json", b"{\"resourceType\": \"Bundle\", \"entry\": [}", &[]),
@@ -137,7 +171,13 @@ impl FaultProxy {
                     &[],
                 ),
                 Fault::RateLimited => respond(429, "application/fhir+json", b"{}", &[("Retry-After", "1")]),
-                Fault::Stall | Fault::LostResponse => Vec::new(),
+                Fault::ServerError => respond(
+                    500,
+                    "application/fhir+json",
+                    br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"Internal error"}]}"#,
+                    &[],
+                ),
+                Fault::Stall | Fault::LostResponse | Fault::Reset => Vec::new(),
                 Fault::Truncated => {
                     let mut reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".to_vec();
                     reply.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":");
