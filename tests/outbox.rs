@@ -22,6 +22,33 @@ async fn sync(store: &mut Store, client: &FhirClient) {
     sync_source(store, client, SOURCE, &SyncOptions::default(), &SystemClock, &NoProgress).await.unwrap();
 }
 
+/// A seeded server and two workstations, each with its own home.
+struct TwoDesks {
+    server: FhirServer,
+    client: FhirClient,
+    rt: tokio::runtime::Runtime,
+    a: TestHome,
+    b: TestHome,
+}
+
+impl TwoDesks {
+    fn new(patients: u32) -> TwoDesks {
+        let server = FhirServer::start();
+        let client = client(&server.base());
+        let rt = runtime();
+        rt.block_on(seeded(&client, patients));
+        TwoDesks { server, client, rt, a: TestHome::new(), b: TestHome::new() }
+    }
+
+    /// Both caches, freshly synced.
+    async fn synced_stores(&self) -> (Store, Store) {
+        let (mut a, mut b) = (self.a.store(), self.b.store());
+        sync(&mut a, &self.client).await;
+        sync(&mut b, &self.client).await;
+        (a, b)
+    }
+}
+
 fn task_on(store: &Store, id: &str) -> Value {
     serde_json::from_str(&store.resource(SOURCE, "Task", id).unwrap().unwrap()).unwrap()
 }
@@ -94,22 +121,17 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
 
 #[test]
 fn two_workstations_claiming_one_task_give_exactly_one_owner() {
-    let server = FhirServer::start();
-    let (a, b) = (TestHome::new(), TestHome::new());
-    let rt = runtime();
-    let client = client(&server.base());
-    rt.block_on(async {
-        seeded(&client, 20).await;
-        let (mut store_a, mut store_b) = (a.store(), b.store());
-        sync(&mut store_a, &client).await;
-        sync(&mut store_b, &client).await;
+    let desks = TwoDesks::new(20);
+    let client = &desks.client;
+    desks.rt.block_on(async {
+        let (mut store_a, mut store_b) = desks.synced_stores().await;
         let task_ids = store_a.ids_of(SOURCE, "Task").unwrap();
         assert!(!task_ids.is_empty());
         for task in task_ids.iter().take(3) {
             queue(&mut store_a, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }, Utc::now()).unwrap();
             queue(&mut store_b, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-2".into() }, Utc::now()).unwrap();
         }
-        let client_b = switchboard_testkit::client(&server.base());
+        let client_b = switchboard_testkit::client(&desks.server.base());
         let (ra, rb) = tokio::join!(drain(&mut store_a, &client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         assert_eq!(ra.sent + rb.sent, 3, "{ra:?} {rb:?}");
@@ -294,15 +316,10 @@ fn the_cli_verbs_queue_refuse_bad_input_and_drain() {
 
 #[test]
 fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
-    let server = FhirServer::start();
-    let (a, b) = (TestHome::new(), TestHome::new());
-    let rt = runtime();
-    let client = client(&server.base());
-    rt.block_on(async {
-        seeded(&client, 6).await;
-        let (mut store_a, mut store_b) = (a.store(), b.store());
-        sync(&mut store_a, &client).await;
-        sync(&mut store_b, &client).await;
+    let desks = TwoDesks::new(6);
+    let client = &desks.client;
+    desks.rt.block_on(async {
+        let (mut store_a, mut store_b) = desks.synced_stores().await;
         // Patient 1 (index 0) holds an upcoming booked appointment.
         let view = store_a.patient_view(SOURCE, "pat-000001", Utc::now()).unwrap().unwrap();
         let appointment = view.appointments.upcoming[0].id.clone();
@@ -400,21 +417,16 @@ fn book_reschedule_and_cancel_keep_slots_and_appointments_consistent() {
 
 #[test]
 fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
-    let server = FhirServer::start();
-    let (a, b) = (TestHome::new(), TestHome::new());
-    let rt = runtime();
-    let client = client(&server.base());
-    rt.block_on(async {
-        seeded(&client, 6).await;
-        let (mut store_a, mut store_b) = (a.store(), b.store());
-        sync(&mut store_a, &client).await;
-        sync(&mut store_b, &client).await;
+    let desks = TwoDesks::new(6);
+    let client = &desks.client;
+    desks.rt.block_on(async {
+        let (mut store_a, mut store_b) = desks.synced_stores().await;
         let slots = free_slots(&store_a);
         for slot in slots.iter().take(3) {
             queue(&mut store_a, SOURCE, &Action::Book { patient: "pat-000004".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
             queue(&mut store_b, SOURCE, &Action::Book { patient: "pat-000005".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
         }
-        let client_b = switchboard_testkit::client(&server.base());
+        let client_b = switchboard_testkit::client(&desks.server.base());
         let (ra, rb) = tokio::join!(drain(&mut store_a, &client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         assert_eq!((ra.sent + rb.sent, ra.conflicts + rb.conflicts), (3, 3), "{ra:?} {rb:?}");

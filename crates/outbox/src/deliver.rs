@@ -270,12 +270,7 @@ async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: 
                 Standing::Done => Resolution::Done(vec![current]),
                 Standing::Blocked(words) => Resolution::Blocked(words, vec![current]),
                 Standing::Open => {
-                    let mut changes = Vec::new();
-                    if let Some(slot) = slot_id_of(&current) {
-                        let mut freed = client.read("Slot", &slot).await?;
-                        set_status(&mut freed, "free");
-                        changes.push(Change::Update(freed));
-                    }
+                    let mut changes: Vec<Change> = freeing_slot_of(client, &current).await?.into_iter().collect();
                     let mut cancelled = current;
                     apply_cancel(&mut cancelled, reason);
                     changes.insert(0, Change::Update(cancelled));
@@ -289,12 +284,7 @@ async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: 
                 Standing::Done => Resolution::Done(vec![current, new_slot]),
                 Standing::Blocked(words) => Resolution::Blocked(words, vec![current, new_slot]),
                 Standing::Open => {
-                    let mut changes = Vec::new();
-                    if let Some(old) = slot_id_of(&current) {
-                        let mut freed = client.read("Slot", &old).await?;
-                        set_status(&mut freed, "free");
-                        changes.push(Change::Update(freed));
-                    }
+                    let mut changes: Vec<Change> = freeing_slot_of(client, &current).await?.into_iter().collect();
                     let mut moved = current;
                     move_to(&mut moved, &new_slot);
                     let mut busy = new_slot;
@@ -310,6 +300,14 @@ async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: 
             Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new())
         }
     })
+}
+
+/// The change that frees the slot an appointment holds now, read fresh from the server.
+async fn freeing_slot_of(client: &FhirClient, appointment: &Value) -> Result<Option<Change>, FhirError> {
+    let Some(slot) = slot_id_of(appointment) else { return Ok(None) };
+    let mut freed = client.read("Slot", &slot).await?;
+    set_status(&mut freed, "free");
+    Ok(Some(Change::Update(freed)))
 }
 
 fn claim_state(task: &Value, owner: &str) -> Standing {
