@@ -126,11 +126,9 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             (format!("Task/{}", local_id(id)), task)
         }
         Action::TaskClaim { task, owner } => {
-            let mut current = open_task(store, source, task)?;
-            if let Some(holder) = owner_of(&current).filter(|h| h != owner) {
-                if current["status"] == "in-progress" {
-                    return Err(invalid(format!("already claimed by {holder}")));
-                }
+            let mut current = server_resource(store, source, "Task", task)?;
+            if let Standing::Blocked(words) = claim_state(&current, owner) {
+                return Err(invalid(words));
             }
             apply_claim(&mut current, owner);
             (format!("Task/{task}"), current)
@@ -139,7 +137,10 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             if note.trim().is_empty() {
                 return Err(invalid("completing a task needs an outcome note"));
             }
-            let mut current = open_task(store, source, task)?;
+            let mut current = server_resource(store, source, "Task", task)?;
+            if let Standing::Blocked(words) = complete_state(&current) {
+                return Err(invalid(words));
+            }
             apply_complete(&mut current, note, now);
             (format!("Task/{task}"), current)
         }
@@ -222,16 +223,7 @@ fn require_patient(store: &Store, source: &str, patient: &str) -> Result<(), Act
     }
 }
 
-fn open_task(store: &Store, source: &str, task: &str) -> Result<Value, ActionError> {
-    let current = server_resource(store, source, "Task", task)?;
-    let status = current["status"].as_str().unwrap_or_default();
-    if TERMINAL_TASK_STATES.contains(&status) {
-        return Err(invalid(format!("the task is already {status}")));
-    }
-    Ok(current)
-}
-
-pub(crate) fn owner_of(task: &Value) -> Option<String> {
+fn owner_of(task: &Value) -> Option<String> {
     task.pointer("/owner/reference").or_else(|| task.pointer("/owner/display")).and_then(Value::as_str).map(str::to_string)
 }
 
@@ -280,4 +272,24 @@ fn new_note(id: &str, patient: &str, text: &str, now: DateTime<Utc>) -> Value {
         "identifier": [{"system": ACTION_SYSTEM, "value": format!("urn:uuid:{id}")}],
         "status": "completed", "subject": {"reference": format!("Patient/{patient}")},
         "sent": now.to_rfc3339_opts(SecondsFormat::Secs, true), "payload": [{"contentString": text}]})
+}
+
+/// Where a task on the server stands against a claim by `owner`.
+pub(crate) fn claim_state(task: &Value, owner: &str) -> Standing {
+    let status = task["status"].as_str().unwrap_or_default();
+    match owner_of(task) {
+        Some(holder) if holder == owner && status == "in-progress" => Standing::Done,
+        Some(holder) if status == "in-progress" => Standing::Blocked(format!("already claimed by {holder}")),
+        _ if TERMINAL_TASK_STATES.contains(&status) => Standing::Blocked(format!("the task is already {status}")),
+        _ => Standing::Open,
+    }
+}
+
+/// Where a task on the server stands against completing it.
+pub(crate) fn complete_state(task: &Value) -> Standing {
+    match task["status"].as_str().unwrap_or_default() {
+        "completed" => Standing::Done,
+        status if TERMINAL_TASK_STATES.contains(&status) => Standing::Blocked(format!("the task is already {status}")),
+        _ => Standing::Open,
+    }
 }

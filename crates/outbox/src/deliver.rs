@@ -1,6 +1,6 @@
 //! Delivering queued actions to the clinic's server, oldest first, one resource's actions in order.
 
-use crate::action::{apply_claim, apply_complete, attendance_state, owner_of, Action, Standing, ACTION_SYSTEM};
+use crate::action::{apply_claim, apply_complete, attendance_state, claim_state, complete_state, Action, Standing, ACTION_SYSTEM};
 use crate::schedule::{apply_cancel, cancel_state, move_to, reschedule_state, set_status, slot_id_of};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
@@ -308,24 +308,4 @@ async fn freeing_slot_of(client: &FhirClient, appointment: &Value) -> Result<Opt
     let mut freed = client.read("Slot", &slot).await?;
     set_status(&mut freed, "free");
     Ok(Some(Change::Update(freed)))
-}
-
-fn claim_state(task: &Value, owner: &str) -> Standing {
-    let status = task["status"].as_str().unwrap_or_default();
-    match owner_of(task) {
-        Some(holder) if holder == owner && status == "in-progress" => Standing::Done,
-        Some(holder) if status == "in-progress" => Standing::Blocked(format!("already claimed by {holder}")),
-        _ if matches!(status, "completed" | "cancelled" | "failed" | "rejected" | "entered-in-error") => {
-            Standing::Blocked(format!("the task is already {status}"))
-        }
-        _ => Standing::Open,
-    }
-}
-
-fn complete_state(task: &Value) -> Standing {
-    match task["status"].as_str().unwrap_or_default() {
-        "completed" => Standing::Done,
-        status @ ("cancelled" | "failed" | "rejected" | "entered-in-error") => Standing::Blocked(format!("the task is already {status}")),
-        _ => Standing::Open,
-    }
 }
