@@ -7,38 +7,21 @@ use switchboard_core::resource_types;
 use switchboard_fhir::Capabilities;
 use switchboard_store::Store;
 
-pub(crate) enum Deletes {
-    Removed(u64),
-    NotChecked,
-}
-
-pub(crate) async fn detect_deletes(
-    store: &mut Store,
+/// The ids of cached resources of this type that the server has deleted.
+pub(crate) async fn deleted_on_server(
+    store: &Store,
     ctx: &Ctx<'_>,
     capabilities: &Capabilities,
     resource_type: &str,
     since: Option<&str>,
-) -> Result<Deletes, SyncError> {
-    let gone = match since {
+) -> Result<Vec<String>, SyncError> {
+    Ok(match since {
         Some(since) if ctx.options.deletes == DeleteDetection::Auto && capabilities.supports(resource_type, "history-type") => {
             deleted_in_history(ctx, resource_type, since).await?
         }
         // A first sync (or one resumed after an interruption) and servers without history: reconcile ids.
-        _ => match ids_missing_on_server(store, ctx, resource_type).await? {
-            Some(ids) => ids,
-            None => return Ok(Deletes::NotChecked),
-        },
-    };
-    if gone.is_empty() {
-        return Ok(Deletes::Removed(0));
-    }
-    let mut writer = store.writer(&ctx.now())?;
-    let mut removed = 0;
-    for id in &gone {
-        removed += u64::from(writer.delete(ctx.source, resource_type, id)?);
-    }
-    writer.commit()?;
-    Ok(Deletes::Removed(removed))
+        _ => ids_missing_on_server(store, ctx, resource_type).await?,
+    })
 }
 
 /// Ids whose newest history entry since `since` is a delete. History lists newest first.
@@ -61,12 +44,12 @@ async fn deleted_in_history(ctx: &Ctx<'_>, resource_type: &str, since: &str) -> 
 }
 
 /// When the cache holds more of a type than the server reports, the ids the server no longer has.
-/// `None` when the counts agree (nothing can have been deleted that the cache still holds).
-async fn ids_missing_on_server(store: &Store, ctx: &Ctx<'_>, resource_type: &str) -> Result<Option<Vec<String>>, SyncError> {
+/// None when the counts agree (nothing can have been deleted that the cache still holds).
+async fn ids_missing_on_server(store: &Store, ctx: &Ctx<'_>, resource_type: &str) -> Result<Vec<String>, SyncError> {
     let local = store.count_of(ctx.source, resource_type)? as u64;
-    let Some(remote) = server_count(ctx, resource_type, None).await? else { return Ok(None) };
+    let Some(remote) = server_count(ctx, resource_type, None).await? else { return Ok(Vec::new()) };
     if local <= remote {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let page_size = (ctx.options.page_size * 5).min(1000).to_string();
     let mut params: Vec<(&str, &str)> = resource_types::sync_filter(resource_type).to_vec();
@@ -84,5 +67,5 @@ async fn ids_missing_on_server(store: &Store, ctx: &Ctx<'_>, resource_type: &str
         }
         next = page.next;
     }
-    Ok(Some(store.ids_of(ctx.source, resource_type)?.into_iter().filter(|id| !on_server.contains(id)).collect()))
+    Ok(store.ids_of(ctx.source, resource_type)?.into_iter().filter(|id| !on_server.contains(id)).collect())
 }

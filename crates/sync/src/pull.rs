@@ -1,6 +1,6 @@
 //! The incremental search half of a sync.
 
-use crate::deletes::{detect_deletes, Deletes};
+use crate::deletes::deleted_on_server;
 use crate::progress::Progress;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -173,8 +173,7 @@ async fn sync_type(
         };
         // Fetch the next page while this one is written.
         pending = page.next.clone().map(|next| fetch(ctx.client, next));
-        let is_last = pending.is_none();
-        let written = write_page(store, ctx, resource_type, &page, &mut high_water, is_last.then_some(cursor), &mut report);
+        let written = write_page(store, ctx, resource_type, &page, &mut high_water, &mut report);
         if let Err(error) = written {
             if let Some(handle) = pending.take() {
                 handle.abort();
@@ -183,10 +182,17 @@ async fn sync_type(
         }
         progress.advanced(resource_type, page.resources.len() as u64);
     }
-    match detect_deletes(store, ctx, capabilities, resource_type, since.as_deref()).await? {
-        Deletes::Removed(count) => report.deleted = count,
-        Deletes::NotChecked => {}
+    // Deletions, then the new cursor, in one transaction: a sync stopped before it fetches the same
+    // window again, so no deletion can fall between two windows.
+    let gone = deleted_on_server(store, ctx, capabilities, resource_type, since.as_deref()).await?;
+    let mut writer = store.writer(&ctx.now())?;
+    for id in &gone {
+        report.deleted += u64::from(writer.delete(ctx.source, resource_type, id)?);
     }
+    if let Some(hw) = high_water.filter(|hw| Some(*hw) != cursor) {
+        writer.set_cursor(ctx.source, resource_type, &hw.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;
+    }
+    writer.commit()?;
     Ok(report)
 }
 
@@ -195,15 +201,13 @@ fn fetch(client: &FhirClient, url: Url) -> tokio::task::JoinHandle<Result<Page, 
     tokio::spawn(async move { client.get_page(&url).await })
 }
 
-/// Writes one page in one transaction. On the last page, `commit_cursor` carries the cursor the sync
-/// started from, and the new high-water mark is stored with the rows.
+/// Writes one page in one transaction and raises `high_water` to the newest `lastUpdated` in it.
 fn write_page(
     store: &mut Store,
     ctx: &Ctx<'_>,
     resource_type: &str,
     page: &Page,
     high_water: &mut Option<DateTime<Utc>>,
-    commit_cursor: Option<Option<DateTime<Utc>>>,
     report: &mut TypeReport,
 ) -> Result<(), SyncError> {
     let mut writer = store.writer(&ctx.now())?;
@@ -222,13 +226,6 @@ fn write_page(
         if let Some(stamp) = stamp {
             if high_water.is_none_or(|hw| stamp > hw) {
                 *high_water = Some(stamp);
-            }
-        }
-    }
-    if let Some(started_from) = commit_cursor {
-        if let Some(hw) = *high_water {
-            if started_from != Some(hw) {
-                writer.set_cursor(ctx.source, resource_type, &hw.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;
             }
         }
     }
