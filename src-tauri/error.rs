@@ -1,8 +1,9 @@
 //! The one error shape that crosses IPC: `{ "code": "...", "message": "..." }`.
 
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct BoundaryError {
     pub code: String,
     pub message: String,

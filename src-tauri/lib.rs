@@ -1,6 +1,7 @@
 //! The desktop shell. The only code that knows Tauri: state, commands (one-line adapters over the core
 //! crates) and the boundary error shape `{ code, message }`.
 
+pub mod bindings;
 mod commands;
 mod error;
 mod state;

@@ -8,6 +8,7 @@ use crate::view::{banner_of, Banner};
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
+use ts_rs::TS;
 
 /// A parsed search: every term must match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,7 @@ enum Pattern {
     Exact(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientHit {
     pub source: String,

@@ -4,8 +4,9 @@ use crate::db::Store;
 use crate::error::StoreError;
 use rusqlite::params;
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceStatus {
     pub name: String,
@@ -51,7 +52,7 @@ impl Store {
 }
 
 /// What the cache holds: counts per type and each source's sync status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Overview {
     pub counts: Vec<(String, i64)>,

@@ -12,9 +12,10 @@ use crate::status::SourceStatus;
 use chrono::{DateTime, Utc};
 use fhir_values::Lookup;
 use serde::Serialize;
+use ts_rs::TS;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientView {
     pub patient: PatientSection,
@@ -29,7 +30,7 @@ pub struct PatientView {
 }
 
 /// Where a piece came from and when the cache last received it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Origin {
     pub source: String,

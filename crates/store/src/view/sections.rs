@@ -5,11 +5,12 @@ use super::{Origin, Row};
 use crate::error::StoreError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
+use ts_rs::TS;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Who the patient is: enough to tell two "Maria Garcia"s apart.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Banner {
     pub id: String,
@@ -23,7 +24,7 @@ pub struct Banner {
     pub phones: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientSection {
     #[serde(flatten)]
@@ -33,7 +34,7 @@ pub struct PatientSection {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Allergy {
     pub id: String,
@@ -45,7 +46,7 @@ pub struct Allergy {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Encounter {
     pub id: String,
@@ -60,14 +61,14 @@ pub struct Encounter {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Medications {
     pub active: Vec<Medication>,
     pub past: Vec<Medication>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Medication {
     pub id: String,
@@ -82,7 +83,7 @@ pub struct Medication {
 }
 
 /// One test (by code) with its latest result and its history, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LabTest {
     pub code: String,
@@ -94,7 +95,7 @@ pub struct LabTest {
     pub history: Vec<LabResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LabResult {
     pub id: String,
@@ -108,7 +109,7 @@ pub struct LabResult {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Appointments {
     pub upcoming: Vec<Appointment>,
@@ -117,7 +118,7 @@ pub struct Appointments {
     pub no_shows: Vec<Appointment>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Appointment {
     pub id: String,
@@ -132,7 +133,7 @@ pub struct Appointment {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskItem {
     pub id: String,

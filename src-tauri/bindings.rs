@@ -1,0 +1,18 @@
+//! TypeScript types for everything that crosses IPC, generated from the Rust types (ts-rs) into
+//! `ui/src/bindings/`. `tests/bindings.rs` fails when the committed files are stale; run it with
+//! `SWITCHBOARD_UPDATE_BINDINGS=1` to rewrite them.
+
+use crate::error::BoundaryError;
+use std::path::Path;
+use switchboard_store::{Overview, PatientHit, PatientView};
+use ts_rs::{Config, TS};
+
+/// Writes one `.ts` file per type (and the types it uses) into `dir`.
+pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    // Counts travel as JSON numbers, not BigInt.
+    let config = Config::new().with_out_dir(dir).with_large_int("number");
+    PatientView::export_all(&config)?;
+    PatientHit::export_all(&config)?;
+    Overview::export_all(&config)?;
+    BoundaryError::export_all(&config)
+}
