@@ -30,5 +30,12 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The UI's packages, reinstalled only when the lock file changed.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  npm ci --prefix ui --no-audit --no-fund --loglevel=error >&2
+fi
+# The desktop binary embeds the built UI (tauri.conf.json: build.frontendDist).
+npm run --prefix ui --silent build >/dev/null
+
 # The real FHIR server for the tests, built once per machine outside the repo.
 scripts/install-fhir-server.sh >/dev/null

@@ -8,8 +8,10 @@ export SWITCHBOARD_PRIVATE_KEYRING=1
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-scripts/with-keyring.sh cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$log" || status=$?
+NO_COLOR=1 npm test --prefix ui 2>&1 | tee "$log" || status=$?
+scripts/with-keyring.sh cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee -a "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^ +Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

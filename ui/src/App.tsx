@@ -1,0 +1,55 @@
+import { useEffect, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { ipc, errorMessage } from "./ipc";
+import { PatientSearch } from "./components/PatientSearch";
+import { PatientWorkspace } from "./components/PatientWorkspace";
+
+export type Selected = { source: string; id: string };
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const [selected, setSelected] = useState<Selected | null>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
+  const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
+
+  useEffect(() => {
+    // Ctrl+K or "/" opens the search from anywhere.
+    const onKey = (e: KeyboardEvent) => {
+      const typing = document.activeElement instanceof HTMLInputElement;
+      if ((e.ctrlKey && e.key.toLowerCase() === "k") || (e.key === "/" && !typing)) {
+        e.preventDefault();
+        searchBox.current?.focus();
+        searchBox.current?.select();
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  const patients = overview.data?.counts.find(([type]) => type === "Patient")?.[1] ?? 0;
+  return (
+    <>
+      <header>
+        <strong>Switchboard</strong>
+        <PatientSearch inputRef={searchBox} onOpen={setSelected} />
+        <span id="status" aria-live="polite">
+          {overview.data &&
+            [t("status.patients", { count: patients }),
+             ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
+        </span>
+        <label>
+          {t("language")}{" "}
+          <select value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
+            <option value="en">English</option>
+            <option value="es">Español</option>
+          </select>
+        </label>
+      </header>
+      <main>
+        {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
+        {selected && <PatientWorkspace selected={selected} />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,20 @@
+// The only module that talks to the Rust side. Every type here is generated from Rust (src/bindings).
+import { invoke } from "@tauri-apps/api/core";
+import type { BoundaryError } from "../bindings/BoundaryError";
+import type { Overview } from "../bindings/Overview";
+import type { PatientHit } from "../bindings/PatientHit";
+import type { PatientView } from "../bindings/PatientView";
+
+export type { BoundaryError, Overview, PatientHit, PatientView };
+
+export const ipc = {
+  overview: () => invoke<Overview>("overview"),
+  searchPatients: (text: string) => invoke<PatientHit[]>("search_patients", { text }),
+  patientView: (source: string, id: string) => invoke<PatientView | null>("patient_view", { source, id }),
+};
+
+/// The words of an error from the Rust side (`{ code, message }`), or of anything else thrown.
+export function errorMessage(error: unknown): string {
+  if (error && typeof error === "object" && "message" in error) return String((error as BoundaryError).message);
+  return String(error);
+}
