@@ -4,7 +4,8 @@
 
 use crate::error::BoundaryError;
 use std::path::Path;
-use switchboard_store::{Overview, PatientHit, PatientView};
+use switchboard_outbox::{Action, Queued};
+use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -14,5 +15,9 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     PatientView::export_all(&config)?;
     PatientHit::export_all(&config)?;
     Overview::export_all(&config)?;
+    Action::export_all(&config)?;
+    Queued::export_all(&config)?;
+    OutboxRow::export_all(&config)?;
+    FreeSlot::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

@@ -2,7 +2,8 @@
 
 use crate::error::BoundaryError;
 use crate::state::AppState;
-use switchboard_store::{PatientHit, PatientView, Overview};
+use switchboard_outbox::{queue, Action, Queued};
+use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView};
 use tauri::State;
 
 #[tauri::command]
@@ -22,4 +23,33 @@ pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<P
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
     state.with_store(|store| Ok(store.patient_view(&source, &id, state.clock.now())?))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn queue_action(state: State<'_, AppState>, source: String, action: Action) -> Result<Queued, BoundaryError> {
+    let queued = state.with_store(|store| Ok(queue(store, &source, &action, state.clock.now())?))?;
+    state.delivery.wake();
+    Ok(queued)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryError> {
+    state.with_store(|store| Ok(store.outbox()?))
+}
+
+/// `pending` puts a failed or conflicting action back in the queue; `discarded` gives it up.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn set_action_state(state: State<'_, AppState>, id: String, to: String) -> Result<bool, BoundaryError> {
+    let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, &to, &state.clock.now().to_rfc3339())?))?;
+    state.delivery.wake();
+    Ok(changed)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn free_slots(state: State<'_, AppState>, source: String) -> Result<Vec<FreeSlot>, BoundaryError> {
+    state.with_store(|store| Ok(store.free_slots(&source, state.clock.now(), 40)?))
 }

@@ -15,6 +15,15 @@ impl From<switchboard_store::StoreError> for BoundaryError {
     }
 }
 
+impl From<switchboard_outbox::ActionError> for BoundaryError {
+    fn from(e: switchboard_outbox::ActionError) -> Self {
+        match e {
+            switchboard_outbox::ActionError::Invalid(words) => BoundaryError { code: "action.invalid".into(), message: words },
+            switchboard_outbox::ActionError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<switchboard_cli::CliError> for BoundaryError {
     fn from(e: switchboard_cli::CliError) -> Self {
         BoundaryError { code: format!("cli.{}", e.exit_code()), message: e.to_string() }

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod commands;
+mod delivery;
 mod error;
 mod state;
 
@@ -21,7 +22,15 @@ pub fn run() {
 pub fn run_app<R: Runtime>(builder: Builder<R>) {
     builder
         .manage(AppState::start())
-        .invoke_handler(tauri::generate_handler![commands::overview, commands::search_patients, commands::patient_view])
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::search_patients,
+            commands::patient_view,
+            commands::queue_action,
+            commands::outbox,
+            commands::set_action_state,
+            commands::free_slots
+        ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");
 }

@@ -1,5 +1,6 @@
 //! The app's managed state: the context and the opened cache (or why it could not be opened).
 
+use crate::delivery::DeliveryWorker;
 use crate::error::BoundaryError;
 use std::sync::{Arc, Mutex, MutexGuard};
 use switchboard_cli::Context;
@@ -9,6 +10,7 @@ use switchboard_store::Store;
 pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub month_first: bool,
+    pub delivery: DeliveryWorker,
     store: Mutex<Result<Store, BoundaryError>>,
 }
 
@@ -27,18 +29,28 @@ impl AppState {
             Ok((ctx, store))
         });
         match opened {
-            Ok((ctx, store)) => AppState { month_first: ctx.month_first(), clock: ctx.clock, store: Mutex::new(Ok(store)) },
+            Ok((ctx, store)) => AppState {
+                month_first: ctx.month_first(),
+                clock: ctx.clock,
+                delivery: DeliveryWorker::start(),
+                store: Mutex::new(Ok(store)),
+            },
             Err(error) => {
                 tracing::error!(code = %error.code, "cache could not be opened");
-                AppState { clock: Arc::new(switchboard_core::SystemClock), month_first: true, store: Mutex::new(Err(error)) }
+                AppState {
+                    clock: Arc::new(switchboard_core::SystemClock),
+                    month_first: true,
+                    delivery: DeliveryWorker::start(),
+                    store: Mutex::new(Err(error)),
+                }
             }
         }
     }
 
     /// The open cache, or the reason it is not open.
-    pub fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, BoundaryError>) -> Result<T, BoundaryError> {
-        let guard: MutexGuard<'_, Result<Store, BoundaryError>> = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        match &*guard {
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, BoundaryError>) -> Result<T, BoundaryError> {
+        let mut guard: MutexGuard<'_, Result<Store, BoundaryError>> = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *guard {
             Ok(store) => f(store),
             Err(error) => Err(error.clone()),
         }

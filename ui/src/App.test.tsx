@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
 import "./i18n";
 import { App } from "./App";
-import type { PatientHit, PatientView } from "./ipc";
+import type { Action, OutboxRow, PatientHit, PatientView } from "./ipc";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
@@ -22,19 +22,35 @@ const view: PatientView = {
     latest: { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin },
     history: [{ id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin }],
   }],
-  appointments: { upcoming: [], past: [], cancelled: [], noShows: [] },
-  tasks: [],
+  appointments: {
+    upcoming: [{ id: "appt-1", start: "2026-12-03T10:00:00-06:00", end: null, status: "booked", service: null, practitioner: "Dr. Ava Ortiz", location: "Main Street Clinic", reason: null, ...origin }],
+    past: [], cancelled: [], noShows: [],
+  },
+  tasks: [{ id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: null, due: null, authored: null, ...origin }],
   sources: [{ name: "demo", baseUrl: "builtin:demo-clinic", lastSynced: "2026-11-26T00:00:00Z", lastError: null }],
 };
 
 const searchPatients = vi.fn(async (text: string) => (text.toLowerCase().startsWith("gar") ? [hit] : []));
+const queueAction = vi.fn(async (_source: string, action: Action) => {
+  if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
+  return { id: "act-1", target: "x", state: "pending" };
+});
+const setActionState = vi.fn(async (_id: string, _to: string) => true);
+const outboxRows: OutboxRow[] = [{
+  seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
+  notBefore: null, error: "already claimed by Practitioner/prac-2", result: null, createdAt: "", updatedAt: "",
+}];
 vi.mock("./ipc", () => ({
   ipc: {
     overview: async () => ({ counts: [["Patient", 1000]], sources: [] }),
     searchPatients: (text: string) => searchPatients(text),
     patientView: async () => view,
+    queueAction: (source: string, action: Action) => queueAction(source, action),
+    outbox: async () => outboxRows,
+    setActionState: (id: string, to: string) => setActionState(id, to),
+    freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
   },
-  errorMessage: (e: unknown) => String(e),
+  errorMessage: (e: unknown) => (e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e)),
 }));
 
 function renderApp() {
@@ -73,4 +89,59 @@ test("switching the language changes the interface text", async () => {
   await user.selectOptions(screen.getByRole("combobox", { name: /Language/ }), "es");
   expect(await screen.findByText(/1000 pacientes/)).toBeTruthy();
   await user.selectOptions(screen.getByRole("combobox", { name: /Idioma/ }), "en");
+});
+
+async function openPatient(user: ReturnType<typeof userEvent.setup>) {
+  renderApp();
+  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
+  await screen.findByRole("option", { name: /María García/ });
+  await user.keyboard("{Enter}");
+  return screen.findByRole("region", { name: "María García" });
+}
+
+test("N opens a note form that queues the note for this patient", async () => {
+  const user = userEvent.setup();
+  await openPatient(user);
+  (document.activeElement as HTMLElement).blur();
+  await user.keyboard("n");
+  const form = await screen.findByRole("form", { name: "Add note" });
+  await user.type(within(form).getByRole("textbox", { name: "Note" }), "Prefers calls after 5pm{Enter}");
+  expect(queueAction).toHaveBeenCalledWith("demo", { kind: "note", patient: "pat-000001", text: "Prefers calls after 5pm" });
+  expect(screen.queryByRole("form", { name: "Add note" })).toBeNull();
+});
+
+test("cancelling without a reason shows the refusal in words, and booking offers free slots", async () => {
+  const user = userEvent.setup();
+  const workspace = await openPatient(user);
+  await user.click(within(workspace).getByRole("button", { name: "Cancel appointment" }));
+  const form = await screen.findByRole("form", { name: "Cancel appointment" });
+  await user.click(within(form).getByRole("button", { name: "Save" }));
+  expect((await within(form).findByRole("alert")).textContent).toBe("cancelling needs a reason");
+
+  await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
+  const book = await screen.findByRole("form", { name: "Book appointment" });
+  await within(book).findByRole("option", { name: /2026-12-04 09:00/ });
+  await user.selectOptions(within(book).getByRole("combobox", { name: "Slot" }), "slot-9");
+  await user.click(within(book).getByRole("button", { name: "Save" }));
+  expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "slot-9", reason: null });
+});
+
+test("the outbox shows a conflict in words, with retry and discard", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  const outbox = await screen.findByRole("region", { name: "Outbox" });
+  const row = await within(outbox).findByText(/already claimed by Practitioner\/prac-2/);
+  expect(row.closest("li")!.textContent).toContain("Conflict");
+  await user.click(within(outbox).getByRole("button", { name: "Discard" }));
+  expect(setActionState).toHaveBeenCalledWith("act-0", "discarded");
+});
+
+test("R opens a reminder form for this patient", async () => {
+  const user = userEvent.setup();
+  await openPatient(user);
+  (document.activeElement as HTMLElement).blur();
+  await user.keyboard("r");
+  const form = await screen.findByRole("form", { name: "Remind the patient" });
+  await user.type(within(form).getByRole("textbox", { name: "About" }), "Fasting labs Friday{Enter}");
+  expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "remind", patient: "pat-000001", about: "Fasting labs Friday", when: null });
 });

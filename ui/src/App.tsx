@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "./ipc";
 import { PatientSearch } from "./components/PatientSearch";
 import { PatientWorkspace } from "./components/PatientWorkspace";
+import { OutboxPanel } from "./components/OutboxPanel";
 
 export type Selected = { source: string; id: string };
 
@@ -49,6 +50,7 @@ export function App() {
       <main>
         {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
         {selected && <PatientWorkspace selected={selected} />}
+        <OutboxPanel />
       </main>
     </>
   );

@@ -16,6 +16,19 @@ const resources = {
         dosage: "Dosage", status: "Status", start: "Start", with: "With", where: "Where", type: "Type",
         practitioner: "Practitioner", location: "Location", reason: "Reason", task: "Task", priority: "Priority", due: "Due",
       },
+      actions: {
+        note: "Add note", task_create: "New callback task", book: "Book appointment", task_claim: "Claim task",
+        task_complete: "Complete task", cancel: "Cancel appointment", reschedule: "Reschedule", arrived: "Arrived",
+        no_show: "No-show", remind: "Remind the patient", submit: "Save", close: "Close",
+      },
+      fields: {
+        text: "Note", reason: "Reason", priority: "Priority", due: "Due", owner: "Owner (role or Practitioner/ID)",
+        slot: "Slot", chooseSlot: "Choose a free slot", claimAs: "Claim as (Practitioner/ID)", outcome: "Outcome note", about: "About", when: "When",
+      },
+      outbox: {
+        title: "Outbox", empty: "Nothing sent from this workstation yet.", pending: "Pending", sent: "Sent",
+        failed: "Failed", conflict: "Conflict", discarded: "Discarded", retry: "Retry", discard: "Discard",
+      },
       language: "Language",
     },
   },
@@ -32,6 +45,19 @@ const resources = {
         test: "Prueba", latest: "Último", date: "Fecha", range: "Rango", results: "Resultados", medication: "Medicamento",
         dosage: "Dosis", status: "Estado", start: "Inicio", with: "Con", where: "Dónde", type: "Tipo",
         practitioner: "Profesional", location: "Lugar", reason: "Motivo", task: "Tarea", priority: "Prioridad", due: "Vence",
+      },
+      actions: {
+        note: "Añadir nota", task_create: "Nueva tarea de llamada", book: "Reservar cita", task_claim: "Tomar tarea",
+        task_complete: "Completar tarea", cancel: "Cancelar cita", reschedule: "Cambiar cita", arrived: "Llegó",
+        no_show: "No se presentó", remind: "Recordar al paciente", submit: "Guardar", close: "Cerrar",
+      },
+      fields: {
+        text: "Nota", reason: "Motivo", priority: "Prioridad", due: "Vence", owner: "Responsable (rol o Practitioner/ID)",
+        slot: "Hueco", chooseSlot: "Elija un hueco libre", claimAs: "Tomar como (Practitioner/ID)", outcome: "Nota de resultado", about: "Sobre", when: "Cuándo",
+      },
+      outbox: {
+        title: "Bandeja de salida", empty: "Aún no se ha enviado nada desde este puesto.", pending: "Pendiente", sent: "Enviado",
+        failed: "Fallido", conflict: "Conflicto", discarded: "Descartado", retry: "Reintentar", discard: "Descartar",
       },
       language: "Idioma",
     },

@@ -7,6 +7,8 @@ mod context;
 mod error;
 mod progress;
 
+pub use commands::actions::drain_sources;
+pub use commands::runtime;
 pub use context::{source_token, Context};
 pub use error::CliError;
 

@@ -3,13 +3,14 @@
 use crate::schedule;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use serde_json::{json, Value};
 use switchboard_store::{Store, StoreError};
 
 /// The identifier system of ids minted on this device for created resources.
 pub const ACTION_SYSTEM: &str = "urn:ietf:rfc:3986";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// A callback Task about a patient, for a role pool or a person.
@@ -43,7 +44,7 @@ pub enum ActionError {
 }
 
 /// A queued action: its local id, the resource it changes, and its state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Queued {
     pub id: String,

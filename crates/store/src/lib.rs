@@ -15,7 +15,7 @@ pub use db::Store;
 pub use error::StoreError;
 pub use ingest::{Upserted, Writer};
 pub use key::{cache_key, KEYRING_SERVICE};
-pub use outbox::{Delivery, OutboxRow};
+pub use outbox::{Delivery, FreeSlot, OutboxRow};
 pub use search::{normalize_query, PatientHit, Query};
 pub use status::{Overview, SourceStatus};
 pub use view::PatientView;

@@ -1,8 +1,9 @@
-import { ReactNode } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { ReactNode, useEffect, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage } from "../ipc";
+import { ipc, errorMessage, type Action } from "../ipc";
 import type { Selected } from "../App";
+import { ActionForm, type FormTarget } from "./ActionForm";
 
 const day = (value: string | null) => (value ?? "").slice(0, 10) || "–";
 const text = (value: string | number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
@@ -26,6 +27,25 @@ function Table({ headers, rows }: { headers: string[]; rows: ReactNode[][] }) {
 export function PatientWorkspace({ selected }: { selected: Selected }) {
   const { t } = useTranslation();
   const view = useQuery({ queryKey: ["patient", selected.source, selected.id], queryFn: () => ipc.patientView(selected.source, selected.id) });
+  const [form, setForm] = useState<FormTarget | null>(null);
+  const queries = useQueryClient();
+  const quick = useMutation({
+    mutationFn: (action: Action) => ipc.queueAction(selected.source, action),
+    onSuccess: () => void queries.invalidateQueries(),
+  });
+  useEffect(() => {
+    // N: note, T: new task, B: book, R: reminder, when not typing in a field.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.altKey || e.metaKey || e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+      const kind = ({ n: "note", t: "task_create", b: "book", r: "remind" } as const)[e.key.toLowerCase() as "n" | "t" | "b" | "r"];
+      if (kind) {
+        e.preventDefault();
+        setForm({ kind });
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
   if (view.error) return <p className="error">{errorMessage(view.error)}</p>;
   if (!view.data) return view.isSuccess ? <p className="error">{t("patient.gone")}</p> : null;
   const v = view.data;
@@ -38,6 +58,14 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
       <p className="allergies">
         {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => x.substance).join(", ") : t("patient.noAllergies")}
       </p>
+      <div className="buttons">
+        <button onClick={() => setForm({ kind: "note" })}>{t("actions.note")} <kbd>N</kbd></button>
+        <button onClick={() => setForm({ kind: "task_create" })}>{t("actions.task_create")} <kbd>T</kbd></button>
+        <button onClick={() => setForm({ kind: "book" })}>{t("actions.book")} <kbd>B</kbd></button>
+        <button onClick={() => setForm({ kind: "remind" })}>{t("actions.remind")} <kbd>R</kbd></button>
+      </div>
+      {form && <ActionForm key={JSON.stringify(form)} source={selected.source} patient={p.id} target={form} onDone={() => setForm(null)} />}
+      {quick.error && <p role="alert" className="error">{errorMessage(quick.error)}</p>}
       <h3>{t("patient.labs")}</h3>
       <Table
         headers={[t("columns.test"), t("columns.latest"), t("columns.date"), t("columns.range"), t("columns.results")]}
@@ -58,12 +86,20 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
       />
       <h3>{t("patient.appointments")}</h3>
       <Table
-        headers={[t("columns.start"), t("columns.status"), t("columns.with"), t("columns.where")]}
+        headers={[t("columns.start"), t("columns.status"), t("columns.with"), t("columns.where"), ""]}
         rows={[...a.upcoming, ...a.past, ...a.cancelled, ...a.noShows].map((x) => [
           text(x.start),
           `${text(x.status)}${x.pending ? ` (${t("patient.pending")})` : ""}`,
           text(x.practitioner),
           text(x.location),
+          a.upcoming.includes(x) && !x.pending && !x.id.startsWith("local-") ? (
+            <span className="buttons">
+              <button onClick={() => setForm({ kind: "reschedule", appointment: x.id })}>{t("actions.reschedule")}</button>
+              <button onClick={() => setForm({ kind: "cancel", appointment: x.id })}>{t("actions.cancel")}</button>
+              <button onClick={() => quick.mutate({ kind: "arrived", appointment: x.id })}>{t("actions.arrived")}</button>
+              <button onClick={() => quick.mutate({ kind: "no_show", appointment: x.id })}>{t("actions.no_show")}</button>
+            </span>
+          ) : "",
         ])}
       />
       <h3>{t("patient.visits")}</h3>
@@ -73,8 +109,19 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
       />
       <h3>{t("patient.tasks")}</h3>
       <Table
-        headers={[t("columns.task"), t("columns.priority"), t("columns.due")]}
-        rows={v.tasks.map((task) => [`${text(task.description)}${task.pending ? ` (${t("patient.pending")})` : ""}`, text(task.priority), text(task.due)])}
+        headers={[t("columns.task"), t("columns.priority"), t("columns.due"), t("columns.status"), ""]}
+        rows={v.tasks.map((task) => [
+          `${text(task.description)}${task.pending ? ` (${t("patient.pending")})` : ""}`,
+          text(task.priority),
+          text(task.due),
+          `${text(task.status)}${task.owner ? ` · ${task.owner}` : ""}`,
+          task.pending || task.id.startsWith("local-") ? "" : (
+            <span className="buttons">
+              {task.status !== "in-progress" && <button onClick={() => setForm({ kind: "task_claim", task: task.id })}>{t("actions.task_claim")}</button>}
+              <button onClick={() => setForm({ kind: "task_complete", task: task.id })}>{t("actions.task_complete")}</button>
+            </span>
+          ),
+        ])}
       />
       <p className="origin">
         {v.sources.map((s) => t("patient.from", { source: s.name, when: s.lastSynced ?? t("status.never") })).join("; ")}

@@ -4,13 +4,21 @@ import type { BoundaryError } from "../bindings/BoundaryError";
 import type { Overview } from "../bindings/Overview";
 import type { PatientHit } from "../bindings/PatientHit";
 import type { PatientView } from "../bindings/PatientView";
+import type { Action } from "../bindings/Action";
+import type { Queued } from "../bindings/Queued";
+import type { OutboxRow } from "../bindings/OutboxRow";
+import type { FreeSlot } from "../bindings/FreeSlot";
 
-export type { BoundaryError, Overview, PatientHit, PatientView };
+export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
   searchPatients: (text: string) => invoke<PatientHit[]>("search_patients", { text }),
   patientView: (source: string, id: string) => invoke<PatientView | null>("patient_view", { source, id }),
+  queueAction: (source: string, action: Action) => invoke<Queued>("queue_action", { source, action }),
+  outbox: () => invoke<OutboxRow[]>("outbox"),
+  setActionState: (id: string, to: "pending" | "discarded") => invoke<boolean>("set_action_state", { id, to }),
+  freeSlots: (source: string) => invoke<FreeSlot[]>("free_slots", { source }),
 };
 
 /// The words of an error from the Rust side (`{ code, message }`), or of anything else thrown.

@@ -3,8 +3,8 @@
 use crate::args::{OutboxCommand, SourceArg, TaskCommand};
 use crate::context::Context;
 use crate::error::CliError;
-use switchboard_outbox::{drain, queue, Action, ActionError, Queued};
-use switchboard_store::OutboxRow;
+use switchboard_outbox::{drain, queue, Action, ActionError, DrainReport, Queued};
+use switchboard_store::{OutboxRow, Store};
 
 pub fn task(ctx: &Context, command: TaskCommand) -> Result<(), CliError> {
     let (action, target) = match command {
@@ -55,17 +55,14 @@ pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Resu
             Ok(())
         }
         Some(OutboxCommand::Drain) => {
-            let runtime = super::runtime()?;
             let mut unsettled = Vec::new();
-            for source in &ctx.config.sources {
-                let client = ctx.client_for(source, false)?;
-                let report = runtime.block_on(drain(&mut store, &client, &source.name, ctx.clock.as_ref()))?;
+            for (source, report) in drain_sources(ctx, &mut store, &super::runtime()?)? {
                 println!(
                     "{}: {} sent, {} failed, {} in conflict, {} waiting to retry",
-                    source.name, report.sent, report.failed, report.conflicts, report.waiting
+                    source, report.sent, report.failed, report.conflicts, report.waiting
                 );
                 if report.failed + report.conflicts + report.waiting > 0 {
-                    unsettled.push(source.name.clone());
+                    unsettled.push(source);
                 }
             }
             match unsettled.is_empty() {
@@ -81,11 +78,22 @@ pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Resu
     }
 }
 
-fn set_state(store: &mut switchboard_store::Store, ctx: &Context, id: &str, state: &str) -> Result<(), CliError> {
-    let mut writer = store.writer(&ctx.clock.now().to_rfc3339())?;
-    let changed = writer.set_outbox_state(id, state)?;
-    writer.commit()?;
-    match changed {
+/// Delivers every configured source's due actions; the desktop app's delivery worker calls it too.
+pub fn drain_sources(
+    ctx: &Context,
+    store: &mut Store,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Vec<(String, DrainReport)>, CliError> {
+    let mut reports = Vec::new();
+    for source in &ctx.config.sources {
+        let client = ctx.client_for(source, false)?;
+        reports.push((source.name.clone(), runtime.block_on(drain(store, &client, &source.name, ctx.clock.as_ref()))?));
+    }
+    Ok(reports)
+}
+
+fn set_state(store: &mut Store, ctx: &Context, id: &str, state: &str) -> Result<(), CliError> {
+    match store.set_outbox_state(id, state, &ctx.clock.now().to_rfc3339())? {
         true => Ok(println!("{id} {state}")),
         false => Err(CliError::NotFound("no pending, failed or conflicting action with that id".to_string())),
     }

@@ -1,6 +1,6 @@
 //! One module per verb.
 
-mod actions;
+pub(crate) mod actions;
 mod demo;
 mod patient;
 mod search;
@@ -32,7 +32,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
     }
 }
 
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,0 +1,93 @@
+import { FormEvent, ReactNode, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { ipc, errorMessage, type Action } from "../ipc";
+
+/// What a form is about: the action kind and, where it acts on one record, that record's id.
+export type FormTarget =
+  | { kind: "note" | "task_create" | "book" | "remind" }
+  | { kind: "task_claim" | "task_complete"; task: string }
+  | { kind: "cancel" | "reschedule"; appointment: string };
+
+const USER_KEY = "switchboard.user";
+
+/// One form for every staff action. Submitting queues the action; it shows at once, marked pending.
+export function ActionForm({ source, patient, target, onDone }: { source: string; patient: string; target: FormTarget; onDone: () => void }) {
+  const { t } = useTranslation();
+  const queries = useQueryClient();
+  const [fields, setFields] = useState<Record<string, string>>({ priority: "routine", owner: localStorage.getItem(USER_KEY) ?? "" });
+  const set = (name: string) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value }));
+  const needsSlot = target.kind === "book" || target.kind === "reschedule";
+  const slots = useQuery({ queryKey: ["free-slots", source], queryFn: () => ipc.freeSlots(source), enabled: needsSlot });
+  const submit = useMutation({
+    mutationFn: (action: Action) => ipc.queueAction(source, action),
+    onSuccess: () => {
+      void queries.invalidateQueries();
+      onDone();
+    },
+  });
+
+  const action = (): Action => {
+    const f = fields;
+    const optional = (v: string | undefined) => (v && v.trim() ? v : null);
+    switch (target.kind) {
+      case "note": return { kind: "note", patient, text: f.text ?? "" };
+      case "remind": return { kind: "remind", patient, about: f.about ?? "", when: optional(f.when && new Date(f.when).toISOString()) };
+      case "task_create": return { kind: "task_create", patient, reason: f.reason ?? "", priority: f.priority, due: optional(f.due && new Date(f.due).toISOString()), owner: optional(f.owner) };
+      case "book": return { kind: "book", patient, slot: f.slot ?? "", reason: optional(f.reason) };
+      case "task_claim": return { kind: "task_claim", task: target.task, owner: f.owner ?? "" };
+      case "task_complete": return { kind: "task_complete", task: target.task, note: f.note ?? "" };
+      case "cancel": return { kind: "cancel", appointment: target.appointment, reason: f.reason ?? "" };
+      case "reschedule": return { kind: "reschedule", appointment: target.appointment, slot: f.slot ?? "" };
+    }
+  };
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (target.kind === "task_claim") localStorage.setItem(USER_KEY, fields.owner ?? "");
+    submit.mutate(action());
+  };
+
+  const field = (name: string, label: string, input: ReactNode) => (
+    <label key={name}>
+      {label} {input}
+    </label>
+  );
+  const text = (name: string, label: string, autoFocus = false) =>
+    field(name, label, <input name={name} value={fields[name] ?? ""} onChange={set(name)} autoFocus={autoFocus} />);
+
+  return (
+    <form className="action-form" aria-label={t(`actions.${target.kind}`)} onSubmit={onSubmit} onKeyDown={(e) => e.key === "Escape" && onDone()}>
+      <h3>{t(`actions.${target.kind}`)}</h3>
+      {target.kind === "note" && text("text", t("fields.text"), true)}
+      {target.kind === "remind" && [
+        text("about", t("fields.about"), true),
+        field("when", t("fields.when"), <input name="when" type="datetime-local" value={fields.when ?? ""} onChange={set("when")} />),
+      ]}
+      {target.kind === "task_create" && [
+        text("reason", t("fields.reason"), true),
+        field("priority", t("fields.priority"), (
+          <select name="priority" value={fields.priority} onChange={set("priority")}>
+            {["routine", "urgent", "asap", "stat"].map((p) => <option key={p} value={p}>{p}</option>)}
+          </select>
+        )),
+        field("due", t("fields.due"), <input name="due" type="datetime-local" value={fields.due ?? ""} onChange={set("due")} />),
+        text("owner", t("fields.owner")),
+      ]}
+      {needsSlot && field("slot", t("fields.slot"), (
+        <select name="slot" value={fields.slot ?? ""} onChange={set("slot")} autoFocus>
+          <option value="">{slots.isLoading ? "…" : t("fields.chooseSlot")}</option>
+          {(slots.data ?? []).map((s) => <option key={s.id} value={s.id}>{s.start.replace("T", " ").slice(0, 16)} · {s.schedule ?? ""}</option>)}
+        </select>
+      ))}
+      {target.kind === "book" && text("reason", t("fields.reason"))}
+      {target.kind === "cancel" && text("reason", t("fields.reason"), true)}
+      {target.kind === "task_claim" && text("owner", t("fields.claimAs"), true)}
+      {target.kind === "task_complete" && text("note", t("fields.outcome"), true)}
+      <div className="buttons">
+        <button type="submit" disabled={submit.isPending}>{t("actions.submit")}</button>
+        <button type="button" onClick={onDone}>{t("actions.close")}</button>
+      </div>
+      {submit.error && <p role="alert" className="error">{errorMessage(submit.error)}</p>}
+    </form>
+  );
+}
