@@ -510,3 +510,43 @@ fn delivery_through_seeded_faults_is_eventually_consistent() {
         }
     });
 }
+
+/// Two app instances, each with its own SWITCHBOARD_HOME, book the same slot at once.
+#[test]
+fn two_app_instances_booking_one_slot_give_one_appointment_and_one_clear_conflict() {
+    use std::process::{Command, Output};
+    let server = FhirServer::start();
+    let rt = runtime();
+    rt.block_on(seeded(&client(&server.base()), 6));
+    let homes = [TestHome::new(), TestHome::new()];
+    let command = |home: &TestHome, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(args).env("SWITCHBOARD_HOME", home.path());
+        command
+    };
+    let run = |home: &TestHome, args: &[&str]| -> Output { command(home, args).output().unwrap() };
+    for home in &homes {
+        assert!(run(home, &["source", "add", SOURCE, "--fhir", &server.base()]).status.success());
+        assert!(run(home, &["sync"]).status.success());
+    }
+    let slot = free_slots(&homes[0].store()).remove(0);
+    for (home, patient) in homes.iter().zip(["pat-000004", "pat-000005"]) {
+        let booked = run(home, &["book", "--patient", patient, "--slot", &slot]);
+        assert!(booked.status.success(), "{}", String::from_utf8_lossy(&booked.stderr));
+    }
+    // Both start before either waits: the two deliveries race at the server.
+    let children: Vec<_> = homes.iter().map(|home| command(home, &["outbox", "drain"]).stdout(std::process::Stdio::null()).spawn().unwrap()).collect();
+    let codes: Vec<Option<i32>> = children.into_iter().map(|child| child.wait_with_output().unwrap().status.code()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [Some(0), Some(6)], "one wins, one is told of the conflict");
+    let loser = &homes[codes.iter().position(|c| *c == Some(6)).unwrap()];
+    let rows: Value = serde_json::from_slice(&run(loser, &["outbox", "--json"]).stdout).unwrap();
+    assert_eq!(rows[0]["state"], "conflict");
+    assert_eq!(rows[0]["error"], "the slot is no longer free");
+    rt.block_on(async {
+        let direct = client(&server.base());
+        let url = direct.search_url("Appointment", &[("slot", format!("Slot/{slot}").as_str())]).unwrap();
+        assert_eq!(direct.get_page(&url).await.unwrap().resources.len(), 1);
+    });
+}
