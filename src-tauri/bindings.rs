@@ -5,7 +5,7 @@
 use crate::error::BoundaryError;
 use std::path::Path;
 use switchboard_outbox::{Action, Queued};
-use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView};
+use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView, WorkItem, WorklistFilter};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -19,5 +19,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     Queued::export_all(&config)?;
     OutboxRow::export_all(&config)?;
     FreeSlot::export_all(&config)?;
+    WorkItem::export_all(&config)?;
+    WorklistFilter::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

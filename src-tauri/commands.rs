@@ -3,7 +3,7 @@
 use crate::error::BoundaryError;
 use crate::state::AppState;
 use switchboard_outbox::{queue, Action, Queued};
-use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView};
+use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView, WorkItem, WorklistFilter};
 use tauri::State;
 
 #[tauri::command]
@@ -52,4 +52,10 @@ pub fn set_action_state(state: State<'_, AppState>, id: String, to: String) -> R
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String) -> Result<Vec<FreeSlot>, BoundaryError> {
     state.with_store(|store| Ok(store.free_slots(&source, state.clock.now(), 40)?))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Vec<WorkItem>, BoundaryError> {
+    state.with_store(|store| Ok(store.worklist(&filter, state.clock.now())?))
 }

@@ -29,7 +29,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::queue_action,
             commands::outbox,
             commands::set_action_state,
-            commands::free_slots
+            commands::free_slots,
+            commands::worklist
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
 import "./i18n";
 import { App } from "./App";
-import type { Action, OutboxRow, PatientHit, PatientView } from "./ipc";
+import type { Action, OutboxRow, PatientHit, PatientView, WorklistFilter } from "./ipc";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
@@ -35,6 +35,10 @@ const queueAction = vi.fn(async (_source: string, action: Action) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
   return { id: "act-1", target: "x", state: "pending" };
 });
+const worklist = vi.fn(async (filter: WorklistFilter) => [{
+  id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: filter.owner, due: "2026-11-25T09:00:00Z",
+  authored: null, ...origin, patientId: "pat-000001", patientName: "María García", mrn: "MRN1000000", overdue: true,
+}]);
 const setActionState = vi.fn(async (_id: string, _to: string) => true);
 const outboxRows: OutboxRow[] = [{
   seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
@@ -48,6 +52,7 @@ vi.mock("./ipc", () => ({
     queueAction: (source: string, action: Action) => queueAction(source, action),
     outbox: async () => outboxRows,
     setActionState: (id: string, to: string) => setActionState(id, to),
+    worklist: (filter: WorklistFilter) => worklist(filter),
     freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
   },
   errorMessage: (e: unknown) => (e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e)),
@@ -144,4 +149,17 @@ test("R opens a reminder form for this patient", async () => {
   const form = await screen.findByRole("form", { name: "Remind the patient" });
   await user.type(within(form).getByRole("textbox", { name: "About" }), "Fasting labs Friday{Enter}");
   expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "remind", patient: "pat-000001", about: "Fasting labs Friday", when: null });
+});
+
+test("the worklist opens on the role's pool, filters, and a task opens its patient", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  const list = await screen.findByRole("region", { name: "Worklist" });
+  expect(worklist).toHaveBeenLastCalledWith({ owner: "Nurse pool", overdue: false, priority: null });
+  await user.click(within(list).getByRole("button", { name: "All open" }));
+  expect(worklist).toHaveBeenLastCalledWith({ owner: null, overdue: false, priority: null });
+  await user.click(within(list).getByRole("checkbox", { name: "Overdue" }));
+  expect(worklist).toHaveBeenLastCalledWith({ owner: null, overdue: true, priority: null });
+  await user.click(await within(list).findByRole("button", { name: "Call about potassium" }));
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
 });

@@ -5,12 +5,17 @@ import { ipc, errorMessage } from "./ipc";
 import { PatientSearch } from "./components/PatientSearch";
 import { PatientWorkspace } from "./components/PatientWorkspace";
 import { OutboxPanel } from "./components/OutboxPanel";
+import { Worklist, type Role } from "./components/Worklist";
+
+const ROLE_KEY = "switchboard.role";
 
 export type Selected = { source: string; id: string };
 
 export function App() {
   const { t, i18n } = useTranslation();
   const [selected, setSelected] = useState<Selected | null>(null);
+  const [role, setRole] = useState<Role>((localStorage.getItem(ROLE_KEY) as Role | null) ?? "nurse");
+  const me = localStorage.getItem("switchboard.user") ?? "";
   const searchBox = useRef<HTMLInputElement>(null);
   const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
 
@@ -39,6 +44,21 @@ export function App() {
             [t("status.patients", { count: patients }),
              ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
+        <button onClick={() => setSelected(null)}>{t("worklist.title")}</button>
+        <label>
+          {t("role.label")}{" "}
+          <select
+            value={role}
+            onChange={(e) => {
+              setRole(e.target.value as Role);
+              localStorage.setItem(ROLE_KEY, e.target.value);
+            }}
+          >
+            <option value="agent">{t("role.agent")}</option>
+            <option value="frontdesk">{t("role.frontdesk")}</option>
+            <option value="nurse">{t("role.nurse")}</option>
+          </select>
+        </label>
         <label>
           {t("language")}{" "}
           <select value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
@@ -49,7 +69,7 @@ export function App() {
       </header>
       <main>
         {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
-        {selected && <PatientWorkspace selected={selected} />}
+        {selected ? <PatientWorkspace selected={selected} /> : <Worklist role={role} me={me} onOpen={setSelected} />}
         <OutboxPanel />
       </main>
     </>

@@ -29,6 +29,11 @@ const resources = {
         title: "Outbox", empty: "Nothing sent from this workstation yet.", pending: "Pending", sent: "Sent",
         failed: "Failed", conflict: "Conflict", discarded: "Discarded", retry: "Retry", discard: "Discard",
       },
+      worklist: {
+        title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
+        patient: "Patient", empty: "No open tasks match.",
+      },
+      role: { label: "Role", agent: "Call-center agent", frontdesk: "Front desk", nurse: "Nurse" },
       language: "Language",
     },
   },
@@ -59,6 +64,11 @@ const resources = {
         title: "Bandeja de salida", empty: "Aún no se ha enviado nada desde este puesto.", pending: "Pendiente", sent: "Enviado",
         failed: "Fallido", conflict: "Conflicto", discarded: "Descartado", retry: "Reintentar", discard: "Descartar",
       },
+      worklist: {
+        title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
+        patient: "Paciente", empty: "Ninguna tarea abierta coincide.",
+      },
+      role: { label: "Función", agent: "Agente de llamadas", frontdesk: "Recepción", nurse: "Enfermería" },
       language: "Idioma",
     },
   },

@@ -10,6 +10,7 @@ mod outbox;
 mod search;
 mod status;
 pub mod view;
+mod worklist;
 
 pub use db::Store;
 pub use error::StoreError;
@@ -19,3 +20,4 @@ pub use outbox::{Delivery, FreeSlot, OutboxRow};
 pub use search::{normalize_query, PatientHit, Query};
 pub use status::{Overview, SourceStatus};
 pub use view::PatientView;
+pub use worklist::{WorkItem, WorklistFilter};

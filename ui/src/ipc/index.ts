@@ -8,8 +8,10 @@ import type { Action } from "../bindings/Action";
 import type { Queued } from "../bindings/Queued";
 import type { OutboxRow } from "../bindings/OutboxRow";
 import type { FreeSlot } from "../bindings/FreeSlot";
+import type { WorkItem } from "../bindings/WorkItem";
+import type { WorklistFilter } from "../bindings/WorklistFilter";
 
-export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued };
+export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -19,6 +21,7 @@ export const ipc = {
   outbox: () => invoke<OutboxRow[]>("outbox"),
   setActionState: (id: string, to: "pending" | "discarded") => invoke<boolean>("set_action_state", { id, to }),
   freeSlots: (source: string) => invoke<FreeSlot[]>("free_slots", { source }),
+  worklist: (filter: WorklistFilter) => invoke<WorkItem[]>("worklist", { filter }),
 };
 
 /// The words of an error from the Rust side (`{ code, message }`), or of anything else thrown.

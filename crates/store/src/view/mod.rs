@@ -39,6 +39,7 @@ pub struct Origin {
     pub pending: bool,
 }
 
+/// A cached resource with where it came from.
 pub(crate) struct Row {
     pub kind: String,
     pub id: String,

@@ -426,24 +426,27 @@ pub(crate) fn appointments<'r>(
 }
 
 pub(crate) fn open_tasks<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<TaskItem> {
-    let mut tasks: Vec<TaskItem> = rows
-        .filter(|r| matches!(str_at(&r.value, "/status"), Some("requested" | "received" | "accepted" | "ready" | "in-progress" | "on-hold")))
-        .map(|row| {
-            let v = &row.value;
-            TaskItem {
-                id: row.id.clone(),
-                description: owned_at(v, "/description").or_else(|| concept_text(v.get("code"))),
-                status: owned_at(v, "/status"),
-                priority: owned_at(v, "/priority"),
-                owner: owned_at(v, "/owner/display").or_else(|| owned_at(v, "/owner/reference")),
-                due: owned_at(v, "/restriction/period/end"),
-                authored: owned_at(v, "/authoredOn"),
-                origin: row.origin.clone(),
-            }
-        })
-        .collect();
+    let mut tasks: Vec<TaskItem> = rows.filter_map(open_task).collect();
     tasks.sort_by(|a, b| a.due.cmp(&b.due));
     tasks
+}
+
+/// A Task still to be done, or `None` when it is closed.
+pub(crate) fn open_task(row: &Row) -> Option<TaskItem> {
+    let v = &row.value;
+    if !matches!(str_at(v, "/status"), Some("requested" | "received" | "accepted" | "ready" | "in-progress" | "on-hold")) {
+        return None;
+    }
+    Some(TaskItem {
+        id: row.id.clone(),
+        description: owned_at(v, "/description").or_else(|| concept_text(v.get("code"))),
+        status: owned_at(v, "/status"),
+        priority: owned_at(v, "/priority"),
+        owner: owned_at(v, "/owner/display").or_else(|| owned_at(v, "/owner/reference")),
+        due: owned_at(v, "/restriction/period/end"),
+        authored: owned_at(v, "/authoredOn"),
+        origin: row.origin.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,130 @@
+//! The worklist: open tasks across every patient, filtered the way nurses and agents work them.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::view::{banner_of, open_task, Origin, Row, TaskItem};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use ts_rs::TS;
+
+/// Which open tasks to show. Every filter that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WorklistFilter {
+    /// Owned by this reference or name (the user, e.g. `Practitioner/prac-1`).
+    pub owner: Option<String>,
+    /// Past their due time.
+    pub overdue: bool,
+    pub priority: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkItem {
+    #[serde(flatten)]
+    pub task: TaskItem,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    pub mrn: Option<String>,
+    pub overdue: bool,
+}
+
+fn priority_rank(priority: Option<&str>) -> u8 {
+    match priority {
+        Some("stat") => 0,
+        Some("asap") => 1,
+        Some("urgent") => 2,
+        _ => 3,
+    }
+}
+
+fn is_overdue(due: Option<&str>, now: DateTime<Utc>) -> bool {
+    due.and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| d < now)
+}
+
+impl Store {
+    /// Open tasks of every source, most pressing first (priority, then due time).
+    pub fn worklist(&self, filter: &WorklistFilter, now: DateTime<Utc>) -> Result<Vec<WorkItem>, StoreError> {
+        let mut items = Vec::new();
+        let mut patients: HashMap<(String, String), Option<Value>> = HashMap::new();
+        for source in self.source_statuses()?.into_iter().map(|s| s.name) {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, json, synced_at, pending_action IS NOT NULL, patient_id FROM resource WHERE source = ?1 AND type = 'Task'",
+            )?;
+            let rows = stmt.query_map([&source], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, Option<String>>(4)?))
+            })?;
+            for row in rows {
+                let (id, json, synced_at, pending, patient_id) = row?;
+                let value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+                let origin = Origin { source: source.clone(), synced_at, pending };
+                let Some(task) = open_task(&Row { kind: "Task".into(), id, value, origin }) else { continue };
+                let overdue = is_overdue(task.due.as_deref(), now);
+                let owner_matches = filter.owner.as_deref().is_none_or(|o| task.owner.as_deref() == Some(o));
+                let priority_matches = filter.priority.as_deref().is_none_or(|p| task.priority.as_deref() == Some(p));
+                if !owner_matches || !priority_matches || (filter.overdue && !overdue) {
+                    continue;
+                }
+                let patient = match &patient_id {
+                    Some(pid) => patients
+                        .entry((source.clone(), pid.clone()))
+                        .or_insert_with(|| {
+                            self.resource(&source, "Patient", pid).ok().flatten().and_then(|j| serde_json::from_str(&j).ok())
+                        })
+                        .clone(),
+                    None => None,
+                };
+                let banner = patient.as_ref().zip(patient_id.as_deref()).map(|(p, id)| banner_of(id, p, now.date_naive()));
+                items.push(WorkItem {
+                    task,
+                    patient_id,
+                    patient_name: banner.as_ref().and_then(|b| b.name.clone()),
+                    mrn: banner.and_then(|b| b.mrn),
+                    overdue,
+                });
+            }
+        }
+        items.sort_by(|a, b| {
+            (priority_rank(a.task.priority.as_deref()), &a.task.due).cmp(&(priority_rank(b.task.priority.as_deref()), &b.task.due))
+        });
+        Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn filters_and_orders_open_tasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[3; 32], "US").unwrap();
+        let task = |id: &str, status: &str, priority: &str, due: &str, owner: &str| {
+            json!({"resourceType": "Task", "id": id, "status": status, "intent": "order", "priority": priority,
+                "for": {"reference": "Patient/p1"}, "owner": {"display": owner}, "restriction": {"period": {"end": due}}})
+        };
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        writer.upsert("s", &json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Lee", "given": ["Ana"]}]}).to_string()).unwrap();
+        for t in [
+            task("t1", "requested", "routine", "2026-11-20T00:00:00Z", "Nurse pool"),
+            task("t2", "requested", "stat", "2026-12-20T00:00:00Z", "Nurse pool"),
+            task("t3", "completed", "stat", "2026-11-20T00:00:00Z", "Nurse pool"),
+            task("t4", "in-progress", "urgent", "2026-12-01T00:00:00Z", "Front desk"),
+        ] {
+            writer.upsert("s", &t.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        store.record_sync_start("s", "http://x/", "2026-11-26T00:00:00Z").unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().with_timezone(&Utc);
+        let ids = |filter: WorklistFilter| -> Vec<String> { store.worklist(&filter, now).unwrap().into_iter().map(|w| w.task.id).collect() };
+        assert_eq!(ids(WorklistFilter::default()), ["t2", "t4", "t1"]);
+        assert_eq!(ids(WorklistFilter { owner: Some("Nurse pool".into()), ..Default::default() }), ["t2", "t1"]);
+        assert_eq!(ids(WorklistFilter { overdue: true, ..Default::default() }), ["t1"]);
+        assert_eq!(ids(WorklistFilter { priority: Some("urgent".into()), ..Default::default() }), ["t4"]);
+        let first = &store.worklist(&WorklistFilter::default(), now).unwrap()[0];
+        assert_eq!(first.patient_name.as_deref(), Some("Ana Lee"));
+    }
+}

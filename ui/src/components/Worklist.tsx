@@ -1,0 +1,70 @@
+import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { ipc, errorMessage, type WorklistFilter } from "../ipc";
+import type { Selected } from "../App";
+
+export type Role = "agent" | "frontdesk" | "nurse";
+
+/// The task pool each role works by default.
+export const ROLE_POOL: Record<Role, string> = { agent: "Call center", frontdesk: "Front desk", nurse: "Nurse pool" };
+
+type Scope = "pool" | "mine" | "all";
+
+/// Open tasks across patients, most pressing first. A row opens its patient.
+export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen: (patient: Selected) => void }) {
+  const { t } = useTranslation();
+  const [scope, setScope] = useState<Scope>("pool");
+  const [overdue, setOverdue] = useState(false);
+  const [priority, setPriority] = useState("");
+  const owner = scope === "pool" ? ROLE_POOL[role] : scope === "mine" ? me : null;
+  const filter: WorklistFilter = { owner, overdue, priority: priority || null };
+  const items = useQuery({ queryKey: ["worklist", filter], queryFn: () => ipc.worklist(filter) });
+  return (
+    <section aria-label={t("worklist.title")}>
+      <h2>{t("worklist.title")}</h2>
+      <div className="buttons" role="group" aria-label={t("worklist.filters")}>
+        {(["pool", "mine", "all"] as const).map((s) => (
+          <button key={s} aria-pressed={scope === s} onClick={() => setScope(s)}>
+            {s === "pool" ? ROLE_POOL[role] : t(`worklist.${s}`)}
+          </button>
+        ))}
+        <label>
+          <input type="checkbox" checked={overdue} onChange={(e) => setOverdue(e.target.checked)} /> {t("worklist.overdue")}
+        </label>
+        <label>
+          {t("columns.priority")}{" "}
+          <select value={priority} onChange={(e) => setPriority(e.target.value)}>
+            <option value="">{t("worklist.any")}</option>
+            {["stat", "asap", "urgent", "routine"].map((p) => <option key={p} value={p}>{p}</option>)}
+          </select>
+        </label>
+      </div>
+      {items.error && <p role="alert" className="error">{errorMessage(items.error)}</p>}
+      {items.isSuccess && items.data.length === 0 && <p>{t("worklist.empty")}</p>}
+      <table>
+        <thead>
+          <tr>
+            <th>{t("columns.priority")}</th><th>{t("columns.task")}</th><th>{t("worklist.patient")}</th>
+            <th>{t("columns.due")}</th><th>{t("columns.status")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(items.data ?? []).map((item) => (
+            <tr key={`${item.source}/${item.id}`} className={item.overdue ? "overdue" : undefined}>
+              <td>{item.priority}</td>
+              <td>
+                <button className="link" disabled={!item.patientId} onClick={() => item.patientId && onOpen({ source: item.source, id: item.patientId })}>
+                  {item.description ?? item.id}
+                </button>
+              </td>
+              <td>{item.patientName} {item.mrn ? `· ${item.mrn}` : ""}</td>
+              <td>{(item.due ?? "").replace("T", " ").slice(0, 16)}{item.overdue ? ` (${t("worklist.overdue")})` : ""}</td>
+              <td>{item.status}{item.owner ? ` · ${item.owner}` : ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
