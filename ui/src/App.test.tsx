@@ -163,3 +163,16 @@ test("the worklist opens on the role's pool, filters, and a task opens its patie
   await user.click(await within(list).findByRole("button", { name: "Call about potassium" }));
   expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
 });
+
+test("? shows every shortcut and Escape closes the help", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  (document.activeElement as HTMLElement).blur();
+  await user.keyboard("?");
+  const help = await screen.findByRole("dialog", { name: "Keyboard shortcuts" });
+  for (const words of ["Find a patient from anywhere", "Add note", "Book appointment", "Remind the patient"]) {
+    expect(within(help).getByText(words)).toBeTruthy();
+  }
+  await user.keyboard("{Escape}");
+  expect(screen.queryByRole("dialog")).toBeNull();
+});

@@ -6,6 +6,7 @@ import { PatientSearch } from "./components/PatientSearch";
 import { PatientWorkspace } from "./components/PatientWorkspace";
 import { OutboxPanel } from "./components/OutboxPanel";
 import { Worklist, type Role } from "./components/Worklist";
+import { HelpOverlay } from "./components/HelpOverlay";
 
 const ROLE_KEY = "switchboard.role";
 
@@ -16,6 +17,7 @@ export function App() {
   const [selected, setSelected] = useState<Selected | null>(null);
   const [role, setRole] = useState<Role>((localStorage.getItem(ROLE_KEY) as Role | null) ?? "nurse");
   const me = localStorage.getItem("switchboard.user") ?? "";
+  const [help, setHelp] = useState(false);
   const searchBox = useRef<HTMLInputElement>(null);
   const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
 
@@ -25,8 +27,12 @@ export function App() {
       const typing = document.activeElement instanceof HTMLInputElement;
       if ((e.ctrlKey && e.key.toLowerCase() === "k") || (e.key === "/" && !typing)) {
         e.preventDefault();
+        setHelp(false);
         searchBox.current?.focus();
         searchBox.current?.select();
+      } else if (e.key === "?" && !typing) {
+        e.preventDefault();
+        setHelp((open) => !open);
       }
     };
     document.addEventListener("keydown", onKey);
@@ -71,6 +77,7 @@ export function App() {
         {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
         {selected ? <PatientWorkspace selected={selected} /> : <Worklist role={role} me={me} onOpen={setSelected} />}
         <OutboxPanel />
+        {help && <HelpOverlay onClose={() => setHelp(false)} />}
       </main>
     </>
   );

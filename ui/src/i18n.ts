@@ -33,6 +33,10 @@ const resources = {
         title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
         patient: "Patient", empty: "No open tasks match.",
       },
+      help: {
+        title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
+        escape: "Close a list, form or this help", toggle: "Show or hide this help",
+      },
       role: { label: "Role", agent: "Call-center agent", frontdesk: "Front desk", nurse: "Nurse" },
       language: "Language",
     },
@@ -67,6 +71,10 @@ const resources = {
       worklist: {
         title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
         patient: "Paciente", empty: "Ninguna tarea abierta coincide.",
+      },
+      help: {
+        title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",
+        escape: "Cerrar una lista, un formulario o esta ayuda", toggle: "Mostrar u ocultar esta ayuda",
       },
       role: { label: "Función", agent: "Agente de llamadas", frontdesk: "Recepción", nurse: "Enfermería" },
       language: "Idioma",

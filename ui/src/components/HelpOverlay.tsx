@@ -1,0 +1,35 @@
+import { useTranslation } from "react-i18next";
+
+const SHORTCUTS: [string, string][] = [
+  ["Ctrl+K, /", "help.search"],
+  ["↑ ↓, Enter", "help.results"],
+  ["Esc", "help.escape"],
+  ["N", "actions.note"],
+  ["T", "actions.task_create"],
+  ["B", "actions.book"],
+  ["R", "actions.remind"],
+  ["?", "help.toggle"],
+];
+
+/// Every keyboard shortcut, opened with "?".
+export function HelpOverlay({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t("help.title")} onKeyDown={(e) => e.key === "Escape" && onClose()}>
+      <div className="overlay-box">
+        <h2>{t("help.title")}</h2>
+        <table>
+          <tbody>
+            {SHORTCUTS.map(([keys, what]) => (
+              <tr key={keys}>
+                <td><kbd>{keys}</kbd></td>
+                <td>{t(what)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button autoFocus onClick={onClose}>{t("actions.close")}</button>
+      </div>
+    </div>
+  );
+}
