@@ -4,6 +4,7 @@
 
 use crate::error::BoundaryError;
 use std::path::Path;
+use switchboard_cli::SourceView;
 use switchboard_outbox::{Action, Queued};
 use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView, WorkItem, WorklistFilter};
 use ts_rs::{Config, TS};
@@ -21,5 +22,6 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     FreeSlot::export_all(&config)?;
     WorkItem::export_all(&config)?;
     WorklistFilter::export_all(&config)?;
+    SourceView::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

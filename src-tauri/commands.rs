@@ -1,7 +1,9 @@
 //! IPC commands: each takes ids or text, calls one core function and maps the error.
 
+use crate::background::Job;
 use crate::error::BoundaryError;
 use crate::state::AppState;
+use switchboard_cli::{save_source as save_source_entry, source_entry, source_views, Context, SourceView};
 use switchboard_outbox::{queue, Action, Queued};
 use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView, WorkItem, WorklistFilter};
 use tauri::State;
@@ -29,7 +31,7 @@ pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> R
 #[tracing::instrument(skip_all)]
 pub fn queue_action(state: State<'_, AppState>, source: String, action: Action) -> Result<Queued, BoundaryError> {
     let queued = state.with_store(|store| Ok(queue(store, &source, &action, state.clock.now())?))?;
-    state.delivery.wake();
+    state.background.request(Job::Deliver);
     Ok(queued)
 }
 
@@ -44,7 +46,7 @@ pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryErro
 #[tracing::instrument(skip_all)]
 pub fn set_action_state(state: State<'_, AppState>, id: String, to: String) -> Result<bool, BoundaryError> {
     let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, &to, &state.clock.now().to_rfc3339())?))?;
-    state.delivery.wake();
+    state.background.request(Job::Deliver);
     Ok(changed)
 }
 
@@ -58,4 +60,25 @@ pub fn free_slots(state: State<'_, AppState>, source: String) -> Result<Vec<Free
 #[tracing::instrument(skip_all)]
 pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Vec<WorkItem>, BoundaryError> {
     state.with_store(|store| Ok(store.worklist(&filter, state.clock.now())?))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn sources() -> Result<Vec<SourceView>, BoundaryError> {
+    Ok(source_views(&Context::from_env()?)?)
+}
+
+/// Adds or edits a FHIR endpoint, then pulls from it.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn save_source(state: State<'_, AppState>, name: String, fhir: String) -> Result<bool, BoundaryError> {
+    let replaced = save_source_entry(&Context::from_env()?, source_entry(&name, &fhir)?)?;
+    state.background.request(Job::Sync);
+    Ok(replaced)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn sync_now(state: State<'_, AppState>) {
+    state.background.request(Job::Sync);
 }

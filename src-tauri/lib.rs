@@ -3,7 +3,7 @@
 
 pub mod bindings;
 mod commands;
-mod delivery;
+mod background;
 mod error;
 mod state;
 
@@ -30,7 +30,10 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::outbox,
             commands::set_action_state,
             commands::free_slots,
-            commands::worklist
+            commands::worklist,
+            commands::sources,
+            commands::save_source,
+            commands::sync_now
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -1,6 +1,6 @@
 //! The app's managed state: the context and the opened cache (or why it could not be opened).
 
-use crate::delivery::DeliveryWorker;
+use crate::background::Background;
 use crate::error::BoundaryError;
 use std::sync::{Arc, Mutex, MutexGuard};
 use switchboard_cli::Context;
@@ -10,7 +10,7 @@ use switchboard_store::Store;
 pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub month_first: bool,
-    pub delivery: DeliveryWorker,
+    pub background: Background,
     store: Mutex<Result<Store, BoundaryError>>,
 }
 
@@ -32,7 +32,7 @@ impl AppState {
             Ok((ctx, store)) => AppState {
                 month_first: ctx.month_first(),
                 clock: ctx.clock,
-                delivery: DeliveryWorker::start(),
+                background: Background::start(),
                 store: Mutex::new(Ok(store)),
             },
             Err(error) => {
@@ -40,7 +40,7 @@ impl AppState {
                 AppState {
                     clock: Arc::new(switchboard_core::SystemClock),
                     month_first: true,
-                    delivery: DeliveryWorker::start(),
+                    background: Background::start(),
                     store: Mutex::new(Err(error)),
                 }
             }

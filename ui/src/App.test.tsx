@@ -39,6 +39,12 @@ const worklist = vi.fn(async (filter: WorklistFilter) => [{
   id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: filter.owner, due: "2026-11-25T09:00:00Z",
   authored: null, ...origin, patientId: "pat-000001", patientName: "María García", mrn: "MRN1000000", overdue: true,
 }]);
+const savedSources: { name: string; fhir: string; pageSize: number; lastSynced: string | null; lastError: string | null }[] = [];
+const saveSource = vi.fn(async (name: string, fhir: string) => {
+  if (!fhir.startsWith("http")) throw { code: "cli.2", message: "FHIR URL: `" + fhir + "` is not a URL" };
+  savedSources.push({ name, fhir, pageSize: 200, lastSynced: null, lastError: "cannot reach the FHIR server" });
+  return false;
+});
 const setActionState = vi.fn(async (_id: string, _to: string) => true);
 const outboxRows: OutboxRow[] = [{
   seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
@@ -53,6 +59,9 @@ vi.mock("./ipc", () => ({
     outbox: async () => outboxRows,
     setActionState: (id: string, to: string) => setActionState(id, to),
     worklist: (filter: WorklistFilter) => worklist(filter),
+    sources: async () => savedSources,
+    saveSource: (name: string, fhir: string) => saveSource(name, fhir),
+    syncNow: async () => undefined,
     freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
   },
   errorMessage: (e: unknown) => (e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e)),
@@ -175,4 +184,22 @@ test("? shows every shortcut and Escape closes the help", async () => {
   }
   await user.keyboard("{Escape}");
   expect(screen.queryByRole("dialog")).toBeNull();
+});
+
+test("the sources screen offers to connect a FHIR endpoint and shows errors in words", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  await user.click(screen.getByRole("button", { name: "Sources" }));
+  const screenRegion = await screen.findByRole("region", { name: "Sources" });
+  expect(await within(screenRegion).findByText(/built-in demo clinic/)).toBeTruthy();
+  const form = within(screenRegion).getByRole("form", { name: "Add or edit a FHIR endpoint" });
+  await user.type(within(form).getByRole("textbox", { name: "Name" }), "main");
+  await user.type(within(form).getByRole("textbox", { name: "FHIR base URL" }), "ftp:x");
+  await user.click(within(form).getByRole("button", { name: "Save" }));
+  expect((await within(form).findByRole("alert")).textContent).toContain("is not a URL");
+  await user.clear(within(form).getByRole("textbox", { name: "FHIR base URL" }));
+  await user.type(within(form).getByRole("textbox", { name: "FHIR base URL" }), "https://fhir.example.org/r4");
+  await user.click(within(form).getByRole("button", { name: "Save" }));
+  expect(saveSource).toHaveBeenLastCalledWith("main", "https://fhir.example.org/r4");
+  expect(await within(screenRegion).findByText("cannot reach the FHIR server")).toBeTruthy();
 });

@@ -7,6 +7,7 @@ import { PatientWorkspace } from "./components/PatientWorkspace";
 import { OutboxPanel } from "./components/OutboxPanel";
 import { Worklist, type Role } from "./components/Worklist";
 import { HelpOverlay } from "./components/HelpOverlay";
+import { Sources } from "./components/Sources";
 
 const ROLE_KEY = "switchboard.role";
 
@@ -15,6 +16,11 @@ export type Selected = { source: string; id: string };
 export function App() {
   const { t, i18n } = useTranslation();
   const [selected, setSelected] = useState<Selected | null>(null);
+  const [screenName, setScreen] = useState<"home" | "sources">("home");
+  const open = (patient: Selected | null) => {
+    setSelected(patient);
+    setScreen("home");
+  };
   const [role, setRole] = useState<Role>((localStorage.getItem(ROLE_KEY) as Role | null) ?? "nurse");
   const me = localStorage.getItem("switchboard.user") ?? "";
   const [help, setHelp] = useState(false);
@@ -44,13 +50,14 @@ export function App() {
     <>
       <header>
         <strong>Switchboard</strong>
-        <PatientSearch inputRef={searchBox} onOpen={setSelected} />
+        <PatientSearch inputRef={searchBox} onOpen={open} />
         <span id="status" aria-live="polite">
           {overview.data &&
             [t("status.patients", { count: patients }),
              ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
-        <button onClick={() => setSelected(null)}>{t("worklist.title")}</button>
+        <button onClick={() => open(null)}>{t("worklist.title")}</button>
+        <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
         <label>
           {t("role.label")}{" "}
           <select
@@ -75,7 +82,13 @@ export function App() {
       </header>
       <main>
         {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
-        {selected ? <PatientWorkspace selected={selected} /> : <Worklist role={role} me={me} onOpen={setSelected} />}
+        {screenName === "sources" ? (
+          <Sources />
+        ) : selected ? (
+          <PatientWorkspace selected={selected} />
+        ) : (
+          <Worklist role={role} me={me} onOpen={open} />
+        )}
         <OutboxPanel />
         {help && <HelpOverlay onClose={() => setHelp(false)} />}
       </main>

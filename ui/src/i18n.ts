@@ -33,6 +33,11 @@ const resources = {
         title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
         patient: "Patient", empty: "No open tasks match.",
       },
+      sources: {
+        title: "Sources", none: "No clinic server is connected: you are on the built-in demo clinic. Add your FHIR endpoint below.",
+        synced: "last synced {{when}}", never: "not synced yet", edit: "Edit", syncNow: "Sync now", add: "Add or edit a FHIR endpoint",
+        name: "Name", url: "FHIR base URL",
+      },
       help: {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
@@ -71,6 +76,11 @@ const resources = {
       worklist: {
         title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
         patient: "Paciente", empty: "Ninguna tarea abierta coincide.",
+      },
+      sources: {
+        title: "Fuentes", none: "No hay servidor de la clínica conectado: está en la clínica de demostración. Añada su punto FHIR abajo.",
+        synced: "sincronizado {{when}}", never: "aún sin sincronizar", edit: "Editar", syncNow: "Sincronizar ahora", add: "Añadir o editar un punto FHIR",
+        name: "Nombre", url: "URL base FHIR",
       },
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",

@@ -10,8 +10,9 @@ import type { OutboxRow } from "../bindings/OutboxRow";
 import type { FreeSlot } from "../bindings/FreeSlot";
 import type { WorkItem } from "../bindings/WorkItem";
 import type { WorklistFilter } from "../bindings/WorklistFilter";
+import type { SourceView } from "../bindings/SourceView";
 
-export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, WorkItem, WorklistFilter };
+export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -22,6 +23,9 @@ export const ipc = {
   setActionState: (id: string, to: "pending" | "discarded") => invoke<boolean>("set_action_state", { id, to }),
   freeSlots: (source: string) => invoke<FreeSlot[]>("free_slots", { source }),
   worklist: (filter: WorklistFilter) => invoke<WorkItem[]>("worklist", { filter }),
+  sources: () => invoke<SourceView[]>("sources"),
+  saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
+  syncNow: () => invoke<void>("sync_now"),
 };
 
 /// The words of an error from the Rust side (`{ code, message }`), or of anything else thrown.

@@ -4,8 +4,8 @@ pub(crate) mod actions;
 mod demo;
 mod patient;
 mod search;
-mod source;
-mod sync;
+pub(crate) mod source;
+pub(crate) mod sync;
 
 use crate::args::Command;
 use crate::context::Context;

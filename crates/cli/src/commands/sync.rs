@@ -3,7 +3,8 @@
 use crate::context::Context;
 use crate::error::CliError;
 use crate::progress::SyncBars;
-use switchboard_sync::{sync_source, SyncOptions, SyncReport};
+use switchboard_store::Store;
+use switchboard_sync::{sync_source, Progress, SyncOptions, SyncReport};
 
 pub fn run(ctx: &Context, only: Option<&str>, strict: bool, json: bool) -> Result<(), CliError> {
     let sources: Vec<_> = ctx.config.sources.iter().filter(|s| only.is_none_or(|name| s.name == name)).collect();
@@ -14,21 +15,30 @@ pub fn run(ctx: &Context, only: Option<&str>, strict: bool, json: bool) -> Resul
         });
     }
     let mut store = ctx.open_store()?;
-    let runtime = super::runtime()?;
+    let reports = sync_sources(ctx, &mut store, &super::runtime()?, only, strict, &SyncBars::default())?;
+    if json {
+        return super::print_json(&reports);
+    }
+    reports.iter().for_each(print_summary);
+    Ok(())
+}
+
+/// Syncs every configured source (or only one); the desktop app's background worker calls it too.
+pub fn sync_sources(
+    ctx: &Context,
+    store: &mut Store,
+    runtime: &tokio::runtime::Runtime,
+    only: Option<&str>,
+    strict: bool,
+    progress: &dyn Progress,
+) -> Result<Vec<SyncReport>, CliError> {
     let mut reports = Vec::new();
-    for source in sources {
+    for source in ctx.config.sources.iter().filter(|s| only.is_none_or(|name| s.name == name)) {
         let client = ctx.client_for(source, strict)?;
         let options = SyncOptions { page_size: source.page_size, ..SyncOptions::default() };
-        let report = runtime.block_on(sync_source(&mut store, &client, &source.name, &options, ctx.clock.as_ref(), &SyncBars::default()))?;
-        if !json {
-            print_summary(&report);
-        }
-        reports.push(report);
+        reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, ctx.clock.as_ref(), progress))?);
     }
-    if json {
-        super::print_json(&reports)?;
-    }
-    Ok(())
+    Ok(reports)
 }
 
 fn print_summary(report: &SyncReport) {

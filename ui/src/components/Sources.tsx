@@ -1,0 +1,51 @@
+import { FormEvent, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { ipc, errorMessage } from "../ipc";
+
+/// The clinic's FHIR endpoints: how each last synced, in words, and a form to add or edit one.
+export function Sources() {
+  const { t } = useTranslation();
+  const queries = useQueryClient();
+  const sources = useQuery({ queryKey: ["sources"], queryFn: ipc.sources, refetchInterval: 5000 });
+  const [name, setName] = useState("");
+  const [fhir, setFhir] = useState("");
+  const save = useMutation({
+    mutationFn: () => ipc.saveSource(name.trim(), fhir.trim()),
+    onSuccess: () => {
+      setName("");
+      setFhir("");
+      void queries.invalidateQueries();
+    },
+  });
+  const sync = useMutation({ mutationFn: ipc.syncNow });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  const list = sources.data ?? [];
+  return (
+    <section aria-label={t("sources.title")}>
+      <h2>{t("sources.title")}</h2>
+      {sources.error && <p role="alert" className="error">{errorMessage(sources.error)}</p>}
+      {sources.isSuccess && list.length === 0 && <p>{t("sources.none")}</p>}
+      <ul className="sources">
+        {list.map((s) => (
+          <li key={s.name}>
+            <strong>{s.name}</strong> · {s.fhir} · {s.lastSynced ? t("sources.synced", { when: s.lastSynced }) : t("sources.never")}
+            {s.lastError && <p className="error">{s.lastError}</p>}
+            <button onClick={() => { setName(s.name); setFhir(s.fhir); }}>{t("sources.edit")}</button>
+          </li>
+        ))}
+      </ul>
+      {list.length > 0 && <button onClick={() => sync.mutate()}>{t("sources.syncNow")}</button>}
+      <form className="action-form" aria-label={t("sources.add")} onSubmit={onSubmit}>
+        <h3>{t("sources.add")}</h3>
+        <label>{t("sources.name")} <input name="name" value={name} onChange={(e) => setName(e.target.value)} /></label>
+        <label>{t("sources.url")} <input name="fhir" value={fhir} placeholder="https://fhir.example.org/r4" onChange={(e) => setFhir(e.target.value)} /></label>
+        <div className="buttons"><button type="submit" disabled={save.isPending}>{t("actions.submit")}</button></div>
+        {save.error && <p role="alert" className="error">{errorMessage(save.error)}</p>}
+      </form>
+    </section>
+  );
+}
