@@ -20,7 +20,10 @@ const view: PatientView = {
   labs: [{
     code: "2823-3", name: "Potassium", category: "laboratory", unit: "mmol/L", range: "3.5-5.1 mmol/L",
     latest: { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin },
-    history: [{ id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin }],
+    history: [
+      { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin },
+      { id: "o0", date: "2026-05-02T09:00:00Z", value: "4.4 mmol/L", numeric: 4.4, status: "final", flag: "normal", ...origin },
+    ],
   }],
   appointments: {
     upcoming: [{ id: "appt-1", start: "2026-12-03T10:00:00-06:00", end: null, status: "booked", service: null, practitioner: "Dr. Ava Ortiz", location: "Main Street Clinic", reason: null, ...origin }],
@@ -31,6 +34,7 @@ const view: PatientView = {
 };
 
 const searchPatients = vi.fn(async (text: string) => (text.toLowerCase().startsWith("gar") ? [hit] : []));
+const overview = vi.fn(async () => ({ counts: [["Patient", 1000]], sources: [] }));
 const queueAction = vi.fn(async (_source: string, action: Action) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
   return { id: "act-1", target: "x", state: "pending" };
@@ -52,7 +56,7 @@ const outboxRows: OutboxRow[] = [{
 }];
 vi.mock("./ipc", () => ({
   ipc: {
-    overview: async () => ({ counts: [["Patient", 1000]], sources: [] }),
+    overview: () => overview(),
     searchPatients: (text: string) => searchPatients(text),
     patientView: async () => view,
     queueAction: (source: string, action: Action) => queueAction(source, action),
@@ -202,4 +206,21 @@ test("the sources screen offers to connect a FHIR endpoint and shows errors in w
   await user.click(within(form).getByRole("button", { name: "Save" }));
   expect(saveSource).toHaveBeenLastCalledWith("main", "https://fhir.example.org/r4");
   expect(await within(screenRegion).findByText("cannot reach the FHIR server")).toBeTruthy();
+});
+
+test("a lab test opens its trend chart, oldest result first", async () => {
+  const user = userEvent.setup();
+  const workspace = await openPatient(user);
+  await user.click(within(workspace).getByRole("button", { name: "Potassium" }));
+  const chart = await within(workspace).findByRole("figure", { name: "Potassium trend" });
+  expect(chart.querySelector("svg")).not.toBeNull();
+  expect(chart.querySelector("figcaption")!.textContent).toBe("2026-05-02: 4.4 · 2026-11-20: 6.9 (critical-high)");
+});
+
+test("a cache that cannot be opened gives one message in words and nothing else", async () => {
+  overview.mockRejectedValueOnce({ code: "store.key_missing", message: "the key for the cache is missing from the OS keyring" });
+  renderApp();
+  const alerts = await screen.findAllByRole("alert");
+  expect(alerts.map((a) => a.textContent)).toEqual(["the key for the cache is missing from the OS keyring"]);
+  expect(screen.queryByRole("region", { name: "Worklist" })).toBeNull();
 });

@@ -81,15 +81,21 @@ export function App() {
         </label>
       </header>
       <main>
-        {overview.error && <p role="alert" className="error">{errorMessage(overview.error)}</p>}
-        {screenName === "sources" ? (
-          <Sources />
-        ) : selected ? (
-          <PatientWorkspace selected={selected} />
+        {overview.error ? (
+          // Without the cache nothing else can be shown: one message says why.
+          <p role="alert" className="error">{errorMessage(overview.error)}</p>
         ) : (
-          <Worklist role={role} me={me} onOpen={open} />
+          <>
+            {screenName === "sources" ? (
+              <Sources />
+            ) : selected ? (
+              <PatientWorkspace selected={selected} />
+            ) : (
+              <Worklist role={role} me={me} onOpen={open} />
+            )}
+            <OutboxPanel />
+          </>
         )}
-        <OutboxPanel />
         {help && <HelpOverlay onClose={() => setHelp(false)} />}
       </main>
     </>

@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type Action } from "../ipc";
 import type { Selected } from "../App";
 import { ActionForm, type FormTarget } from "./ActionForm";
+import { LabTrend } from "./LabTrend";
 
 const day = (value: string | null) => (value ?? "").slice(0, 10) || "–";
 const text = (value: string | number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
@@ -28,6 +29,7 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
   const { t } = useTranslation();
   const view = useQuery({ queryKey: ["patient", selected.source, selected.id], queryFn: () => ipc.patientView(selected.source, selected.id) });
   const [form, setForm] = useState<FormTarget | null>(null);
+  const [trend, setTrend] = useState<string | null>(null);
   const queries = useQueryClient();
   const quick = useMutation({
     mutationFn: (action: Action) => ipc.queueAction(selected.source, action),
@@ -70,7 +72,9 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
       <Table
         headers={[t("columns.test"), t("columns.latest"), t("columns.date"), t("columns.range"), t("columns.results")]}
         rows={v.labs.map((test) => [
-          text(test.name),
+          <button className="link" aria-expanded={trend === test.code} onClick={() => setTrend(trend === test.code ? null : test.code)}>
+            {text(test.name)}
+          </button>,
           <span className={`flag-${test.latest.flag ?? "none"}`}>
             {text(test.latest.value)} {test.latest.flag && test.latest.flag !== "normal" ? test.latest.flag : ""}
           </span>,
@@ -79,6 +83,7 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
           test.history.length,
         ])}
       />
+      {v.labs.filter((test) => test.code === trend).map((test) => <LabTrend key={test.code} test={test} />)}
       <h3>{t("patient.medications")}</h3>
       <Table
         headers={[t("columns.medication"), t("columns.dosage"), t("columns.status")]}
