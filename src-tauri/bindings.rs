@@ -6,7 +6,7 @@ use crate::error::BoundaryError;
 use std::path::Path;
 use switchboard_cli::SourceView;
 use switchboard_outbox::{Action, Queued};
-use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView, WorkItem, WorklistFilter};
+use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -23,5 +23,6 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     WorkItem::export_all(&config)?;
     WorklistFilter::export_all(&config)?;
     SourceView::export_all(&config)?;
+    ScheduleColumn::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

@@ -5,7 +5,8 @@ use crate::error::BoundaryError;
 use crate::state::AppState;
 use switchboard_cli::{save_source as save_source_entry, source_entry, source_views, Context, SourceView};
 use switchboard_outbox::{queue, Action, Queued};
-use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView, WorkItem, WorklistFilter};
+use chrono::{DateTime, Utc};
+use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use tauri::State;
 
 #[tauri::command]
@@ -81,4 +82,10 @@ pub fn save_source(state: State<'_, AppState>, name: String, fhir: String) -> Re
 #[tracing::instrument(skip_all)]
 pub fn sync_now(state: State<'_, AppState>) {
     state.background.request(Job::Sync);
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {
+    state.with_store(|store| Ok(store.schedule(&source, from, to)?))
 }

@@ -33,7 +33,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::worklist,
             commands::sources,
             commands::save_source,
-            commands::sync_now
+            commands::sync_now,
+            commands::schedule
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -34,6 +34,11 @@ const view: PatientView = {
 };
 
 const searchPatients = vi.fn(async (text: string) => (text.toLowerCase().startsWith("gar") ? [hit] : []));
+// Slots tomorrow, so the week view (which starts today) always shows them.
+function tomorrowAt(hour: number, minute: number): string {
+  const d = new Date();
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1, hour, minute).toISOString();
+}
 const overview = vi.fn(async () => ({ counts: [["Patient", 1000]], sources: [] }));
 const queueAction = vi.fn(async (_source: string, action: Action) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
@@ -66,6 +71,13 @@ vi.mock("./ipc", () => ({
     sources: async () => savedSources,
     saveSource: (name: string, fhir: string) => saveSource(name, fhir),
     syncNow: async () => undefined,
+    schedule: async () => [{
+      schedule: "sched-1", practitioner: "Dr. Ava Ortiz", location: "Main Street Clinic",
+      slots: [
+        { id: "s1", start: tomorrowAt(9, 0), end: null, status: "free", appointment: null },
+        { id: "s2", start: tomorrowAt(9, 30), end: null, status: "busy", appointment: { id: "appt-1", status: "booked", patientId: "pat-000001", patientName: "María García" } },
+      ],
+    }],
     freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
   },
   errorMessage: (e: unknown) => (e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e)),
@@ -223,4 +235,18 @@ test("a cache that cannot be opened gives one message in words and nothing else"
   const alerts = await screen.findAllByRole("alert");
   expect(alerts.map((a) => a.textContent)).toEqual(["the key for the cache is missing from the OS keyring"]);
   expect(screen.queryByRole("region", { name: "Worklist" })).toBeNull();
+});
+
+test("the schedule shows free and busy slots, and a booked slot opens its patient", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  await user.click(screen.getByRole("button", { name: "Schedule" }));
+  const schedule = await screen.findByRole("region", { name: "Schedule" });
+  expect(await within(schedule).findByText("Dr. Ava Ortiz")).toBeTruthy();
+  expect(within(schedule).getByText("free")).toBeTruthy();
+  await user.click(within(schedule).getByRole("button", { name: "Week" }));
+  expect(await within(schedule).findAllByText("1 free · 1 busy")).toBeTruthy();
+  await user.click(within(schedule).getByRole("button", { name: "Day" }));
+  await user.click(await within(schedule).findByRole("button", { name: /María García \(booked\)/ }));
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
 });

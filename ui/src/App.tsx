@@ -8,6 +8,7 @@ import { OutboxPanel } from "./components/OutboxPanel";
 import { Worklist, type Role } from "./components/Worklist";
 import { HelpOverlay } from "./components/HelpOverlay";
 import { Sources } from "./components/Sources";
+import { Schedule } from "./components/Schedule";
 
 const ROLE_KEY = "switchboard.role";
 
@@ -16,7 +17,7 @@ export type Selected = { source: string; id: string };
 export function App() {
   const { t, i18n } = useTranslation();
   const [selected, setSelected] = useState<Selected | null>(null);
-  const [screenName, setScreen] = useState<"home" | "sources">("home");
+  const [screenName, setScreen] = useState<"home" | "sources" | "schedule">(() => (localStorage.getItem(ROLE_KEY) === "frontdesk" ? "schedule" : "home"));
   const open = (patient: Selected | null) => {
     setSelected(patient);
     setScreen("home");
@@ -57,6 +58,7 @@ export function App() {
              ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
         <button onClick={() => open(null)}>{t("worklist.title")}</button>
+        <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
         <label>
           {t("role.label")}{" "}
@@ -88,6 +90,8 @@ export function App() {
           <>
             {screenName === "sources" ? (
               <Sources />
+            ) : screenName === "schedule" ? (
+              <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />
             ) : selected ? (
               <PatientWorkspace selected={selected} />
             ) : (

@@ -33,6 +33,10 @@ const resources = {
         title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
         patient: "Patient", empty: "No open tasks match.",
       },
+      schedule: {
+        title: "Schedule", previous: "Previous", next: "Next", today: "Today", day: "Day", week: "Week",
+        free: "free", busy: "busy", counts: "{{free}} free · {{busy}} busy", empty: "No slots in this period.",
+      },
       sources: {
         title: "Sources", none: "No clinic server is connected: you are on the built-in demo clinic. Add your FHIR endpoint below.",
         synced: "last synced {{when}}", never: "not synced yet", edit: "Edit", syncNow: "Sync now", add: "Add or edit a FHIR endpoint",
@@ -76,6 +80,10 @@ const resources = {
       worklist: {
         title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
         patient: "Paciente", empty: "Ninguna tarea abierta coincide.",
+      },
+      schedule: {
+        title: "Agenda", previous: "Anterior", next: "Siguiente", today: "Hoy", day: "Día", week: "Semana",
+        free: "libre", busy: "ocupado", counts: "{{free}} libres · {{busy}} ocupados", empty: "No hay huecos en este periodo.",
       },
       sources: {
         title: "Fuentes", none: "No hay servidor de la clínica conectado: está en la clínica de demostración. Añada su punto FHIR abajo.",

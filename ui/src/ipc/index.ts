@@ -11,8 +11,9 @@ import type { FreeSlot } from "../bindings/FreeSlot";
 import type { WorkItem } from "../bindings/WorkItem";
 import type { WorklistFilter } from "../bindings/WorklistFilter";
 import type { SourceView } from "../bindings/SourceView";
+import type { ScheduleColumn } from "../bindings/ScheduleColumn";
 
-export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, SourceView, WorkItem, WorklistFilter };
+export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -26,6 +27,8 @@ export const ipc = {
   sources: () => invoke<SourceView[]>("sources"),
   saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
   syncNow: () => invoke<void>("sync_now"),
+  schedule: (source: string, from: Date, to: Date) =>
+    invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
 };
 
 /// The words of an error from the Rust side (`{ code, message }`), or of anything else thrown.

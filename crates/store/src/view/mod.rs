@@ -1,7 +1,7 @@
 //! The patient workspace view, assembled from the cache alone: one indexed query for the patient's
 //! resources, plus lookups of the practitioners and locations they name.
 
-mod fhir_values;
+pub(crate) mod fhir_values;
 mod sections;
 
 pub use sections::*;

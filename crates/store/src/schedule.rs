@@ -1,0 +1,142 @@
+//! The front desk's schedule: each practitioner's slots over some days, free or busy, with the
+//! appointment that holds each busy one.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::view::{banner_of, fhir_values::Lookup};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleColumn {
+    pub schedule: String,
+    pub practitioner: Option<String>,
+    pub location: Option<String>,
+    pub slots: Vec<SlotEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotEntry {
+    pub id: String,
+    pub start: String,
+    pub end: Option<String>,
+    /// free, busy, busy-unavailable, busy-tentative or entered-in-error.
+    pub status: String,
+    pub appointment: Option<SlotAppointment>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotAppointment {
+    pub id: String,
+    pub status: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+}
+
+fn parse(json: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::BadResource(e.to_string()))
+}
+
+fn instant(value: &Value, field: &str) -> Option<DateTime<Utc>> {
+    value[field].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+impl Store {
+    /// Every schedule of `source` with its slots starting in `[from, to)`, soonest first.
+    pub fn schedule(&self, source: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, StoreError> {
+        let lookup = Lookup::new(self, source);
+        let mut columns: BTreeMap<String, ScheduleColumn> = BTreeMap::new();
+        for (id, json) in self.resources_of(source, "Schedule")? {
+            let schedule = parse(&json)?;
+            let actors = schedule["actor"].as_array().cloned().unwrap_or_default();
+            let actor = |kind: &str| actors.iter().find(|a| a["reference"].as_str().is_some_and(|r| r.starts_with(kind))).cloned();
+            columns.insert(
+                id.clone(),
+                ScheduleColumn {
+                    schedule: id,
+                    practitioner: lookup.name_of(actor("Practitioner/").as_ref())?,
+                    location: lookup.name_of(actor("Location/").as_ref())?,
+                    slots: Vec::new(),
+                },
+            );
+        }
+        let mut by_slot: HashMap<String, SlotAppointment> = HashMap::new();
+        for (id, json) in self.resources_of(source, "Appointment")? {
+            let appointment = parse(&json)?;
+            let in_range = instant(&appointment, "start").is_some_and(|s| s >= from && s < to);
+            let slot = appointment.pointer("/slot/0/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Slot/"));
+            let (true, Some(slot)) = (in_range, slot) else { continue };
+            if appointment["status"] == "cancelled" {
+                continue;
+            }
+            let patient_id = crate::index::patient_of("Appointment", &id, &appointment);
+            let patient_name = match &patient_id {
+                Some(pid) => self.resource(source, "Patient", pid)?.map(|j| parse(&j)).transpose()?.and_then(|p| banner_of(pid, &p, from.date_naive()).name),
+                None => None,
+            };
+            by_slot.insert(slot.to_string(), SlotAppointment { id, status: appointment["status"].as_str().map(str::to_string), patient_id, patient_name });
+        }
+        for (id, json) in self.resources_of(source, "Slot")? {
+            let slot = parse(&json)?;
+            if !instant(&slot, "start").is_some_and(|s| s >= from && s < to) {
+                continue;
+            }
+            let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Schedule/"));
+            let Some(column) = schedule.and_then(|s| columns.get_mut(s)) else { continue };
+            column.slots.push(SlotEntry {
+                appointment: by_slot.remove(&id),
+                id,
+                start: slot["start"].as_str().unwrap_or_default().to_string(),
+                end: slot["end"].as_str().map(str::to_string),
+                status: slot["status"].as_str().unwrap_or("free").to_string(),
+            });
+        }
+        let mut list: Vec<ScheduleColumn> = columns.into_values().filter(|c| !c.slots.is_empty()).collect();
+        for column in &mut list {
+            column.slots.sort_by_key(|s| DateTime::parse_from_rfc3339(&s.start).ok());
+        }
+        Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn slots_in_range_with_the_appointment_that_holds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[4; 32], "US").unwrap();
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        for resource in [
+            json!({"resourceType": "Practitioner", "id": "d1", "name": [{"family": "Ortiz", "given": ["Ava"], "prefix": ["Dr."]}]}),
+            json!({"resourceType": "Location", "id": "l1", "name": "Main Street Clinic"}),
+            json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Lee", "given": ["Ana"]}]}),
+            json!({"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Practitioner/d1"}, {"reference": "Location/l1"}]}),
+            json!({"resourceType": "Slot", "id": "a", "schedule": {"reference": "Schedule/s1"}, "status": "busy", "start": "2026-12-01T09:30:00-06:00"}),
+            json!({"resourceType": "Slot", "id": "b", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-01T09:00:00-06:00"}),
+            json!({"resourceType": "Slot", "id": "c", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-02T09:00:00-06:00"}),
+            json!({"resourceType": "Appointment", "id": "x", "status": "booked", "slot": [{"reference": "Slot/a"}],
+                "start": "2026-12-01T09:30:00-06:00", "participant": [{"actor": {"reference": "Patient/p1"}}]}),
+        ] {
+            writer.upsert("s", &resource.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        let day = |d: &str| DateTime::parse_from_rfc3339(d).unwrap().with_timezone(&Utc);
+        let columns = store.schedule("s", day("2026-12-01T06:00:00Z"), day("2026-12-02T06:00:00Z")).unwrap();
+        assert_eq!(columns.len(), 1);
+        let column = &columns[0];
+        assert_eq!((column.practitioner.as_deref(), column.location.as_deref()), (Some("Dr. Ava Ortiz"), Some("Main Street Clinic")));
+        assert_eq!(column.slots.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        let held = column.slots[1].appointment.as_ref().unwrap();
+        assert_eq!((held.id.as_str(), held.patient_name.as_deref()), ("x", Some("Ana Lee")));
+        assert!(column.slots[0].appointment.is_none());
+    }
+}
