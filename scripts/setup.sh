@@ -39,3 +39,12 @@ npm run --prefix ui --silent build >/dev/null
 
 # The real FHIR server for the tests, built once per machine outside the repo.
 scripts/install-fhir-server.sh >/dev/null
+
+# tauri-driver, which the end-to-end tests drive the app through (with Debian's WebKitWebDriver).
+TOOLS="${SWITCHBOARD_TOOLS:-/var/cache/switchboard-tools}"
+TAURI_DRIVER_VERSION=2.1.0
+if [ ! -x "$TOOLS/tauri-driver-$TAURI_DRIVER_VERSION/bin/tauri-driver" ]; then
+  CARGO_TARGET_DIR="$TOOLS/tauri-driver-target" cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked \
+    --root "$TOOLS/tauri-driver-$TAURI_DRIVER_VERSION" >&2
+  rm -rf "$TOOLS/tauri-driver-target"
+fi

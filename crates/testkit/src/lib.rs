@@ -2,6 +2,7 @@
 //! isolated homes, and the real OS keyring.
 
 pub mod fault_proxy;
+pub mod webdriver;
 
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -1,0 +1,114 @@
+//! Just enough of the W3C WebDriver protocol to drive the real app binary through `tauri-driver` and
+//! WebKitGTK's WebKitWebDriver: sessions, finding elements, typing, clicking, reading text.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+const TAURI_DRIVER_DEFAULT: &str = "/var/cache/switchboard-tools/tauri-driver-2.1.0/bin/tauri-driver";
+
+/// A `tauri-driver` process and one session on the app. Both end on drop.
+pub struct AppSession {
+    driver: Child,
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl AppSession {
+    /// Starts `tauri-driver` with `home` as the app's `SWITCHBOARD_HOME` and opens `application`.
+    pub fn start(application: &Path, home: &Path) -> AppSession {
+        let port = crate::free_port();
+        let native = crate::free_port();
+        let binary = std::env::var("SWITCHBOARD_TAURI_DRIVER").unwrap_or_else(|_| TAURI_DRIVER_DEFAULT.into());
+        let driver = Command::new(&binary)
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("SWITCHBOARD_HOME", home)
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary} ({e}); run scripts/setup.sh"));
+        let rt = crate::runtime();
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while rt.block_on(http.get(format!("{base}/status")).send()).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let mut session = AppSession { driver, http, base, session: String::new(), rt };
+        let created = session.call("POST", "/session", Some(capabilities));
+        session.session = created["sessionId"].as_str().expect("a session id").to_string();
+        session
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.base, path);
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or_else(|| json!({}))),
+        };
+        let response = self.rt.block_on(async { request.send().await?.json::<Value>().await }).expect("a WebDriver answer");
+        response["value"].clone()
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    /// The first element matching an XPath, waiting up to 30 s for it to appear.
+    pub fn find(&self, xpath: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self.session_call("POST", "/element", Some(json!({"using": "xpath", "value": xpath})));
+            if let Some(id) = found[ELEMENT].as_str() {
+                return id.to_string();
+            }
+            if Instant::now() > deadline {
+                let page = self.session_call("GET", "/source", None);
+                let text: String = page.as_str().unwrap_or_default().chars().take(300).collect();
+                panic!("no element matches {xpath} (last answer {found}); the page: {text}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// How many elements match an XPath now.
+    pub fn count(&self, xpath: &str) -> usize {
+        let found = self.session_call("POST", "/elements", Some(json!({"using": "xpath", "value": xpath})));
+        found.as_array().map_or(0, Vec::len)
+    }
+
+    pub fn text(&self, element: &str) -> String {
+        self.session_call("GET", &format!("/element/{element}/text"), None).as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn click(&self, element: &str) {
+        self.session_call("POST", &format!("/element/{element}/click"), None);
+    }
+
+    /// Types into an element; "\u{E007}" is Enter, "\u{E015}" arrow down.
+    pub fn type_into(&self, element: &str, text: &str) {
+        self.session_call("POST", &format!("/element/{element}/value"), Some(json!({"text": text})));
+    }
+
+    pub fn clear(&self, element: &str) {
+        self.session_call("POST", &format!("/element/{element}/clear"), None);
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.rt.block_on(self.http.delete(format!("{}/session/{}", self.base, self.session)).send());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

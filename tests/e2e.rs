@@ -1,0 +1,52 @@
+//! End-to-end: the real app binary in WebKitGTK, driven through tauri-driver and WebKitWebDriver on
+//! a virtual display (scripts/test.sh runs the suite under xvfb-run). First run opens on the demo clinic.
+
+use switchboard_testkit::webdriver::AppSession;
+use switchboard_testkit::TestHome;
+
+const ENTER: &str = "\u{E007}";
+
+#[test]
+fn first_run_search_patient_schedule_worklist_and_language() {
+    let home = TestHome::new();
+    let app = AppSession::start(std::path::Path::new(env!("CARGO_BIN_EXE_switchboard")), home.path());
+
+    // First run: no clinic configured, so the demo clinic is loaded and the worklist opens.
+    app.find("//section[@aria-label='Worklist']//tbody/tr");
+    app.find("//span[@id='status'][contains(., '1000 patients')]");
+
+    // Search by name.
+    let search = app.find("//input[@type='search']");
+    app.type_into(&search, "garcia");
+    let first = app.find("//li[@role='option']");
+    let card = app.text(&first);
+    assert!(card.contains("García"), "{card}");
+    // The card shows phone and date of birth: search by each, in other formats.
+    let phone_digits: String = card.split(" · ").find(|p| p.starts_with('(')).unwrap().chars().filter(char::is_ascii_digit).collect();
+    let born = card.split(" · ").find(|p| p.contains(" (") && p.contains('-')).unwrap().split(' ').next().unwrap().to_string();
+    app.clear(&search);
+    app.type_into(&search, &format!("{}.{}.{}", &phone_digits[..3], &phone_digits[3..6], &phone_digits[6..]));
+    app.find("//li[@role='option'][contains(., 'García')]");
+    app.clear(&search);
+    app.type_into(&search, &format!("{}/{}/{}", &born[5..7], &born[8..10], &born[..4]));
+    app.find("//li[@role='option'][contains(., 'García')]");
+
+    // Open the patient from the keyboard: labs, medications and appointments are there.
+    app.type_into(&search, ENTER);
+    app.find("//section[h2[contains(., 'García')]]");
+    for heading in ["Labs", "Medications", "Appointments", "Visits"] {
+        app.find(&format!("//h3[normalize-space()='{heading}']"));
+    }
+    assert!(app.count("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr") > 0);
+
+    // The schedule: the next day has practitioners' slots.
+    app.click(&app.find("//header//button[normalize-space()='Schedule']"));
+    app.click(&app.find("//section[@aria-label='Schedule']//button[normalize-space()='Next']"));
+    app.find("//div[@class='schedule-column']//li");
+
+    // The worklist, then Spanish.
+    app.click(&app.find("//header//button[normalize-space()='Worklist']"));
+    app.find("//section[@aria-label='Worklist']//tbody/tr");
+    app.click(&app.find("//header//select[option[@value='es']]/option[@value='es']"));
+    app.find("//h2[normalize-space()='Lista de trabajo']");
+}
