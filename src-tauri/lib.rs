@@ -3,11 +3,11 @@
 
 pub mod bindings;
 mod commands;
-mod background;
+pub mod background;
 mod error;
 mod state;
 
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Emitter, Manager, Runtime};
 
 pub use error::BoundaryError;
 pub use state::AppState;
@@ -21,7 +21,14 @@ pub fn run() {
 /// Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
 pub fn run_app<R: Runtime>(builder: Builder<R>) {
     builder
-        .manage(AppState::start())
+        .setup(|app| {
+            let window = app.handle().clone();
+            let notify = Box::new(move |change: background::DataChanged| {
+                let _ = window.emit(background::DATA_CHANGED, change);
+            });
+            app.manage(AppState::start(notify));
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::overview,
             commands::search_patients,

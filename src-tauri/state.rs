@@ -1,6 +1,6 @@
 //! The app's managed state: the context and the opened cache (or why it could not be opened).
 
-use crate::background::Background;
+use crate::background::{Background, Notify};
 use crate::error::BoundaryError;
 use std::sync::{Arc, Mutex, MutexGuard};
 use switchboard_cli::Context;
@@ -19,7 +19,7 @@ const DEMO_PATIENTS: u32 = 1_000;
 
 impl AppState {
     /// Opens the cache; with no source configured and no demo data yet, loads the demo clinic.
-    pub fn start() -> AppState {
+    pub fn start(notify: Notify) -> AppState {
         let opened = Context::from_env().map_err(BoundaryError::from).and_then(|ctx| {
             let mut store = ctx.open_store()?;
             if ctx.config.sources.is_empty() {
@@ -32,7 +32,7 @@ impl AppState {
             Ok((ctx, store)) => AppState {
                 month_first: ctx.month_first(),
                 clock: ctx.clock,
-                background: Background::start(),
+                background: Background::start(notify),
                 store: Mutex::new(Ok(store)),
             },
             Err(error) => {
@@ -40,7 +40,7 @@ impl AppState {
                 AppState {
                     clock: Arc::new(switchboard_core::SystemClock),
                     month_first: true,
-                    background: Background::start(),
+                    background: Background::start(notify),
                     store: Mutex::new(Err(error)),
                 }
             }

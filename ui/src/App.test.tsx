@@ -39,6 +39,7 @@ function tomorrowAt(hour: number, minute: number): string {
   const d = new Date();
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1, hour, minute).toISOString();
 }
+const dataChanged: (() => void)[] = [];
 const overview = vi.fn(async () => ({ counts: [["Patient", 1000]], sources: [] }));
 const queueAction = vi.fn(async (_source: string, action: Action) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
@@ -62,6 +63,10 @@ const outboxRows: OutboxRow[] = [{
 vi.mock("./ipc", () => ({
   ipc: {
     overview: () => overview(),
+    onDataChanged: (onChange: () => void) => {
+      dataChanged.push(onChange);
+      return Promise.resolve(() => undefined);
+    },
     searchPatients: (text: string) => searchPatients(text),
     patientView: async () => view,
     queueAction: (source: string, action: Action) => queueAction(source, action),
@@ -249,4 +254,14 @@ test("the schedule shows free and busy slots, and a booked slot opens its patien
   await user.click(within(schedule).getByRole("button", { name: "Day" }));
   await user.click(await within(schedule).findByRole("button", { name: /María García \(booked\)/ }));
   expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+});
+
+test("a data-changed event from the background worker reads the cache again", async () => {
+  renderApp();
+  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  const before = overview.mock.calls.length;
+  overview.mockResolvedValueOnce({ counts: [["Patient", 1001]], sources: [] });
+  dataChanged.at(-1)!();
+  expect(await screen.findByText(/1001 patients/)).toBeTruthy();
+  expect(overview.mock.calls.length).toBeGreaterThan(before);
 });

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "./ipc";
 import { PatientSearch } from "./components/PatientSearch";
@@ -27,6 +27,13 @@ export function App() {
   const [help, setHelp] = useState(false);
   const searchBox = useRef<HTMLInputElement>(null);
   const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
+  const queries = useQueryClient();
+
+  useEffect(() => {
+    // The background worker synced or delivered: everything shown is read again from the cache.
+    const unlisten = ipc.onDataChanged(() => void queries.invalidateQueries());
+    return () => void unlisten.then((stop) => stop());
+  }, [queries]);
 
   useEffect(() => {
     // Ctrl+K or "/" opens the search from anywhere.

@@ -1,5 +1,6 @@
 // The only module that talks to the Rust side. Every type here is generated from Rust (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { BoundaryError } from "../bindings/BoundaryError";
 import type { Overview } from "../bindings/Overview";
 import type { PatientHit } from "../bindings/PatientHit";
@@ -12,6 +13,7 @@ import type { WorkItem } from "../bindings/WorkItem";
 import type { WorklistFilter } from "../bindings/WorklistFilter";
 import type { SourceView } from "../bindings/SourceView";
 import type { ScheduleColumn } from "../bindings/ScheduleColumn";
+import type { DataChanged } from "../bindings/DataChanged";
 
 export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
@@ -27,6 +29,8 @@ export const ipc = {
   sources: () => invoke<SourceView[]>("sources"),
   saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
   syncNow: () => invoke<void>("sync_now"),
+  /// Calls `onChange` whenever the background worker changed the cache (a sync, a delivery).
+  onDataChanged: (onChange: (change: DataChanged) => void) => listen<DataChanged>("data-changed", (event) => onChange(event.payload)),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
 };
