@@ -47,7 +47,7 @@ impl Background {
                     Ok(job) => job,
                     Err(RecvTimeoutError::Timeout) => {
                         round += 1;
-                        if round % SYNC_EVERY == 0 { Job::Sync } else { Job::Deliver }
+                        if round.is_multiple_of(SYNC_EVERY) { Job::Sync } else { Job::Deliver }
                     }
                     Err(RecvTimeoutError::Disconnected) => return,
                 };

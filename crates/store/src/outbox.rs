@@ -4,7 +4,6 @@
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::ingest::Writer;
-use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use ts_rs::TS;
@@ -149,37 +148,5 @@ impl Store {
         let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE pending_action = ?1")?;
         let rows = stmt.query_map([action_id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
-
-/// A free slot to book, with whom and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct FreeSlot {
-    pub id: String,
-    pub start: String,
-    pub end: Option<String>,
-    pub schedule: Option<String>,
-}
-
-impl Store {
-    /// Free slots from a source that start after `after`, soonest first, at most `limit`.
-    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize) -> Result<Vec<FreeSlot>, StoreError> {
-        let mut slots = Vec::new();
-        for (id, json) in self.resources_of(source, "Slot")? {
-            let slot: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-            let start = slot["start"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-            if let (true, Some(start)) = (slot["status"] == "free", start.filter(|s| *s > after)) {
-                let free = FreeSlot {
-                    id,
-                    start: slot["start"].as_str().unwrap_or_default().to_string(),
-                    end: slot["end"].as_str().map(str::to_string),
-                    schedule: slot.pointer("/schedule/reference").and_then(|v| v.as_str()).map(str::to_string),
-                };
-                slots.push((start, free));
-            }
-        }
-        slots.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(slots.into_iter().take(limit).map(|(_, slot)| slot).collect())
     }
 }

@@ -105,6 +105,38 @@ impl Store {
     }
 }
 
+/// A free slot to book, with whom and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FreeSlot {
+    pub id: String,
+    pub start: String,
+    pub end: Option<String>,
+    pub schedule: Option<String>,
+}
+
+impl Store {
+    /// Free slots from a source that start after `after`, soonest first, at most `limit`.
+    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize) -> Result<Vec<FreeSlot>, StoreError> {
+        let mut slots = Vec::new();
+        for (id, json) in self.resources_of(source, "Slot")? {
+            let slot: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+            let start = slot["start"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+            if let (true, Some(start)) = (slot["status"] == "free", start.filter(|s| *s > after)) {
+                let free = FreeSlot {
+                    id,
+                    start: slot["start"].as_str().unwrap_or_default().to_string(),
+                    end: slot["end"].as_str().map(str::to_string),
+                    schedule: slot.pointer("/schedule/reference").and_then(|v| v.as_str()).map(str::to_string),
+                };
+                slots.push((start, free));
+            }
+        }
+        slots.sort_by_key(|(start, _)| *start);
+        Ok(slots.into_iter().take(limit).map(|(_, slot)| slot).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,7 +94,10 @@ pub fn drain_sources(
 
 fn set_state(store: &mut Store, ctx: &Context, id: &str, state: &str) -> Result<(), CliError> {
     match store.set_outbox_state(id, state, &ctx.clock.now().to_rfc3339())? {
-        true => Ok(println!("{id} {state}")),
+        true => {
+            println!("{id} {state}");
+            Ok(())
+        }
         false => Err(CliError::NotFound("no pending, failed or conflicting action with that id".to_string())),
     }
 }
