@@ -60,7 +60,8 @@ const outboxRows: OutboxRow[] = [{
   seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
   notBefore: null, error: "already claimed by Practitioner/prac-2", result: null, createdAt: "", updatedAt: "",
 }];
-vi.mock("./ipc", () => ({
+vi.mock("./ipc", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("./ipc")>()),
   ipc: {
     overview: () => overview(),
     onDataChanged: (onChange: () => void) => {
@@ -85,7 +86,6 @@ vi.mock("./ipc", () => ({
     }],
     freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
   },
-  errorMessage: (e: unknown) => (e && typeof e === "object" && "message" in e ? String((e as { message: string }).message) : String(e)),
 }));
 
 function renderApp() {

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod home;
+pub mod reference;
 pub mod resource_types;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -4,6 +4,7 @@
 use crate::error::{bad_json, FhirError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use switchboard_core::reference::type_and_id;
 use url::Url;
 
 #[derive(Debug)]
@@ -119,18 +120,6 @@ fn history_entry(entry: &RawEntry) -> Result<HistoryEntry, FhirError> {
     Ok(HistoryEntry { resource_type, id, deleted: true })
 }
 
-/// `Patient/1`, `Patient/1/_history/2` or `https://host/fhir/Patient/1` -> ("Patient", "1").
-pub fn type_and_id(reference: &str) -> Option<(String, String)> {
-    let path = reference.split(['?', '#']).next()?;
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let at = match parts.iter().rposition(|p| *p == "_history") {
-        Some(h) if h >= 2 => h - 2,
-        _ => parts.len().checked_sub(2)?,
-    };
-    let (kind, id) = (parts[at], parts[at + 1]);
-    kind.starts_with(|c: char| c.is_ascii_uppercase()).then(|| (kind.to_string(), id.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,12 +166,5 @@ mod tests {
     fn non_bundles_are_refused() {
         let err = Page::parse(r#"{"resourceType":"Patient","id":"1"}"#, &url()).unwrap_err();
         assert!(err.to_string().contains("expected a Bundle"));
-    }
-
-    #[test]
-    fn references_split_into_type_and_id() {
-        assert_eq!(type_and_id("Patient/1"), Some(("Patient".into(), "1".into())));
-        assert_eq!(type_and_id("http://h/fhir/Patient/1/_history/3"), Some(("Patient".into(), "1".into())));
-        assert_eq!(type_and_id("1"), None);
     }
 }

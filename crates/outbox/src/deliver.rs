@@ -56,7 +56,7 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
             Delivery::Conflict { .. } => report.conflicts += 1,
             Delivery::Retry { .. } => report.waiting += 1,
         }
-        tracing::info!(action = %row.id, kind = %row.kind, outcome = outcome_label(&attempt.delivery), "outbox delivery");
+        tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state(), "outbox delivery");
         let mut writer = store.writer(&stamp(clock.now()))?;
         for copy in &attempt.server_copies {
             writer.upsert_forced(source, &copy.to_string(), None)?;
@@ -69,15 +69,6 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn outcome_label(delivery: &Delivery) -> &'static str {
-    match delivery {
-        Delivery::Sent { .. } => "sent",
-        Delivery::Retry { .. } => "retry",
-        Delivery::Failed { .. } => "failed",
-        Delivery::Conflict { .. } => "conflict",
-    }
 }
 
 fn failed(error: impl Into<String>) -> Attempt {

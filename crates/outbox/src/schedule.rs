@@ -5,6 +5,7 @@
 use crate::action::{invalid, local_id, require_future, server_resource, ActionError, Standing, ACTION_SYSTEM};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use switchboard_core::reference::id_of;
 use switchboard_store::Store;
 
 /// Appointment states that can still be moved or cancelled.
@@ -12,7 +13,7 @@ const OPEN_APPOINTMENT: &[&str] = &["proposed", "pending", "booked", "waitlist"]
 
 pub(crate) fn slot_id_of(appointment: &Value) -> Option<String> {
     let reference = appointment.pointer("/slot/0/reference")?.as_str()?;
-    reference.strip_prefix("Slot/").map(str::to_string)
+    id_of(reference, "Slot")
 }
 
 /// A slot a new booking can take: free and not yet begun.
@@ -40,8 +41,8 @@ pub(crate) fn set_status(resource: &mut Value, status: &str) {
 
 /// The practitioner and location a slot's schedule is for, as appointment participants.
 fn schedule_actors(store: &Store, source: &str, slot: &Value) -> Vec<Value> {
-    let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Schedule/"));
-    let Some(Ok(Some(json))) = schedule.map(|id| store.resource(source, "Schedule", id)) else { return Vec::new() };
+    let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str).and_then(|r| id_of(r, "Schedule"));
+    let Some(Ok(Some(json))) = schedule.map(|id| store.resource(source, "Schedule", &id)) else { return Vec::new() };
     let schedule: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
     schedule["actor"]
         .as_array()

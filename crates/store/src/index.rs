@@ -1,6 +1,7 @@
 //! What the cache indexes about a resource: the patient it belongs to, and a patient's search tokens.
 
 use chrono::NaiveDate;
+use switchboard_core::reference::id_of;
 use serde_json::Value;
 
 /// The id of the patient a resource is about, from the element that names the patient in that type.
@@ -17,14 +18,7 @@ pub fn patient_of(resource_type: &str, id: &str, resource: &Value) -> Option<Str
             .find(|r| r.as_str().is_some_and(|r| r.contains("Patient/"))),
         _ => resource.pointer("/subject/reference"),
     }?;
-    patient_id_from_reference(reference.as_str()?)
-}
-
-/// `Patient/123`, `https://host/fhir/Patient/123` or `Patient/123/_history/2` -> `123`.
-pub fn patient_id_from_reference(reference: &str) -> Option<String> {
-    let rest = &reference[reference.rfind("Patient/")? + "Patient/".len()..];
-    let id = rest.split('/').next()?;
-    (!id.is_empty()).then(|| id.to_string())
+    id_of(reference.as_str()?, "Patient")
 }
 
 /// Lower-case ASCII words: "Núñez-García" -> ["nunez", "garcia"].

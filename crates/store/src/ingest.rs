@@ -16,6 +16,13 @@ pub enum Upserted {
     Unchanged,
 }
 
+/// What an upsert did, and the resource's `meta.lastUpdated` (sync's high-water mark comes from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub outcome: Upserted,
+    pub last_updated: Option<String>,
+}
+
 pub struct Writer<'a> {
     tx: Transaction<'a>,
     region: phonenumber::country::Id,
@@ -70,22 +77,23 @@ impl Store {
 impl Writer<'_> {
     /// Stores one resource exactly as the server sent it. Deduplicates on (type, id, versionId), and
     /// leaves alone a resource with a local change still waiting in the outbox.
-    pub fn upsert(&mut self, source: &str, raw: &str) -> Result<Upserted, StoreError> {
+    pub fn upsert(&mut self, source: &str, raw: &str) -> Result<Stored, StoreError> {
         let parsed = Parsed::new(raw)?;
+        let stored = |outcome| Stored { outcome, last_updated: parsed.meta.last_updated.clone() };
         let existing: Option<(Option<String>, String, Option<String>)> = self
             .tx
             .prepare_cached("SELECT version_id, json, pending_action FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
             .query_row(params![source, parsed.resource_type, parsed.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let outcome = match &existing {
-            Some((_, _, Some(_))) => return Ok(Upserted::Unchanged),
-            Some((Some(version), _, _)) if parsed.meta.version_id.as_ref() == Some(version) => return Ok(Upserted::Unchanged),
-            Some((None, json, _)) if parsed.meta.version_id.is_none() && json == raw => return Ok(Upserted::Unchanged),
+            Some((_, _, Some(_))) => return Ok(stored(Upserted::Unchanged)),
+            Some((Some(version), _, _)) if parsed.meta.version_id.as_ref() == Some(version) => return Ok(stored(Upserted::Unchanged)),
+            Some((None, json, _)) if parsed.meta.version_id.is_none() && json == raw => return Ok(stored(Upserted::Unchanged)),
             Some(_) => Upserted::Updated,
             None => Upserted::Inserted,
         };
         self.write(source, &parsed, raw, None)?;
-        Ok(outcome)
+        Ok(stored(outcome))
     }
 
     /// Stores a resource whatever the cache holds: a local change (`pending_action` set) or the server's

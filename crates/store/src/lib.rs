@@ -15,7 +15,7 @@ mod worklist;
 
 pub use db::Store;
 pub use error::StoreError;
-pub use ingest::{Upserted, Writer};
+pub use ingest::{Stored, Upserted, Writer};
 pub use key::{cache_key, KEYRING_SERVICE};
 pub use outbox::{Delivery, OutboxRow};
 pub use schedule::{FreeSlot, ScheduleColumn, SlotAppointment, SlotEntry};

@@ -56,6 +56,18 @@ pub enum Delivery {
     Conflict { error: String },
 }
 
+impl Delivery {
+    /// The outbox state this outcome leaves the action in.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Delivery::Sent { .. } => "sent",
+            Delivery::Retry { .. } => "pending",
+            Delivery::Failed { .. } => "failed",
+            Delivery::Conflict { .. } => "conflict",
+        }
+    }
+}
+
 impl Writer<'_> {
     /// Queues an action (its local effect is written through the same writer).
     pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str) -> Result<(), StoreError> {
@@ -70,11 +82,11 @@ impl Writer<'_> {
     /// Records how a delivery ended. `Sent` with the server's resource replaces the local copy.
     pub fn record_delivery(&mut self, id: &str, delivery: &Delivery) -> Result<(), StoreError> {
         let now = self.synced_at().to_string();
-        let (state, error, not_before, result) = match delivery {
-            Delivery::Sent { result } => ("sent", None, None, Some(result.as_str())),
-            Delivery::Retry { error, not_before } => ("pending", Some(error.as_str()), Some(not_before.as_str()), None),
-            Delivery::Failed { error } => ("failed", Some(error.as_str()), None, None),
-            Delivery::Conflict { error } => ("conflict", Some(error.as_str()), None, None),
+        let state = delivery.state();
+        let (error, not_before, result) = match delivery {
+            Delivery::Sent { result } => (None, None, Some(result.as_str())),
+            Delivery::Retry { error, not_before } => (Some(error.as_str()), Some(not_before.as_str()), None),
+            Delivery::Failed { error } | Delivery::Conflict { error } => (Some(error.as_str()), None, None),
         };
         self.tx().execute(
             "UPDATE outbox SET state = ?2, error = ?3, not_before = ?4, result = coalesce(?5, result),

@@ -7,6 +7,7 @@ use crate::view::{banner_of, fhir_values::Lookup};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use switchboard_core::reference::id_of;
 use std::collections::{BTreeMap, HashMap};
 use ts_rs::TS;
 
@@ -70,7 +71,7 @@ impl Store {
         for (id, json) in self.resources_of(source, "Appointment")? {
             let appointment = parse(&json)?;
             let in_range = instant(&appointment, "start").is_some_and(|s| s >= from && s < to);
-            let slot = appointment.pointer("/slot/0/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Slot/"));
+            let slot = appointment.pointer("/slot/0/reference").and_then(Value::as_str).and_then(|r| id_of(r, "Slot"));
             let (true, Some(slot)) = (in_range, slot) else { continue };
             if appointment["status"] == "cancelled" {
                 continue;
@@ -80,15 +81,15 @@ impl Store {
                 Some(pid) => self.resource(source, "Patient", pid)?.map(|j| parse(&j)).transpose()?.and_then(|p| banner_of(pid, &p, from.date_naive()).name),
                 None => None,
             };
-            by_slot.insert(slot.to_string(), SlotAppointment { id, status: appointment["status"].as_str().map(str::to_string), patient_id, patient_name });
+            by_slot.insert(slot, SlotAppointment { id, status: appointment["status"].as_str().map(str::to_string), patient_id, patient_name });
         }
         for (id, json) in self.resources_of(source, "Slot")? {
             let slot = parse(&json)?;
             if !instant(&slot, "start").is_some_and(|s| s >= from && s < to) {
                 continue;
             }
-            let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Schedule/"));
-            let Some(column) = schedule.and_then(|s| columns.get_mut(s)) else { continue };
+            let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str).and_then(|r| id_of(r, "Schedule"));
+            let Some(column) = schedule.and_then(|s| columns.get_mut(&s)) else { continue };
             column.slots.push(SlotEntry {
                 appointment: by_slot.remove(&id),
                 id,

@@ -212,18 +212,17 @@ fn write_page(
 ) -> Result<(), SyncError> {
     let mut writer = store.writer(&ctx.now())?;
     for raw in &page.resources {
-        let stamp = last_updated(raw.get());
-        let outcome = writer.upsert(ctx.source, raw.get()).map_err(|e| match e {
+        let stored = writer.upsert(ctx.source, raw.get()).map_err(|e| match e {
             StoreError::BadResource(detail) => SyncError::BadResource { resource_type: resource_type.to_string(), detail },
             other => other.into(),
         })?;
         report.fetched += 1;
-        match outcome {
+        match stored.outcome {
             Upserted::Inserted => report.inserted += 1,
             Upserted::Updated => report.updated += 1,
             Upserted::Unchanged => report.unchanged += 1,
         }
-        if let Some(stamp) = stamp {
+        if let Some(stamp) = stored.last_updated.as_deref().and_then(parse_instant) {
             if high_water.is_none_or(|hw| stamp > hw) {
                 *high_water = Some(stamp);
             }
@@ -244,20 +243,6 @@ pub(crate) async fn server_count(ctx: &Ctx<'_>, resource_type: &str, since: Opti
     let url = ctx.client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?;
     let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
     Ok(page.total)
-}
-
-fn last_updated(raw: &str) -> Option<DateTime<Utc>> {
-    #[derive(serde::Deserialize)]
-    struct Meta {
-        #[serde(rename = "lastUpdated")]
-        last_updated: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    struct WithMeta {
-        meta: Option<Meta>,
-    }
-    let parsed: WithMeta = serde_json::from_str(raw).ok()?;
-    parse_instant(&parsed.meta?.last_updated?)
 }
 
 fn parse_instant(text: &str) -> Option<DateTime<Utc>> {

@@ -5,6 +5,7 @@ use crate::error::StoreError;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use switchboard_core::reference::type_and_id;
 
 pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
@@ -76,12 +77,11 @@ impl<'a> Lookup<'a> {
         if let Some(known) = self.seen.borrow().get(target) {
             return Ok(known.clone().or(display));
         }
-        let mut parts = target.rsplitn(3, '/');
-        let (id, kind) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-        let name = match self.store.resource(self.source, kind, id)? {
+        let Some((kind, id)) = type_and_id(target) else { return Ok(display) };
+        let name = match self.store.resource(self.source, &kind, &id)? {
             Some(json) => {
                 let value: Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-                match kind {
+                match kind.as_str() {
                     "Location" | "Organization" => owned_at(&value, "/name"),
                     _ => person_name(&value),
                 }
