@@ -2,7 +2,7 @@
 //! `ui/src/bindings/`. `tests/bindings.rs` fails when the committed files are stale; run it with
 //! `SWITCHBOARD_UPDATE_BINDINGS=1` to rewrite them.
 
-use crate::background::DataChanged;
+use crate::background::{DataChanged, SyncProgress};
 use crate::error::BoundaryError;
 use std::path::Path;
 use switchboard_cli::SourceView;
@@ -26,5 +26,6 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SourceView::export_all(&config)?;
     ScheduleColumn::export_all(&config)?;
     DataChanged::export_all(&config)?;
+    SyncProgress::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

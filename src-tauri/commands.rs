@@ -84,6 +84,13 @@ pub fn sync_now(state: State<'_, AppState>) {
     state.background.request(Job::Sync);
 }
 
+/// The workspace opened on a patient: fetch them again in the background; `data-changed` follows.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
+    state.background.request(Job::RefreshPatient(source, id));
+}
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {

@@ -23,8 +23,11 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
     builder
         .setup(|app| {
             let window = app.handle().clone();
-            let notify = Box::new(move |change: background::DataChanged| {
-                let _ = window.emit(background::DATA_CHANGED, change);
+            let notify: background::Notify = std::sync::Arc::new(move |event| {
+                let _ = match event {
+                    background::AppEvent::DataChanged(change) => window.emit(background::DATA_CHANGED, change),
+                    background::AppEvent::SyncProgress(progress) => window.emit(background::SYNC_PROGRESS, progress),
+                };
             });
             app.manage(AppState::start(notify));
             Ok(())
@@ -41,6 +44,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::sources,
             commands::save_source,
             commands::sync_now,
+            commands::refresh_patient,
             commands::schedule
         ])
         .run(tauri::generate_context!())

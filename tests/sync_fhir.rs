@@ -161,3 +161,44 @@ fn store_opened_twice_shares_one_key() {
     let reopened: Store = home.store();
     assert!(reopened.counts().unwrap().is_empty());
 }
+
+#[test]
+fn refreshing_one_patient_fetches_only_that_patient_and_leaves_cursors() {
+    let server = FhirServer::start();
+    let home = TestHome::new();
+    let rt = runtime();
+    let client = client(&server.base());
+    rt.block_on(async {
+        seed_server(&client, &demo(10), &mut |_| {}).await.unwrap();
+        let mut store = home.store();
+        sync(&mut store, &client, &SyncOptions::default()).await;
+        let cursor = store.cursor(SOURCE, "Observation").unwrap();
+        let observations = cached_resources(&store, SOURCE, "Observation");
+        let patient_of = |o: &serde_json::Value| o["subject"]["reference"].as_str().unwrap().to_string();
+        let mine = observations.values().next().unwrap().clone();
+        let theirs = observations.values().find(|o| patient_of(o) != patient_of(&mine)).unwrap().clone();
+
+        // Another client corrects a result for each of two patients and adds one for the first.
+        let other = switchboard_testkit::client(&server.base());
+        for observation in [&mine, &theirs] {
+            let mut corrected = observation.clone();
+            corrected["note"] = json!([{"text": "corrected"}]);
+            other.update(&corrected, None).await.unwrap();
+        }
+        let mut added = mine.clone();
+        added["id"] = json!("refresh-added");
+        other.update(&added, None).await.unwrap();
+
+        let patient_id = patient_of(&mine).trim_start_matches("Patient/").to_string();
+        let changed = switchboard_sync::refresh_patient(&mut store, &client, SOURCE, &patient_id, &SystemClock).await.unwrap();
+        assert_eq!(changed, 2, "one corrected and one new result for this patient");
+        let after = cached_resources(&store, SOURCE, "Observation");
+        assert_eq!(after[mine["id"].as_str().unwrap()]["note"][0]["text"], "corrected");
+        assert!(after.contains_key("refresh-added"));
+        assert!(after[theirs["id"].as_str().unwrap()].get("note").is_none(), "another patient's change waits for the sync");
+        assert_eq!(store.cursor(SOURCE, "Observation").unwrap(), cursor, "the type's cursor is untouched");
+
+        sync(&mut store, &client, &SyncOptions::default()).await;
+        assert_cache_equals_server(&client, &store, SOURCE).await;
+    });
+}

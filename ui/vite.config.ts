@@ -6,5 +6,5 @@ export default defineConfig({
   plugins: [react()],
   base: "./",
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
-  test: { environment: "jsdom", globals: true },
+  test: { environment: "jsdom", globals: true, setupFiles: ["./src/test-setup.ts"] },
 });

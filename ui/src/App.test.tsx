@@ -1,11 +1,12 @@
 // Component tests with the IPC module mocked: the Rust side is exercised by the cargo tests.
-import { render, screen, within } from "@testing-library/react";
+import { act, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
 import "./i18n";
 import { App } from "./App";
-import type { Action, OutboxRow, PatientHit, PatientView, WorklistFilter } from "./ipc";
+import type { Action, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
+import type { DataChanged } from "./bindings/DataChanged";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
@@ -39,7 +40,9 @@ function tomorrowAt(hour: number, minute: number): string {
   const d = new Date();
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1, hour, minute).toISOString();
 }
-const dataChanged: (() => void)[] = [];
+const dataChanged: ((change: DataChanged) => void)[] = [];
+const syncProgress: ((progress: SyncProgress) => void)[] = [];
+const refreshPatient = vi.fn(async (_source: string, _id: string) => undefined);
 const overview = vi.fn(async () => ({ counts: [["Patient", 1000]], sources: [] }));
 const queueAction = vi.fn(async (_source: string, action: Action) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
@@ -64,10 +67,15 @@ vi.mock("./ipc", async (importOriginal) => ({
   ...(await importOriginal<typeof import("./ipc")>()),
   ipc: {
     overview: () => overview(),
-    onDataChanged: (onChange: () => void) => {
+    onDataChanged: (onChange: (change: DataChanged) => void) => {
       dataChanged.push(onChange);
       return Promise.resolve(() => undefined);
     },
+    onSyncProgress: (onProgress: (progress: SyncProgress) => void) => {
+      syncProgress.push(onProgress);
+      return Promise.resolve(() => undefined);
+    },
+    refreshPatient: (source: string, id: string) => refreshPatient(source, id),
     searchPatients: (text: string) => searchPatients(text),
     patientView: async () => view,
     queueAction: (source: string, action: Action) => queueAction(source, action),
@@ -88,6 +96,9 @@ vi.mock("./ipc", async (importOriginal) => ({
   },
 }));
 
+// Every test but the first-run ones starts past the first-run choice.
+beforeEach(() => localStorage.setItem("switchboard.firstRunDone", "demo"));
+
 function renderApp() {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(<QueryClientProvider client={client}><App /></QueryClientProvider>);
@@ -104,6 +115,8 @@ test("finds a patient by typing and opens the workspace from the keyboard", asyn
   await user.keyboard("{Enter}");
   const workspace = await screen.findByRole("region", { name: "María García" });
   expect(within(workspace).getByText(/Penicillin/)).toBeTruthy();
+  // The cached copy is on screen and the worker is asked for the server's latest.
+  expect(refreshPatient).toHaveBeenCalledWith("demo", "pat-000001");
   const critical = within(workspace).getByText(/6.9 mmol\/L/);
   expect(critical.className).toBe("flag-critical-high");
   expect(searchPatients).toHaveBeenCalledWith("gar");
@@ -261,7 +274,46 @@ test("a data-changed event from the background worker reads the cache again", as
   expect(await screen.findByText(/1000 patients/)).toBeTruthy();
   const before = overview.mock.calls.length;
   overview.mockResolvedValueOnce({ counts: [["Patient", 1001]], sources: [] });
-  dataChanged.at(-1)!();
+  act(() => dataChanged.at(-1)!({ reason: "sync" }));
   expect(await screen.findByText(/1001 patients/)).toBeTruthy();
   expect(overview.mock.calls.length).toBeGreaterThan(before);
+});
+
+test("sync progress shows in the status bar until the sync's data-changed arrives", async () => {
+  renderApp();
+  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  act(() => syncProgress.at(-1)!({ source: "main", resourceType: "Observation", done: 1200, total: 5000 }));
+  expect(screen.getByText("Syncing main: Observation 1200 of 5000")).toBeTruthy();
+  act(() => dataChanged.at(-1)!({ reason: "outbox" }));
+  expect(screen.getByText(/Syncing main/)).toBeTruthy();
+  act(() => dataChanged.at(-1)!({ reason: "sync" }));
+  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+});
+
+test("first run offers the demo clinic or a FHIR endpoint, and asks only once", async () => {
+  const user = userEvent.setup();
+  savedSources.length = 0;
+  localStorage.removeItem("switchboard.firstRunDone");
+  const first = renderApp();
+  const dialog = await screen.findByRole("dialog", { name: "Welcome to Switchboard" });
+  await user.click(within(dialog).getByRole("button", { name: "Connect a FHIR endpoint" }));
+  expect(screen.queryByRole("dialog")).toBeNull();
+  expect(await screen.findByRole("form", { name: "Add or edit a FHIR endpoint" })).toBeTruthy();
+  first.unmount();
+
+  renderApp();
+  expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
+  expect(screen.queryByRole("dialog")).toBeNull();
+});
+
+test("choosing the demo clinic on first run stays on the home screen", async () => {
+  const user = userEvent.setup();
+  savedSources.length = 0;
+  localStorage.removeItem("switchboard.firstRunDone");
+  renderApp();
+  const dialog = await screen.findByRole("dialog", { name: "Welcome to Switchboard" });
+  await user.click(within(dialog).getByRole("button", { name: "Start on the demo clinic" }));
+  expect(screen.queryByRole("dialog")).toBeNull();
+  expect(localStorage.getItem("switchboard.firstRunDone")).toBe("demo");
+  expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
 });

@@ -9,8 +9,11 @@ import { Worklist, type Role } from "./components/Worklist";
 import { HelpOverlay } from "./components/HelpOverlay";
 import { Sources } from "./components/Sources";
 import { Schedule } from "./components/Schedule";
+import { FirstRun } from "./components/FirstRun";
+import type { SyncProgress } from "./ipc";
 
 const ROLE_KEY = "switchboard.role";
+const FIRST_RUN_KEY = "switchboard.firstRunDone";
 
 export type Selected = { source: string; id: string };
 
@@ -27,12 +30,27 @@ export function App() {
   const [help, setHelp] = useState(false);
   const searchBox = useRef<HTMLInputElement>(null);
   const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
+  const configured = useQuery({ queryKey: ["sources"], queryFn: ipc.sources });
+  const [firstRunDone, setFirstRunDone] = useState(() => localStorage.getItem(FIRST_RUN_KEY) !== null);
+  const finishFirstRun = (connect: boolean) => {
+    localStorage.setItem(FIRST_RUN_KEY, connect ? "connect" : "demo");
+    setFirstRunDone(true);
+    if (connect) setScreen("sources");
+  };
+  const [syncing, setSyncing] = useState<SyncProgress | null>(null);
   const queries = useQueryClient();
 
   useEffect(() => {
     // The background worker synced or delivered: everything shown is read again from the cache.
-    const unlisten = ipc.onDataChanged(() => void queries.invalidateQueries());
-    return () => void unlisten.then((stop) => stop());
+    const stopChanged = ipc.onDataChanged((change) => {
+      if (change.reason === "sync") setSyncing(null);
+      void queries.invalidateQueries();
+    });
+    const stopProgress = ipc.onSyncProgress(setSyncing);
+    return () => {
+      void stopChanged.then((stop) => stop());
+      void stopProgress.then((stop) => stop());
+    };
   }, [queries]);
 
   useEffect(() => {
@@ -60,7 +78,10 @@ export function App() {
         <strong>Switchboard</strong>
         <PatientSearch inputRef={searchBox} onOpen={open} />
         <span id="status" aria-live="polite">
-          {overview.data &&
+          {syncing ? t("status.syncing", {
+            source: syncing.source, type: syncing.resourceType,
+            done: syncing.total === null ? syncing.done : t("status.of", { done: syncing.done, total: syncing.total }),
+          }) : overview.data &&
             [t("status.patients", { count: patients }),
              ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
@@ -108,6 +129,9 @@ export function App() {
           </>
         )}
         {help && <HelpOverlay onClose={() => setHelp(false)} />}
+        {configured.isSuccess && configured.data.length === 0 && !firstRunDone && (
+          <FirstRun onDemo={() => finishFirstRun(false)} onConnect={() => finishFirstRun(true)} />
+        )}
       </main>
     </>
   );

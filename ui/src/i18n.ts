@@ -5,7 +5,7 @@ const resources = {
   en: {
     translation: {
       search: { label: "Find a patient", placeholder: "Name, date of birth, phone or MRN  (Ctrl+K)", none: "No matching patients" },
-      status: { patients: "{{count}} patients", synced: "{{source}}: last synced {{when}}", never: "never" },
+      status: { patients: "{{count}} patients", synced: "{{source}}: last synced {{when}}", never: "never", syncing: "Syncing {{source}}: {{type}} {{done}}", of: "{{done}} of {{total}}" },
       patient: {
         allergies: "Allergies", noAllergies: "No known allergies", labs: "Labs", medications: "Medications",
         appointments: "Appointments", visits: "Visits", tasks: "Open tasks", from: "From {{source}}, last synced {{when}}",
@@ -46,6 +46,10 @@ const resources = {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
       },
+      firstRun: {
+        title: "Welcome to Switchboard", body: "No clinic server is connected yet. Look around on the built-in demo clinic (made-up patients), or connect your clinic's FHIR endpoint now.",
+        demo: "Start on the demo clinic", connect: "Connect a FHIR endpoint",
+      },
       role: { label: "Role", agent: "Call-center agent", frontdesk: "Front desk", nurse: "Nurse" },
       language: "Language",
     },
@@ -53,7 +57,7 @@ const resources = {
   es: {
     translation: {
       search: { label: "Buscar paciente", placeholder: "Nombre, fecha de nacimiento, teléfono o NHC  (Ctrl+K)", none: "Ningún paciente coincide" },
-      status: { patients: "{{count}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca" },
+      status: { patients: "{{count}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca", syncing: "Sincronizando {{source}}: {{type}} {{done}}", of: "{{done}} de {{total}}" },
       patient: {
         allergies: "Alergias", noAllergies: "Sin alergias conocidas", labs: "Laboratorio", medications: "Medicamentos",
         appointments: "Citas", visits: "Consultas", tasks: "Tareas abiertas", from: "De {{source}}, sincronizado {{when}}",
@@ -93,6 +97,10 @@ const resources = {
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",
         escape: "Cerrar una lista, un formulario o esta ayuda", toggle: "Mostrar u ocultar esta ayuda",
+      },
+      firstRun: {
+        title: "Bienvenido a Switchboard", body: "Aún no hay un servidor de la clínica conectado. Explore la clínica de demostración integrada (pacientes ficticios) o conecte ahora el punto FHIR de su clínica.",
+        demo: "Empezar con la clínica de demostración", connect: "Conectar un punto FHIR",
       },
       role: { label: "Función", agent: "Agente de llamadas", frontdesk: "Recepción", nurse: "Enfermería" },
       language: "Idioma",

@@ -33,3 +33,13 @@ pub fn sync_filter(resource_type: &str) -> &'static [(&'static str, &'static str
 pub fn is_synced(resource_type: &str) -> bool {
     SYNCED.contains(&resource_type)
 }
+
+/// The search parameter that narrows a type to one patient's resources (given as `Patient/<id>`, or
+/// the bare id for `_id`); `None` for types that are not about one patient (practitioners, slots).
+pub fn patient_param(resource_type: &str) -> Option<&'static str> {
+    match resource_type {
+        "Organization" | "Location" | "Practitioner" | "PractitionerRole" | "Schedule" | "Slot" => None,
+        "Patient" => Some("_id"),
+        _ => Some("patient"),
+    }
+}

@@ -7,8 +7,10 @@
 //! A sync stopped at any point leaves the cursor where it was, so the next one fetches the rest again.
 
 mod deletes;
+mod patient;
 mod progress;
 mod pull;
 
+pub use patient::refresh_patient;
 pub use progress::{NoProgress, Progress};
 pub use pull::{sync_source, DeleteDetection, SyncError, SyncOptions, SyncReport, TypeReport};

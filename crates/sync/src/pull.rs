@@ -202,7 +202,7 @@ fn fetch(client: &FhirClient, url: Url) -> tokio::task::JoinHandle<Result<Page, 
 }
 
 /// Writes one page in one transaction and raises `high_water` to the newest `lastUpdated` in it.
-fn write_page(
+pub(crate) fn write_page(
     store: &mut Store,
     ctx: &Ctx<'_>,
     resource_type: &str,

@@ -79,6 +79,15 @@ impl AppSession {
         }
     }
 
+    /// Waits up to 10 s until nothing matches an XPath.
+    pub fn wait_gone(&self, xpath: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.count(xpath) > 0 {
+            assert!(Instant::now() < deadline, "{xpath} is still there after 10 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// How many elements match an XPath now.
     pub fn count(&self, xpath: &str) -> usize {
         let found = self.session_call("POST", "/elements", Some(json!({"using": "xpath", "value": xpath})));
@@ -90,12 +99,18 @@ impl AppSession {
     }
 
     pub fn click(&self, element: &str) {
-        self.session_call("POST", &format!("/element/{element}/click"), None);
+        let answer = self.session_call("POST", &format!("/element/{element}/click"), None);
+        assert!(answer.get("error").is_none(), "click on {element} refused: {answer}");
     }
 
     /// Types into an element; "\u{E007}" is Enter, "\u{E015}" arrow down.
     pub fn type_into(&self, element: &str, text: &str) {
         self.session_call("POST", &format!("/element/{element}/value"), Some(json!({"text": text})));
+    }
+
+    /// Runs an async script in the page; it finishes by calling its last argument with the result.
+    pub fn execute_async(&self, script: &str) -> Value {
+        self.session_call("POST", "/execute/async", Some(json!({"script": script, "args": []})))
     }
 
     pub fn clear(&self, element: &str) {

@@ -5,6 +5,6 @@
  */
 export type DataChanged = { 
 /**
- * "sync" or "outbox".
+ * "sync", "outbox" or "patient".
  */
 reason: string, };

@@ -1,4 +1,5 @@
 import { useTranslation } from "react-i18next";
+import { Modal } from "./Modal";
 
 const SHORTCUTS: [string, string][] = [
   ["Ctrl+K, /", "help.search"],
@@ -15,21 +16,18 @@ const SHORTCUTS: [string, string][] = [
 export function HelpOverlay({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation();
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={t("help.title")} onKeyDown={(e) => e.key === "Escape" && onClose()}>
-      <div className="overlay-box">
-        <h2>{t("help.title")}</h2>
-        <table>
-          <tbody>
-            {SHORTCUTS.map(([keys, what]) => (
-              <tr key={keys}>
-                <td><kbd>{keys}</kbd></td>
-                <td>{t(what)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <button autoFocus onClick={onClose}>{t("actions.close")}</button>
-      </div>
-    </div>
+    <Modal title={t("help.title")} onClose={onClose}>
+      <table>
+        <tbody>
+          {SHORTCUTS.map(([keys, what]) => (
+            <tr key={keys}>
+              <td><kbd>{keys}</kbd></td>
+              <td>{t(what)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button autoFocus onClick={onClose}>{t("actions.close")}</button>
+    </Modal>
   );
 }

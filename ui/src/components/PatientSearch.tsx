@@ -1,69 +1,56 @@
-import { RefObject, useState } from "react";
+import { RefObject, useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
+import { Command } from "cmdk";
 import { ipc, errorMessage } from "../ipc";
 import type { Selected } from "../App";
 
 type Props = { inputRef: RefObject<HTMLInputElement | null>; onOpen: (patient: Selected) => void };
 
-/// Search as you type; arrow keys move through the results, Enter opens one.
+const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
+
+/// Search as you type (cmdk's combobox: arrow keys move through the results, Enter opens one). The
+/// cache ranks the results, so cmdk's own filtering is off.
 export function PatientSearch({ inputRef, onOpen }: Props) {
   const { t } = useTranslation();
   const [text, setText] = useState("");
-  const [active, setActive] = useState(0);
+  const [active, setActive] = useState("");
   const query = text.trim();
   const hits = useQuery({ queryKey: ["search", query], queryFn: () => ipc.searchPatients(query), enabled: query.length > 0 });
   const results = hits.data ?? [];
+  useEffect(() => setActive(results[0] ? keyOf(results[0]) : ""), [hits.data]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Opening a patient closes the list, ready for the next search.
   const open = (patient: Selected) => {
     onOpen(patient);
     setText("");
   };
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    if (e.key === "ArrowDown") setActive((i) => Math.min(i + 1, results.length - 1));
-    else if (e.key === "ArrowUp") setActive((i) => Math.max(i - 1, 0));
-    else if (e.key === "Enter" && results[active]) open({ source: results[active].source, id: results[active].id });
-    else if (e.key === "Escape") setText("");
-    else return;
-    e.preventDefault();
-  };
 
   return (
-    <div className="search">
-      <label>
-        <span className="visually-hidden">{t("search.label")}</span>
-        <input
-          ref={inputRef}
-          type="search"
-          autoFocus
-          autoComplete="off"
-          role="combobox"
-          aria-expanded={results.length > 0}
-          aria-controls="results"
-          placeholder={t("search.placeholder")}
-          value={text}
-          onChange={(e) => {
-            setText(e.target.value);
-            setActive(0);
-          }}
-          onKeyDown={onKeyDown}
-        />
-      </label>
-      {query && (
-        <ol id="results" role="listbox" aria-label={t("search.label")}>
-          {hits.error && <li className="error">{errorMessage(hits.error)}</li>}
-          {hits.isSuccess && results.length === 0 && <li>{t("search.none")}</li>}
-          {results.map((hit, i) => (
-            <li key={`${hit.source}/${hit.id}`} role="option" aria-selected={i === active} onClick={() => open({ source: hit.source, id: hit.id })}>
+    <Command
+      className="search"
+      label={t("search.label")}
+      shouldFilter={false}
+      value={active}
+      onValueChange={setActive}
+      onKeyDown={(e) => e.key === "Escape" && setText("")}
+    >
+      <Command.Input ref={inputRef} autoFocus aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
+      {/* Always rendered: the input's aria-controls names it. */}
+      <Command.List aria-label={t("search.label")}>
+        {query && <>
+          {hits.error && <p className="error">{errorMessage(hits.error)}</p>}
+          {hits.isSuccess && results.length === 0 && <p>{t("search.none")}</p>}
+          {results.map((hit) => (
+            <Command.Item key={keyOf(hit)} value={keyOf(hit)} onSelect={() => open({ source: hit.source, id: hit.id })}>
               <strong>{hit.name}</strong>
               <small>
                 {[hit.gender, `${hit.birthDate ?? "–"} (${hit.age ?? "?"}y)`, hit.phones[0], hit.mrn].filter(Boolean).join(" · ")}
               </small>
-            </li>
+            </Command.Item>
           ))}
-        </ol>
-      )}
-    </div>
+        </>}
+      </Command.List>
+    </Command>
   );
 }

@@ -36,6 +36,10 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
     onSuccess: () => void queries.invalidateQueries(),
   });
   useEffect(() => {
+    // The cached copy shows at once; the server's latest follows through `data-changed`.
+    void ipc.refreshPatient(selected.source, selected.id);
+  }, [selected.source, selected.id]);
+  useEffect(() => {
     // N: note, T: new task, B: book, R: reminder, when not typing in a field.
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.altKey || e.metaKey || e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;

@@ -14,8 +14,9 @@ import type { WorklistFilter } from "../bindings/WorklistFilter";
 import type { SourceView } from "../bindings/SourceView";
 import type { ScheduleColumn } from "../bindings/ScheduleColumn";
 import type { DataChanged } from "../bindings/DataChanged";
+import type { SyncProgress } from "../bindings/SyncProgress";
 
-export type { Action, BoundaryError, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
+export type { Action, BoundaryError, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -29,6 +30,9 @@ export const ipc = {
   sources: () => invoke<SourceView[]>("sources"),
   saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
   syncNow: () => invoke<void>("sync_now"),
+  /// Asks the background worker to fetch this patient again; `data-changed` follows when anything changed.
+  refreshPatient: (source: string, id: string) => invoke<void>("refresh_patient", { source, id }),
+  onSyncProgress: (onProgress: (progress: SyncProgress) => void) => listen<SyncProgress>("sync-progress", (event) => onProgress(event.payload)),
   /// Calls `onChange` whenever the background worker changed the cache (a sync, a delivery).
   onDataChanged: (onChange: (change: DataChanged) => void) => listen<DataChanged>("data-changed", (event) => onChange(event.payload)),
   schedule: (source: string, from: Date, to: Date) =>
