@@ -1,5 +1,6 @@
 //! End-to-end: the real app binary in WebKitGTK, driven through tauri-driver and WebKitWebDriver on
 //! a virtual display (scripts/test.sh runs the suite under xvfb-run). First run opens on the demo clinic.
+//! `SWITCHBOARD_SCREENSHOTS=docs` also saves the README's screenshots.
 
 use switchboard_testkit::webdriver::AppSession;
 use switchboard_testkit::TestHome;
@@ -13,10 +14,13 @@ fn first_run_search_patient_schedule_worklist_and_language() {
 
     // First run: no clinic configured, so the demo clinic is loaded and the app offers it or a server.
     app.find("//*[@role='dialog'][.//h2[normalize-space()='Welcome to Switchboard']]");
+    assert_accessible(&app, "first-run dialog");
+    shot(&app, "welcome");
     app.click(&app.find("//*[@role='dialog']//button[normalize-space()='Start on the demo clinic']"));
     app.wait_gone("//*[@role='dialog']");
     app.find("//section[@aria-label='Worklist']//tbody/tr");
     assert_accessible(&app, "worklist");
+    shot(&app, "worklist");
     app.find("//span[@id='status'][contains(., '1000 patients')]");
 
     // Search by name.
@@ -25,6 +29,8 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     let first = app.find("//*[@role='option']");
     let card = app.text(&first);
     assert!(card.contains("García"), "{card}");
+    assert_accessible(&app, "search results");
+    shot(&app, "search");
     // The card shows phone and date of birth: search by each, in other formats.
     let phone_digits: String = card.split(" · ").find(|p| p.starts_with('(')).unwrap().chars().filter(char::is_ascii_digit).collect();
     let born = card.split(" · ").find(|p| p.contains(" (") && p.contains('-')).unwrap().split(' ').next().unwrap().to_string();
@@ -43,21 +49,39 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     }
     assert!(app.count("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr") > 0);
     assert_accessible(&app, "patient workspace");
+    shot(&app, "workspace");
+    app.click(&app.find("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr[1]//button"));
+    app.find("//figure[@class='trend']//*[name()='svg']");
+    shot(&app, "trend");
 
     // The schedule: the next day has practitioners' slots.
     app.click(&app.find("//header//button[normalize-space()='Schedule']"));
     app.click(&app.find("//section[@aria-label='Schedule']//button[normalize-space()='Next']"));
     app.find("//div[@class='schedule-column']//li");
     assert_accessible(&app, "schedule");
+    shot(&app, "schedule");
     app.click(&app.find("//header//button[normalize-space()='Sources']"));
     app.find("//section[@aria-label='Sources']//form");
     assert_accessible(&app, "sources");
+    shot(&app, "sources");
 
     // The worklist, then Spanish.
     app.click(&app.find("//header//button[normalize-space()='Worklist']"));
     app.find("//section[@aria-label='Worklist']//tbody/tr");
     app.click(&app.find("//header//select[option[@value='es']]/option[@value='es']"));
     app.find("//h2[normalize-space()='Lista de trabajo']");
+}
+
+/// With SWITCHBOARD_SCREENSHOTS=<dir> set, saves the window (1280×720 at the top left of the virtual
+/// display) as <dir>/<name>.png for the README, with ImageMagick's `import`. WebKitWebDriver's own
+/// screenshot stalls on wide pages.
+fn shot(_app: &AppSession, name: &str) {
+    if let Some(dir) = std::env::var_os("SWITCHBOARD_SCREENSHOTS") {
+        std::thread::sleep(std::time::Duration::from_millis(300)); // let the last frame paint
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        let status = std::process::Command::new("import").args(["-window", "root", "-crop", "1280x720+0+0"]).arg(&path).status();
+        assert!(status.is_ok_and(|s| s.success()), "cannot save {}", path.display());
+    }
 }
 
 /// Runs axe-core (the WCAG 2 A and AA rules, colour contrast included) on the screen as WebKitGTK

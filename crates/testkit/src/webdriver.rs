@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use std::path::Path;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ const TAURI_DRIVER_DEFAULT: &str = "/var/cache/switchboard-tools/tauri-driver-2.
 
 /// A `tauri-driver` process and one session on the app. Both end on drop.
 pub struct AppSession {
-    driver: Child,
+    _driver: KillOnDrop,
     http: reqwest::Client,
     base: String,
     session: String,
@@ -30,18 +31,23 @@ impl AppSession {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, so WebKitWebDriver and the app stop with it.
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {binary} ({e}); run scripts/setup.sh"));
+        // From here on a panic still stops the driver (it would otherwise outlive the test).
+        let driver = KillOnDrop(driver);
         let rt = crate::runtime();
-        let http = reqwest::Client::new();
+        // A hung WebDriver call fails the test instead of stalling it.
+        let http = rt.block_on(async { reqwest::Client::builder().timeout(Duration::from_secs(60)).build() }).expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        while rt.block_on(http.get(format!("{base}/status")).send()).is_err() {
+        while rt.block_on(async { http.get(format!("{base}/status")).send().await }).is_err() {
             assert!(Instant::now() < deadline, "tauri-driver did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
         let capabilities = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let mut session = AppSession { driver, http, base, session: String::new(), rt };
+        let mut session = AppSession { _driver: driver, http, base, session: String::new(), rt };
         let created = session.call("POST", "/session", Some(capabilities));
         session.session = created["sessionId"].as_str().expect("a session id").to_string();
         session
@@ -121,9 +127,18 @@ impl AppSession {
 impl Drop for AppSession {
     fn drop(&mut self) {
         if !self.session.is_empty() {
-            let _ = self.rt.block_on(self.http.delete(format!("{}/session/{}", self.base, self.session)).send());
+            let _ = self.rt.block_on(async { self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await });
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
