@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Prints the performance figures (ingest, workspace view, search at 10k and 100k patients; sync against
-# download on a local Helios server). Set BENCH_PATIENTS / BENCH_SYNC_PATIENTS to change the sizes.
+# Prints the performance figures: ingest, workspace view and search at 10k and 100k patients; sync against
+# download and view latency during a sync on a local Helios server; the desktop app's cold start, patient
+# switch and memory with 100k demo patients. BENCH_PATIENTS / BENCH_SYNC_PATIENTS / BENCH_UI_PATIENTS
+# change the sizes (0 skips a part). Extra arguments go to `cargo bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec cargo bench --locked -p switchboard-bench "$@"
+cargo build --release --locked --bin switchboard
+exec scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo bench --locked -p switchboard-bench "$@"

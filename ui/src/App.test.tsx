@@ -317,3 +317,14 @@ test("choosing the demo clinic on first run stays on the home screen", async () 
   expect(localStorage.getItem("switchboard.firstRunDone")).toBe("demo");
   expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
 });
+
+test("choosing the front desk role opens the schedule; the nurse role its worklist", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  await user.selectOptions(screen.getByRole("combobox", { name: /Role/ }), "frontdesk");
+  expect(await screen.findByRole("region", { name: "Schedule" })).toBeTruthy();
+  await user.selectOptions(screen.getByRole("combobox", { name: /Role/ }), "nurse");
+  expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
+  expect(worklist).toHaveBeenLastCalledWith({ owner: "Nurse pool", overdue: false, priority: null });
+  localStorage.removeItem("switchboard.role");
+});

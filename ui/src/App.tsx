@@ -20,7 +20,9 @@ export type Selected = { source: string; id: string };
 export function App() {
   const { t, i18n } = useTranslation();
   const [selected, setSelected] = useState<Selected | null>(null);
-  const [screenName, setScreen] = useState<"home" | "sources" | "schedule">(() => (localStorage.getItem(ROLE_KEY) === "frontdesk" ? "schedule" : "home"));
+  // The front desk starts on the schedule; nurses and agents on their worklist.
+  const homeOf = (role: string | null) => (role === "frontdesk" ? "schedule" : "home");
+  const [screenName, setScreen] = useState<"home" | "sources" | "schedule">(() => homeOf(localStorage.getItem(ROLE_KEY)));
   const open = (patient: Selected | null) => {
     setSelected(patient);
     setScreen("home");
@@ -95,6 +97,8 @@ export function App() {
             onChange={(e) => {
               setRole(e.target.value as Role);
               localStorage.setItem(ROLE_KEY, e.target.value);
+              setSelected(null);
+              setScreen(homeOf(e.target.value));
             }}
           >
             <option value="agent">{t("role.agent")}</option>

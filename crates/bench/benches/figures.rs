@@ -126,6 +126,43 @@ async fn download_only(client: &FhirClient, page_size: u32) -> (Duration, u64) {
     (started.elapsed(), resources)
 }
 
+/// The window reads the cache on its own connection while the background worker syncs: opens random
+/// patients' workspaces on a second connection for the whole of a fresh full sync.
+async fn responsiveness_during_sync(client: &FhirClient, patients: u32, page_size: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let key = [9u8; 32];
+    let mut store = Store::open_with_key(&path, &key, "US").unwrap();
+    let syncing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reader = {
+        let (path, syncing) = (path.clone(), syncing.clone());
+        std::thread::spawn(move || {
+            let window = Store::open_with_key(&path, &key, "US").unwrap();
+            let mut rng = fastrand::Rng::with_seed(3);
+            let (mut samples, mut found) = (Vec::new(), 0);
+            while syncing.load(std::sync::atomic::Ordering::Relaxed) {
+                let id = format!("pat-{:06}", rng.u32(1..=patients));
+                let started = Instant::now();
+                found += usize::from(window.patient_view("bench", &id, Utc::now()).unwrap().is_some());
+                samples.push(started.elapsed());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            (samples, found)
+        })
+    };
+    let options = SyncOptions { page_size, ..SyncOptions::default() };
+    sync_source(&mut store, client, "bench", &options, &SystemClock, &NoProgress).await.unwrap();
+    syncing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (mut samples, found) = reader.join().unwrap();
+    let n = samples.len();
+    println!(
+        "view during sync  p50 {:>7.3} ms   p99 {:>7.3} ms   max {:>7.3} ms   ({n} workspace reads on the window's connection, {found} found)",
+        percentile(&mut samples, 0.5),
+        percentile(&mut samples, 0.99),
+        percentile(&mut samples, 1.0)
+    );
+}
+
 fn sync_figures(patients: u32) {
     let server = FhirServer::start();
     let client = client(&server.base());
@@ -151,6 +188,7 @@ fn sync_figures(patients: u32) {
             second_download.as_secs_f64()
         );
         println!("full sync         {:>7.2} s   = {:.2} x download", sync.as_secs_f64(), sync.as_secs_f64() / download.as_secs_f64());
+        responsiveness_during_sync(&client, patients, page_size).await;
 
         // Outbox delivery: conditional creates of callback tasks, one after another.
         let actions = 300;

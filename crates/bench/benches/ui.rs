@@ -1,0 +1,146 @@
+//! Prints the desktop app's figures with a large demo clinic cached: cold start to the first interactive
+//! screen, switching patients (Enter on a search result until the workspace is painted), and memory.
+//! Drives the real release binary in WebKitGTK through tauri-driver, like the end-to-end test.
+//!
+//! BENCH_UI_PATIENTS (default 100000): demo clinic size; 0 skips this bench.
+//! SWITCHBOARD_APP: the app binary (default: `switchboard` beside this bench in the target directory;
+//! scripts/bench.sh builds it first). Needs a display and a keyring (scripts/bench.sh provides both).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use switchboard_testkit::webdriver::AppSession;
+use switchboard_testkit::TestHome;
+
+const SWITCHES: usize = 60;
+const STARTS: usize = 3;
+
+fn main() {
+    let patients: u32 = std::env::var("BENCH_UI_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    if patients == 0 {
+        return;
+    }
+    let app = app_binary();
+    let home = TestHome::new();
+    let started = Instant::now();
+    let loaded = Command::new(&app)
+        .args(["demo", "load", "--patients", &patients.to_string()])
+        .env("SWITCHBOARD_HOME", home.path())
+        .status()
+        .expect("the app binary runs");
+    assert!(loaded.success(), "demo load failed");
+    println!("== desktop app with {patients} demo patients cached (release build, WebKitGTK under Xvfb)");
+    println!("demo load         {:>8.1} s", started.elapsed().as_secs_f64());
+
+    let mut starts = Vec::new();
+    let mut session = None;
+    for _ in 0..STARTS {
+        drop(session.take());
+        let clicked = Instant::now();
+        let app_session = AppSession::start(&app, home.path());
+        // The first interactive screen: the first-run choice over the worklist, its button focused.
+        app_session.find("//*[@role='dialog']//button");
+        starts.push(clicked.elapsed().as_secs_f64() * 1000.0);
+        session = Some(app_session);
+    }
+    let session = session.unwrap();
+    starts.sort_by(f64::total_cmp);
+    let shown: Vec<String> = starts.iter().map(|s| format!("{s:.0}")).collect();
+    println!("cold start        median {:>6.0} ms   (runs: {} ms; launch to the first screen answering the keyboard)", starts[STARTS / 2], shown.join(", "));
+
+    session.click(&session.find("//*[@role='dialog']//button[normalize-space()='Start on the demo clinic']"));
+    session.wait_gone("//*[@role='dialog']");
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut switches: Vec<f64> = (0..SWITCHES)
+        .map(|_| {
+            let mrn = format!("MRN{:07}", 1_000_000 + rng.u32(..patients));
+            match session.execute_async(&switch_script(&mrn)) {
+                Value::Number(ms) => ms.as_f64().unwrap(),
+                other => panic!("switching to {mrn} failed: {other}"),
+            }
+        })
+        .collect();
+    switches.sort_by(f64::total_cmp);
+    let at = |p: f64| switches[((switches.len() as f64 * p).ceil() as usize).clamp(1, switches.len()) - 1];
+    println!(
+        "patient switch    p50 {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms   ({SWITCHES} switches: Enter on the result -> workspace painted)",
+        at(0.5),
+        at(0.95),
+        switches[switches.len() - 1]
+    );
+
+    let (app_kib, webkit_kib) = memory(home.path());
+    println!(
+        "memory (RSS)      app {:>6.0} MiB   WebKit processes {:>6.0} MiB   total {:>6.0} MiB",
+        app_kib as f64 / 1024.0,
+        webkit_kib as f64 / 1024.0,
+        (app_kib + webkit_kib) as f64 / 1024.0
+    );
+}
+
+fn app_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("SWITCHBOARD_APP") {
+        return path.into();
+    }
+    // target/release/deps/ui-<hash> -> target/release/switchboard
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(Path::parent).unwrap().join("switchboard");
+    assert!(path.exists(), "{} is missing: run `cargo build --release --bin switchboard` (scripts/bench.sh does)", path.display());
+    path
+}
+
+/// Types an MRN into the search box, waits for its result, then times Enter until the workspace shows
+/// that patient and the next frame is painted.
+fn switch_script(mrn: &str) -> String {
+    format!(
+        r#"const done = arguments[arguments.length - 1];
+const appeared = (ok) => new Promise((resolve, reject) => {{
+  if (ok()) return resolve();
+  const watch = new MutationObserver(() => {{ if (ok()) {{ watch.disconnect(); resolve(); }} }});
+  watch.observe(document.body, {{ subtree: true, childList: true, characterData: true, attributes: true }});
+  setTimeout(() => {{ watch.disconnect(); reject(new Error("timed out")); }}, 10000);
+}});
+(async () => {{
+  const input = document.querySelector("input[aria-label='Find a patient']");
+  const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;
+  input.focus();
+  setValue.call(input, "{mrn}");
+  input.dispatchEvent(new Event("input", {{ bubbles: true }}));
+  await appeared(() => document.querySelector("[cmdk-item][aria-selected='true']")?.textContent.includes("{mrn}"));
+  const started = performance.now();
+  input.dispatchEvent(new KeyboardEvent("keydown", {{ key: "Enter", bubbles: true }}));
+  await appeared(() => [...document.querySelectorAll("main section > p")].some((p) => p.textContent.includes("MRN {mrn}")));
+  await new Promise((painted) => requestAnimationFrame(() => painted()));
+  done(performance.now() - started);
+}})().catch((e) => done("error: " + e));"#
+    )
+}
+
+/// Resident memory of the app process and of the WebKit processes it started, found by the
+/// SWITCHBOARD_HOME they inherit.
+fn memory(home: &Path) -> (u64, u64) {
+    let marker = format!("SWITCHBOARD_HOME={}", home.display());
+    let (mut app, mut webkit) = (0, 0);
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let dir = entry.path();
+        let Ok(environ) = std::fs::read(dir.join("environ")) else { continue };
+        if !environ.split(|b| *b == 0).any(|var| var == marker.as_bytes()) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+        let rss: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        match comm.trim() {
+            "switchboard" => app += rss,
+            name if name.starts_with("WebKit") && name != "WebKitWebDriver" => webkit += rss,
+            _ => {}
+        }
+    }
+    (app, webkit)
+}
