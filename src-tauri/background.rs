@@ -128,12 +128,33 @@ fn run(job: &Job, notify: &Notify) -> Result<bool, CliError> {
         }
         Job::Deliver => {}
     }
-    let mut settled = false;
+    let made = run_rules(&ctx, &mut store);
+    let mut settled = made;
     for (source, report) in drain_sources(&ctx, &mut store, &runtime)? {
         tracing::info!(%source, sent = report.sent, failed = report.failed, conflicts = report.conflicts, waiting = report.waiting, "outbox round");
         settled |= report.sent + report.failed + report.conflicts > 0;
     }
     Ok(*job == Job::Sync || settled)
+}
+
+/// The change rules over what the sync brought, then the time-based ones. A rules file that does not
+/// load is logged and skipped, so delivery still runs. Returns whether anything was made.
+fn run_rules(ctx: &Context, store: &mut switchboard_store::Store) -> bool {
+    let rules = match ctx.rules() {
+        Ok(rules) => rules,
+        Err(error) => {
+            tracing::warn!(exit_code = error.exit_code(), "rules file not loaded; rules skipped");
+            return false;
+        }
+    };
+    let now = ctx.clock.now();
+    match switchboard_rules::on_changes(store, &rules, now).and_then(|a| Ok((a, switchboard_rules::tick(store, &rules, now)?))) {
+        Ok((a, b)) => a.tasks + a.reminders + a.alerts + a.withdrawn + b.tasks + b.reminders + b.alerts + b.escalations + b.withdrawn > 0,
+        Err(error) => {
+            tracing::warn!(code = error.code(), "rules pass failed");
+            false
+        }
+    }
 }
 
 /// Turns the sync's progress calls into throttled `sync-progress` events.

@@ -7,7 +7,8 @@ use crate::error::BoundaryError;
 use std::path::Path;
 use switchboard_cli::SourceView;
 use switchboard_outbox::{Action, Queued};
-use switchboard_store::{FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
+use switchboard_rules::RuleView;
+use switchboard_store::{AlertRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -27,5 +28,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ScheduleColumn::export_all(&config)?;
     DataChanged::export_all(&config)?;
     SyncProgress::export_all(&config)?;
+    RuleView::export_all(&config)?;
+    AlertRow::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

@@ -6,7 +6,8 @@ use crate::state::AppState;
 use switchboard_cli::{save_source as save_source_entry, source_entry, source_views, Context, SourceView};
 use switchboard_outbox::{queue, Action, Queued};
 use chrono::{DateTime, Utc};
-use switchboard_store::{FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
+use switchboard_rules::RuleView;
+use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use tauri::State;
 
 #[tauri::command]
@@ -95,4 +96,23 @@ pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
 #[tracing::instrument(skip_all)]
 pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {
     state.with_store(|store| Ok(store.schedule(&source, from, to)?))
+}
+
+/// The active rules and where each comes from; a rules file that does not load is the error.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn rules() -> Result<Vec<RuleView>, BoundaryError> {
+    Ok(Context::from_env()?.rules()?.rules.iter().map(|r| r.view()).collect())
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError> {
+    state.with_store(|store| Ok(store.alerts()?))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
+    state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock.now().to_rfc3339())?))
 }

@@ -45,6 +45,9 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::save_source,
             commands::sync_now,
             commands::refresh_patient,
+            commands::rules,
+            commands::alerts,
+            commands::dismiss_alert,
             commands::schedule
         ])
         .run(tauri::generate_context!())

@@ -46,6 +46,29 @@ pub enum Command {
     /// Callback tasks: create, claim, complete (queued, then delivered through the outbox)
     #[command(subcommand)]
     Task(TaskCommand),
+    /// The orchestration rules: list the active ones, or check a rules file
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Open tasks, most pressing first, for a role's pool (or all)
+    Worklist {
+        #[arg(long, value_enum)]
+        role: Option<Role>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Alerts raised by the rules and not yet dismissed
+    Alerts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the time-based rules once (reminders, overdue follow-ups, tasks past due); `outbox drain` sends what they made
+    Tick {
+        /// Evaluate as if it were this time (RFC 3339); default now
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a note about a patient (a Communication)
     Note {
         #[arg(long)]
@@ -221,4 +244,33 @@ pub struct DemoSize {
     /// The generator's seed: the same seed gives the same clinic
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// The active rules and where each comes from (built-in or the rules file)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a rules file without using it
+    Check { file: std::path::PathBuf },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Role {
+    Nurse,
+    Frontdesk,
+    Agent,
+}
+
+impl Role {
+    /// The pool a role's tasks are owned by.
+    pub fn pool(self) -> &'static str {
+        match self {
+            Role::Nurse => "Nurse pool",
+            Role::Frontdesk => "Front desk",
+            Role::Agent => "Call center",
+        }
+    }
 }

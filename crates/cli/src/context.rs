@@ -24,6 +24,11 @@ impl Context {
         Ok(Store::open(&self.home, &self.config.phone_region)?)
     }
 
+    /// The active rules: the built-in set, overridden by `rules.toml` beside the config file.
+    pub fn rules(&self) -> Result<switchboard_rules::RuleSet, CliError> {
+        Ok(switchboard_rules::load_rules(&self.home.config_dir.join("rules.toml"))?)
+    }
+
     /// Dates like 03/05/1980 read month first in the US.
     pub fn month_first(&self) -> bool {
         self.config.phone_region == "US"

@@ -28,6 +28,8 @@ pub enum CliError {
     Sync(#[from] SyncError),
     #[error(transparent)]
     Demo(#[from] DemoError),
+    #[error(transparent)]
+    Rules(#[from] switchboard_rules::RulesError),
     #[error("{0}")]
     Other(String),
     /// Some queued actions failed or conflict with a colleague's change.
@@ -40,7 +42,7 @@ impl CliError {
     /// conflict, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) => USAGE,
+            CliError::Usage(_) | CliError::Config(_) | CliError::Rules(_) => USAGE,
             CliError::NotFound(_) => NOT_FOUND,
             CliError::Store(_) | CliError::Demo(DemoError::Store(_)) => CACHE,
             CliError::Sync(SyncError::Store(_)) => CACHE,

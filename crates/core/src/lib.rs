@@ -10,3 +10,7 @@ pub mod resource_types;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, SourceConfig};
 pub use home::Home;
+
+/// The identifier system of what rules make: the value is `<rule id>:<dedupe key>`, the same on every
+/// workstation, so a conditional create makes one resource however many workstations send it.
+pub const RULE_SYSTEM: &str = "urn:switchboard:rule";

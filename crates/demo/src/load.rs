@@ -29,6 +29,7 @@ pub fn load_into_store(store: &mut Store, options: &DemoOptions, now: &str, prog
     let mut failure = None;
     let flush = |batch: &mut Vec<String>, store: &mut Store| -> Result<(), StoreError> {
         let mut writer = store.writer(now)?;
+        writer.without_change_feed();
         for raw in batch.drain(..) {
             writer.upsert(DEMO_SOURCE, &raw)?;
         }

@@ -9,6 +9,7 @@ use switchboard_store::{Store, StoreError};
 
 /// The identifier system of ids minted on this device for created resources.
 pub const ACTION_SYSTEM: &str = "urn:ietf:rfc:3986";
+pub use switchboard_core::RULE_SYSTEM;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -33,6 +34,26 @@ pub enum Action {
     Reschedule { appointment: String, slot: String },
     /// Cancel an Appointment with a reason, freeing its Slot.
     Cancel { appointment: String, reason: String },
+    /// A Task made by a rule. Made again with new content (a corrected result), it updates that Task.
+    RuleTask {
+        patient: String,
+        rule: String,
+        key: String,
+        description: String,
+        priority: String,
+        due: String,
+        owner: String,
+        /// The resource that triggered the rule, "Type/id".
+        focus: String,
+        /// Why it exists, in words: the rule and the values that fired it.
+        why: String,
+    },
+    /// A reminder to the patient made by a rule.
+    RuleReminder { patient: String, rule: String, key: String, about: String, when: Option<String> },
+    /// Withdraw a reminder that no longer applies (its appointment was cancelled or moved).
+    Withdraw { request: String },
+    /// Raise a Task's priority: it is past its due time.
+    Escalate { task: String, priority: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +122,10 @@ fn intent_kind(action: &Action) -> &'static str {
         Action::Book { .. } => "book",
         Action::Reschedule { .. } => "reschedule",
         Action::Cancel { .. } => "cancel",
+        Action::RuleTask { .. } => "rule_task",
+        Action::RuleReminder { .. } => "rule_reminder",
+        Action::Withdraw { .. } => "withdraw",
+        Action::Escalate { .. } => "escalate",
     }
 }
 
@@ -160,6 +185,45 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             require_future(when.as_deref(), "when", now)?;
             (format!("CommunicationRequest/{}", local_id(id)), new_reminder(id, patient, about, when.as_deref(), now))
         }
+        Action::RuleTask { patient, rule, key, description, priority, due, owner, focus, why } => {
+            require_patient(store, source, patient)?;
+            let value = rule_identifier(rule, key);
+            let mut task = match made_by_rule(store, source, patient, "Task", &value)? {
+                Some(existing) => existing,
+                None => new_task(id, patient, description, priority, None, Some(owner), now),
+            };
+            task["identifier"] = json!([{"system": RULE_SYSTEM, "value": value}]);
+            task["description"] = json!(description);
+            task["priority"] = json!(priority);
+            task["restriction"] = json!({"period": {"end": due}});
+            task["focus"] = json!({"reference": focus});
+            task["reasonReference"] = json!({"reference": focus});
+            task["reasonCode"] = json!({"text": why});
+            (format!("Task/{}", task["id"].as_str().unwrap_or_default()), task)
+        }
+        Action::RuleReminder { patient, rule, key, about, when } => {
+            require_patient(store, source, patient)?;
+            let value = rule_identifier(rule, key);
+            let mut request = match made_by_rule(store, source, patient, "CommunicationRequest", &value)? {
+                Some(existing) => existing,
+                None => new_reminder(id, patient, about, when.as_deref(), now),
+            };
+            request["identifier"] = json!([{"system": RULE_SYSTEM, "value": value}]);
+            (format!("CommunicationRequest/{}", request["id"].as_str().unwrap_or_default()), request)
+        }
+        Action::Withdraw { request } => {
+            let mut current = server_resource(store, source, "CommunicationRequest", request)?;
+            current["status"] = json!("revoked");
+            (format!("CommunicationRequest/{request}"), current)
+        }
+        Action::Escalate { task, priority } => {
+            if !PRIORITIES.contains(&priority.as_str()) {
+                return Err(invalid(format!("priority must be one of {}", PRIORITIES.join(", "))));
+            }
+            let mut current = server_resource(store, source, "Task", task)?;
+            current["priority"] = json!(priority);
+            (format!("Task/{task}"), current)
+        }
         Action::Arrived { appointment } | Action::NoShow { appointment } => {
             let mut current = server_resource(store, source, "Appointment", appointment)?;
             let status = if matches!(action, Action::Arrived { .. }) { "arrived" } else { "noshow" };
@@ -215,6 +279,24 @@ pub(crate) fn attendance_state(appointment: &Value, wanted: &str) -> Standing {
 /// The cache id of a resource created by action `id`, until the server assigns one.
 pub(crate) fn local_id(action_id: &str) -> String {
     format!("local-{action_id}")
+}
+
+/// The identifier value of what `rule` made for `key`. Kept clear of the characters FHIR token search
+/// gives a meaning (`|`, `,`, `$`, `\`).
+pub fn rule_identifier(rule: &str, key: &str) -> String {
+    format!("{rule}:{key}").replace(['|', ',', '$', '\\'], "_")
+}
+
+/// The cached resource a rule made for this identifier value, if this patient has one.
+fn made_by_rule(store: &Store, source: &str, patient: &str, kind: &str, value: &str) -> Result<Option<Value>, ActionError> {
+    for (_, json) in store.patient_resources(source, patient, kind)? {
+        let resource: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+        let ours = resource["identifier"].as_array().into_iter().flatten().any(|i| i["system"] == RULE_SYSTEM && i["value"] == value);
+        if ours {
+            return Ok(Some(resource));
+        }
+    }
+    Ok(None)
 }
 
 fn require_patient(store: &Store, source: &str, patient: &str) -> Result<(), ActionError> {

@@ -101,18 +101,25 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
 
 /// The first changes to send, from the local copies the action left in the cache.
 fn plan(action: &Action, action_id: &str, local: Vec<Value>) -> Option<Vec<Change>> {
-    let condition = format!("identifier={ACTION_SYSTEM}|urn:uuid:{action_id}");
     let is_created = |v: &Value| v["id"].as_str().is_some_and(|id| id.starts_with("local-"));
     let changes: Vec<Change> = local
         .into_iter()
         .map(|resource| match is_created(&resource) {
-            true => Change::Create { resource: without_id(resource), condition: condition.clone() },
+            true => Change::Create { condition: create_condition(&resource, action_id), resource: without_id(resource) },
             false => Change::Update(resource),
         })
         .collect();
     // A booking changes its slot and creates its appointment; every other action changes at least one.
     let expected = if matches!(action, Action::Book { .. }) { 2 } else { 1 };
     (changes.len() >= expected).then_some(changes)
+}
+
+/// The `If-None-Exist` of a create: the identifier it carries (minted for the action, or a rule's).
+fn create_condition(resource: &Value, action_id: &str) -> String {
+    match (resource.pointer("/identifier/0/system").and_then(Value::as_str), resource.pointer("/identifier/0/value").and_then(Value::as_str)) {
+        (Some(system), Some(value)) => format!("identifier={system}|{value}"),
+        _ => format!("identifier={ACTION_SYSTEM}|urn:uuid:{action_id}"),
+    }
 }
 
 fn without_id(mut resource: Value) -> Value {
@@ -286,6 +293,30 @@ async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: 
                 }
             }
         }
+        Action::Withdraw { request } => {
+            let current = client.read("CommunicationRequest", request).await?;
+            match current["status"].as_str().unwrap_or_default() {
+                "revoked" | "completed" | "entered-in-error" => Resolution::Done(vec![current]),
+                _ => single(current, Standing::Open, &|r| r["status"] = json!("revoked")),
+            }
+        }
+        Action::Escalate { task, priority } => {
+            let current = client.read("Task", task).await?;
+            match complete_state(&current) {
+                // Closed meanwhile: nothing left to escalate.
+                Standing::Done | Standing::Blocked(_) => Resolution::Done(vec![current]),
+                Standing::Open => single(current, Standing::Open, &|t| t["priority"] = json!(priority)),
+            }
+        }
+        // A rule's task or reminder updated on another workstation meanwhile: theirs stands, it carries
+        // the same rule output.
+        Action::RuleTask { .. } | Action::RuleReminder { .. } => match first.iter().find_map(|c| match c {
+            Change::Update(r) => Some((r["resourceType"].as_str().unwrap_or_default(), r["id"].as_str().unwrap_or_default())),
+            Change::Create { .. } => None,
+        }) {
+            Some((kind, id)) => Resolution::Done(vec![client.read(kind, id).await?]),
+            None => Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new()),
+        },
         // Conditional creates do not conflict; a 412 here is the server's own error.
         Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } => {
             Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new())

@@ -10,5 +10,5 @@ mod action;
 mod deliver;
 mod schedule;
 
-pub use action::{queue, Action, ActionError, Queued, ACTION_SYSTEM};
+pub use action::{queue, rule_identifier, Action, ActionError, Queued, ACTION_SYSTEM, RULE_SYSTEM};
 pub use deliver::{drain, DrainReport};

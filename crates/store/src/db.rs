@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use switchboard_core::Home;
 
 /// Numbered migrations, embedded in the binary; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_cache.sql"), include_str!("../migrations/0002_outbox.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_cache.sql"),
+    include_str!("../migrations/0002_outbox.sql"),
+    include_str!("../migrations/0003_rules.sql"),
+];
 
 pub struct Store {
     pub(crate) conn: Connection,

@@ -27,6 +27,10 @@ pub struct Writer<'a> {
     tx: Transaction<'a>,
     region: phonenumber::country::Id,
     synced_at: String,
+    /// Changes written now come from a source's first sync of their type (rules skip old data then).
+    initial: bool,
+    /// Whether upserts and deletes go to the change feed (not for the demo clinic, which has no rules).
+    feed: bool,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +74,7 @@ impl Store {
     /// Starts a write transaction; `synced_at` stamps every row it writes.
     pub fn writer(&mut self, synced_at: &str) -> Result<Writer<'_>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Writer { tx, region: self.phone_region, synced_at: synced_at.to_string() })
+        Ok(Writer { tx, region: self.phone_region, synced_at: synced_at.to_string(), initial: false, feed: true })
     }
 }
 
@@ -93,13 +97,56 @@ impl Writer<'_> {
             None => Upserted::Inserted,
         };
         self.write(source, &parsed, raw, None)?;
+        self.log_change(source, &parsed, existing.as_ref().map(|(_, json, _)| json.as_str()))?;
         Ok(stored(outcome))
     }
 
+    /// Marks what this writer stores as a source's first sync of the type.
+    pub fn set_initial(&mut self, initial: bool) {
+        self.initial = initial;
+    }
+
+    /// Writes without a change feed (bulk loads no rule should see).
+    pub fn without_change_feed(&mut self) {
+        self.feed = false;
+    }
+
     /// Stores a resource whatever the cache holds: a local change (`pending_action` set) or the server's
-    /// answer to a delivered action.
+    /// answer to a delivered action (which goes to the change feed, as the server's data).
     pub fn upsert_forced(&mut self, source: &str, raw: &str, pending_action: Option<&str>) -> Result<(), StoreError> {
-        self.write(source, &Parsed::new(raw)?, raw, pending_action)
+        let parsed = Parsed::new(raw)?;
+        let before: Option<String> = match pending_action {
+            Some(_) => None,
+            None => self
+                .tx
+                .prepare_cached("SELECT json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
+                .query_row(params![source, parsed.resource_type, parsed.id], |r| r.get(0))
+                .optional()?,
+        };
+        self.write(source, &parsed, raw, pending_action)?;
+        if pending_action.is_none() && before.as_deref() != Some(raw) {
+            self.log_change(source, &parsed, before.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// One row in the change feed; for an update, which top-level elements differ.
+    fn log_change(&mut self, source: &str, parsed: &Parsed, before: Option<&str>) -> Result<(), StoreError> {
+        let (kind, changed) = match before {
+            None => ("created", None),
+            Some(before) => ("updated", Some(changed_elements(before, &parsed.value))),
+        };
+        self.insert_change(source, &parsed.resource_type, &parsed.id, kind, changed.as_deref())
+    }
+
+    fn insert_change(&mut self, source: &str, resource_type: &str, id: &str, kind: &str, changed: Option<&str>) -> Result<(), StoreError> {
+        if !self.feed {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached("INSERT INTO change_log (source, type, id, kind, changed, initial, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+            .execute(params![source, resource_type, id, kind, changed, self.initial, self.synced_at])?;
+        Ok(())
     }
 
     fn write(&mut self, source: &str, parsed: &Parsed, raw: &str, pending_action: Option<&str>) -> Result<(), StoreError> {
@@ -147,6 +194,9 @@ impl Writer<'_> {
         if resource_type == "Patient" {
             self.replace_tokens(source, id, &[])?;
         }
+        if removed > 0 {
+            self.insert_change(source, resource_type, id, "deleted", None)?;
+        }
         Ok(removed > 0)
     }
 
@@ -177,6 +227,17 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// The top-level elements whose values differ between two versions, `meta` aside: "status,valueQuantity".
+fn changed_elements(before: &str, after: &Value) -> String {
+    let before: Value = serde_json::from_str(before).unwrap_or(Value::Null);
+    let empty = serde_json::Map::new();
+    let (old, new) = (before.as_object().unwrap_or(&empty), after.as_object().unwrap_or(&empty));
+    let mut names: Vec<&str> = old.keys().chain(new.keys()).map(String::as_str).filter(|k| *k != "meta" && old.get(*k) != new.get(*k)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(",")
 }
 
 impl Store {

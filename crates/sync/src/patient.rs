@@ -30,7 +30,7 @@ pub async fn refresh_patient(
         let mut report = TypeReport::default();
         while let Some(url) = next.take() {
             let page = client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
-            write_page(store, &ctx, resource_type, &page, &mut None, &mut report)?;
+            write_page(store, &ctx, resource_type, &page, false, &mut None, &mut report)?;
             next = page.next;
         }
         changed += report.inserted + report.updated;

@@ -173,7 +173,7 @@ async fn sync_type(
         };
         // Fetch the next page while this one is written.
         pending = page.next.clone().map(|next| fetch(ctx.client, next));
-        let written = write_page(store, ctx, resource_type, &page, &mut high_water, &mut report);
+        let written = write_page(store, ctx, resource_type, &page, cursor.is_none(), &mut high_water, &mut report);
         if let Err(error) = written {
             if let Some(handle) = pending.take() {
                 handle.abort();
@@ -202,15 +202,18 @@ fn fetch(client: &FhirClient, url: Url) -> tokio::task::JoinHandle<Result<Page, 
 }
 
 /// Writes one page in one transaction and raises `high_water` to the newest `lastUpdated` in it.
+/// `initial`: the type's first sync from this source (the change feed says so, for the rules' look-back).
 pub(crate) fn write_page(
     store: &mut Store,
     ctx: &Ctx<'_>,
     resource_type: &str,
     page: &Page,
+    initial: bool,
     high_water: &mut Option<DateTime<Utc>>,
     report: &mut TypeReport,
 ) -> Result<(), SyncError> {
     let mut writer = store.writer(&ctx.now())?;
+    writer.set_initial(initial);
     for raw in &page.resources {
         let stored = writer.upsert(ctx.source, raw.get()).map_err(|e| match e {
             StoreError::BadResource(detail) => SyncError::BadResource { resource_type: resource_type.to_string(), detail },

@@ -3,6 +3,7 @@
 pub(crate) mod actions;
 mod demo;
 mod patient;
+pub(crate) mod rules;
 mod search;
 pub(crate) mod source;
 pub(crate) mod sync;
@@ -21,6 +22,10 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
+        Command::Rules(cmd) => rules::rules(&ctx, cmd),
+        Command::Worklist { role, json } => rules::worklist(&ctx, role, json),
+        Command::Alerts { json } => rules::alerts(&ctx, json),
+        Command::Tick { now, json } => rules::tick(&ctx, now.as_deref(), json),
         Command::Note { patient, text, target } => actions::queue_and_print(&ctx, &Action::Note { patient, text }, &target),
         Command::Remind { patient, about, when, target } => actions::queue_and_print(&ctx, &Action::Remind { patient, about, when }, &target),
         Command::Book { patient, slot, reason, target } => actions::queue_and_print(&ctx, &Action::Book { patient, slot, reason }, &target),

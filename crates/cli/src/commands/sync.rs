@@ -16,6 +16,10 @@ pub fn run(ctx: &Context, only: Option<&str>, strict: bool, json: bool) -> Resul
     }
     let mut store = ctx.open_store()?;
     let reports = sync_sources(ctx, &mut store, &super::runtime()?, only, strict, &SyncBars::default())?;
+    let made = super::rules::on_changes(ctx, &mut store)?;
+    if made.tasks + made.reminders + made.alerts > 0 && !json {
+        println!("rules: {} tasks, {} reminders, {} alerts queued", made.tasks, made.reminders, made.alerts);
+    }
     if json {
         return super::print_json(&reports);
     }

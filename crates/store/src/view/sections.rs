@@ -143,6 +143,10 @@ pub struct TaskItem {
     pub owner: Option<String>,
     pub due: Option<String>,
     pub authored: Option<String>,
+    /// The rule that made it, for tasks made by rules.
+    pub rule: Option<String>,
+    /// Why it exists, in words: the rule, the triggering resource and its values.
+    pub why: Option<String>,
     #[serde(flatten)]
     pub origin: Origin,
 }
@@ -445,6 +449,13 @@ pub(crate) fn open_task(row: &Row) -> Option<TaskItem> {
         owner: owned_at(v, "/owner/display").or_else(|| owned_at(v, "/owner/reference")),
         due: owned_at(v, "/restriction/period/end"),
         authored: owned_at(v, "/authoredOn"),
+        rule: v["identifier"]
+            .as_array()
+            .and_then(|ids| ids.iter().find(|i| i["system"] == switchboard_core::RULE_SYSTEM))
+            .and_then(|i| i["value"].as_str())
+            .and_then(|value| value.split(':').next())
+            .map(str::to_string),
+        why: owned_at(v, "/reasonCode/text"),
         origin: row.origin.clone(),
     })
 }
