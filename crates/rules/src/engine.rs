@@ -207,6 +207,11 @@ fn queue_once(store: &mut Store, source: &str, rule: &str, key: &str, signature:
     if store.fired(&fired_key)?.is_some_and(|f| f.signature == signature || f.signature == WITHDRAWN) {
         return Ok(false);
     }
+    // Another workstation made it already and this cache has it from the server, as it would be made.
+    if already_on_server(store, action, &fired_key)? {
+        store.record_fired(&fired_key, &Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: None }, source, &now.to_rfc3339())?;
+        return Ok(false);
+    }
     match queue(store, source, action, now) {
         Ok(queued) => {
             let fired = Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: Some(queued.id) };
@@ -219,6 +224,17 @@ fn queue_once(store: &mut Store, source: &str, rule: &str, key: &str, signature:
             Ok(false)
         }
     }
+}
+
+fn already_on_server(store: &Store, action: &Action, identifier: &str) -> Result<bool, StoreError> {
+    let (kind, same): (&str, Box<dyn Fn(&Value) -> bool>) = match action {
+        Action::RuleTask { description, priority, .. } => ("Task", Box::new(move |t: &Value| t["description"] == description.as_str() && t["priority"] == priority.as_str())),
+        Action::RuleReminder { about, .. } => ("CommunicationRequest", Box::new(move |r: &Value| r.pointer("/payload/0/contentString").and_then(Value::as_str) == Some(about.as_str()))),
+        _ => return Ok(false),
+    };
+    Ok(store.resources_with(kind, "$.identifier[0].value", &[identifier])?.iter().any(|(_, id, json)| {
+        !id.starts_with("local-") && serde_json::from_str::<Value>(json).is_ok_and(|r| same(&r))
+    }))
 }
 
 /// Time-based rules, once: appointment reminders, overdue follow-ups, tasks past their due time.
@@ -256,8 +272,9 @@ fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow
     let still_on = appointment.is_some_and(|a| matches!(a["status"].as_str(), Some("booked" | "pending" | "arrived" | "checked-in" | "fulfilled")));
     for rule in set.rules.iter().filter(|r| r.on == Trigger::AppointmentDue) {
         let prefix = rule_identifier(&rule.id, &format!("Appointment/{}|", change.id));
+        let current = rule_identifier(&rule.id, &format!("Appointment/{}|{start}|", change.id));
         for (key, fired) in store.fired_with_prefix(&prefix)? {
-            if fired.signature == WITHDRAWN || (still_on && key.starts_with(&format!("{prefix}{start}|"))) {
+            if fired.signature == WITHDRAWN || (still_on && key.starts_with(&current)) {
                 continue;
             }
             withdraw(store, &change.source, &key, &fired, now)?;
