@@ -64,6 +64,10 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     app.find("//section[@aria-label='Sources']//form");
     assert_accessible(&app, "sources");
     shot(&app, "sources");
+    app.click(&app.find("//header//button[normalize-space()='Rules']"));
+    app.find("//section[@aria-label='Rules']//td[contains(., 'critical-result-callback')]");
+    assert_accessible(&app, "rules");
+    shot(&app, "rules");
 
     // The worklist, then Spanish.
     app.click(&app.find("//header//button[normalize-space()='Worklist']"));

@@ -30,7 +30,7 @@ const view: PatientView = {
     upcoming: [{ id: "appt-1", start: "2026-12-03T10:00:00-06:00", end: null, status: "booked", service: null, practitioner: "Dr. Ava Ortiz", location: "Main Street Clinic", reason: null, ...origin }],
     past: [], cancelled: [], noShows: [],
   },
-  tasks: [{ id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: null, due: null, authored: null, ...origin }],
+  tasks: [{ id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: null, due: null, authored: null, rule: null, why: null, ...origin }],
   sources: [{ name: "demo", baseUrl: "builtin:demo-clinic", lastSynced: "2026-11-26T00:00:00Z", lastError: null }],
 };
 
@@ -49,9 +49,20 @@ const queueAction = vi.fn(async (_source: string, action: Action) => {
   return { id: "act-1", target: "x", state: "pending" };
 });
 const worklist = vi.fn(async (filter: WorklistFilter) => [{
-  id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: filter.owner, due: "2026-11-25T09:00:00Z",
-  authored: null, ...origin, patientId: "pat-000001", patientName: "María García", mrn: "MRN1000000", overdue: true,
+  id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: filter.owner, due: new Date(Date.now() - 3 * 3600_000).toISOString(),
+  authored: null, rule: "critical-result-callback", why: "Rule critical-result-callback: Potassium 6.9 mmol/L (critical-high), from Observation/o1",
+  ...origin, patientId: "pat-000001", patientName: "María García", mrn: "MRN1000000", overdue: true,
 }]);
+const alertRows = [{ key: "task-sla-escalation:Task/t9_overdue", rule: "task-sla-escalation", source: "demo", patientId: "pat-000001",
+  role: "Nurse pool lead", message: "Past due: Call about potassium", subject: "Task/t9", raisedAt: "2026-11-26T10:00:00Z" }];
+const dismissAlert = vi.fn(async (key: string) => {
+  alertRows.splice(alertRows.findIndex((a) => a.key === key), 1);
+  return true;
+});
+const rulesList = vi.fn(async () => [
+  { id: "critical-result-callback", description: "A new final critical lab result gets a nurse callback", on: "result", makes: "task for Nurse pool, stat, due 1h", origin: { kind: "builtin" } },
+  { id: "no-show-recall", description: "Clinic's own", on: "no-show", makes: "task for Front desk, routine, due 1 business day", origin: { kind: "file", file: "/etc/switchboard/rules.toml" } },
+]);
 const savedSources: { name: string; fhir: string; pageSize: number; lastSynced: string | null; lastError: string | null }[] = [];
 const saveSource = vi.fn(async (name: string, fhir: string) => {
   if (!fhir.startsWith("http")) throw { code: "cli.2", message: "FHIR URL: `" + fhir + "` is not a URL" };
@@ -85,6 +96,9 @@ vi.mock("./ipc", async (importOriginal) => ({
     sources: async () => savedSources,
     saveSource: (name: string, fhir: string) => saveSource(name, fhir),
     syncNow: async () => undefined,
+    alerts: async () => [...alertRows],
+    dismissAlert: (key: string) => dismissAlert(key),
+    rules: () => rulesList(),
     schedule: async () => [{
       schedule: "sched-1", practitioner: "Dr. Ava Ortiz", location: "Main Street Clinic",
       slots: [
@@ -327,4 +341,34 @@ test("choosing the front desk role opens the schedule; the nurse role its workli
   expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
   expect(worklist).toHaveBeenLastCalledWith({ owner: "Nurse pool", overdue: false, priority: null });
   localStorage.removeItem("switchboard.role");
+});
+
+test("rule-made tasks say why and count down to their due time; alerts can be dismissed", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  const list = await screen.findByRole("region", { name: "Worklist" });
+  expect(await within(list).findByText(/Potassium 6.9 mmol\/L \(critical-high\)/)).toBeTruthy();
+  expect(within(list).getByText("3 hours ago")).toBeTruthy();
+  const alerts = await screen.findByRole("region", { name: "Alerts" });
+  expect(within(alerts).getByText(/Past due: Call about potassium/)).toBeTruthy();
+  await user.click(within(alerts).getByRole("button", { name: "Dismiss" }));
+  expect(dismissAlert).toHaveBeenCalledWith("task-sla-escalation:Task/t9_overdue");
+  expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
+  expect(screen.queryByRole("region", { name: "Alerts" })).toBeNull();
+});
+
+test("the rules page lists the active rules and where each comes from", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  await user.click(screen.getByRole("button", { name: "Rules" }));
+  const page = await screen.findByRole("region", { name: "Rules" });
+  const critical = (await within(page).findByText("critical-result-callback")).closest("tr")!;
+  expect(critical.textContent).toContain("a lab result arrives");
+  expect(critical.textContent).toContain("built-in");
+  const own = within(page).getByText("no-show-recall").closest("tr")!;
+  expect(own.textContent).toContain("/etc/switchboard/rules.toml");
+  rulesList.mockRejectedValueOnce({ code: "cli.2", message: "rules file rules.toml, rule `x`, field `task.priority`: `now` is not one of routine, urgent, asap, stat" });
+  await user.click(screen.getByRole("button", { name: "Sources" }));
+  await user.click(screen.getByRole("button", { name: "Rules" }));
+  expect((await screen.findByRole("alert")).textContent).toContain("field `task.priority`");
 });

@@ -10,6 +10,8 @@ import { HelpOverlay } from "./components/HelpOverlay";
 import { Sources } from "./components/Sources";
 import { Schedule } from "./components/Schedule";
 import { FirstRun } from "./components/FirstRun";
+import { AlertsPanel } from "./components/AlertsPanel";
+import { RulesSettings } from "./components/RulesSettings";
 import type { SyncProgress } from "./ipc";
 
 const ROLE_KEY = "switchboard.role";
@@ -22,7 +24,7 @@ export function App() {
   const [selected, setSelected] = useState<Selected | null>(null);
   // The front desk starts on the schedule; nurses and agents on their worklist.
   const homeOf = (role: string | null) => (role === "frontdesk" ? "schedule" : "home");
-  const [screenName, setScreen] = useState<"home" | "sources" | "schedule">(() => homeOf(localStorage.getItem(ROLE_KEY)));
+  const [screenName, setScreen] = useState<"home" | "sources" | "schedule" | "rules">(() => homeOf(localStorage.getItem(ROLE_KEY)));
   const open = (patient: Selected | null) => {
     setSelected(patient);
     setScreen("home");
@@ -79,17 +81,10 @@ export function App() {
       <header>
         <strong>Switchboard</strong>
         <PatientSearch inputRef={searchBox} onOpen={open} />
-        <span id="status" aria-live="polite">
-          {syncing ? t("status.syncing", {
-            source: syncing.source, type: syncing.resourceType,
-            done: syncing.total === null ? syncing.done : t("status.of", { done: syncing.done, total: syncing.total }),
-          }) : overview.data &&
-            [t("status.patients", { count: patients }),
-             ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
-        </span>
         <button onClick={() => open(null)}>{t("worklist.title")}</button>
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
+        <button onClick={() => setScreen("rules")}>{t("rules.title")}</button>
         <label>
           {t("role.label")}{" "}
           <select
@@ -114,6 +109,18 @@ export function App() {
           </select>
         </label>
       </header>
+      <div className="statusbar">
+        <span id="status" aria-live="polite">
+          {syncing
+            ? t("status.syncing", {
+                source: syncing.source, type: syncing.resourceType,
+                done: syncing.total === null ? syncing.done : t("status.of", { done: syncing.done, total: syncing.total }),
+              })
+            : overview.data &&
+              [t("status.patients", { count: patients }),
+               ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
+        </span>
+      </div>
       <main>
         {overview.error ? (
           // Without the cache nothing else can be shown: one message says why.
@@ -122,12 +129,17 @@ export function App() {
           <>
             {screenName === "sources" ? (
               <Sources />
+            ) : screenName === "rules" ? (
+              <RulesSettings />
             ) : screenName === "schedule" ? (
               <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />
             ) : selected ? (
               <PatientWorkspace selected={selected} />
             ) : (
-              <Worklist role={role} me={me} onOpen={open} />
+              <>
+                <AlertsPanel />
+                <Worklist role={role} me={me} onOpen={open} />
+              </>
             )}
             <OutboxPanel />
           </>

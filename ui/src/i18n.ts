@@ -46,6 +46,12 @@ const resources = {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
       },
+      rules: {
+        title: "Rules", intro: "What Switchboard does on its own when data changes or time passes. A rules.toml in the config directory overrides these by id.",
+        id: "Rule", when: "When", makes: "Makes", origin: "From", builtin: "built-in",
+        on: { result: "a lab result arrives", "no-show": "a no-show", "task-completed": "a task is completed", "appointment-due": "an appointment is near", "follow-up-due": "a follow-up is due", "task-overdue": "a task is past due" },
+      },
+      alerts: { title: "Alerts", dismiss: "Dismiss" },
       firstRun: {
         title: "Welcome to Switchboard", body: "No clinic server is connected yet. Look around on the built-in demo clinic (made-up patients), or connect your clinic's FHIR endpoint now.",
         demo: "Start on the demo clinic", connect: "Connect a FHIR endpoint",
@@ -98,6 +104,12 @@ const resources = {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",
         escape: "Cerrar una lista, un formulario o esta ayuda", toggle: "Mostrar u ocultar esta ayuda",
       },
+      rules: {
+        title: "Reglas", intro: "Lo que Switchboard hace por sí solo cuando cambian los datos o pasa el tiempo. Un rules.toml en el directorio de configuración las reemplaza por id.",
+        id: "Regla", when: "Cuándo", makes: "Crea", origin: "Origen", builtin: "integrada",
+        on: { result: "llega un resultado", "no-show": "una inasistencia", "task-completed": "se completa una tarea", "appointment-due": "se acerca una cita", "follow-up-due": "vence un seguimiento", "task-overdue": "una tarea vence" },
+      },
+      alerts: { title: "Alertas", dismiss: "Descartar" },
       firstRun: {
         title: "Bienvenido a Switchboard", body: "Aún no hay un servidor de la clínica conectado. Explore la clínica de demostración integrada (pacientes ficticios) o conecte ahora el punto FHIR de su clínica.",
         demo: "Empezar con la clínica de demostración", connect: "Conectar un punto FHIR",

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type WorklistFilter } from "../ipc";
 import type { Selected } from "../App";
+import { Countdown } from "./Countdown";
 
 export type Role = "agent" | "frontdesk" | "nurse";
 
@@ -57,9 +58,10 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
                 <button className="link" disabled={!item.patientId} onClick={() => item.patientId && onOpen({ source: item.source, id: item.patientId })}>
                   {item.description ?? item.id}
                 </button>
+                {item.why && <small className="why">{item.why}</small>}
               </td>
               <td>{item.patientName} {item.mrn ? `· ${item.mrn}` : ""}</td>
-              <td>{(item.due ?? "").replace("T", " ").slice(0, 16)}{item.overdue ? ` (${t("worklist.overdue")})` : ""}</td>
+              <td>{item.due && <><Countdown due={item.due} /><br /><small>{item.due.replace("T", " ").slice(0, 16)}</small></>}</td>
               <td>{item.status}{item.owner ? ` · ${item.owner}` : ""}</td>
             </tr>
           ))}

@@ -15,8 +15,10 @@ import type { SourceView } from "../bindings/SourceView";
 import type { ScheduleColumn } from "../bindings/ScheduleColumn";
 import type { DataChanged } from "../bindings/DataChanged";
 import type { SyncProgress } from "../bindings/SyncProgress";
+import type { RuleView } from "../bindings/RuleView";
+import type { AlertRow } from "../bindings/AlertRow";
 
-export type { Action, BoundaryError, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
+export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -35,6 +37,9 @@ export const ipc = {
   onSyncProgress: (onProgress: (progress: SyncProgress) => void) => listen<SyncProgress>("sync-progress", (event) => onProgress(event.payload)),
   /// Calls `onChange` whenever the background worker changed the cache (a sync, a delivery).
   onDataChanged: (onChange: (change: DataChanged) => void) => listen<DataChanged>("data-changed", (event) => onChange(event.payload)),
+  rules: () => invoke<RuleView[]>("rules"),
+  alerts: () => invoke<AlertRow[]>("alerts"),
+  dismissAlert: (key: string) => invoke<boolean>("dismiss_alert", { key }),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
 };
