@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev librsvg2-dev                    # the Tauri window (WebKitGTK)
   dbus dbus-x11 gnome-keyring libsecret-tools           # a real OS keyring for tests and headless runs
   xvfb xauth webkit2gtk-driver                          # the window without a display; UI end-to-end tests
-  curl ca-certificates
+  curl ca-certificates tzdata                           # tzdata: clinic hours in the clinic's time zone
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 

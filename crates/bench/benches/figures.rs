@@ -21,6 +21,10 @@ fn main() {
     for size in sizes.split(',').filter_map(|s| s.trim().parse::<u32>().ok()).filter(|&n| n > 0) {
         cache_figures(size);
     }
+    let changes = std::env::var("BENCH_RULE_CHANGES").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    if changes > 0 {
+        rules_figures(changes);
+    }
     let sync_patients = std::env::var("BENCH_SYNC_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     if sync_patients > 0 {
         sync_figures(sync_patients);
@@ -106,6 +110,43 @@ fn cache_figures(patients: u32) {
     let per_kind: Vec<String> =
         kinds.iter().zip(by_kind.iter_mut()).map(|(k, d)| format!("{k} {:.3}", percentile(d, 0.99))).collect();
     println!("  search p99 by kind (ms): {}", per_kind.join(", "));
+}
+
+/// A burst of `changes` resources arriving after the first sync (so every one is evaluated), then one
+/// rules pass over the change feed: events per second, with what the rules queued.
+fn rules_figures(changes: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = [3u8; 32];
+    let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
+    let now = Utc::now();
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut resources = Vec::with_capacity(changes);
+    let patients = (changes / 20).max(1) as u32;
+    generate(&DemoOptions { patients, seed: 2, today: today() }, &mut |mut r: Value| {
+        if resources.len() < changes {
+            r["meta"] = json!({"versionId": "1", "lastUpdated": stamp});
+            resources.push(r.to_string());
+        }
+    });
+    for batch in resources.chunks(5_000) {
+        let mut writer = store.writer(&stamp).unwrap();
+        for raw in batch {
+            writer.upsert("bench", raw).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+    let rules = switchboard_rules::parse_rules("built-in", switchboard_rules::BUILTIN, switchboard_rules::Origin::Builtin).unwrap();
+    let started = Instant::now();
+    let report = switchboard_rules::on_changes(&mut store, &rules, now).unwrap();
+    let elapsed = started.elapsed();
+    println!("== rules over a burst of {} changes ({patients} demo patients' resources)", report.changes);
+    println!(
+        "rules             {:>10.0} events/s ({:.2} s; queued {} tasks, {} reminders)",
+        report.changes as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        report.tasks,
+        report.reminders
+    );
 }
 
 /// Walks every page of every synced type, parsing only the Bundle: the floor a sync can reach.

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use serde_json::{json, Value};
-use switchboard_store::{Store, StoreError};
+use switchboard_store::{Store, StoreError, Writer};
 
 /// The identifier system of ids minted on this device for created resources.
 pub const ACTION_SYSTEM: &str = "urn:ietf:rfc:3986";
@@ -96,18 +96,40 @@ pub(crate) fn new_id() -> String {
 
 /// Checks the action against the cache, applies it locally and queues it, in one transaction.
 pub fn queue(store: &mut Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Queued, ActionError> {
+    let prepared = prepare(store, source, action, now)?;
+    let mut writer = store.writer(&now.to_rfc3339_opts(SecondsFormat::Millis, true))?;
+    let queued = prepared.write(&mut writer, source)?;
+    writer.commit()?;
+    Ok(queued)
+}
+
+/// An action checked against the cache, with its local effect, ready to be written.
+pub struct Prepared {
+    id: String,
+    target: String,
+    changed: Vec<Value>,
+    intent: String,
+    kind: &'static str,
+}
+
+/// Checks an action and works out its local effect, reading the cache only; `Prepared::write` then
+/// queues it in a transaction of the caller's (the rules queue a whole batch in one).
+pub fn prepare(store: &Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Prepared, ActionError> {
     let id = new_id();
-    let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let (target, changed) = local_effect(store, source, action, &id, now)?;
     let intent = serde_json::to_string(action).map_err(|e| invalid(e.to_string()))?;
-    let kind = intent_kind(action);
-    let mut writer = store.writer(&stamp)?;
-    for resource in &changed {
-        writer.upsert_forced(source, &resource.to_string(), Some(&id))?;
+    Ok(Prepared { id, target, changed, intent, kind: intent_kind(action) })
+}
+
+impl Prepared {
+    /// The local effect and the outbox row, in the writer's transaction.
+    pub fn write(&self, writer: &mut Writer<'_>, source: &str) -> Result<Queued, StoreError> {
+        for resource in &self.changed {
+            writer.upsert_forced(source, &resource.to_string(), Some(&self.id))?;
+        }
+        writer.enqueue(&self.id, source, self.kind, &self.target, &self.intent)?;
+        Ok(Queued { id: self.id.clone(), target: self.target.clone(), state: "pending".to_string() })
     }
-    writer.enqueue(&id, source, kind, &target, &intent)?;
-    writer.commit()?;
-    Ok(Queued { id, target, state: "pending".to_string() })
 }
 
 fn intent_kind(action: &Action) -> &'static str {
@@ -288,7 +310,7 @@ pub fn rule_identifier(rule: &str, key: &str) -> String {
 }
 
 /// The cached resource a rule made for this identifier value, if this patient has one.
-fn made_by_rule(store: &Store, source: &str, patient: &str, kind: &str, value: &str) -> Result<Option<Value>, ActionError> {
+pub fn made_by_rule(store: &Store, source: &str, patient: &str, kind: &str, value: &str) -> Result<Option<Value>, ActionError> {
     for (_, json) in store.patient_resources(source, patient, kind)? {
         let resource: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
         let ours = resource["identifier"].as_array().into_iter().flatten().any(|i| i["system"] == RULE_SYSTEM && i["value"] == value);

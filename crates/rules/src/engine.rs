@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use switchboard_core::reference::id_of;
-use switchboard_outbox::{queue, rule_identifier, Action, ActionError};
+use switchboard_outbox::{made_by_rule, prepare, queue, rule_identifier, Action, ActionError};
 use switchboard_store::{lab_flag, AlertRow, ChangeRow, Fired, Store, StoreError};
 
 /// What one pass made.
@@ -19,6 +19,18 @@ pub struct RunReport {
     pub escalations: u64,
     pub withdrawn: u64,
 }
+
+/// A task or reminder a rule wants made, waiting to be queued with the rest of its batch.
+struct Pending {
+    source: String,
+    fired_key: String,
+    fired: Fired,
+    action: Action,
+}
+
+/// The outputs of one batch, queued together in one transaction when the batch ends.
+#[derive(Default)]
+struct Outputs(Vec<Pending>);
 
 const BATCH: usize = 2_000;
 const OPEN_TASK: &[&str] = &["requested", "received", "accepted", "ready", "in-progress"];
@@ -54,16 +66,18 @@ pub fn on_changes(store: &mut Store, set: &RuleSet, now: DateTime<Utc>) -> Resul
     loop {
         let batch = store.pending_changes(BATCH)?;
         let Some(last) = batch.last().map(|c| c.seq) else { break };
+        let mut outputs = Outputs::default();
         for change in &batch {
             report.changes += 1;
-            on_change(store, set, change, now, &mut report)?;
+            on_change(store, set, change, now, &mut outputs, &mut report)?;
         }
+        outputs.queue(store, now, &mut report)?;
         store.mark_changes_read(last)?;
     }
     Ok(report)
 }
 
-fn on_change(store: &mut Store, set: &RuleSet, change: &ChangeRow, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+fn on_change(store: &mut Store, set: &RuleSet, change: &ChangeRow, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
     let wanted = match change.resource_type.as_str() {
         "Observation" => Trigger::Result,
         "Appointment" => Trigger::NoShow,
@@ -102,7 +116,7 @@ fn on_change(store: &mut Store, set: &RuleSet, change: &ChangeRow, now: DateTime
         _ => Vec::new(),
     };
     for rule in fired {
-        fire(store, set, rule, &facts, &subject, now, report)?;
+        fire(store, set, rule, &facts, &subject, now, outputs, report)?;
     }
     Ok(())
 }
@@ -153,7 +167,8 @@ fn patient_age(store: &Store, source: &str, patient: &str, now: DateTime<Utc>) -
 }
 
 /// Makes a rule's outputs for one trigger, once per dedupe key and content.
-fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+#[allow(clippy::too_many_arguments)]
+fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
     if let Some(task) = &rule.task {
         let description = facts.render(&task.text);
         let why = format!("Rule {}: {} {} ({}), from {}", rule.id, facts.test, facts.value, facts.flag, facts.subject).replace("  ", " ");
@@ -174,12 +189,12 @@ fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str,
             focus: facts.subject.clone(),
             why,
         };
-        report.tasks += u64::from(queue_once(store, &facts.source, &rule.id, key, &signature, &action, now)?);
+        outputs.propose(store, &facts.source, &rule.id, key, &signature, action, now)?;
     }
     if let Some(reminder) = &rule.reminder {
         let about = facts.render(&reminder.about);
         let action = Action::RuleReminder { patient: facts.patient.clone(), rule: rule.id.clone(), key: key.to_string(), about: about.clone(), when: None };
-        report.reminders += u64::from(queue_once(store, &facts.source, &rule.id, key, &about, &action, now)?);
+        outputs.propose(store, &facts.source, &rule.id, key, &about, action, now)?;
     }
     if let Some(alert) = &rule.alert {
         report.alerts += u64::from(raise(store, rule, facts, key, &facts.render(&alert.to), &facts.render(&alert.text), now)?);
@@ -200,53 +215,87 @@ fn raise(store: &mut Store, rule: &Rule, facts: &Facts, key: &str, role: &str, m
     })
 }
 
-/// Queues the action unless this rule already made the same output for this key. Returns whether it
-/// queued. An action the cache cannot take (its patient is gone) is logged and skipped.
-fn queue_once(store: &mut Store, source: &str, rule: &str, key: &str, signature: &str, action: &Action, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let fired_key = rule_identifier(rule, key);
-    if store.fired(&fired_key)?.is_some_and(|f| f.signature == signature || f.signature == WITHDRAWN) {
-        return Ok(false);
-    }
-    // Another workstation made it already and this cache has it from the server, as it would be made.
-    if already_on_server(store, action, &fired_key)? {
-        store.record_fired(&fired_key, &Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: None }, source, &now.to_rfc3339())?;
-        return Ok(false);
-    }
-    match queue(store, source, action, now) {
-        Ok(queued) => {
-            let fired = Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: Some(queued.id) };
-            store.record_fired(&fired_key, &fired, source, &now.to_rfc3339())?;
-            Ok(true)
+impl Outputs {
+    /// Keeps the action unless this rule already made the same output for this key (here, or on another
+    /// workstation whose copy this cache has).
+    #[allow(clippy::too_many_arguments)]
+    fn propose(&mut self, store: &mut Store, source: &str, rule: &str, key: &str, signature: &str, action: Action, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let fired_key = rule_identifier(rule, key);
+        if store.fired(&fired_key)?.is_some_and(|f| f.signature == signature || f.signature == WITHDRAWN) {
+            return Ok(());
         }
-        Err(ActionError::Store(error)) => Err(error),
-        Err(ActionError::Invalid(words)) => {
-            tracing::warn!(rule, problem = %words, "rule output skipped");
-            Ok(false)
+        let fired = Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: None };
+        if already_on_server(store, source, &action, &fired_key)? {
+            return store.record_fired(&fired_key, &fired, source, &now.to_rfc3339());
         }
+        // A later change in the same batch (a result corrected at once) replaces the earlier output.
+        self.0.retain(|p| p.fired_key != fired_key);
+        self.0.push(Pending { source: source.to_string(), fired_key, fired, action });
+        Ok(())
+    }
+
+    /// Queues every kept output and records it, in one transaction. An output the cache cannot take
+    /// (its patient is gone) is logged and skipped.
+    fn queue(self, store: &mut Store, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+        let mut ready = Vec::new();
+        for pending in self.0 {
+            match prepare(store, &pending.source, &pending.action, now) {
+                Ok(prepared) => ready.push((pending, prepared)),
+                Err(ActionError::Store(error)) => return Err(error),
+                Err(ActionError::Invalid(words)) => tracing::warn!(rule = %pending.fired.rule, problem = %words, "rule output skipped"),
+            }
+        }
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let mut writer = store.writer(&now.to_rfc3339())?;
+        for (pending, prepared) in ready {
+            let queued = prepared.write(&mut writer, &pending.source)?;
+            writer.record_fired(&pending.fired_key, &Fired { action_id: Some(queued.id), ..pending.fired }, &pending.source)?;
+            match pending.action {
+                Action::RuleTask { .. } => report.tasks += 1,
+                _ => report.reminders += 1,
+            }
+        }
+        writer.commit()
     }
 }
 
-fn already_on_server(store: &Store, action: &Action, identifier: &str) -> Result<bool, StoreError> {
-    let (kind, same): (&str, Box<dyn Fn(&Value) -> bool>) = match action {
-        Action::RuleTask { description, priority, .. } => ("Task", Box::new(move |t: &Value| t["description"] == description.as_str() && t["priority"] == priority.as_str())),
-        Action::RuleReminder { about, .. } => ("CommunicationRequest", Box::new(move |r: &Value| r.pointer("/payload/0/contentString").and_then(Value::as_str) == Some(about.as_str()))),
+fn already_on_server(store: &Store, source: &str, action: &Action, identifier: &str) -> Result<bool, StoreError> {
+    let (kind, patient) = match action {
+        Action::RuleTask { patient, .. } => ("Task", patient),
+        Action::RuleReminder { patient, .. } => ("CommunicationRequest", patient),
         _ => return Ok(false),
     };
-    Ok(store.resources_with(kind, "$.identifier[0].value", &[identifier])?.iter().any(|(_, id, json)| {
-        !id.starts_with("local-") && serde_json::from_str::<Value>(json).is_ok_and(|r| same(&r))
-    }))
+    let Some(made) = made_by_rule(store, source, patient, kind, identifier).map_err(action_store_error)? else { return Ok(false) };
+    let same = match action {
+        Action::RuleTask { description, priority, .. } => made["description"] == description.as_str() && made["priority"] == priority.as_str(),
+        Action::RuleReminder { about, .. } => made.pointer("/payload/0/contentString").and_then(Value::as_str) == Some(about.as_str()),
+        _ => false,
+    };
+    Ok(same && made["id"].as_str().is_some_and(|id| !id.starts_with("local-")))
+}
+
+/// Reading the cache is all `made_by_rule` does, so its only error is the store's.
+fn action_store_error(error: ActionError) -> StoreError {
+    match error {
+        ActionError::Store(error) => error,
+        ActionError::Invalid(words) => StoreError::BadResource(words),
+    }
 }
 
 /// Time-based rules, once: appointment reminders, overdue follow-ups, tasks past their due time.
 pub fn tick(store: &mut Store, set: &RuleSet, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
-    appointment_reminders(store, set, now, &mut report)?;
-    follow_ups_due(store, set, now, &mut report)?;
+    let mut outputs = Outputs::default();
+    appointment_reminders(store, set, now, &mut outputs, &mut report)?;
+    follow_ups_due(store, set, now, &mut outputs, &mut report)?;
+    outputs.queue(store, now, &mut report)?;
     overdue_tasks(store, set, now, &mut report)?;
     Ok(report)
 }
 
-fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
     let mut rules: Vec<&Rule> = set.rules.iter().filter(|r| r.on == Trigger::AppointmentDue && r.before().is_some()).collect();
     if rules.is_empty() {
         return Ok(());
@@ -261,7 +310,7 @@ fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, r
         let Some(rule) = rules.iter().find(|r| ahead > Duration::zero() && ahead <= Duration::from_std(r.before().unwrap_or_default()).unwrap_or_default()) else { continue };
         let facts = Facts { source, patient, subject: format!("Appointment/{id}"), start: local_time(set, appointment["start"].as_str()), ..Facts::default() };
         let key = format!("Appointment/{id}|{}|{}", appointment["start"].as_str().unwrap_or_default(), rule.before.as_deref().unwrap_or_default());
-        fire(store, set, rule, &facts, &key, now, report)?;
+        fire(store, set, rule, &facts, &key, now, outputs, report)?;
     }
     Ok(())
 }
@@ -270,6 +319,8 @@ fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, r
 fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow, appointment: Option<&Value>, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
     let start = appointment.and_then(|a| a["start"].as_str()).unwrap_or_default();
     let still_on = appointment.is_some_and(|a| matches!(a["status"].as_str(), Some("booked" | "pending" | "arrived" | "checked-in" | "fulfilled")));
+    // A deleted appointment no longer names its patient: the reminder on the server stays, its queued copy is dropped.
+    let patient = appointment.and_then(patient_of);
     for rule in set.rules.iter().filter(|r| r.on == Trigger::AppointmentDue) {
         let prefix = rule_identifier(&rule.id, &format!("Appointment/{}|", change.id));
         let current = rule_identifier(&rule.id, &format!("Appointment/{}|{start}|", change.id));
@@ -277,7 +328,7 @@ fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow
             if fired.signature == WITHDRAWN || (still_on && key.starts_with(&current)) {
                 continue;
             }
-            withdraw(store, &change.source, &key, &fired, now)?;
+            withdraw(store, &change.source, patient.as_deref(), &key, &fired, now)?;
             store.record_fired(&key, &Fired { signature: WITHDRAWN.into(), ..fired }, &change.source, &now.to_rfc3339())?;
             report.withdrawn += 1;
         }
@@ -286,25 +337,25 @@ fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow
 }
 
 /// A reminder not yet sent is dropped from the outbox; one on the server is revoked through it.
-fn withdraw(store: &mut Store, source: &str, identifier: &str, fired: &Fired, now: DateTime<Utc>) -> Result<(), StoreError> {
+fn withdraw(store: &mut Store, source: &str, patient: Option<&str>, identifier: &str, fired: &Fired, now: DateTime<Utc>) -> Result<(), StoreError> {
     if let Some(action_id) = &fired.action_id {
         if store.set_outbox_state(action_id, "discarded", &now.to_rfc3339())? {
             return Ok(());
         }
     }
-    for (_, id, json) in store.resources_with("CommunicationRequest", "$.identifier[0].value", &[identifier])? {
-        let active = serde_json::from_str::<Value>(&json).is_ok_and(|r| r["status"] == "active");
-        if active && !id.starts_with("local-") {
-            match queue(store, source, &Action::Withdraw { request: id }, now) {
-                Ok(_) | Err(ActionError::Invalid(_)) => {}
-                Err(ActionError::Store(error)) => return Err(error),
-            }
+    let Some(patient) = patient else { return Ok(()) };
+    let Some(request) = made_by_rule(store, source, patient, "CommunicationRequest", identifier).map_err(action_store_error)? else { return Ok(()) };
+    let id = request["id"].as_str().unwrap_or_default().to_string();
+    if request["status"] == "active" && !id.starts_with("local-") {
+        match queue(store, source, &Action::Withdraw { request: id }, now) {
+            Ok(_) | Err(ActionError::Invalid(_)) => {}
+            Err(ActionError::Store(error)) => return Err(error),
         }
     }
     Ok(())
 }
 
-fn follow_ups_due(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+fn follow_ups_due(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
     let rules: Vec<&Rule> = set.rules.iter().filter(|r| r.on == Trigger::FollowUpDue).collect();
     if rules.is_empty() {
         return Ok(());
@@ -321,7 +372,7 @@ fn follow_ups_due(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: 
         let test = request.pointer("/code/text").or_else(|| request.pointer("/code/coding/0/display")).and_then(Value::as_str).unwrap_or("follow-up");
         let facts = Facts { source: source.clone(), patient, subject: format!("ServiceRequest/{id}"), test: test.to_string(), ..Facts::default() };
         for rule in rules.iter().filter(|r| r.codes.is_empty() || r.codes.iter().any(|c| codes.contains(&c.as_str()))) {
-            fire(store, set, rule, &facts, &facts.subject, now, report)?;
+            fire(store, set, rule, &facts, &facts.subject, now, outputs, report)?;
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use crate::db::Store;
 use crate::error::StoreError;
+use crate::ingest::Writer;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use ts_rs::TS;
@@ -105,7 +106,17 @@ impl Store {
     }
 
     pub fn record_fired(&mut self, key: &str, fired: &Fired, source: &str, at: &str) -> Result<(), StoreError> {
-        self.conn
+        let mut writer = self.writer(at)?;
+        writer.record_fired(key, fired, source)?;
+        writer.commit()
+    }
+}
+
+impl Writer<'_> {
+    /// Records a rule output in this transaction (the rules write it with the action that carries it).
+    pub fn record_fired(&mut self, key: &str, fired: &Fired, source: &str) -> Result<(), StoreError> {
+        let at = self.synced_at().to_string();
+        self.tx()
             .prepare_cached(
                 "INSERT INTO rule_fired (key, rule, source, signature, action_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (key) DO UPDATE SET signature = excluded.signature, action_id = excluded.action_id, at = excluded.at",
@@ -113,7 +124,9 @@ impl Store {
             .execute(params![key, fired.rule, source, fired.signature, fired.action_id, at])?;
         Ok(())
     }
+}
 
+impl Store {
     /// Raises an alert once per key; returns whether it is new.
     pub fn raise_alert(&mut self, alert: &AlertRow) -> Result<bool, StoreError> {
         let added = self
@@ -165,7 +178,9 @@ impl Store {
 
     /// A patient's cached resources of one type: (id, json).
     pub fn patient_resources(&self, source: &str, patient_id: &str, resource_type: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, json FROM resource WHERE source = ?1 AND patient_id = ?2 AND type = ?3")?;
+        // Without the hint SQLite takes the primary key's (source, type) prefix and walks every row of the type.
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, json FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2 AND type = ?3")?;
         let rows = stmt.query_map(params![source, patient_id, resource_type], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
