@@ -128,7 +128,7 @@ fn run(job: &Job, notify: &Notify) -> Result<bool, CliError> {
         }
         Job::Deliver => {}
     }
-    let made = run_rules(&ctx, &mut store);
+    let made = run_rules(&ctx, &mut store, *job == Job::Sync);
     let mut settled = made;
     for (source, report) in drain_sources(&ctx, &mut store, &runtime)? {
         tracing::info!(%source, sent = report.sent, failed = report.failed, conflicts = report.conflicts, waiting = report.waiting, "outbox round");
@@ -137,9 +137,10 @@ fn run(job: &Job, notify: &Notify) -> Result<bool, CliError> {
     Ok(*job == Job::Sync || settled)
 }
 
-/// The change rules over what the sync brought, then the time-based ones. A rules file that does not
-/// load is logged and skipped, so delivery still runs. Returns whether anything was made.
-fn run_rules(ctx: &Context, store: &mut switchboard_store::Store) -> bool {
+/// The change rules over what the sync or the last delivery brought; with `timed`, the time-based ones
+/// too (they scan every booked appointment and open task, so they run with the 5-minute sync). A rules
+/// file that does not load is logged and skipped, so delivery still runs. Returns whether anything was made.
+fn run_rules(ctx: &Context, store: &mut switchboard_store::Store, timed: bool) -> bool {
     let rules = match ctx.rules() {
         Ok(rules) => rules,
         Err(error) => {
@@ -148,8 +149,12 @@ fn run_rules(ctx: &Context, store: &mut switchboard_store::Store) -> bool {
         }
     };
     let now = ctx.clock.now();
-    match switchboard_rules::on_changes(store, &rules, now).and_then(|a| Ok((a, switchboard_rules::tick(store, &rules, now)?))) {
-        Ok((a, b)) => a.tasks + a.reminders + a.alerts + a.withdrawn + b.tasks + b.reminders + b.alerts + b.escalations + b.withdrawn > 0,
+    let passes = switchboard_rules::on_changes(store, &rules, now).and_then(|changes| match timed {
+        true => Ok(vec![changes, switchboard_rules::tick(store, &rules, now)?]),
+        false => Ok(vec![changes]),
+    });
+    match passes {
+        Ok(reports) => reports.iter().any(|r| r.tasks + r.reminders + r.alerts + r.escalations + r.withdrawn > 0),
         Err(error) => {
             tracing::warn!(code = error.code(), "rules pass failed");
             false
