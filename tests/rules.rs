@@ -177,13 +177,19 @@ fn reminders_follow_ups_and_late_tasks_run_on_the_clock() {
         assert!(alerts.iter().any(|a| a.rule == "task-sla-escalation" && a.role == "Front desk lead"), "{alerts:?}");
         assert!(alerts.iter().any(|a| a.rule == "follow-up-recall" && a.message.contains("Recheck blood pressure")));
 
-        // The 50-hour appointment is cancelled: its reminder is withdrawn, and no new one comes.
-        let mut cancelled = other.read("Appointment", "in-50h").await.unwrap();
-        cancelled["status"] = json!("cancelled");
-        other.update(&cancelled, None).await.unwrap();
+        // The 50-hour appointment is cancelled and the 20-hour one is marked a no-show: both reminders
+        // are withdrawn, no new one comes, and the no-show gets a front-desk recall.
+        for (id, status) in [("in-50h", "cancelled"), ("in-20h", "noshow")] {
+            let mut changed = other.read("Appointment", id).await.unwrap();
+            changed["status"] = json!(status);
+            other.update(&changed, None).await.unwrap();
+        }
         let later = t0 + Duration::hours(1);
         let made = round(&mut store, &other, later).await;
-        assert_eq!(made.withdrawn, 1, "{made:?}");
+        assert_eq!((made.withdrawn, made.tasks), (2, 1), "{made:?}");
+        let recall = made_on_server(&other, "Task", "no-show-recall", "Appointment/in-20h").await;
+        assert_eq!(recall.len(), 1);
+        assert_eq!((recall[0]["owner"]["display"].as_str(), recall[0]["priority"].as_str()), (Some("Front desk"), Some("routine")));
         drain(&mut store, &other, SOURCE, &FixedClock(later)).await.unwrap();
         let reminder = &made_on_server(&other, "CommunicationRequest", "appointment-reminder-72h", &key("in-50h", 50, "72h")).await[0];
         assert_eq!(reminder["status"], "revoked");

@@ -213,6 +213,7 @@ test("the worklist opens on the role's pool, filters, and a task opens its patie
   renderApp();
   const list = await screen.findByRole("region", { name: "Worklist" });
   expect(worklist).toHaveBeenLastCalledWith({ owner: "Nurse pool", overdue: false, priority: null });
+  expect(await within(list).findByText("open · Nurse pool")).toBeTruthy();
   await user.click(within(list).getByRole("button", { name: "All open" }));
   expect(worklist).toHaveBeenLastCalledWith({ owner: null, overdue: false, priority: null });
   await user.click(within(list).getByRole("checkbox", { name: "Overdue" }));

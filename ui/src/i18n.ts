@@ -31,7 +31,7 @@ const resources = {
       },
       worklist: {
         title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
-        patient: "Patient", empty: "No open tasks match.",
+        patient: "Patient", empty: "No open tasks match.", open: "open", claimed: "claimed",
       },
       schedule: {
         title: "Schedule", previous: "Previous", next: "Next", today: "Today", day: "Day", week: "Week",
@@ -89,7 +89,7 @@ const resources = {
       },
       worklist: {
         title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
-        patient: "Paciente", empty: "Ninguna tarea abierta coincide.",
+        patient: "Paciente", empty: "Ninguna tarea abierta coincide.", open: "abierta", claimed: "asignada",
       },
       schedule: {
         title: "Agenda", previous: "Anterior", next: "Siguiente", today: "Hoy", day: "Día", week: "Semana",

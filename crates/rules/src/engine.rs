@@ -1,6 +1,6 @@
 //! Evaluating the rules: on the change feed after every sync, and on the clock (`tick`).
 
-use crate::model::{Due, Rule, RuleSet, Trigger};
+use crate::model::{Dedupe, Due, Rule, RuleSet, Trigger};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -169,6 +169,11 @@ fn patient_age(store: &Store, source: &str, patient: &str, now: DateTime<Utc>) -
 /// Makes a rule's outputs for one trigger, once per dedupe key and content.
 #[allow(clippy::too_many_arguments)]
 fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
+    let patient_key = format!("Patient/{}", facts.patient);
+    let key = match rule.dedupe {
+        Dedupe::Resource => key,
+        Dedupe::Patient => patient_key.as_str(),
+    };
     if let Some(task) = &rule.task {
         let description = facts.render(&task.text);
         let why = format!("Rule {}: {} {} ({}), from {}", rule.id, facts.test, facts.value, facts.flag, facts.subject).replace("  ", " ");

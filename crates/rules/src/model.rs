@@ -37,6 +37,14 @@ impl Trigger {
     }
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dedupe {
+    #[default]
+    Resource,
+    Patient,
+}
+
 /// When a task is due: a fixed time after the trigger, or in clinic business days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
@@ -110,6 +118,10 @@ pub struct Rule {
     /// Completed tasks: made by one of these rules.
     #[serde(default)]
     pub after_rule: Vec<String>,
+    /// What makes an output the same one: `resource` (default: one per triggering resource) or
+    /// `patient` (one per patient, however many resources trigger the rule).
+    #[serde(default)]
+    pub dedupe: Dedupe,
     pub task: Option<TaskSpec>,
     pub reminder: Option<ReminderSpec>,
     pub alert: Option<AlertSpec>,
@@ -448,5 +460,12 @@ mod tests {
         assert!(parse_due("0 business days").is_err());
         assert!(parse_duration("0h").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn the_dedupe_key_is_per_resource_unless_the_rule_says_patient() {
+        let set = parse_rules("r.toml", "[[rule]]\nid = \"one-per-patient\"\non = \"result\"\nflag = [\"abnormal\"]\ndedupe = \"patient\"\nalert = { to = \"x\", text = \"y\" }\n", Origin::Builtin).unwrap();
+        assert_eq!(set.rules[0].dedupe, Dedupe::Patient);
+        assert!(errors("[[rule]]\nid = \"r\"\non = \"no-show\"\ndedupe = \"visit\"\nalert = { to = \"x\", text = \"y\" }\n").contains("field `visit`: unknown variant `visit`, expected `resource` or `patient`"));
     }
 }

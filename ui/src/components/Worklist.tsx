@@ -62,7 +62,7 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
               </td>
               <td>{item.patientName} {item.mrn ? `· ${item.mrn}` : ""}</td>
               <td>{item.due && <><Countdown due={item.due} /><br /><small>{item.due.replace("T", " ").slice(0, 16)}</small></>}</td>
-              <td>{item.status}{item.owner ? ` · ${item.owner}` : ""}</td>
+              <td>{t(item.status === "in-progress" ? "worklist.claimed" : "worklist.open")}{item.owner ? ` · ${item.owner}` : ""}</td>
             </tr>
           ))}
         </tbody>
