@@ -185,3 +185,38 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+    use serde_json::json;
+
+    #[test]
+    fn the_change_feed_says_what_was_created_changed_and_deleted_and_forgets_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[7u8; 32], "US").unwrap();
+        let v1 = json!({"resourceType": "Observation", "id": "o1", "meta": {"versionId": "1"}, "status": "preliminary", "valueQuantity": {"value": 5}});
+        let mut v2 = v1.clone();
+        v2["meta"]["versionId"] = json!("2");
+        v2["status"] = json!("final");
+        v2["valueQuantity"]["value"] = json!(6);
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        writer.set_initial(true);
+        writer.upsert("s", &v1.to_string()).unwrap();
+        writer.upsert("s", &v1.to_string()).unwrap(); // the same version again: nothing to say
+        writer.commit().unwrap();
+        let mut writer = store.writer("2026-11-26T00:01:00Z").unwrap();
+        writer.upsert("s", &v2.to_string()).unwrap();
+        writer.delete("s", "Observation", "o1").unwrap();
+        writer.commit().unwrap();
+
+        let changes = store.pending_changes(10).unwrap();
+        let seen: Vec<(&str, Vec<String>, bool)> = changes.iter().map(|c| (c.kind.as_str(), c.changed.clone(), c.initial)).collect();
+        assert_eq!(
+            seen,
+            vec![("created", vec![], true), ("updated", vec!["status".to_string(), "valueQuantity".to_string()], false), ("deleted", vec![], false)]
+        );
+        store.mark_changes_read(changes[1].seq).unwrap();
+        assert_eq!(store.pending_changes(10).unwrap().iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["deleted"]);
+    }
+}

@@ -2,12 +2,10 @@
 //! screen, drawn from the cache at once, catches up with the server within a second or two. Type cursors
 //! are left alone; the next full sync still covers its whole window.
 
-use crate::pull::{write_page, Ctx, SyncOptions, TypeReport};
+use crate::pull::{write_page, Ctx, SyncError, SyncOptions, TypeReport};
 use switchboard_core::{resource_types, Clock};
 use switchboard_fhir::FhirClient;
 use switchboard_store::Store;
-
-use crate::SyncError;
 
 /// Fetches the patient and every patient-scoped type about them; returns how many resources changed.
 pub async fn refresh_patient(
