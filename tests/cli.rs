@@ -98,3 +98,29 @@ fn exit_codes_fit_scripts() {
     assert_eq!(unreachable.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the FHIR server"));
 }
+
+#[test]
+fn call_names_who_is_calling_from_a_number_in_any_format() {
+    let home = TestHome::new();
+    ok(switchboard(&home, &["demo", "load", "--patients", "200"]));
+    let view: Value = serde_json::from_str(&ok(switchboard(&home, &["patient", "MRN1000010", "--json"]))).unwrap();
+    let digits: String = view["patient"]["phones"][0].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
+    let dotted = format!("{}.{}.{}", &digits[..3], &digits[3..6], &digits[6..]);
+    let call: Value = serde_json::from_str(&ok(switchboard(&home, &["call", "--from", &dotted, "--to", "(217) 555-0000", "--json"]))).unwrap();
+    assert_eq!(call["from"], format!("+1{digits}").as_str());
+    assert_eq!(call["to"], "+12175550000");
+    let matches = call["matches"].as_array().unwrap();
+    let me = matches.iter().find(|m| m["mrn"] == "MRN1000010").expect("the patient whose phone it is");
+    assert_eq!(me["via"]["kind"], "patient");
+    // Everyone matched has this number, as their own or a contact's.
+    for m in matches {
+        let own = m["phones"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().chars().filter(char::is_ascii_digit).collect::<String>() == digits);
+        assert!(own || m["via"]["kind"] == "contact", "{m}");
+    }
+
+    let unknown: Value = serde_json::from_str(&ok(switchboard(&home, &["call", "--from", "+1 312 555 0199", "--json"]))).unwrap();
+    assert_eq!(unknown["matches"], serde_json::json!([]));
+    let refused = switchboard(&home, &["call", "--from", "not a number"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("`not a number` is not a phone number"));
+}

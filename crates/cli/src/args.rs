@@ -40,6 +40,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who is calling: the patients whose phone, or whose contact's phone, is this number
+    Call {
+        /// The caller's number, in any format (read in the config's phone_region without a country code)
+        #[arg(long)]
+        from: String,
+        /// The number called (the clinic line)
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The built-in demo clinic
     #[command(subcommand)]
     Demo(DemoCommand),

@@ -1,6 +1,7 @@
 //! The local cache. SQLite with SQLCipher, keyed by a random 256-bit key kept in the OS keyring.
 //! Reads on the hot path (search, the workspace view) touch only this cache, never the network.
 
+mod callers;
 mod db;
 mod error;
 mod index;
@@ -14,6 +15,7 @@ mod status;
 pub mod view;
 mod worklist;
 
+pub use callers::{CallerMatch, CallerVia};
 pub use db::Store;
 pub use error::StoreError;
 pub use ingest::{Stored, Upserted, Writer};

@@ -1,6 +1,7 @@
 //! One module per verb.
 
 pub(crate) mod actions;
+mod call;
 mod demo;
 mod patient;
 pub(crate) mod rules;
@@ -20,6 +21,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Sync { source, strict, json } => sync::run(&ctx, source.as_deref(), strict, json),
         Command::Search { text, json } => search::run(&ctx, &text, json),
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
+        Command::Call { from, to, json } => call::run(&ctx, &from, to.as_deref(), json),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
         Command::Rules(cmd) => rules::rules(&ctx, cmd),
