@@ -37,7 +37,7 @@ fn to_e164(number: &str, region: country::Id) -> Option<String> {
 }
 
 fn parse(number: &str, region: country::Id) -> Option<PhoneNumber> {
-    phonenumber::parse(Some(region), number).ok().filter(|n| phonenumber::is_valid(n))
+    phonenumber::parse(Some(region), number).ok().filter(phonenumber::is_valid)
 }
 
 impl Store {
