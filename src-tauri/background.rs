@@ -149,12 +149,14 @@ fn run_rules(ctx: &Context, store: &mut switchboard_store::Store, timed: bool) -
         }
     };
     let now = ctx.clock.now();
-    let passes = switchboard_rules::on_changes(store, &rules, now).and_then(|changes| match timed {
-        true => Ok(vec![changes, switchboard_rules::tick(store, &rules, now)?]),
-        false => Ok(vec![changes]),
+    let pass = switchboard_rules::on_changes(store, &rules, now).and_then(|mut report| {
+        if timed {
+            report.absorb(switchboard_rules::tick(store, &rules, now)?);
+        }
+        Ok(report)
     });
-    match passes {
-        Ok(reports) => reports.iter().any(|r| r.tasks + r.reminders + r.alerts + r.escalations + r.withdrawn > 0),
+    match pass {
+        Ok(report) => report.made_anything(),
         Err(error) => {
             tracing::warn!(code = error.code(), "rules pass failed");
             false

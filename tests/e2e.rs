@@ -15,12 +15,12 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     // First run: no clinic configured, so the demo clinic is loaded and the app offers it or a server.
     app.find("//*[@role='dialog'][.//h2[normalize-space()='Welcome to Switchboard']]");
     assert_accessible(&app, "first-run dialog");
-    shot(&app, "welcome");
+    shot("welcome");
     app.click(&app.find("//*[@role='dialog']//button[normalize-space()='Start on the demo clinic']"));
     app.wait_gone("//*[@role='dialog']");
     app.find("//section[@aria-label='Worklist']//tbody/tr");
     assert_accessible(&app, "worklist");
-    shot(&app, "worklist");
+    shot("worklist");
     app.find("//span[@id='status'][contains(., '1000 patients')]");
 
     // Search by name.
@@ -30,7 +30,7 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     let card = app.text(&first);
     assert!(card.contains("García"), "{card}");
     assert_accessible(&app, "search results");
-    shot(&app, "search");
+    shot("search");
     // The card shows phone and date of birth: search by each, in other formats.
     let phone_digits: String = card.split(" · ").find(|p| p.starts_with('(')).unwrap().chars().filter(char::is_ascii_digit).collect();
     let born = card.split(" · ").find(|p| p.contains(" (") && p.contains('-')).unwrap().split(' ').next().unwrap().to_string();
@@ -49,25 +49,25 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     }
     assert!(app.count("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr") > 0);
     assert_accessible(&app, "patient workspace");
-    shot(&app, "workspace");
+    shot("workspace");
     app.click(&app.find("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr[1]//button"));
     app.find("//figure[@class='trend']//*[name()='svg']");
-    shot(&app, "trend");
+    shot("trend");
 
     // The schedule: the next day has practitioners' slots.
     app.click(&app.find("//header//button[normalize-space()='Schedule']"));
     app.click(&app.find("//section[@aria-label='Schedule']//button[normalize-space()='Next']"));
     app.find("//div[@class='schedule-column']//li");
     assert_accessible(&app, "schedule");
-    shot(&app, "schedule");
+    shot("schedule");
     app.click(&app.find("//header//button[normalize-space()='Sources']"));
     app.find("//section[@aria-label='Sources']//form");
     assert_accessible(&app, "sources");
-    shot(&app, "sources");
+    shot("sources");
     app.click(&app.find("//header//button[normalize-space()='Rules']"));
     app.find("//section[@aria-label='Rules']//td[contains(., 'critical-result-callback')]");
     assert_accessible(&app, "rules");
-    shot(&app, "rules");
+    shot("rules");
 
     // The worklist, then Spanish.
     app.click(&app.find("//header//button[normalize-space()='Worklist']"));
@@ -79,7 +79,7 @@ fn first_run_search_patient_schedule_worklist_and_language() {
 /// With SWITCHBOARD_SCREENSHOTS=<dir> set, saves the window (1280×720 at the top left of the virtual
 /// display) as <dir>/<name>.png for the README, with ImageMagick's `import`. WebKitWebDriver's own
 /// screenshot stalls on wide pages.
-fn shot(_app: &AppSession, name: &str) {
+fn shot(name: &str) {
     if let Some(dir) = std::env::var_os("SWITCHBOARD_SCREENSHOTS") {
         std::thread::sleep(std::time::Duration::from_millis(300)); // let the last frame paint
         let path = std::path::Path::new(&dir).join(format!("{name}.png"));

@@ -4,9 +4,8 @@ use crate::model::{Dedupe, Due, Rule, RuleSet, Trigger};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use switchboard_core::reference::id_of;
 use switchboard_outbox::{made_by_rule, prepare, queue, rule_identifier, Action, ActionError};
-use switchboard_store::{lab_flag, AlertRow, ChangeRow, Fired, Store, StoreError};
+use switchboard_store::{lab_flag, rule_that_made, AlertRow, ChangeRow, Fired, Store, StoreError};
 
 /// What one pass made.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -18,6 +17,23 @@ pub struct RunReport {
     pub alerts: u64,
     pub escalations: u64,
     pub withdrawn: u64,
+}
+
+impl RunReport {
+    /// Adds another pass's counts to this one.
+    pub fn absorb(&mut self, other: RunReport) {
+        self.changes += other.changes;
+        self.tasks += other.tasks;
+        self.reminders += other.reminders;
+        self.alerts += other.alerts;
+        self.escalations += other.escalations;
+        self.withdrawn += other.withdrawn;
+    }
+
+    /// Whether the pass made or withdrew anything.
+    pub fn made_anything(&self) -> bool {
+        self.tasks + self.reminders + self.alerts + self.escalations + self.withdrawn > 0
+    }
 }
 
 /// A task or reminder a rule wants made, waiting to be queued with the rest of its batch.
@@ -109,9 +125,9 @@ fn on_change(store: &mut Store, set: &RuleSet, change: &ChangeRow, now: DateTime
             set.rules.iter().filter(|r| r.on == Trigger::NoShow).collect()
         }
         Trigger::TaskCompleted if resource["status"] == "completed" => {
-            let made_by = rule_of(&resource);
+            let made_by = rule_that_made(&resource);
             facts.test = resource["description"].as_str().unwrap_or_default().to_string();
-            set.rules.iter().filter(|r| r.on == Trigger::TaskCompleted && made_by.as_ref().is_some_and(|m| r.after_rule.contains(m))).collect()
+            set.rules.iter().filter(|r| r.on == Trigger::TaskCompleted && made_by.is_some_and(|m| r.after_rule.iter().any(|a| a == m))).collect()
         }
         _ => Vec::new(),
     };
@@ -439,18 +455,9 @@ fn overdue_tasks(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &
     Ok(())
 }
 
-/// The rule that made a task, from its rule identifier.
-fn rule_of(task: &Value) -> Option<String> {
-    task["identifier"].as_array()?.iter().find(|i| i["system"] == switchboard_outbox::RULE_SYSTEM)?["value"].as_str()?.split(':').next().map(str::to_string)
-}
-
+/// The patient a resource is about, by the element that names the patient in its type.
 fn patient_of(resource: &Value) -> Option<String> {
-    let reference = match resource["resourceType"].as_str()? {
-        "Task" => resource.pointer("/for/reference"),
-        "Appointment" => resource["participant"].as_array()?.iter().filter_map(|p| p.pointer("/actor/reference")).find(|r| r.as_str().is_some_and(|r| r.contains("Patient/"))),
-        _ => resource.pointer("/subject/reference"),
-    }?;
-    id_of(reference.as_str()?, "Patient")
+    switchboard_store::patient_of(resource["resourceType"].as_str()?, resource["id"].as_str().unwrap_or_default(), resource)
 }
 
 /// A source's first sync makes nothing of data older than the look-back.
@@ -470,9 +477,5 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// An instant as the clinic reads it: "2026-12-01 09:00".
 fn local_time(set: &RuleSet, instant: Option<&str>) -> String {
-    let Some(at) = instant.and_then(parse_time) else { return String::new() };
-    match jiff::Timestamp::from_second(at.timestamp()) {
-        Ok(ts) => ts.to_zoned_datetime(set.clinic.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    instant.and_then(parse_time).map(|at| set.clinic.local(at).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }

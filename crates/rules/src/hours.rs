@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
+use jiff::{Timestamp, ToSpan, ZonedDateTime};
 use serde::Deserialize;
 
 #[derive(Debug, Clone)]
@@ -76,8 +76,7 @@ impl Clinic {
     /// `count` business days after `now`: the same clinic time on the `count`-th open day after the
     /// moment the clinic is next open (a result at 22:00 Friday is due Tuesday at opening).
     pub fn business_days_after(&self, now: DateTime<Utc>, count: u32) -> DateTime<Utc> {
-        let start = Timestamp::from_second(now.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned_datetime(self.timezone.clone());
-        let mut at = start.clone();
+        let mut at = self.local(now);
         // Move to the next moment the clinic is open.
         if !self.is_open_day(at.weekday()) || at.time() >= self.closes {
             at = self.next_opening(&at);
@@ -94,11 +93,16 @@ impl Clinic {
         DateTime::from_timestamp(at.timestamp().as_second(), 0).unwrap_or(now)
     }
 
+    /// An instant on the clinic's wall clock.
+    pub fn local(&self, at: DateTime<Utc>) -> ZonedDateTime {
+        Timestamp::from_second(at.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH).to_zoned_datetime(self.timezone.clone())
+    }
+
     fn is_open_day(&self, day: Weekday) -> bool {
         self.days.contains(&day)
     }
 
-    fn next_opening(&self, from: &jiff::ZonedDateTime) -> jiff::ZonedDateTime {
+    fn next_opening(&self, from: &ZonedDateTime) -> ZonedDateTime {
         let mut day = from.checked_add(1.day()).unwrap_or(from.clone());
         while !self.is_open_day(day.weekday()) {
             day = day.checked_add(1.day()).unwrap_or(day.clone());

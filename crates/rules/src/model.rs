@@ -31,12 +31,6 @@ pub enum Trigger {
     TaskOverdue,
 }
 
-impl Trigger {
-    pub fn is_timed(self) -> bool {
-        matches!(self, Trigger::AppointmentDue | Trigger::FollowUpDue | Trigger::TaskOverdue)
-    }
-}
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dedupe {

@@ -21,6 +21,17 @@ pub fn patient_of(resource_type: &str, id: &str, resource: &Value) -> Option<Str
     id_of(reference.as_str()?, "Patient")
 }
 
+/// The rule that made a resource, from its rule identifier (`urn:switchboard:rule|<rule>:<key>`).
+pub fn rule_that_made(resource: &Value) -> Option<&str> {
+    resource["identifier"]
+        .as_array()?
+        .iter()
+        .find(|i| i["system"] == switchboard_core::RULE_SYSTEM)?["value"]
+        .as_str()?
+        .split(':')
+        .next()
+}
+
 /// Lower-case ASCII words: "Núñez-García" -> ["nunez", "garcia"].
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     let folded = deunicode::deunicode(text).to_lowercase();

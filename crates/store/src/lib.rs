@@ -18,6 +18,7 @@ mod worklist;
 pub use callers::{CallerMatch, CallerVia};
 pub use db::Store;
 pub use error::StoreError;
+pub use index::{patient_of, rule_that_made};
 pub use ingest::{Stored, Upserted, Writer};
 pub use key::{cache_key, KEYRING_SERVICE};
 pub use outbox::{Delivery, OutboxRow};

@@ -18,7 +18,9 @@ export function PatientSearch({ inputRef, onOpen }: Props) {
   const query = text.trim();
   const hits = useQuery({ queryKey: ["search", query], queryFn: () => ipc.searchPatients(query), enabled: query.length > 0 });
   const results = hits.data ?? [];
-  useEffect(() => setActive(results[0] ? keyOf(results[0]) : ""), [hits.data]); // eslint-disable-line react-hooks/exhaustive-deps
+  // New results: the first one is active, so Enter opens it.
+  const first = results[0] ? keyOf(results[0]) : "";
+  useEffect(() => setActive(first), [hits.data]);
 
   // Opening a patient closes the list, ready for the next search.
   const open = (patient: Selected) => {

@@ -47,12 +47,7 @@ pub fn tick(ctx: &Context, now: Option<&str>, json: bool) -> Result<(), CliError
     let mut store = ctx.open_store()?;
     let set = ctx.rules()?;
     let mut report = switchboard_rules::on_changes(&mut store, &set, now)?;
-    let timed = switchboard_rules::tick(&mut store, &set, now)?;
-    report.tasks += timed.tasks;
-    report.reminders += timed.reminders;
-    report.alerts += timed.alerts;
-    report.escalations += timed.escalations;
-    report.withdrawn += timed.withdrawn;
+    report.absorb(switchboard_rules::tick(&mut store, &set, now)?);
     if json {
         return super::print_json(&report);
     }

@@ -449,12 +449,7 @@ pub(crate) fn open_task(row: &Row) -> Option<TaskItem> {
         owner: owned_at(v, "/owner/display").or_else(|| owned_at(v, "/owner/reference")),
         due: owned_at(v, "/restriction/period/end"),
         authored: owned_at(v, "/authoredOn"),
-        rule: v["identifier"]
-            .as_array()
-            .and_then(|ids| ids.iter().find(|i| i["system"] == switchboard_core::RULE_SYSTEM))
-            .and_then(|i| i["value"].as_str())
-            .and_then(|value| value.split(':').next())
-            .map(str::to_string),
+        rule: crate::index::rule_that_made(v).map(str::to_string),
         why: owned_at(v, "/reasonCode/text"),
         origin: row.origin.clone(),
     })
