@@ -51,6 +51,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read a call note on standard input: findings, medications, reason, urgency, routing and a draft summary
+    Intake {
+        #[command(subcommand)]
+        command: Option<IntakeCommand>,
+        #[arg(long)]
+        json: bool,
+        /// The patient the call is about (server id or MRN); needed with --confirm
+        #[arg(long)]
+        patient: Option<String>,
+        /// Write the note (a Communication) and a routed Task back through the outbox
+        #[arg(long)]
+        confirm: bool,
+        #[command(flatten)]
+        target: SourceArg,
+    },
     /// The built-in demo clinic
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -255,6 +270,18 @@ pub struct DemoSize {
     /// The generator's seed: the same seed gives the same clinic
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Subcommand)]
+pub enum IntakeCommand {
+    /// Score the assistant on a labelled set of calls: precision, recall and F1 per field, negation,
+    /// the urgency confusion matrix and under-triage
+    Eval {
+        /// The labelled calls (TOML)
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

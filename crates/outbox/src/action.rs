@@ -10,6 +10,8 @@ use switchboard_store::{Store, StoreError, Writer};
 /// The identifier system of ids minted on this device for created resources.
 pub const ACTION_SYSTEM: &str = "urn:ietf:rfc:3986";
 pub use switchboard_core::RULE_SYSTEM;
+/// The identifier system of logged phone calls: the value is the phone system's call id.
+pub const CALL_SYSTEM: &str = "urn:switchboard:call";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -54,6 +56,12 @@ pub enum Action {
     Withdraw { request: String },
     /// Raise a Task's priority: it is past its due time.
     Escalate { task: String, priority: String },
+    /// A confirmed call intake: the caller's words and the reviewed summary as a Communication, and a
+    /// Task for the team it is routed to, in one transaction.
+    Intake { patient: String, note: String, summary: String, owner: String, priority: String, due: String },
+    /// A phone call with a patient, as a Communication. `call` is the phone system's call id, so a
+    /// call is written once however often it is logged.
+    CallLog { patient: String, call: String, number: String, started: String, seconds: u32, agent: String, disposition: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +156,8 @@ fn intent_kind(action: &Action) -> &'static str {
         Action::RuleReminder { .. } => "rule_reminder",
         Action::Withdraw { .. } => "withdraw",
         Action::Escalate { .. } => "escalate",
+        Action::Intake { .. } => "intake",
+        Action::CallLog { .. } => "call_log",
     }
 }
 
@@ -245,6 +255,34 @@ fn local_effect(store: &Store, source: &str, action: &Action, id: &str, now: Dat
             let mut current = server_resource(store, source, "Task", task)?;
             current["priority"] = json!(priority);
             (format!("Task/{task}"), current)
+        }
+        Action::Intake { patient, note, summary, owner, priority, due } => {
+            require_patient(store, source, patient)?;
+            if summary.trim().is_empty() || note.trim().is_empty() {
+                return Err(invalid("an intake needs the caller's words and a summary"));
+            }
+            if !PRIORITIES.contains(&priority.as_str()) {
+                return Err(invalid(format!("priority must be one of {}", PRIORITIES.join(", "))));
+            }
+            let mut communication = new_note(id, patient, summary, now);
+            communication["category"] = json!([{"text": "Call intake"}]);
+            if let Some(payload) = communication["payload"].as_array_mut() {
+                payload.push(json!({"contentString": format!("Caller's words: {note}")}));
+            }
+            let task = new_task(&new_id(), patient, summary, priority, Some(due), Some(owner), now);
+            return Ok((format!("Communication/{}", local_id(id)), vec![communication, task]));
+        }
+        Action::CallLog { patient, call, number, started, seconds, agent, disposition } => {
+            require_patient(store, source, patient)?;
+            if call.trim().is_empty() {
+                return Err(invalid("a call log needs the call's id"));
+            }
+            let words = format!("Phone call with {number}: {} min {} s, {disposition}, agent {agent}", seconds / 60, seconds % 60);
+            let mut log = new_note(id, patient, &words, now);
+            log["identifier"] = json!([{"system": CALL_SYSTEM, "value": call}]);
+            log["medium"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode", "code": "PHONE"}]}]);
+            log["sent"] = json!(started);
+            (format!("Communication/{}", local_id(id)), log)
         }
         Action::Arrived { appointment } | Action::NoShow { appointment } => {
             let mut current = server_resource(store, source, "Appointment", appointment)?;

@@ -318,7 +318,7 @@ async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: 
             None => Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new()),
         },
         // Conditional creates do not conflict; a 412 here is the server's own error.
-        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } => {
+        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } | Action::Intake { .. } | Action::CallLog { .. } => {
             Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new())
         }
     })

@@ -33,14 +33,30 @@ fn source_name(ctx: &Context, target: &SourceArg) -> Result<String, CliError> {
 }
 
 pub fn queue_and_print(ctx: &Context, action: &Action, target: &SourceArg) -> Result<(), CliError> {
-    let source = source_name(ctx, target)?;
-    let mut store = ctx.open_store()?;
-    let Queued { id, target, state } = queue(&mut store, &source, action, ctx.clock.now()).map_err(|e| match e {
-        ActionError::Invalid(words) => CliError::Usage(words),
-        ActionError::Store(e) => CliError::Store(e),
-    })?;
+    let Queued { id, target, state } = queue_to(ctx, &source_name(ctx, target)?, action)?;
     println!("{id} {state} {target}");
     Ok(())
+}
+
+fn queue_to(ctx: &Context, source: &str, action: &Action) -> Result<Queued, CliError> {
+    let mut store = ctx.open_store()?;
+    queue(&mut store, source, action, ctx.clock.now()).map_err(|e| match e {
+        ActionError::Invalid(words) => CliError::Usage(words),
+        ActionError::Store(e) => CliError::Store(e),
+    })
+}
+
+/// Queues a confirmed intake: the note and summary as a Communication, and the routed Task.
+pub fn confirm_intake(ctx: &Context, patient: &str, note: &str, intake: &switchboard_intake::Intake, target: &SourceArg) -> Result<Queued, CliError> {
+    let not_found = || CliError::NotFound("no patient with that id or MRN is in the cache".to_string());
+    let (source, patient) = ctx.open_store()?.find_patient(patient)?.ok_or_else(not_found)?;
+    if target.source.as_ref().is_some_and(|s| *s != source) {
+        return Err(CliError::Usage(format!("that patient comes from source `{source}`, not the one given with --source")));
+    }
+    let (owner, priority, minutes) = intake.task_terms();
+    let due = (ctx.clock.now() + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let action = Action::Intake { patient, note: note.trim().to_string(), summary: intake.summary.clone(), owner: owner.into(), priority: priority.into(), due };
+    queue_to(ctx, &source, &action)
 }
 
 pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Result<(), CliError> {

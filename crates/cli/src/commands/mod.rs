@@ -3,6 +3,7 @@
 pub(crate) mod actions;
 mod call;
 mod demo;
+mod intake;
 mod patient;
 pub(crate) mod rules;
 mod search;
@@ -22,6 +23,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Search { text, json } => search::run(&ctx, &text, json),
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
         Command::Call { from, to, json } => call::run(&ctx, &from, to.as_deref(), json),
+        Command::Intake { command, json, patient, confirm, target } => intake::run(&ctx, command, json, patient, confirm, &target),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
         Command::Rules(cmd) => rules::rules(&ctx, cmd),

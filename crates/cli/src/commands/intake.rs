@@ -1,0 +1,67 @@
+//! `switchboard intake`: a call note on standard input, read by the intake assistant.
+
+use crate::args::{IntakeCommand, SourceArg};
+use crate::context::Context;
+use crate::error::CliError;
+use std::io::Read;
+use switchboard_intake::{analyze, Assertion, Intake};
+
+pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, target: &SourceArg) -> Result<(), CliError> {
+    if let Some(IntakeCommand::Eval { file, json }) = command {
+        return eval(&file, json);
+    }
+    let mut note = String::new();
+    std::io::stdin().read_to_string(&mut note).map_err(|e| CliError::Usage(format!("cannot read the note from standard input: {e}")))?;
+    if note.trim().is_empty() {
+        return Err(CliError::Usage("the note is empty: pipe the caller's words on standard input".into()));
+    }
+    let intake = analyze(&note);
+    let queued = match (confirm, patient) {
+        (true, Some(patient)) => Some(super::actions::confirm_intake(ctx, &patient, &note, &intake, target)?),
+        (true, None) => return Err(CliError::Usage("--confirm needs --patient".into())),
+        (false, _) => None,
+    };
+    if json {
+        let mut value = serde_json::to_value(&intake).map_err(|e| CliError::Other(e.to_string()))?;
+        value["queued"] = serde_json::to_value(&queued).map_err(|e| CliError::Other(e.to_string()))?;
+        return super::print_json(&value);
+    }
+    print_text(&intake);
+    if let Some(q) = queued {
+        println!("\nqueued {} {} {}", q.id, q.state, q.target);
+    }
+    Ok(())
+}
+
+fn print_text(intake: &Intake) {
+    println!("{}", intake.summary);
+    println!();
+    for f in &intake.findings {
+        let about = if f.experiencer == switchboard_intake::Experiencer::Patient { "patient" } else { "someone else" };
+        let assertion = match f.assertion {
+            Assertion::Present => "present",
+            Assertion::Negated => "negated",
+            Assertion::Possible => "possible",
+            Assertion::Historical => "historical",
+            Assertion::Hypothetical => "hypothetical",
+        };
+        println!("finding    {:<24} {:<12} {:<12} \"{}\" at {}..{}", f.concept, assertion, about, f.evidence.text, f.evidence.start, f.evidence.end);
+    }
+    for m in &intake.medications {
+        println!("medication {:<24} {:<12} {:<12} \"{}\"", m.name, m.dose.as_deref().unwrap_or("-"), m.frequency.as_deref().unwrap_or("-"), m.evidence.text);
+    }
+    for line in &intake.emergency_script {
+        println!("EMERGENCY  {line}");
+    }
+}
+
+fn eval(file: &std::path::Path, json: bool) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let set = switchboard_intake::eval::DevSet::parse(&text).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+    let report = set.evaluate();
+    if json {
+        return super::print_json(&report);
+    }
+    print!("{report}");
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! The intake assistant: what a caller says, in plain words, turned into findings (with assertion,
+//! experiencer, onset, severity and site), medications, the reason for the call, red flags, urgency,
+//! routing and a draft chart summary. Deterministic and offline; every item points at its words.
+//! The knowledge lives in `data/`: lexicons and red-flag rules with their citations.
+//! It advises; staff decide and confirm.
+
+mod context;
+pub mod eval;
+mod lexicon;
+pub mod llm;
+mod modifiers;
+mod text;
+mod triage;
+
+pub use lexicon::{Knowledge, KnowledgeError, RedFlagRule};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Routine,
+    SameDay,
+    Emergency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Assertion {
+    Present,
+    Negated,
+    Possible,
+    Historical,
+    Hypothetical,
+}
+
+/// Who a finding is about: the patient the call is about, or someone else the caller mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Experiencer {
+    Patient,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    NewSymptom,
+    Refill,
+    Appointment,
+    Results,
+    Billing,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    NurseTriage,
+    Scheduling,
+    RefillQueue,
+    Billing,
+}
+
+/// The words an item came from: the text and its byte offsets in the note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Evidence {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Finding {
+    /// The caller's words for it.
+    pub text: String,
+    /// The concept id from the lexicon, e.g. `chest_pain`.
+    pub concept: String,
+    pub label: String,
+    /// A problem is a condition the patient has (diabetes, pregnancy); the rest are symptoms.
+    pub problem: bool,
+    pub assertion: Assertion,
+    pub experiencer: Experiencer,
+    pub onset: Option<String>,
+    /// mild, moderate or severe.
+    pub severity: Option<String>,
+    pub site: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Medication {
+    /// The prescribable (RxNorm ingredient) name.
+    pub name: String,
+    /// The caller's words for it: a brand, a lay name or the generic.
+    pub text: String,
+    pub dose: Option<String>,
+    pub frequency: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RedFlag {
+    pub rule: String,
+    pub title: String,
+    pub urgency: Urgency,
+    pub citation: String,
+    /// The findings that fired it.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Everything the assistant read in one note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Intake {
+    pub urgency: Urgency,
+    /// Why the urgency is what it is, in words.
+    pub urgency_because: String,
+    pub red_flags: Vec<RedFlag>,
+    pub findings: Vec<Finding>,
+    pub medications: Vec<Medication>,
+    pub reason: Reason,
+    pub routing: Routing,
+    /// Who the caller is calling about, when not themselves ("mom").
+    pub calling_about: Option<String>,
+    /// The patient's age in words, when the caller said it.
+    pub age: Option<String>,
+    /// What to do now, shown at once when the urgency is an emergency.
+    pub emergency_script: Vec<String>,
+    /// A draft chart note, built from the items above; staff edit it before confirming.
+    pub summary: String,
+}
+
+impl Intake {
+    /// The routed task: the pool that owns it, its FHIR priority, and minutes until it is due.
+    pub fn task_terms(&self) -> (&'static str, &'static str, i64) {
+        let owner = match self.routing {
+            Routing::NurseTriage => "Nurse pool",
+            Routing::Scheduling => "Front desk",
+            Routing::RefillQueue => "Refill queue",
+            Routing::Billing => "Billing",
+        };
+        match self.urgency {
+            Urgency::Emergency => (owner, "stat", 15),
+            Urgency::SameDay => (owner, "urgent", 4 * 60),
+            Urgency::Routine => (owner, "routine", 3 * 24 * 60),
+        }
+    }
+}
+
+/// Reads one note with the built-in knowledge.
+pub fn analyze(note: &str) -> Intake {
+    analyze_with(note, Knowledge::builtin())
+}
+
+pub fn analyze_with(note: &str, knowledge: &Knowledge) -> Intake {
+    let tokens = text::tokenize(note);
+    let words: Vec<&str> = tokens.iter().map(|t| knowledge.canonical(t)).collect();
+    let read = context::Reading::new(note, &tokens, &words, knowledge);
+    let findings = read.findings();
+    let medications = modifiers::medications(note, &tokens, &words, knowledge);
+    triage::decide(&read, findings, medications)
+}
+
+pub(crate) fn evidence(note: &str, tokens: &[text::Token], from: usize, to: usize) -> Evidence {
+    let (start, end) = (tokens[from].start, tokens[to - 1].end);
+    Evidence { text: note[start..end].to_string(), start, end }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_red_flag_rule_fires_on_its_test_phrases_and_stays_quiet_on_the_others() {
+        let mut failures = Vec::new();
+        for rule in &Knowledge::builtin().rules {
+            assert!(!rule.fires.is_empty() && !rule.quiet.is_empty(), "rule {} needs test phrases", rule.id);
+            assert!(!rule.citation.trim().is_empty(), "rule {} needs a citation", rule.id);
+            for phrase in &rule.fires {
+                let intake = analyze(phrase);
+                if !intake.red_flags.iter().any(|f| f.rule == rule.id) || intake.urgency < rule.urgency {
+                    failures.push(format!("{} should fire on {phrase:?}", rule.id));
+                }
+            }
+            for phrase in &rule.quiet {
+                if analyze(phrase).red_flags.iter().any(|f| f.rule == rule.id) {
+                    failures.push(format!("{} should stay quiet on {phrase:?}", rule.id));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn evidence_points_at_the_words_in_the_note() {
+        let note = "My son can't breathe and his lips look blue. He takes Singulair 10 mg at night.";
+        let intake = analyze(note);
+        assert_eq!(intake.urgency, Urgency::Emergency);
+        for f in &intake.findings {
+            assert_eq!(&note[f.evidence.start..f.evidence.end], f.evidence.text);
+        }
+        let med = &intake.medications[0];
+        assert_eq!((med.name.as_str(), med.dose.as_deref(), med.frequency.as_deref()), ("montelukast", Some("10 mg"), Some("at bedtime")));
+        assert!(intake.red_flags[0].evidence.iter().any(|e| e.text == "can't breathe"));
+        assert!(!intake.emergency_script.is_empty(), "an emergency shows its script");
+    }
+
+    #[test]
+    fn a_new_symptom_matching_no_rule_is_same_day_nurse_review() {
+        let intake = analyze("she has had a sore throat since yesterday");
+        assert_eq!((intake.urgency, intake.routing), (Urgency::SameDay, Routing::NurseTriage));
+        assert!(intake.red_flags.is_empty());
+        assert!(intake.urgency_because.contains("same-day nurse review"));
+        let routine = analyze("I need to move my appointment to Friday");
+        assert_eq!((routine.urgency, routine.reason, routine.routing), (Urgency::Routine, Reason::Appointment, Routing::Scheduling));
+    }
+
+    #[test]
+    fn urgency_is_the_highest_rule_and_more_words_never_lower_it() {
+        // Adding reassuring words to an emergency note must not lower it.
+        let base = "he has crushing chest pain";
+        for extra in ["", " but he feels fine otherwise", " no fever no cough", " he needs a refill of his lisinopril", " and an appointment on friday"] {
+            assert_eq!(analyze(&format!("{base}{extra}")).urgency, Urgency::Emergency, "{extra:?}");
+        }
+    }
+
+    #[test]
+    fn the_knowledge_files_are_checked() {
+        let lexicon = include_str!("../data/lexicon.toml");
+        let flags = include_str!("../data/red_flags.toml").replace("needs = [[\"worst_headache\"]]", "needs = [[\"worst_headahce\"]]");
+        let error = Knowledge::parse(lexicon, &flags).err().expect("an unknown concept is refused");
+        assert!(error.to_string().contains("unknown concept `worst_headahce`"), "{error}");
+    }
+}

@@ -1,0 +1,172 @@
+//! What is said around a finding (when it began, how bad, where) and around a medication (dose, how often).
+
+use crate::context::Reading;
+use crate::lexicon::Knowledge;
+use crate::text::{number_value, Token};
+use crate::{evidence, Medication};
+
+const TIME_UNITS: &[&str] = &["minute", "minutes", "min", "mins", "hour", "hours", "hr", "hrs", "day", "days", "week", "weeks", "wk", "wks", "month", "months", "year", "years", "night", "nights"];
+const WHEN_WORDS: &[&str] = &["yesterday", "today", "tonight", "overnight", "suddenly", "sudden", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend"];
+const PART_OF_DAY: &[&str] = &["morning", "afternoon", "evening", "night", "week", "weekend", "month"];
+const DOSE_UNITS: &[&str] = &["mg", "mcg", "g", "ml", "units", "unit", "puffs", "puff", "tablets", "tablet", "pills", "pill", "milligrams", "cc", "tsp", "teaspoon", "teaspoons", "capsules", "capsule", "iu"];
+/// How near (in words) a severity or site must be to its finding.
+const NEAR: usize = 4;
+
+/// Onset, severity and site phrases found in the note, as (first word, end word, value).
+pub(crate) struct Modifiers {
+    onsets: Vec<(usize, usize, String)>,
+    severities: Vec<(usize, usize, String)>,
+    sites: Vec<(usize, usize, String)>,
+}
+
+fn is_count(word: &str) -> bool {
+    number_value(word).is_some() || matches!(word, "several" | "few" | "couple")
+}
+
+/// The length of an onset phrase starting at `at`, if one does.
+fn onset_at(words: &[&str], at: usize) -> Option<usize> {
+    let w = |i: usize| words.get(at + i).copied().unwrap_or_default();
+    let unit_after = |i: usize| (i..i + 3).find(|&j| TIME_UNITS.contains(&w(j)) && (i..j).all(|k| is_count(w(k)) || w(k) == "of"));
+    match w(0) {
+        "since" | "started" | "starting" | "began" => {
+            if let Some(j) = unit_after(1) {
+                return Some(j + 1);
+            }
+            if WHEN_WORDS.contains(&w(1)) {
+                return Some(2);
+            }
+            if matches!(w(1), "this" | "last" | "early" | "late") && PART_OF_DAY.contains(&w(2)) {
+                return Some(3);
+            }
+            None
+        }
+        "this" | "last" if PART_OF_DAY.contains(&w(1)) => Some(2),
+        "for" | "x" | "past" | "last" => {
+            let from = if matches!(w(1), "the" | "about" | "almost" | "over" | "like" | "around" | "nearly") { 2 } else { 1 };
+            let from = if matches!(w(from), "past" | "last") { from + 1 } else { from };
+            unit_after(from).map(|j| j + 1)
+        }
+        "all" if w(1) == "of" && w(2) == "a" && w(3) == "sudden" => Some(4),
+        "out" if w(1) == "of" && w(2) == "nowhere" => Some(3),
+        word if WHEN_WORDS.contains(&word) => Some(1),
+        word if is_count(word) => {
+            let j = unit_after(0)?;
+            match w(j + 1) {
+                "ago" => Some(j + 2),
+                "old" => None,
+                _ if at > 0 && matches!(words[at - 1], "every" | "in" | "q") => None,
+                _ => Some(j + 1),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// "8/10" or "8 out of 10" as a severity.
+fn score_at(words: &[&str], at: usize) -> Option<(usize, String)> {
+    let (score, len) = match words[at].split_once('/') {
+        Some((n, "10")) => (n.parse::<f64>().ok()?, 1),
+        _ if words.get(at + 1..at + 4) == Some(&["out", "of", "10"]) => (number_value(words[at])?, 4),
+        _ => return None,
+    };
+    let level = if score >= 7.0 { "severe" } else if score >= 4.0 { "moderate" } else { "mild" };
+    Some((len, level.to_string()))
+}
+
+impl Modifiers {
+    pub fn find(read: &Reading) -> Modifiers {
+        let words = read.words;
+        let free = |s: usize, e: usize| !read.in_concept[s..e].iter().any(|c| *c);
+        let (mut onsets, mut severities) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while at < words.len() {
+            if let Some(len) = onset_at(words, at) {
+                onsets.push((at, at + len, evidence(read.note, read.tokens, at, at + len).text));
+                at += len;
+            } else if let Some((len, level)) = score_at(words, at) {
+                severities.push((at, at + len, level));
+                at += len;
+            } else {
+                at += 1;
+            }
+        }
+        severities.extend(read.knowledge.severities.scan(words).into_iter().filter(|(s, e, _)| free(*s, *e)));
+        let sites = read.knowledge.sites.scan(words).into_iter().filter(|(s, e, _)| free(*s, *e)).collect();
+        Modifiers { onsets, severities, sites }
+    }
+
+    fn finding_span(read: &Reading, i: usize) -> (usize, usize) {
+        let (s, e, _) = read.concepts[i];
+        (s, e)
+    }
+
+    /// The onset said in the finding's clause, else the nearest in its sentence.
+    pub fn onset_for(&self, read: &Reading, i: usize) -> Option<String> {
+        let (s, e) = Self::finding_span(read, i);
+        let clause = read.tokens[s].clause;
+        self.onsets
+            .iter()
+            .find(|(os, _, _)| read.tokens[*os].clause == clause)
+            .or_else(|| nearest(&self.onsets, read.tokens, s, e, 12))
+            .map(|(_, _, text)| text.clone())
+    }
+
+    pub fn severity_for(&self, read: &Reading, i: usize) -> Option<String> {
+        let (s, e) = Self::finding_span(read, i);
+        nearest(&self.severities, read.tokens, s, e, NEAR).map(|(_, _, level)| level.clone())
+    }
+
+    pub fn site_for(&self, read: &Reading, i: usize) -> Option<String> {
+        let (s, e) = Self::finding_span(read, i);
+        nearest(&self.sites, read.tokens, s, e, NEAR).map(|(_, _, site)| site.clone())
+    }
+}
+
+/// The span nearest to words s..e within `limit` words, in the same sentence.
+fn nearest<'m>(spans: &'m [(usize, usize, String)], tokens: &[Token], s: usize, e: usize, limit: usize) -> Option<&'m (usize, usize, String)> {
+    let sentence = tokens[s].sentence;
+    spans
+        .iter()
+        .filter(|(ms, _, _)| tokens[*ms].sentence == sentence)
+        .map(|span| (if span.0 >= e { span.0 - e } else { s.saturating_sub(span.1) }, span))
+        .filter(|(gap, _)| *gap <= limit)
+        .min_by_key(|(gap, _)| *gap)
+        .map(|(_, span)| span)
+}
+
+/// Medications with the dose and frequency said next to them.
+pub(crate) fn medications(note: &str, tokens: &[Token], words: &[&str], knowledge: &Knowledge) -> Vec<Medication> {
+    let found = knowledge.medications.scan(words);
+    let frequencies = knowledge.frequencies.scan(words);
+    let mut medications: Vec<Medication> = Vec::new();
+    for (n, (s, e, name)) in found.iter().enumerate() {
+        let next = found.get(n + 1).map_or(words.len(), |m| m.0);
+        let same_sentence = |i: usize| tokens[i].sentence == tokens[*s].sentence;
+        let is_dose = |i: usize| i + 1 < words.len() && number_value(words[i]).is_some() && DOSE_UNITS.contains(&words[i + 1]) && same_sentence(i);
+        // "10 mg of lisinopril", "once a day metformin": a dose or frequency just before counts, unless
+        // an earlier medication in the sentence owns it.
+        let earlier_here = n > 0 && tokens[found[n - 1].0].sentence == tokens[*s].sentence;
+        let dose = (*e..(e + 6).min(next)).find(|&i| is_dose(i)).or_else(|| (s.saturating_sub(4)..*s).find(|&i| !earlier_here && is_dose(i) && i + 2 <= *s));
+        let frequency = frequencies
+            .iter()
+            .find(|(fs, _, _)| *fs >= *e && *fs < (e + 10).min(next) && same_sentence(*fs))
+            .or_else(|| frequencies.iter().find(|(_, fe, _)| !earlier_here && *fe <= *s && s - fe <= 3 && same_sentence(*fe)));
+        let from = [Some(*s), dose, frequency.map(|f| f.0)].into_iter().flatten().min().unwrap_or(*s);
+        let to = [Some(*e), dose.map(|d| d + 2), frequency.map(|f| f.1)].into_iter().flatten().max().unwrap_or(*e);
+        let medication = Medication {
+            name: name.clone(),
+            text: evidence(note, tokens, *s, *e).text,
+            dose: dose.map(|d| evidence(note, tokens, d, d + 2).text),
+            frequency: frequency.map(|(_, _, value)| value.clone()),
+            evidence: evidence(note, tokens, from, to),
+        };
+        match medications.iter_mut().find(|m| m.name == medication.name) {
+            Some(earlier) => {
+                earlier.dose = earlier.dose.take().or(medication.dose);
+                earlier.frequency = earlier.frequency.take().or(medication.frequency);
+            }
+            None => medications.push(medication),
+        }
+    }
+    medications
+}

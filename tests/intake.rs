@@ -1,0 +1,121 @@
+//! The intake assistant through the real `switchboard` binary: its scores on the labelled calls, its
+//! JSON, and a confirmed intake written back to a real FHIR server through the outbox.
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use switchboard_testkit::{client, runtime, FhirServer, TestHome};
+
+fn switchboard(home: &TestHome, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("SWITCHBOARD_HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(output: Output) -> Value {
+    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn score(report: &Value, field: &str, measure: &str) -> f64 {
+    report["fields"][field][measure].as_f64().unwrap_or_else(|| panic!("no {field}.{measure} in {report}"))
+}
+
+#[test]
+fn the_assistant_meets_its_targets_on_the_labelled_calls() {
+    let home = TestHome::new();
+    let dev = json(switchboard(&home, &["intake", "eval", "tests/intake/devset.toml", "--json"], ""));
+    assert!(dev["calls"].as_u64().unwrap() >= 60, "the development set has at least 60 calls");
+    for report in [&dev, &json(switchboard(&home, &["intake", "eval", "tests/intake/heldout.toml", "--json"], ""))] {
+        // Safety first, on both sets: every red flag found and no call under-triaged.
+        assert_eq!(score(report, "red_flags", "recall"), 1.0, "{report:#}");
+        assert_eq!(report["under_triaged"], serde_json::json!([]), "{report:#}");
+        assert!(score(report, "findings", "precision") >= 0.90 && score(report, "findings", "recall") >= 0.85, "{report:#}");
+        assert!(report["negation"]["precision"].as_f64().unwrap() >= 0.90 && report["negation"]["recall"].as_f64().unwrap() >= 0.90, "{report:#}");
+        let matrix = report["urgency_confusion"].as_array().unwrap();
+        let total: u64 = matrix.iter().flat_map(|row| row.as_array().unwrap()).map(|n| n.as_u64().unwrap()).sum();
+        assert_eq!(total, report["calls"].as_u64().unwrap());
+    }
+    let text = String::from_utf8(switchboard(&home, &["intake", "eval", "tests/intake/devset.toml"], "").stdout).unwrap();
+    for words in ["precision", "negation", "urgency confusion", "under-triaged: 0"] {
+        assert!(text.contains(words), "{text}");
+    }
+}
+
+#[test]
+fn the_json_has_every_field_scripts_rely_on_and_nothing_is_queued_without_confirm() {
+    let home = TestHome::new();
+    let note = "calling about my dad he has chest pain since an hour ago and is sweaty, no fever, takes Plavix 75 mg daily";
+    let intake = json(switchboard(&home, &["intake", "--json"], note));
+    assert_eq!(intake["urgency"], "emergency");
+    assert_eq!(intake["reason"], "new_symptom");
+    assert_eq!(intake["routing"], "nurse_triage");
+    assert!(intake["summary"].as_str().unwrap().contains("Chest pain that may be cardiac"));
+    let flag = &intake["red_flags"][0];
+    assert_eq!(flag["rule"], "cardiac-chest-pain");
+    assert_eq!(flag["evidence"][0]["text"], "chest pain");
+    for finding in intake["findings"].as_array().unwrap() {
+        for key in ["text", "concept", "assertion", "experiencer", "onset", "severity", "evidence"] {
+            assert!(finding.get(key).is_some(), "finding without {key}: {finding}");
+        }
+    }
+    let fever = intake["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "fever").unwrap();
+    assert_eq!((fever["assertion"].as_str(), fever["experiencer"].as_str()), (Some("negated"), Some("patient")));
+    let med = &intake["medications"][0];
+    assert_eq!((med["name"].as_str(), med["dose"].as_str(), med["frequency"].as_str()), (Some("clopidogrel"), Some("75 mg"), Some("daily")));
+    assert!(med.get("evidence").is_some());
+
+    let empty = switchboard(&home, &["intake"], "  \n");
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the note is empty"));
+    let no_patient = switchboard(&home, &["intake", "--confirm"], note);
+    assert_eq!(no_patient.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_patient.stderr).contains("--confirm needs --patient"));
+}
+
+#[test]
+fn a_confirmed_intake_lands_on_the_server_as_a_note_and_a_routed_task() {
+    let server = FhirServer::start();
+    let home = TestHome::new();
+    let options = switchboard_demo::DemoOptions { patients: 3, seed: 3, today: chrono::Utc::now().date_naive() };
+    runtime().block_on(switchboard_demo::seed_server(&client(&server.base()), &options, &mut |_| {})).unwrap();
+    assert!(switchboard(&home, &["source", "add", "clinic", "--fhir", &server.base()], "").status.success());
+    assert!(switchboard(&home, &["sync"], "").status.success());
+
+    let refused = switchboard(&home, &["intake", "--patient", "nobody", "--confirm"], "my chest hurts");
+    assert_eq!(refused.status.code(), Some(3), "{}", String::from_utf8_lossy(&refused.stderr));
+    let emergency = json(switchboard(&home, &["intake", "--patient", "pat-000001", "--confirm", "--json"], "my chest hurts and my left arm is numb"));
+    assert_eq!(emergency["urgency"], "emergency");
+    let refill = json(switchboard(&home, &["intake", "--patient", "pat-000002", "--confirm", "--json"], "need a refill of my metformin 500 mg twice a day"));
+    assert_eq!(refill["routing"], "refill_queue");
+    let drained = switchboard(&home, &["outbox", "drain"], "");
+    assert!(drained.status.success(), "{}", String::from_utf8_lossy(&drained.stderr));
+
+    let rt = runtime();
+    let fhir = client(&server.base());
+    let search = |kind: &str, param: &str, patient: &str| -> Vec<Value> {
+        let url = fhir.search_url(kind, &[(param, &format!("Patient/{patient}"))]).unwrap();
+        let page = rt.block_on(fhir.get_page(&url)).unwrap();
+        page.resources.iter().map(|r| serde_json::from_str(r.get()).unwrap()).collect()
+    };
+    let notes = search("Communication", "subject", "pat-000001");
+    let note = notes.iter().find(|c| c["category"][0]["text"] == "Call intake").expect("the intake note is on the server");
+    let payload = note["payload"].to_string();
+    assert!(payload.contains("Chest pain that may be cardiac") && payload.contains("my chest hurts and my left arm is numb"), "{payload}");
+    let tasks = search("Task", "patient", "pat-000001");
+    let task = tasks.iter().find(|t| t["description"].as_str().is_some_and(|d| d.contains("Chest pain"))).expect("the routed task is on the server");
+    assert_eq!((task["priority"].as_str(), task["owner"]["display"].as_str()), (Some("stat"), Some("Nurse pool")));
+    let refill_task = search("Task", "patient", "pat-000002").into_iter().find(|t| t["description"].as_str().is_some_and(|d| d.contains("refill"))).unwrap();
+    assert_eq!((refill_task["priority"].as_str(), refill_task["owner"]["display"].as_str()), (Some("routine"), Some("Refill queue")));
+
+    // Draining again sends nothing twice.
+    assert!(switchboard(&home, &["outbox", "drain"], "").status.success());
+    assert_eq!(search("Communication", "subject", "pat-000001").iter().filter(|c| c["category"][0]["text"] == "Call intake").count(), 1);
+}
