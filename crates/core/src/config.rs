@@ -10,12 +10,41 @@ use url::Url;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
 pub const DEFAULT_PHONE_REGION: &str = "US";
+/// The local call listener's port unless `[phone] port` says otherwise.
+pub const DEFAULT_CALL_PORT: u16 = 47800;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Region used to read phone numbers written without a country code (ISO 3166 alpha-2).
     pub phone_region: String,
     pub sources: Vec<SourceConfig>,
+    pub phone: PhoneConfig,
+    pub intake: IntakeConfig,
+}
+
+/// `[phone]`: the local listener phone systems report calls to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneConfig {
+    /// 127.0.0.1 port of the listener.
+    pub port: u16,
+    /// `listen = false` turns the listener off (and with it screen pops and single-instance hand-over).
+    pub listen: bool,
+    /// The name logged as the agent on calls taken at this workstation (default: the OS user).
+    pub agent: Option<String>,
+}
+
+impl Default for PhoneConfig {
+    fn default() -> Self {
+        PhoneConfig { port: DEFAULT_CALL_PORT, listen: true, agent: None }
+    }
+}
+
+/// `[intake]`: the optional language model of the intake assistant (off unless `llm_url` is set).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IntakeConfig {
+    /// An OpenAI-compatible chat completions URL, e.g. a local server's /v1/chat/completions.
+    pub llm_url: Option<Url>,
+    pub llm_model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +56,7 @@ pub struct SourceConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { phone_region: DEFAULT_PHONE_REGION.to_string(), sources: Vec::new() }
+        Config { phone_region: DEFAULT_PHONE_REGION.to_string(), sources: Vec::new(), phone: PhoneConfig::default(), intake: IntakeConfig::default() }
     }
 }
 
@@ -61,6 +90,30 @@ struct RawConfig {
     phone_region: Option<Spanned<String>>,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<RawPhone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    intake: Option<RawIntake>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhone {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    port: Option<Spanned<u16>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    listen: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntake {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    llm_url: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    llm_model: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -136,7 +189,31 @@ impl Config {
             };
             sources.push(SourceConfig { name, fhir, page_size });
         }
-        Ok(Config { phone_region, sources })
+        let phone = match raw.phone {
+            Some(phone) => PhoneConfig {
+                port: match phone.port {
+                    Some(port) if *port.get_ref() < 1024 => {
+                        return Err(error(Some(port.span()), Some("port"), "must be between 1024 and 65535".to_string()))
+                    }
+                    Some(port) => port.into_inner(),
+                    None => DEFAULT_CALL_PORT,
+                },
+                listen: phone.listen.unwrap_or(true),
+                agent: phone.agent.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+            },
+            None => PhoneConfig::default(),
+        };
+        let intake = match raw.intake {
+            Some(intake) => IntakeConfig {
+                llm_url: match intake.llm_url {
+                    Some(url) => Some(parse_http_url(url.get_ref()).map_err(|problem| error(Some(url.span()), Some("llm_url"), problem))?),
+                    None => None,
+                },
+                llm_model: intake.llm_model,
+            },
+            None => IntakeConfig::default(),
+        };
+        Ok(Config { phone_region, sources, phone, intake })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -152,6 +229,15 @@ impl Config {
                     page_size: (s.page_size != DEFAULT_PAGE_SIZE).then(|| Spanned::new(0..0, s.page_size)),
                 })
                 .collect(),
+            phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
+                port: (self.phone.port != DEFAULT_CALL_PORT).then(|| Spanned::new(0..0, self.phone.port)),
+                listen: (!self.phone.listen).then_some(false),
+                agent: self.phone.agent.clone(),
+            }),
+            intake: (self.intake != IntakeConfig::default()).then(|| RawIntake {
+                llm_url: self.intake.llm_url.as_ref().map(|u| Spanned::new(0..0, u.to_string())),
+                llm_model: self.intake.llm_model.clone(),
+            }),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {
@@ -171,12 +257,18 @@ pub fn valid_source_name(name: &str) -> bool {
     (1..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// A FHIR base URL: http or https, no query or fragment, with a trailing slash so relative joins work.
-pub fn parse_fhir_url(text: &str) -> Result<Url, String> {
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+/// An http or https URL.
+fn parse_http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!("`{text}` must start with http:// or https://"));
     }
+    Ok(url)
+}
+
+/// A FHIR base URL: http or https, no query or fragment, with a trailing slash so relative joins work.
+pub fn parse_fhir_url(text: &str) -> Result<Url, String> {
+    let mut url = parse_http_url(text)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("`{text}` must be a base URL without ?query or #fragment"));
     }
@@ -244,11 +336,24 @@ mod tests {
     }
 
     #[test]
+    fn phone_and_intake_sections_are_read_and_checked() {
+        let config = parse("[phone]\nport = 48001\nagent = \"Desk 3\"\n[intake]\nllm_url = \"http://127.0.0.1:8080/v1/chat/completions\"\n").unwrap();
+        assert_eq!((config.phone.port, config.phone.listen, config.phone.agent.as_deref()), (48001, true, Some("Desk 3")));
+        assert!(config.intake.llm_url.is_some());
+        assert_eq!(parse("").unwrap().phone.port, DEFAULT_CALL_PORT);
+        let err = parse("[phone]\nport = 80\n").unwrap_err();
+        assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("port")));
+        assert_eq!(parse("[intake]\nllm_url = \"file:///x\"\n").unwrap_err().field.as_deref(), Some("llm_url"));
+    }
+
+    #[test]
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         let mut config = Config::default();
         config.sources.push(SourceConfig { name: "a".into(), fhir: parse_fhir_url("http://h/fhir").unwrap(), page_size: 50 });
+        config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
+        config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.save(&file).unwrap();
         assert_eq!(Config::load(&file).unwrap(), config);
         assert_eq!(Config::load(&dir.path().join("absent.toml")).unwrap(), Config::default());

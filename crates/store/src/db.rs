@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_cache.sql"),
     include_str!("../migrations/0002_outbox.sql"),
     include_str!("../migrations/0003_rules.sql"),
+    include_str!("../migrations/0004_calls.sql"),
 ];
 
 pub struct Store {

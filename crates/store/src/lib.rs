@@ -2,6 +2,7 @@
 //! Reads on the hot path (search, the workspace view) touch only this cache, never the network.
 
 mod callers;
+mod calls;
 mod db;
 mod error;
 mod index;
@@ -16,6 +17,7 @@ pub mod view;
 mod worklist;
 
 pub use callers::{CallerMatch, CallerVia};
+pub use calls::CallRow;
 pub use db::Store;
 pub use error::StoreError;
 pub use index::{patient_of, rule_that_made};

@@ -1,0 +1,212 @@
+//! What a call event does at this workstation: who is calling (one patient, a household, or a new
+//! caller), the call's row in the local log, and, once the call has ended with a known patient, its
+//! write-back as a Communication through the outbox. The log row is the call's state, so duplicate
+//! or late events (phone systems retry) change nothing twice.
+
+use crate::event::{CallEvent, CallState};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use switchboard_outbox::{queue, Action, ActionError};
+use switchboard_store::{CallRow, CallerMatch, Store};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PatientRef {
+    pub source: String,
+    pub id: String,
+}
+
+/// What the window shows for a call.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CallPop {
+    pub call_id: String,
+    /// E.164 when the number could be read, else as the phone system sent it.
+    pub number: String,
+    pub state: CallState,
+    /// Everyone the number belongs to: one patient, a household, or none (a new caller).
+    pub matches: Vec<CallerMatch>,
+    /// The patient the call is about, once known.
+    pub chosen: Option<PatientRef>,
+    /// When the listener received the event (ms since the epoch), to time the pop.
+    #[ts(type = "number")]
+    pub received_ms: u64,
+    pub seconds: u32,
+    /// The call has ended and is in the log.
+    pub logged: bool,
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn seconds_between(from: &str, to: DateTime<Utc>) -> u32 {
+    DateTime::parse_from_rfc3339(from).map_or(0, |f| (to - f.with_timezone(&Utc)).num_seconds().max(0) as u32)
+}
+
+/// Applies one call event and returns what to show.
+pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: u64, now: DateTime<Utc>) -> Result<CallPop, ActionError> {
+    let today = now.date_naive();
+    let matches = store.callers(&event.from, today)?.unwrap_or_default();
+    let number = store.e164(&event.from).unwrap_or_else(|| event.from.clone());
+    let mut call = match store.call(&event.call_id)? {
+        Some(call) => call,
+        None => {
+            let only = match matches.as_slice() {
+                [one] => Some(PatientRef { source: one.hit.source.clone(), id: one.hit.banner.id.clone() }),
+                _ => None,
+            };
+            CallRow {
+                call_id: event.call_id.clone(),
+                number: number.clone(),
+                started: stamp(now),
+                answered: None,
+                ended: None,
+                seconds: 0,
+                agent: agent.to_string(),
+                disposition: "ringing".into(),
+                source: only.as_ref().map(|p| p.source.clone()),
+                patient: only.map(|p| p.id),
+                action: None,
+            }
+        }
+    };
+    if call.ended.is_none() {
+        match event.state {
+            CallState::Ringing => {}
+            CallState::Answered => {
+                if call.answered.is_none() {
+                    call.answered = Some(stamp(now));
+                    call.disposition = "answered".into();
+                }
+            }
+            CallState::Ended | CallState::Missed => {
+                call.ended = Some(stamp(now));
+                call.seconds = call.answered.as_deref().map_or(0, |a| seconds_between(a, now));
+                call.disposition = if call.answered.is_some() { "completed" } else { "missed" }.into();
+            }
+        }
+    }
+    write_back(store, &mut call, now)?;
+    store.save_call(&call)?;
+    Ok(pop(call, matches, event.state, received_ms))
+}
+
+/// The agent says which patient a household or new caller's call is about.
+pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now: DateTime<Utc>) -> Result<CallPop, ActionError> {
+    let mut call = store.call(call_id)?.ok_or_else(|| ActionError::Invalid("no such call in the log".into()))?;
+    if store.resource(&patient.source, "Patient", &patient.id)?.is_none() {
+        return Err(ActionError::Invalid("no such patient in the cache".into()));
+    }
+    if call.action.is_none() {
+        call.source = Some(patient.source.clone());
+        call.patient = Some(patient.id.clone());
+    }
+    write_back(store, &mut call, now)?;
+    store.save_call(&call)?;
+    let matches = store.callers(&call.number, now.date_naive())?.unwrap_or_default();
+    let state = if call.ended.is_some() { CallState::Ended } else if call.answered.is_some() { CallState::Answered } else { CallState::Ringing };
+    Ok(pop(call, matches, state, 0))
+}
+
+/// An ended call with a known patient is queued once as a Communication.
+fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>) -> Result<(), ActionError> {
+    let (Some(source), Some(patient), Some(_)) = (call.source.clone(), call.patient.clone(), call.ended.as_ref()) else { return Ok(()) };
+    if call.action.is_some() {
+        return Ok(());
+    }
+    let action = Action::CallLog {
+        patient,
+        call: call.call_id.clone(),
+        number: call.number.clone(),
+        started: call.started.clone(),
+        seconds: call.seconds,
+        agent: call.agent.clone(),
+        disposition: call.disposition.clone(),
+    };
+    call.action = Some(queue(store, &source, &action, now)?.id);
+    Ok(())
+}
+
+fn pop(call: CallRow, matches: Vec<CallerMatch>, state: CallState, received_ms: u64) -> CallPop {
+    let chosen = call.source.clone().zip(call.patient.clone()).map(|(source, id)| PatientRef { source, id });
+    CallPop { logged: call.ended.is_some(), call_id: call.call_id, number: call.number, state, matches, chosen, received_ms, seconds: call.seconds }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use switchboard_testkit::TestHome;
+
+    const AGENT: &str = "Desk 1";
+
+    /// A number that is one patient's alone, and one a household shares.
+    fn numbers(store: &Store, now: DateTime<Utc>) -> (String, String) {
+        let (mut single, mut household) = (None, None);
+        for n in 0..200 {
+            let Some(view) = store.patient_view(switchboard_demo::DEMO_SOURCE, &format!("pat-{n:06}"), now).unwrap() else { continue };
+            for phone in view.patient.banner.phones {
+                let count = store.callers(&phone, now.date_naive()).unwrap().unwrap().len();
+                match count {
+                    1 if single.is_none() => single = Some(phone),
+                    2.. if household.is_none() => household = Some(phone),
+                    _ => {}
+                }
+            }
+        }
+        (single.expect("a number with one patient"), household.expect("a household number"))
+    }
+
+    fn event(id: &str, from: &str, state: CallState) -> CallEvent {
+        CallEvent { call_id: id.into(), from: from.into(), to: None, state }
+    }
+
+    #[test]
+    fn a_call_pops_its_patient_and_is_logged_and_written_back_once() {
+        let home = TestHome::new();
+        let mut store = home.store();
+        let start: DateTime<Utc> = "2026-11-26T15:00:00Z".parse().unwrap();
+        switchboard_demo::ensure_demo_loaded(&mut store, 200, start).unwrap();
+        let (single, household) = numbers(&store, start);
+
+        let ringing = on_event(&mut store, &event("CA1", &single, CallState::Ringing), AGENT, 1, start).unwrap();
+        assert_eq!(ringing.matches.len(), 1);
+        let patient = ringing.chosen.clone().expect("one match is the patient");
+        assert!(ringing.number.starts_with('+') && !ringing.logged);
+        on_event(&mut store, &event("CA1", &single, CallState::Answered), AGENT, 2, start + Duration::seconds(5)).unwrap();
+        let ended = on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 3, start + Duration::seconds(100)).unwrap();
+        assert!(ended.logged);
+        assert_eq!(ended.seconds, 95);
+        // The phone system retries its last event: nothing is logged or queued twice.
+        on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 4, start + Duration::seconds(160)).unwrap();
+        let log = store.calls_for(&patient.source, &patient.id, 10).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!((log[0].disposition.as_str(), log[0].seconds, log[0].agent.as_str()), ("completed", 95, AGENT));
+        let queued: Vec<_> = store.outbox().unwrap().into_iter().filter(|r| r.kind == "call_log").collect();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(Some(&queued[0].id), log[0].action.as_ref());
+
+        // A household: nobody is chosen until the agent says who; a missed call is logged as missed.
+        let pop = on_event(&mut store, &event("CA2", &household, CallState::Ringing), AGENT, 5, start).unwrap();
+        assert!(pop.matches.len() >= 2 && pop.chosen.is_none());
+        let missed = on_event(&mut store, &event("CA2", &household, CallState::Missed), AGENT, 6, start + Duration::seconds(20)).unwrap();
+        assert!(missed.logged && missed.chosen.is_none());
+        assert_eq!(store.call("CA2").unwrap().unwrap().disposition, "missed");
+        let second = &pop.matches[1].hit;
+        let choice = PatientRef { source: second.source.clone(), id: second.banner.id.clone() };
+        let chosen = choose_caller(&mut store, "CA2", &choice, start + Duration::seconds(30)).unwrap();
+        assert_eq!(chosen.chosen.as_ref(), Some(&choice));
+        let first = PatientRef { source: pop.matches[0].hit.source.clone(), id: pop.matches[0].hit.banner.id.clone() };
+        choose_caller(&mut store, "CA2", &first, start + Duration::seconds(40)).unwrap();
+        assert_eq!(store.outbox().unwrap().iter().filter(|r| r.kind == "call_log").count(), 2, "the household call is written back once");
+
+        // A new caller and a number that cannot be read still pop, with nobody matched.
+        let unknown = on_event(&mut store, &event("CA3", "+1 312 555 0199", CallState::Ringing), AGENT, 7, start).unwrap();
+        assert_eq!((unknown.number.as_str(), unknown.matches.len()), ("+13125550199", 0));
+        let odd = on_event(&mut store, &event("CA4", "anonymous", CallState::Ringing), AGENT, 8, start).unwrap();
+        assert_eq!((odd.number.as_str(), odd.matches.len()), ("anonymous", 0));
+        let refused = choose_caller(&mut store, "CA3", &PatientRef { source: "demo".into(), id: "nobody".into() }, start).unwrap_err();
+        assert!(refused.to_string().contains("no such patient"), "{refused}");
+    }
+}
