@@ -30,5 +30,9 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SyncProgress::export_all(&config)?;
     RuleView::export_all(&config)?;
     AlertRow::export_all(&config)?;
+    switchboard_calls::CallPop::export_all(&config)?;
+    switchboard_calls::PatientRef::export_all(&config)?;
+    switchboard_store::CallRow::export_all(&config)?;
+    switchboard_intake::Intake::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

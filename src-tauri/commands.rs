@@ -8,6 +8,9 @@ use switchboard_outbox::{queue, Action, Queued};
 use chrono::{DateTime, Utc};
 use switchboard_rules::RuleView;
 use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
+use switchboard_calls::{CallPop, PatientRef};
+use switchboard_intake::Intake;
+use switchboard_store::CallRow;
 use tauri::State;
 
 #[tauri::command]
@@ -115,4 +118,45 @@ pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError
 #[tracing::instrument(skip_all)]
 pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
     state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock.now().to_rfc3339())?))
+}
+
+/// The latest call pop, for a window that opened after it arrived.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
+    state.phone.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// The agent says which patient a household's or new caller's call is about.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
+    let pop = state.with_store(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock.now())?))?;
+    *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
+    state.background.request(Job::Deliver);
+    Ok(pop)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> Result<Vec<CallRow>, BoundaryError> {
+    state.with_store(|store| Ok(store.calls_for(&source, &id, 20)?))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn analyze_intake(note: String) -> Intake {
+    switchboard_intake::analyze(&note)
+}
+
+/// Writes the intake back: the caller's words with the summary as staff edited it (a Communication),
+/// and a Task for the team it is routed to, with the priority its urgency gives.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn confirm_intake(state: State<'_, AppState>, source: String, patient: String, note: String, summary: String) -> Result<Queued, BoundaryError> {
+    let (owner, priority, minutes) = switchboard_intake::analyze(&note).task_terms();
+    let now = state.clock.now();
+    let due = (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let action = Action::Intake { patient, note: note.trim().to_string(), summary: summary.trim().to_string(), owner: owner.into(), priority: priority.into(), due };
+    queue_action(state, source, action)
 }

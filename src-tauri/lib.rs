@@ -5,6 +5,7 @@ pub mod bindings;
 mod commands;
 pub mod background;
 mod error;
+mod phone;
 mod state;
 
 use tauri::{Builder, Emitter, Manager, Runtime};
@@ -13,15 +14,21 @@ pub use error::BoundaryError;
 pub use state::AppState;
 
 /// Opens the desktop app on the configured clinic, or on the demo clinic when none is configured.
-pub fn run() {
+/// `tel` is a `tel:` link the app was launched with. When a Switchboard is already running, the call
+/// (or a request to come forward) goes to it and this launch ends.
+pub fn run(tel: Option<&str>) {
     switchboard_cli::init_logging();
-    run_app(Builder::default());
+    let tel = tel.and_then(phone::tel_event);
+    if phone::handed_to_running(tel.as_ref()) {
+        return;
+    }
+    run_app(Builder::default(), tel);
 }
 
 /// Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
-pub fn run_app<R: Runtime>(builder: Builder<R>) {
+pub fn run_app<R: Runtime>(builder: Builder<R>, tel: Option<switchboard_calls::CallEvent>) {
     builder
-        .setup(|app| {
+        .setup(move |app| {
             let window = app.handle().clone();
             let notify: background::Notify = std::sync::Arc::new(move |event| {
                 let _ = match event {
@@ -30,6 +37,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
                 };
             });
             app.manage(AppState::start(notify));
+            phone::start(app.handle(), tel.clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -48,7 +56,12 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::rules,
             commands::alerts,
             commands::dismiss_alert,
-            commands::schedule
+            commands::schedule,
+            commands::current_call,
+            commands::choose_caller,
+            commands::patient_calls,
+            commands::analyze_intake,
+            commands::confirm_intake
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -6,9 +6,11 @@ use std::process::ExitCode;
 /// `switchboard` alone opens the desktop app; `switchboard <subcommand>` runs headless.
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().collect();
-    if args.len() > 1 {
+    // `switchboard tel:NUMBER` is a tel: link opened with the app; other arguments are CLI verbs.
+    let tel = args.get(1).and_then(|a| a.to_str()).filter(|a| a.starts_with("tel:")).map(str::to_string);
+    if args.len() > 1 && tel.is_none() {
         return switchboard_cli::run(args);
     }
-    switchboard_app::run();
+    switchboard_app::run(tel.as_deref());
     ExitCode::SUCCESS
 }

@@ -11,6 +11,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub month_first: bool,
     pub background: Background,
+    pub phone: crate::phone::Phone,
     store: Mutex<Result<Store, BoundaryError>>,
 }
 
@@ -33,6 +34,7 @@ impl AppState {
                 month_first: ctx.month_first(),
                 clock: ctx.clock,
                 background: Background::start(notify),
+                phone: Default::default(),
                 store: Mutex::new(Ok(store)),
             },
             Err(error) => {
@@ -41,6 +43,7 @@ impl AppState {
                     clock: Arc::new(switchboard_core::SystemClock),
                     month_first: true,
                     background: Background::start(notify),
+                    phone: Default::default(),
                     store: Mutex::new(Err(error)),
                 }
             }

@@ -7,6 +7,7 @@ import "./i18n";
 import { App } from "./App";
 import type { Action, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
+import type { CallPop, Intake } from "./ipc";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
@@ -74,10 +75,40 @@ const outboxRows: OutboxRow[] = [{
   seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
   notBefore: null, error: "already claimed by Practitioner/prac-2", result: null, createdAt: "", updatedAt: "",
 }];
+const callListeners: ((pop: CallPop) => void)[] = [];
+const chooseCaller = vi.fn(async (callId: string, patient: { source: string; id: string }) => ({ ...ringing(), callId, chosen: patient }));
+const confirmIntake = vi.fn(async (_source: string, _patient: string, _note: string, _summary: string) => ({ id: "act-9", target: "Communication/local-act-9", state: "pending" }));
+const brother: PatientHit = { ...hit, id: "pat-000002", name: "José García", given: "José", birthDate: "2012-06-01", age: 14, mrn: "MRN1000001" };
+function ringing(matches: PatientHit[] = [hit]): CallPop {
+  return {
+    callId: "CA1", number: "+12175550101", state: "ringing", receivedMs: Date.now(), seconds: 0, logged: false,
+    matches: matches.map((m, i) => ({ ...m, via: i === 0 ? { kind: "patient" } : { kind: "contact", name: "María García", relationship: "mother" } })),
+    chosen: matches.length === 1 ? { source: matches[0].source, id: matches[0].id } : null,
+  };
+}
+const emergencyIntake: Intake = {
+  urgency: "emergency", urgency_because: "red flag: cardiac-chest-pain",
+  red_flags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
+  findings: [{ text: "chest pain", concept: "chest_pain", label: "chest pain", problem: false, assertion: "present", experiencer: "patient", onset: null, severity: null, site: "chest", evidence: { text: "chest pain", start: 7, end: 17 } }],
+  medications: [], reason: "new_symptom", routing: "nurse_triage", calling_about: null, age: null,
+  emergency_script: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
+};
+function sendCall(pop: CallPop) {
+  act(() => callListeners.forEach((listener) => listener(pop)));
+}
 vi.mock("./ipc", async (importOriginal) => ({
   ...(await importOriginal<typeof import("./ipc")>()),
   ipc: {
     overview: () => overview(),
+    onCall: (onCall: (pop: CallPop) => void) => {
+      callListeners.push(onCall);
+      return Promise.resolve(() => undefined);
+    },
+    currentCall: async () => null,
+    chooseCaller: (callId: string, patient: { source: string; id: string }) => chooseCaller(callId, patient),
+    patientCalls: async () => [{ callId: "CA0", number: "+12175550101", started: "2026-11-20T15:00:00Z", answered: "2026-11-20T15:00:05Z", ended: "2026-11-20T15:03:00Z", seconds: 175, agent: "Desk 1", disposition: "completed", source: "demo", patient: "pat-000001", action: "act-0" }],
+    analyzeIntake: async (note: string) => (note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." }),
+    confirmIntake: (source: string, patient: string, note: string, summary: string) => confirmIntake(source, patient, note, summary),
     onDataChanged: (onChange: (change: DataChanged) => void) => {
       dataChanged.push(onChange);
       return Promise.resolve(() => undefined);
@@ -372,4 +403,83 @@ test("the rules page lists the active rules and where each comes from", async ()
   await user.click(screen.getByRole("button", { name: "Sources" }));
   await user.click(screen.getByRole("button", { name: "Rules" }));
   expect((await screen.findByRole("alert")).textContent).toContain("field `task.priority`");
+});
+
+test("a ringing call pops its patient without taking focus, and F2 opens the workspace with the intake", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  const box = screen.getByRole("combobox", { name: "Find a patient" });
+  await user.type(box, "ga");
+  await screen.findByRole("status", { name: "" }).catch(() => undefined);
+  sendCall(ringing());
+  const pop = await screen.findByRole("region", { name: "Phone call" });
+  expect(within(pop).getByText(/Incoming call from \+12175550101/)).toBeTruthy();
+  expect(pop.textContent).toContain("María García");
+  expect(document.activeElement).toBe(box);
+  await user.type(box, "r");
+  expect((box as HTMLInputElement).value).toBe("gar");
+  await user.keyboard("{F2}");
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+  expect(screen.getByRole("region", { name: "Call intake" })).toBeTruthy();
+  // The workspace lists the patient's calls from the log.
+  expect(await screen.findByText("Desk 1")).toBeTruthy();
+  expect(screen.getByText("2 min 55 s")).toBeTruthy();
+});
+
+test("a household gets a quick choice: F2 moves to it and a number key chooses", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  sendCall(ringing([hit, brother]));
+  const pop = await screen.findByRole("region", { name: "Phone call" });
+  expect(within(pop).getByText(/2 patients share this number/)).toBeTruthy();
+  expect(pop.textContent).toContain("contact María García (mother)");
+  await user.keyboard("{F2}");
+  expect(document.activeElement?.textContent).toContain("María García");
+  await user.keyboard("2");
+  expect(chooseCaller).toHaveBeenCalledWith("CA1", { source: "demo", id: "pat-000002" });
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+});
+
+test("an unknown caller gets the search filled with the number and a new-caller intake", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  sendCall({ ...ringing([]), number: "+13125550199" });
+  const pop = await screen.findByRole("region", { name: "Phone call" });
+  expect(pop.textContent).toContain("new caller");
+  await user.keyboard("{F2}");
+  const box = screen.getByRole("combobox", { name: "Find a patient" }) as HTMLInputElement;
+  expect(box.value).toBe("+13125550199");
+  expect(document.activeElement).toBe(box);
+  const intake = screen.getByRole("region", { name: "Call intake" });
+  await user.type(within(intake).getByLabelText("What the caller says"), "my chest hurts");
+  expect(await within(intake).findByText(/Find the patient in the search first/)).toBeTruthy();
+  expect((within(intake).getByRole("button", { name: /Send note and task/ }) as HTMLButtonElement).disabled).toBe(true);
+});
+
+test("an answered call opens its patient by itself, and an ended one says it was logged", async () => {
+  renderApp();
+  sendCall({ ...ringing(), state: "answered" });
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+  sendCall({ ...ringing(), state: "ended", seconds: 95, logged: true });
+  expect(await screen.findByText(/ended after 1 min 35 s · logged/)).toBeTruthy();
+});
+
+test("the intake shows an emergency script and the words a rule fired on, and sends the edited summary", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
+  await screen.findByRole("option", { name: /María García/ });
+  await user.keyboard("{Enter}");
+  await user.click(within(await screen.findByRole("region", { name: "María García" })).getByRole("button", { name: /Call intake/ }));
+  const intake = screen.getByRole("region", { name: "Call intake" });
+  await user.type(within(intake).getByLabelText("What the caller says"), "I have chest pain");
+  const alert = await within(intake).findByRole("alert");
+  expect(alert.textContent).toContain("call 911");
+  expect(within(intake).getByText(/Chest pain that may be cardiac/).closest("li")?.textContent).toContain("“chest pain”");
+  expect(intake.querySelector("mark")?.textContent).toBe("chest pain");
+  const summary = within(intake).getByLabelText(/Chart summary/) as HTMLTextAreaElement;
+  expect(summary.value).toContain("Reports: chest pain");
+  await user.type(summary, " Advised 911.");
+  await user.click(within(intake).getByRole("button", { name: /Send note and task to nurse triage/ }));
+  expect(confirmIntake).toHaveBeenCalledWith("demo", "pat-000001", "I have chest pain", "Patient called.\nReports: chest pain. Advised 911.");
 });

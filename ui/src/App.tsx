@@ -12,6 +12,8 @@ import { Schedule } from "./components/Schedule";
 import { FirstRun } from "./components/FirstRun";
 import { AlertsPanel } from "./components/AlertsPanel";
 import { RulesSettings } from "./components/RulesSettings";
+import { CallBanner } from "./components/CallBanner";
+import { IntakePanel } from "./components/IntakePanel";
 import type { SyncProgress } from "./ipc";
 
 const ROLE_KEY = "switchboard.role";
@@ -19,15 +21,52 @@ const FIRST_RUN_KEY = "switchboard.firstRunDone";
 
 export type Selected = { source: string; id: string };
 
+declare global {
+  interface Window {
+    /// Milliseconds from a call event reaching the listener to its patient's workspace painted;
+    /// read by the end-to-end test and the benchmark.
+    __switchboardCallPaints?: number[];
+  }
+}
+
 export function App() {
   const { t, i18n } = useTranslation();
   const [selected, setSelected] = useState<Selected | null>(null);
   // The front desk starts on the schedule; nurses and agents on their worklist.
   const homeOf = (role: string | null) => (role === "frontdesk" ? "schedule" : "home");
   const [screenName, setScreen] = useState<"home" | "sources" | "schedule" | "rules">(() => homeOf(localStorage.getItem(ROLE_KEY)));
+  // The call being handled: its intake stays open across the search for a new caller.
+  const [call, setCall] = useState<{ callId: string; number: string | null } | null>(null);
+  const [intakeOpen, setIntakeOpen] = useState(false);
+  const [prefill, setPrefill] = useState<{ text: string; nonce: number } | undefined>();
+  const callStartedMs = useRef<number | null>(null);
   const open = (patient: Selected | null) => {
     setSelected(patient);
     setScreen("home");
+    if (patient && call?.number) {
+      // A new caller found in the search: the call is logged against them.
+      void ipc.chooseCaller(call.callId, patient).catch(() => undefined);
+      setCall({ ...call, number: null });
+    }
+  };
+  const openFromCall = (patient: Selected, callId: string, receivedMs: number) => {
+    callStartedMs.current = receivedMs;
+    setCall({ callId, number: null });
+    setIntakeOpen(true);
+    setSelected(patient);
+    setScreen("home");
+  };
+  const newCaller = (number: string, callId: string) => {
+    setCall({ callId, number });
+    setIntakeOpen(true);
+    setSelected(null);
+    setScreen("home");
+    setPrefill({ text: number, nonce: Date.now() });
+  };
+  const painted = () => {
+    if (callStartedMs.current === null) return;
+    (window.__switchboardCallPaints ??= []).push(Date.now() - callStartedMs.current);
+    callStartedMs.current = null;
   };
   const [role, setRole] = useState<Role>((localStorage.getItem(ROLE_KEY) as Role | null) ?? "nurse");
   const me = localStorage.getItem("switchboard.user") ?? "";
@@ -66,6 +105,8 @@ export function App() {
         setHelp(false);
         searchBox.current?.focus();
         searchBox.current?.select();
+      } else if (e.key.toLowerCase() === "i" && !typing && !e.ctrlKey && !e.altKey && !(document.activeElement instanceof HTMLTextAreaElement)) {
+        setIntakeOpen((shown) => !shown);
       } else if (e.key === "?" && !typing) {
         e.preventDefault();
         setHelp((open) => !open);
@@ -80,7 +121,7 @@ export function App() {
     <>
       <header>
         <strong>Switchboard</strong>
-        <PatientSearch inputRef={searchBox} onOpen={open} />
+        <PatientSearch inputRef={searchBox} onOpen={open} prefill={prefill} />
         <button onClick={() => open(null)}>{t("worklist.title")}</button>
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
@@ -121,6 +162,10 @@ export function App() {
                ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
       </div>
+      <CallBanner
+        onOpen={(patient, receivedMs, callId) => openFromCall(patient, callId, receivedMs)}
+        onNewCaller={newCaller}
+      />
       <main>
         {overview.error ? (
           // Without the cache nothing else can be shown: one message says why.
@@ -134,7 +179,12 @@ export function App() {
             ) : screenName === "schedule" ? (
               <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />
             ) : selected ? (
-              <PatientWorkspace selected={selected} />
+              <>
+                {intakeOpen && <IntakePanel key={call?.callId ?? "intake"} patient={selected} />}
+                <PatientWorkspace selected={selected} onPainted={painted} onIntake={() => setIntakeOpen((shown) => !shown)} />
+              </>
+            ) : call?.number && intakeOpen ? (
+              <IntakePanel key={call.callId} patient={null} />
             ) : (
               <>
                 <AlertsPanel />

@@ -6,6 +6,28 @@ const resources = {
     translation: {
       search: { label: "Find a patient", placeholder: "Name, date of birth, phone or MRN  (Ctrl+K)", none: "No matching patients" },
       status: { patients: "{{count}} patients", synced: "{{source}}: last synced {{when}}", never: "never", syncing: "Syncing {{source}}: {{type}} {{done}}", of: "{{done}} of {{total}}" },
+      call: {
+        region: "Phone call", incoming: "Incoming call from {{number}}", onCall: "On call with {{number}}",
+        ended: "Call with {{number}} ended after {{minutes}} min {{seconds}} s · logged", missed: "Missed call from {{number}} · logged",
+        newCaller: "new caller: no patient has this number", household: "{{count}} patients share this number. Choose who the call is about:",
+        ownPhone: "own phone", contactPhone: "contact {{name}} ({{relationship}})", open: "Open patient", choose: "Choose patient",
+        takeNew: "Search and take intake", dismiss: "Dismiss", history: "Calls",
+        duration: "{{minutes}} min {{seconds}} s",
+        columns: { time: "Time", number: "Number", duration: "Duration", agent: "Agent", disposition: "Disposition" },
+        disposition: { ringing: "ringing", answered: "answered", completed: "completed", missed: "missed" },
+      },
+      intake: {
+        title: "Call intake", noteLabel: "What the caller says", summary: "Chart summary (edit before sending)",
+        confirm: "Send note and task to {{routing}}", redraft: "Use the draft again", sent: "Queued: the note and the routed task.",
+        needsPatient: "Find the patient in the search first: an intake is sent about a patient.",
+        emergency: "Emergency: do this now", on: "on", medications: "Medications mentioned",
+        urgency: { emergency: "Emergency", same_day: "Same day", routine: "Routine" },
+        routing: { nurse_triage: "nurse triage", scheduling: "scheduling", refill_queue: "refill queue", billing: "billing" },
+        reason: { new_symptom: "new symptom", refill: "refill", appointment: "appointment", results: "results question", billing: "billing", other: "other" },
+        assertion: { present: "present", negated: "denied", possible: "possible", historical: "past", hypothetical: "hypothetical" },
+        experiencer: { patient: "patient", other: "someone else" },
+        columns: { words: "Words", finding: "Finding", assertion: "Said as", about: "About", onset: "Onset", severity: "Severity", site: "Site" },
+      },
       patient: {
         allergies: "Allergies", noAllergies: "No known allergies", labs: "Labs", medications: "Medications",
         appointments: "Appointments", visits: "Visits", tasks: "Open tasks", from: "From {{source}}, last synced {{when}}",
@@ -45,6 +67,7 @@ const resources = {
       help: {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
+        call: "Answer the call on screen: open its patient, choose in a household, or search for a new caller", intake: "Show or hide the call intake",
       },
       rules: {
         title: "Rules", intro: "What Switchboard does on its own when data changes or time passes. A rules.toml in the config directory overrides these by id.",
@@ -64,6 +87,28 @@ const resources = {
     translation: {
       search: { label: "Buscar paciente", placeholder: "Nombre, fecha de nacimiento, teléfono o NHC  (Ctrl+K)", none: "Ningún paciente coincide" },
       status: { patients: "{{count}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca", syncing: "Sincronizando {{source}}: {{type}} {{done}}", of: "{{done}} de {{total}}" },
+      call: {
+        region: "Llamada", incoming: "Llamada entrante de {{number}}", onCall: "En llamada con {{number}}",
+        ended: "La llamada con {{number}} terminó tras {{minutes}} min {{seconds}} s · registrada", missed: "Llamada perdida de {{number}} · registrada",
+        newCaller: "persona nueva: ningún paciente tiene este número", household: "{{count}} pacientes comparten este número. Elija de quién se trata:",
+        ownPhone: "teléfono propio", contactPhone: "contacto {{name}} ({{relationship}})", open: "Abrir paciente", choose: "Elegir paciente",
+        takeNew: "Buscar y tomar datos", dismiss: "Cerrar", history: "Llamadas",
+        duration: "{{minutes}} min {{seconds}} s",
+        columns: { time: "Hora", number: "Número", duration: "Duración", agent: "Agente", disposition: "Resultado" },
+        disposition: { ringing: "sonando", answered: "atendida", completed: "completada", missed: "perdida" },
+      },
+      intake: {
+        title: "Datos de la llamada", noteLabel: "Lo que dice la persona (el asistente lee inglés)", summary: "Resumen para el expediente (edítelo antes de enviar)",
+        confirm: "Enviar nota y tarea a {{routing}}", redraft: "Usar el borrador otra vez", sent: "En cola: la nota y la tarea.",
+        needsPatient: "Busque primero al paciente: los datos se envían sobre un paciente.",
+        emergency: "Emergencia: haga esto ahora", on: "en", medications: "Medicamentos mencionados",
+        urgency: { emergency: "Emergencia", same_day: "Hoy mismo", routine: "Rutina" },
+        routing: { nurse_triage: "triaje de enfermería", scheduling: "citas", refill_queue: "recetas", billing: "facturación" },
+        reason: { new_symptom: "síntoma nuevo", refill: "receta", appointment: "cita", results: "resultados", billing: "facturación", other: "otro" },
+        assertion: { present: "presente", negated: "negado", possible: "posible", historical: "pasado", hypothetical: "hipotético" },
+        experiencer: { patient: "paciente", other: "otra persona" },
+        columns: { words: "Palabras", finding: "Hallazgo", assertion: "Dicho como", about: "Sobre", onset: "Inicio", severity: "Intensidad", site: "Lugar" },
+      },
       patient: {
         allergies: "Alergias", noAllergies: "Sin alergias conocidas", labs: "Laboratorio", medications: "Medicamentos",
         appointments: "Citas", visits: "Consultas", tasks: "Tareas abiertas", from: "De {{source}}, sincronizado {{when}}",
@@ -103,6 +148,7 @@ const resources = {
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",
         escape: "Cerrar una lista, un formulario o esta ayuda", toggle: "Mostrar u ocultar esta ayuda",
+        call: "Atender la llamada en pantalla: abrir al paciente, elegir en un hogar o buscar a una persona nueva", intake: "Mostrar u ocultar los datos de la llamada",
       },
       rules: {
         title: "Reglas", intro: "Lo que Switchboard hace por sí solo cuando cambian los datos o pasa el tiempo. Un rules.toml en el directorio de configuración las reemplaza por id.",

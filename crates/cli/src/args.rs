@@ -40,7 +40,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Who is calling: the patients whose phone, or whose contact's phone, is this number
+    /// Who is calling: the patients whose phone, or whose contact's phone, is this number. When the
+    /// desktop app is running, the call is also handed to it and pops there (a softphone's "run on
+    /// incoming call" hook)
     Call {
         /// The caller's number, in any format (read in the config's phone_region without a country code)
         #[arg(long)]
@@ -48,9 +50,18 @@ pub enum Command {
         /// The number called (the clinic line)
         #[arg(long)]
         to: Option<String>,
+        /// The phone system's call id (default: one made up for this call)
+        #[arg(long)]
+        id: Option<String>,
+        /// ringing, answered, ended or missed
+        #[arg(long, default_value = "ringing", value_parser = ["ringing", "answered", "ended", "missed"])]
+        state: String,
         #[arg(long)]
         json: bool,
     },
+    /// The phone connection: the call listener's token
+    #[command(subcommand)]
+    Phone(PhoneCommand),
     /// Read a call note on standard input: findings, medications, reason, urgency, routing and a draft summary
     Intake {
         #[command(subcommand)]
@@ -270,6 +281,16 @@ pub struct DemoSize {
     /// The generator's seed: the same seed gives the same clinic
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Subcommand)]
+pub enum PhoneCommand {
+    /// Print the token a phone system sends to the call listener (made on first use; kept in the OS keyring)
+    Token {
+        /// Make a new token; the old one stops working
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -40,6 +40,34 @@ impl Context {
     }
 }
 
+fn call_token_entry(home: &Home) -> Result<keyring::Entry, CliError> {
+    let account = format!("call-listener-token:{}", home.config_dir.display());
+    keyring::Entry::new(KEYRING_SERVICE, &account).map_err(|e| CliError::Other(format!("the OS keyring cannot be used: {e}")))
+}
+
+/// The call listener's shared token, from the OS keyring; made (32 random bytes, hex) on first use or
+/// when `rotate` asks for a new one.
+pub fn call_token(home: &Home, rotate: bool) -> Result<String, CliError> {
+    let entry = call_token_entry(home)?;
+    if !rotate {
+        match entry.get_password() {
+            Ok(token) => return Ok(token),
+            Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(CliError::Other(format!("the OS keyring cannot be read: {e}"))),
+        }
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| CliError::Other(format!("no randomness: {e}")))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    entry.set_password(&token).map_err(|e| CliError::Other(format!("the OS keyring cannot be written: {e}")))?;
+    Ok(token)
+}
+
+/// Who is logged as the agent on calls: `[phone] agent`, else `SWITCHBOARD_USER`, else the OS user.
+pub fn agent_name(config: &switchboard_core::Config) -> String {
+    config.phone.agent.clone().or_else(|| std::env::var("SWITCHBOARD_USER").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "this workstation".into())
+}
+
 fn token_entry(home: &Home, source: &str) -> Result<keyring::Entry, CliError> {
     let account = format!("source-token:{}:{source}", home.config_dir.display());
     keyring::Entry::new(KEYRING_SERVICE, &account).map_err(|e| CliError::Other(format!("the OS keyring cannot be used: {e}")))

@@ -89,6 +89,7 @@ pub struct Finding {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "MentionedMedication")]
 pub struct Medication {
     /// The prescribable (RxNorm ingredient) name.
     pub name: String,

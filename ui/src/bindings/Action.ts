@@ -8,4 +8,4 @@ focus: string,
 /**
  * Why it exists, in words: the rule and the values that fired it.
  */
-why: string, } | { "kind": "rule_reminder", patient: string, rule: string, key: string, about: string, when: string | null, } | { "kind": "withdraw", request: string, } | { "kind": "escalate", task: string, priority: string, };
+why: string, } | { "kind": "rule_reminder", patient: string, rule: string, key: string, about: string, when: string | null, } | { "kind": "withdraw", request: string, } | { "kind": "escalate", task: string, priority: string, } | { "kind": "intake", patient: string, note: string, summary: string, owner: string, priority: string, due: string, } | { "kind": "call_log", patient: string, call: string, number: string, started: string, seconds: number, agent: string, disposition: string, };

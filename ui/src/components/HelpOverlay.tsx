@@ -9,6 +9,8 @@ const SHORTCUTS: [string, string][] = [
   ["T", "actions.task_create"],
   ["B", "actions.book"],
   ["R", "actions.remind"],
+  ["F2", "help.call"],
+  ["I", "help.intake"],
   ["?", "help.toggle"],
 ];
 

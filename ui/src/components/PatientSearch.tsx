@@ -5,15 +5,25 @@ import { Command } from "cmdk";
 import { ipc, errorMessage } from "../ipc";
 import type { Selected } from "../App";
 
-type Props = { inputRef: RefObject<HTMLInputElement | null>; onOpen: (patient: Selected) => void };
+type Props = {
+  inputRef: RefObject<HTMLInputElement | null>;
+  onOpen: (patient: Selected) => void;
+  /// Text to put in the box (a new caller's number); `nonce` changes each time it is asked for.
+  prefill?: { text: string; nonce: number };
+};
 
 const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
 
 /// Search as you type (cmdk's combobox: arrow keys move through the results, Enter opens one). The
 /// cache ranks the results, so cmdk's own filtering is off.
-export function PatientSearch({ inputRef, onOpen }: Props) {
+export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
   const { t } = useTranslation();
   const [text, setText] = useState("");
+  useEffect(() => {
+    if (!prefill) return;
+    setText(prefill.text);
+    inputRef.current?.focus();
+  }, [prefill?.nonce]);
   const [active, setActive] = useState("");
   const query = text.trim();
   const hits = useQuery({ queryKey: ["search", query], queryFn: () => ipc.searchPatients(query), enabled: query.length > 0 });

@@ -5,6 +5,7 @@ import { ipc, errorMessage, type Action } from "../ipc";
 import type { Selected } from "../App";
 import { ActionForm, type FormTarget } from "./ActionForm";
 import { LabTrend } from "./LabTrend";
+import { CallHistory } from "./CallHistory";
 
 const day = (value: string | null) => (value ?? "").slice(0, 10) || "–";
 const text = (value: string | number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
@@ -25,7 +26,9 @@ function Table({ headers, rows }: { headers: string[]; rows: ReactNode[][] }) {
 }
 
 /// One patient's whole picture, from the cache.
-export function PatientWorkspace({ selected }: { selected: Selected }) {
+type Props = { selected: Selected; onPainted?: () => void; onIntake?: () => void };
+
+export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   const { t } = useTranslation();
   const view = useQuery({ queryKey: ["patient", selected.source, selected.id], queryFn: () => ipc.patientView(selected.source, selected.id) });
   const [form, setForm] = useState<FormTarget | null>(null);
@@ -42,7 +45,8 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
   useEffect(() => {
     // N: note, T: new task, B: book, R: reminder, when not typing in a field.
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.altKey || e.metaKey || e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
+      if (e.ctrlKey || e.altKey || e.metaKey || typing) return;
       const kind = ({ n: "note", t: "task_create", b: "book", r: "remind" } as const)[e.key.toLowerCase() as "n" | "t" | "b" | "r"];
       if (kind) {
         e.preventDefault();
@@ -52,6 +56,10 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
   }, []);
+  useEffect(() => {
+    // Tells whoever opened the workspace (a call) that it is on screen: after the next frame is drawn.
+    if (view.data && onPainted) requestAnimationFrame(() => setTimeout(onPainted, 0));
+  }, [view.data, selected.id]);
   if (view.error) return <p className="error">{errorMessage(view.error)}</p>;
   if (!view.data) return view.isSuccess ? <p className="error">{t("patient.gone")}</p> : null;
   const v = view.data;
@@ -69,6 +77,7 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
         <button onClick={() => setForm({ kind: "task_create" })}>{t("actions.task_create")} <kbd>T</kbd></button>
         <button onClick={() => setForm({ kind: "book" })}>{t("actions.book")} <kbd>B</kbd></button>
         <button onClick={() => setForm({ kind: "remind" })}>{t("actions.remind")} <kbd>R</kbd></button>
+        {onIntake && <button onClick={onIntake}>{t("intake.title")} <kbd>I</kbd></button>}
       </div>
       {form && <ActionForm key={JSON.stringify(form)} source={selected.source} patient={p.id} target={form} onDone={() => setForm(null)} />}
       {quick.error && <p role="alert" className="error">{errorMessage(quick.error)}</p>}
@@ -116,6 +125,7 @@ export function PatientWorkspace({ selected }: { selected: Selected }) {
         headers={[t("columns.date"), t("columns.type"), t("columns.practitioner"), t("columns.location"), t("columns.reason")]}
         rows={v.encounters.map((e) => [day(e.date), text(e.type), text(e.practitioner), text(e.location), text(e.reason)])}
       />
+      <CallHistory selected={selected} />
       <h3>{t("patient.tasks")}</h3>
       <Table
         headers={[t("columns.task"), t("columns.priority"), t("columns.due"), t("columns.status"), ""]}

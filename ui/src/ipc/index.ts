@@ -17,7 +17,12 @@ import type { DataChanged } from "../bindings/DataChanged";
 import type { SyncProgress } from "../bindings/SyncProgress";
 import type { RuleView } from "../bindings/RuleView";
 import type { AlertRow } from "../bindings/AlertRow";
+import type { CallPop } from "../bindings/CallPop";
+import type { CallRow } from "../bindings/CallRow";
+import type { Intake } from "../bindings/Intake";
+import type { PatientRef } from "../bindings/PatientRef";
 
+export type { CallPop, CallRow, Intake, PatientRef };
 export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
@@ -40,6 +45,14 @@ export const ipc = {
   rules: () => invoke<RuleView[]>("rules"),
   alerts: () => invoke<AlertRow[]>("alerts"),
   dismissAlert: (key: string) => invoke<boolean>("dismiss_alert", { key }),
+  /// Calls `onCall` for every call event the phone system (or `switchboard call`, or a tel: link) sends.
+  onCall: (onCall: (pop: CallPop) => void) => listen<CallPop>("call", (event) => onCall(event.payload)),
+  currentCall: () => invoke<CallPop | null>("current_call"),
+  chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
+  patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
+  analyzeIntake: (note: string) => invoke<Intake>("analyze_intake", { note }),
+  confirmIntake: (source: string, patient: string, note: string, summary: string) =>
+    invoke<Queued>("confirm_intake", { source, patient, note, summary }),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
 };

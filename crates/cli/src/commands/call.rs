@@ -3,6 +3,8 @@
 use crate::context::Context;
 use crate::error::CliError;
 use serde::Serialize;
+use crate::context::call_token;
+use switchboard_calls::{CallEvent, HandOverError};
 use switchboard_store::{CallerMatch, CallerVia};
 
 #[derive(Serialize)]
@@ -11,9 +13,11 @@ struct Call {
     from: String,
     to: Option<String>,
     matches: Vec<CallerMatch>,
+    /// The running desktop app took the call and pops it.
+    handed_over: bool,
 }
 
-pub fn run(ctx: &Context, from: &str, to: Option<&str>, json: bool) -> Result<(), CliError> {
+pub fn run(ctx: &Context, from: &str, to: Option<&str>, id: Option<String>, state: &str, json: bool) -> Result<(), CliError> {
     let store = ctx.open_store()?;
     let not_a_number = |n: &str| CliError::Usage(format!("`{n}` is not a phone number"));
     let matches = store.callers(from, ctx.clock.now().date_naive())?.ok_or_else(|| not_a_number(from))?;
@@ -22,8 +26,12 @@ pub fn run(ctx: &Context, from: &str, to: Option<&str>, json: bool) -> Result<()
         Some(n) => Some(store.e164(n).ok_or_else(|| not_a_number(n))?),
         None => None,
     };
+    let handed_over = hand_over(ctx, &from, to.as_deref(), id, state)?;
     if json {
-        return super::print_json(&Call { from, to, matches });
+        return super::print_json(&Call { from, to, matches, handed_over });
+    }
+    if handed_over {
+        println!("{from}: handed to the running Switchboard app");
     }
     if matches.is_empty() {
         println!("{from}: no patient or contact has this number (a new caller)");
@@ -46,4 +54,20 @@ pub fn run(ctx: &Context, from: &str, to: Option<&str>, json: bool) -> Result<()
         );
     }
     Ok(())
+}
+
+/// Gives the call to the running app, if one listens; false when none does.
+fn hand_over(ctx: &Context, from: &str, to: Option<&str>, id: Option<String>, state: &str) -> Result<bool, CliError> {
+    if !ctx.config.phone.listen {
+        return Ok(false);
+    }
+    let state = serde_json::from_value(serde_json::Value::String(state.into())).map_err(|e| CliError::Usage(e.to_string()))?;
+    let call_id = id.unwrap_or_else(|| format!("cli-{}", ctx.clock.now().timestamp_millis()));
+    let event = CallEvent { call_id, from: from.into(), to: to.map(str::to_string), state };
+    let token = call_token(&ctx.home, false)?;
+    match super::runtime()?.block_on(switchboard_calls::hand_over(ctx.config.phone.port, &token, Some(&event))) {
+        Ok(()) => Ok(true),
+        Err(HandOverError::NotRunning(_)) => Ok(false),
+        Err(refused) => Err(CliError::Other(refused.to_string())),
+    }
 }

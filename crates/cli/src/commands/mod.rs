@@ -22,7 +22,11 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Sync { source, strict, json } => sync::run(&ctx, source.as_deref(), strict, json),
         Command::Search { text, json } => search::run(&ctx, &text, json),
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
-        Command::Call { from, to, json } => call::run(&ctx, &from, to.as_deref(), json),
+        Command::Call { from, to, id, state, json } => call::run(&ctx, &from, to.as_deref(), id, &state, json),
+        Command::Phone(crate::args::PhoneCommand::Token { rotate }) => {
+            println!("{}", crate::context::call_token(&ctx.home, rotate)?);
+            Ok(())
+        }
         Command::Intake { command, json, patient, confirm, target } => intake::run(&ctx, command, json, patient, confirm, &target),
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),

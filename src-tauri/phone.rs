@@ -1,0 +1,107 @@
+//! Calls in the desktop app: the local listener, screen pops, and one app instance. A second launch
+//! (a `tel:` link, or the app started twice) hands its call, or a request to come forward, to the
+//! running app through the listener and exits.
+
+use crate::background::Job;
+use crate::state::AppState;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+use switchboard_calls::{hand_over, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
+use switchboard_cli::{agent_name, call_token, Context};
+use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+
+/// The event name a pop travels under.
+pub const CALL: &str = "call";
+
+/// The listener, kept alive for the app's life, and the latest pop (the window asks for it when it
+/// opens, so a call that arrived during start-up is not lost).
+#[derive(Default)]
+pub struct Phone {
+    pub last: Mutex<Option<CallPop>>,
+    listener: Mutex<Option<Listener>>,
+}
+
+/// A `tel:` link's number: `tel:+1-217-555-0101;phone-context=...` gives `+1-217-555-0101`.
+pub fn tel_event(link: &str) -> Option<CallEvent> {
+    let number = link.strip_prefix("tel:")?.split(';').next()?;
+    let number: String = url::form_urlencoded::parse(number.as_bytes()).map(|(k, v)| format!("{k}{v}")).collect();
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    (!number.trim().is_empty()).then(|| CallEvent { call_id: format!("tel-{millis}"), from: number, to: None, state: CallState::Ringing })
+}
+
+/// When another Switchboard already listens, gives it the `tel:` call (or asks it to come forward)
+/// and returns true: this launch then exits.
+pub fn handed_to_running(tel: Option<&CallEvent>) -> bool {
+    let Ok(ctx) = Context::from_env() else { return false };
+    if !ctx.config.phone.listen {
+        return false;
+    }
+    let Ok(token) = call_token(&ctx.home, false) else { return false };
+    let Ok(runtime) = switchboard_cli::runtime() else { return false };
+    runtime.block_on(hand_over(ctx.config.phone.port, &token, tel)).is_ok()
+}
+
+/// Starts the listener (unless `[phone] listen = false`) and, for a `tel:` launch, pops its call.
+pub fn start<R: Runtime>(app: &AppHandle<R>, tel: Option<CallEvent>) {
+    let state = app.state::<AppState>();
+    let Ok(ctx) = Context::from_env() else { return };
+    if ctx.config.phone.listen {
+        let handle = app.clone();
+        let agent = agent_name(&ctx.config);
+        let started = call_token(&ctx.home, false).map_err(|e| e.to_string()).and_then(|token| {
+            Listener::start(ctx.config.phone.port, token, move |inbound| receive(&handle, &agent, inbound)).map_err(|e| e.to_string())
+        });
+        match started {
+            Ok(listener) => *state.phone.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener),
+            Err(problem) => tracing::warn!(port = ctx.config.phone.port, %problem, "the call listener did not start; calls will not pop"),
+        }
+    }
+    if let Some(event) = tel {
+        let received_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        receive(app, &agent_name(&ctx.config), Inbound::Call { event, received_ms });
+    }
+}
+
+fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
+    let window = app.get_webview_window("main");
+    match inbound {
+        Inbound::Focus => {
+            if let Some(window) = window {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }
+        Inbound::Call { event, received_ms } => {
+            let state = app.state::<AppState>();
+            let now = state.clock.now();
+            let pop = match state.with_store(|store| Ok(on_event(store, &event, agent, received_ms, now)?)) {
+                Ok(pop) => pop,
+                Err(error) => return tracing::error!(code = %error.code, "a call event could not be applied"),
+            };
+            if pop.logged {
+                state.background.request(Job::Deliver);
+            }
+            // Ringing asks for attention (the taskbar entry flashes) without taking focus from typing.
+            if pop.state == CallState::Ringing {
+                if let Some(window) = &window {
+                    let _ = window.request_user_attention(Some(UserAttentionType::Informational));
+                }
+            }
+            *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
+            let _ = app.emit(CALL, pop);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tel_links_give_the_number() {
+        assert_eq!(tel_event("tel:+1-217-555-0101;phone-context=example.com").unwrap().from, "+1-217-555-0101");
+        assert_eq!(tel_event("tel:%2B12175550101").unwrap().from, "+12175550101");
+        assert!(tel_event("tel:").is_none());
+        assert!(tel_event("mailto:x@example.com").is_none());
+    }
+}
