@@ -2,7 +2,7 @@
 //! a virtual display (scripts/test.sh runs the suite under xvfb-run). First run opens on the demo clinic.
 //! `SWITCHBOARD_SCREENSHOTS=docs` also saves the README's screenshots.
 
-use switchboard_testkit::webdriver::AppSession;
+use switchboard_testkit::webdriver::{shot, AppSession};
 use switchboard_testkit::TestHome;
 
 const ENTER: &str = "\u{E007}";
@@ -14,12 +14,12 @@ fn first_run_search_patient_schedule_worklist_and_language() {
 
     // First run: no clinic configured, so the demo clinic is loaded and the app offers it or a server.
     app.find("//*[@role='dialog'][.//h2[normalize-space()='Welcome to Switchboard']]");
-    assert_accessible(&app, "first-run dialog");
+    app.assert_accessible("first-run dialog");
     shot("welcome");
     app.click(&app.find("//*[@role='dialog']//button[normalize-space()='Start on the demo clinic']"));
     app.wait_gone("//*[@role='dialog']");
     app.find("//section[@aria-label='Worklist']//tbody/tr");
-    assert_accessible(&app, "worklist");
+    app.assert_accessible("worklist");
     shot("worklist");
     app.find("//span[@id='status'][contains(., '1000 patients')]");
 
@@ -29,7 +29,7 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     let first = app.find("//*[@role='option']");
     let card = app.text(&first);
     assert!(card.contains("García"), "{card}");
-    assert_accessible(&app, "search results");
+    app.assert_accessible("search results");
     shot("search");
     // The card shows phone and date of birth: search by each, in other formats.
     let phone_digits: String = card.split(" · ").find(|p| p.starts_with('(')).unwrap().chars().filter(char::is_ascii_digit).collect();
@@ -48,7 +48,7 @@ fn first_run_search_patient_schedule_worklist_and_language() {
         app.find(&format!("//h3[normalize-space()='{heading}']"));
     }
     assert!(app.count("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr") > 0);
-    assert_accessible(&app, "patient workspace");
+    app.assert_accessible("patient workspace");
     shot("workspace");
     app.click(&app.find("//h3[normalize-space()='Labs']/following-sibling::table[1]//tbody/tr[1]//button"));
     app.find("//figure[@class='trend']//*[name()='svg']");
@@ -58,15 +58,15 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     app.click(&app.find("//header//button[normalize-space()='Schedule']"));
     app.click(&app.find("//section[@aria-label='Schedule']//button[normalize-space()='Next']"));
     app.find("//div[@class='schedule-column']//li");
-    assert_accessible(&app, "schedule");
+    app.assert_accessible("schedule");
     shot("schedule");
     app.click(&app.find("//header//button[normalize-space()='Sources']"));
     app.find("//section[@aria-label='Sources']//form");
-    assert_accessible(&app, "sources");
+    app.assert_accessible("sources");
     shot("sources");
     app.click(&app.find("//header//button[normalize-space()='Rules']"));
     app.find("//section[@aria-label='Rules']//td[contains(., 'critical-result-callback')]");
-    assert_accessible(&app, "rules");
+    app.assert_accessible("rules");
     shot("rules");
 
     // The worklist, then Spanish.
@@ -74,31 +74,4 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     app.find("//section[@aria-label='Worklist']//tbody/tr");
     app.click(&app.find("//header//select[option[@value='es']]/option[@value='es']"));
     app.find("//h2[normalize-space()='Lista de trabajo']");
-}
-
-/// With SWITCHBOARD_SCREENSHOTS=<dir> set, saves the window (1280×720 at the top left of the virtual
-/// display) as <dir>/<name>.png for the README, with ImageMagick's `import`. WebKitWebDriver's own
-/// screenshot stalls on wide pages.
-fn shot(name: &str) {
-    if let Some(dir) = std::env::var_os("SWITCHBOARD_SCREENSHOTS") {
-        std::thread::sleep(std::time::Duration::from_millis(300)); // let the last frame paint
-        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
-        let status = std::process::Command::new("import").args(["-window", "root", "-crop", "1280x720+0+0"]).arg(&path).status();
-        assert!(status.is_ok_and(|s| s.success()), "cannot save {}", path.display());
-    }
-}
-
-/// Runs axe-core (the WCAG 2 A and AA rules, colour contrast included) on the screen as WebKitGTK
-/// renders it, and fails with each violation and where it is.
-fn assert_accessible(app: &AppSession, screen: &str) {
-    let axe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/node_modules/axe-core/axe.min.js"))
-        .expect("axe-core is installed with the UI's packages (scripts/setup.sh)");
-    let script = format!(
-        "{axe}\nconst done = arguments[arguments.length - 1];\n\
-         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
-           .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '')).join(' | '))))\n\
-           .catch(e => done(['axe failed: ' + e]));"
-    );
-    let violations = app.execute_async(&script);
-    assert_eq!(violations, serde_json::json!([]), "WCAG violations on the {screen} screen");
 }

@@ -38,7 +38,7 @@ export function App() {
   // The call being handled: its intake stays open across the search for a new caller.
   const [call, setCall] = useState<{ callId: string; number: string | null } | null>(null);
   const [intakeOpen, setIntakeOpen] = useState(false);
-  const [prefill, setPrefill] = useState<{ text: string; nonce: number } | undefined>();
+  const [prefill, setPrefill] = useState<{ text: string; nonce: number; focus: boolean } | undefined>();
   const callStartedMs = useRef<number | null>(null);
   const open = (patient: Selected | null) => {
     setSelected(patient);
@@ -51,6 +51,8 @@ export function App() {
   };
   const openFromCall = (patient: Selected, callId: string, receivedMs: number) => {
     callStartedMs.current = receivedMs;
+    // The call takes over the screen: a half-typed search closes, and focus stays where it was.
+    setPrefill({ text: "", nonce: Date.now(), focus: false });
     setCall({ callId, number: null });
     setIntakeOpen(true);
     setSelected(patient);
@@ -61,7 +63,7 @@ export function App() {
     setIntakeOpen(true);
     setSelected(null);
     setScreen("home");
-    setPrefill({ text: number, nonce: Date.now() });
+    setPrefill({ text: number, nonce: Date.now(), focus: true });
   };
   const painted = () => {
     if (callStartedMs.current === null) return;

@@ -141,23 +141,6 @@ mod tests {
 
     const AGENT: &str = "Desk 1";
 
-    /// A number that is one patient's alone, and one a household shares.
-    fn numbers(store: &Store, now: DateTime<Utc>) -> (String, String) {
-        let (mut single, mut household) = (None, None);
-        for n in 0..200 {
-            let Some(view) = store.patient_view(switchboard_demo::DEMO_SOURCE, &format!("pat-{n:06}"), now).unwrap() else { continue };
-            for phone in view.patient.banner.phones {
-                let count = store.callers(&phone, now.date_naive()).unwrap().unwrap().len();
-                match count {
-                    1 if single.is_none() => single = Some(phone),
-                    2.. if household.is_none() => household = Some(phone),
-                    _ => {}
-                }
-            }
-        }
-        (single.expect("a number with one patient"), household.expect("a household number"))
-    }
-
     fn event(id: &str, from: &str, state: CallState) -> CallEvent {
         CallEvent { call_id: id.into(), from: from.into(), to: None, state }
     }
@@ -168,7 +151,7 @@ mod tests {
         let mut store = home.store();
         let start: DateTime<Utc> = "2026-11-26T15:00:00Z".parse().unwrap();
         switchboard_demo::ensure_demo_loaded(&mut store, 200, start).unwrap();
-        let (single, household) = numbers(&store, start);
+        let (single, household) = switchboard_testkit::demo_phone_numbers(&store, start, 200);
 
         let ringing = on_event(&mut store, &event("CA1", &single, CallState::Ringing), AGENT, 1, start).unwrap();
         assert_eq!(ringing.matches.len(), 1);

@@ -111,9 +111,15 @@ impl Modifiers {
             .map(|(_, _, text)| text.clone())
     }
 
+    /// A severity word belongs to the one finding nearest to it: "crushing chest pain and sweating"
+    /// makes the chest pain severe, not the sweating.
     pub fn severity_for(&self, read: &Reading, i: usize) -> Option<String> {
         let (s, e) = Self::finding_span(read, i);
-        nearest(&self.severities, read.tokens, s, e, NEAR).map(|(_, _, level)| level.clone())
+        let span = nearest(&self.severities, read.tokens, s, e, NEAR)?;
+        let sentence = read.tokens[s].sentence;
+        let mine = gap(span, s, e);
+        let closer = read.concepts.iter().enumerate().any(|(j, &(fs, fe, _))| j != i && read.tokens[fs].sentence == sentence && gap(span, fs, fe) < mine);
+        (!closer).then(|| span.2.clone())
     }
 
     pub fn site_for(&self, read: &Reading, i: usize) -> Option<String> {
@@ -122,13 +128,18 @@ impl Modifiers {
     }
 }
 
+/// Words between a modifier span and the finding at words s..e.
+fn gap(span: &(usize, usize, String), s: usize, e: usize) -> usize {
+    if span.0 >= e { span.0 - e } else { s.saturating_sub(span.1) }
+}
+
 /// The span nearest to words s..e within `limit` words, in the same sentence.
 fn nearest<'m>(spans: &'m [(usize, usize, String)], tokens: &[Token], s: usize, e: usize, limit: usize) -> Option<&'m (usize, usize, String)> {
     let sentence = tokens[s].sentence;
     spans
         .iter()
         .filter(|(ms, _, _)| tokens[*ms].sentence == sentence)
-        .map(|span| (if span.0 >= e { span.0 - e } else { s.saturating_sub(span.1) }, span))
+        .map(|span| (gap(span, s, e), span))
         .filter(|(gap, _)| *gap <= limit)
         .min_by_key(|(gap, _)| *gap)
         .map(|(_, span)| span)

@@ -213,3 +213,38 @@ pub async fn assert_cache_equals_server(client: &FhirClient, store: &Store, sour
         }
     }
 }
+
+/// In the demo clinic, a phone number that is one patient's alone and one a household shares (among
+/// the first `patients` patients).
+pub fn demo_phone_numbers(store: &Store, now: chrono::DateTime<chrono::Utc>, patients: u32) -> (String, String) {
+    let (mut single, mut household) = (None, None);
+    for n in 0..patients {
+        let Some(view) = store.patient_view("demo", &format!("pat-{n:06}"), now).unwrap() else { continue };
+        for phone in view.patient.banner.phones {
+            match store.callers(&phone, now.date_naive()).unwrap().unwrap_or_default().len() {
+                1 if single.is_none() => single = Some(phone),
+                2.. if household.is_none() => household = Some(phone),
+                _ => {}
+            }
+        }
+        if single.is_some() && household.is_some() {
+            break;
+        }
+    }
+    (single.expect("a number with one patient"), household.expect("a household number"))
+}
+
+/// Posts a call event to the app's listener as a phone system would: `token` as Bearer, the body as
+/// `content_type`. Returns the status and the answer's text.
+pub fn post_call(port: u16, token: Option<&str>, content_type: &str, body: &str) -> (u16, String) {
+    let rt = runtime();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
+        let mut request = client.post(format!("http://127.0.0.1:{port}/calls")).header("Content-Type", content_type).body(body.to_string());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the listener answers");
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    })
+}

@@ -119,6 +119,21 @@ impl AppSession {
         self.session_call("POST", "/execute/async", Some(json!({"script": script, "args": []})))
     }
 
+    /// Runs axe-core (the WCAG 2 A and AA rules, colour contrast included) on the screen as WebKitGTK
+    /// renders it, and fails with each violation and where it is.
+    pub fn assert_accessible(&self, screen: &str) {
+        let axe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/node_modules/axe-core/axe.min.js"))
+            .expect("axe-core is installed with the UI's packages (scripts/setup.sh)");
+        let script = format!(
+            "{axe}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '')).join(' | '))))\n\
+               .catch(e => done(['axe failed: ' + e]));"
+        );
+        let violations = self.execute_async(&script);
+        assert_eq!(violations, serde_json::json!([]), "WCAG violations on the {screen} screen");
+    }
+
     pub fn clear(&self, element: &str) {
         self.session_call("POST", &format!("/element/{element}/clear"), None);
     }
@@ -142,3 +157,16 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// With SWITCHBOARD_SCREENSHOTS=<dir> set, saves the window (1280×720 at the top left of the virtual
+/// display) as <dir>/<name>.png for the README, with ImageMagick's `import`. WebKitWebDriver's own
+/// screenshot stalls on wide pages.
+pub fn shot(name: &str) {
+    if let Some(dir) = std::env::var_os("SWITCHBOARD_SCREENSHOTS") {
+        std::thread::sleep(std::time::Duration::from_millis(300)); // let the last frame paint
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        let status = std::process::Command::new("import").args(["-window", "root", "-crop", "1280x720+0+0"]).arg(&path).status();
+        assert!(status.is_ok_and(|s| s.success()), "cannot save {}", path.display());
+    }
+}
+

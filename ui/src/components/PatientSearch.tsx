@@ -8,8 +8,9 @@ import type { Selected } from "../App";
 type Props = {
   inputRef: RefObject<HTMLInputElement | null>;
   onOpen: (patient: Selected) => void;
-  /// Text to put in the box (a new caller's number); `nonce` changes each time it is asked for.
-  prefill?: { text: string; nonce: number };
+  /// Text to put in the box (a new caller's number, or nothing when a call opens a patient); `nonce`
+  /// changes each time it is asked for; `focus` moves the cursor there.
+  prefill?: { text: string; nonce: number; focus: boolean };
 };
 
 const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
@@ -19,10 +20,12 @@ const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
 export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
   const { t } = useTranslation();
   const [text, setText] = useState("");
+  // The results show while the box has focus: a call that opens a workspace leaves the list closed.
+  const [focused, setFocused] = useState(true);
   useEffect(() => {
     if (!prefill) return;
     setText(prefill.text);
-    inputRef.current?.focus();
+    if (prefill.focus) inputRef.current?.focus();
   }, [prefill?.nonce]);
   const [active, setActive] = useState("");
   const query = text.trim();
@@ -47,10 +50,11 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
       onValueChange={setActive}
       onKeyDown={(e) => e.key === "Escape" && setText("")}
     >
-      <Command.Input ref={inputRef} autoFocus aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
+      <Command.Input ref={inputRef} autoFocus onFocus={() => setFocused(true)} onBlur={() => setFocused(false)} aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
       {/* Always rendered: the input's aria-controls names it. */}
-      <Command.List aria-label={t("search.label")}>
-        {query && <>
+      {/* A click on a result must not take focus from the box first. */}
+      <Command.List aria-label={t("search.label")} onMouseDown={(e) => e.preventDefault()}>
+        {query && focused && <>
           {hits.error && <p className="error">{errorMessage(hits.error)}</p>}
           {hits.isSuccess && results.length === 0 && <p>{t("search.none")}</p>}
           {results.map((hit) => (
