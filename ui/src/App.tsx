@@ -26,6 +26,8 @@ declare global {
     /// Milliseconds from a call event reaching the listener to its patient's workspace painted;
     /// read by the end-to-end test and the benchmark.
     __switchboardCallPaints?: number[];
+    /// Milliseconds from a call event reaching the listener to its pop painted.
+    __switchboardPopPaints?: number[];
   }
 }
 

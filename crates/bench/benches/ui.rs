@@ -1,5 +1,6 @@
 //! Prints the desktop app's figures with a large demo clinic cached: cold start to the first interactive
-//! screen, switching patients (Enter on a search result until the workspace is painted), and memory.
+//! screen, switching patients (Enter on a search result until the workspace is painted), a call event
+//! posted to the app's listener until its pop, and until its patient's workspace, is painted, and memory.
 //! Drives the real release binary in WebKitGTK through tauri-driver, like the end-to-end test.
 //!
 //! BENCH_UI_PATIENTS (default 100000): demo clinic size; 0 skips this bench.
@@ -14,6 +15,7 @@ use switchboard_testkit::webdriver::AppSession;
 use switchboard_testkit::TestHome;
 
 const SWITCHES: usize = 60;
+const CALLS: usize = 40;
 const STARTS: usize = 3;
 
 fn main() {
@@ -23,6 +25,9 @@ fn main() {
     }
     let app = app_binary();
     let home = TestHome::new();
+    let port = switchboard_testkit::free_port();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("config/config.toml"), format!("[phone]\nport = {port}\n")).unwrap();
     let started = Instant::now();
     let loaded = Command::new(&app)
         .args(["demo", "load", "--patients", &patients.to_string()])
@@ -69,6 +74,8 @@ fn main() {
         at(0.95),
         switches[switches.len() - 1]
     );
+
+    calls(&session, &app, &home, port, patients);
 
     let (app_kib, webkit_kib) = memory(home.path());
     println!(
@@ -143,4 +150,62 @@ fn memory(home: &Path) -> (u64, u64) {
         }
     }
     (app, webkit)
+}
+
+/// Posts ringing then answered events for numbers that belong to one patient each, and reads what the
+/// window recorded: listener receipt to the pop painted, and to the patient's workspace painted.
+fn calls(session: &AppSession, app: &Path, home: &TestHome, port: u16, patients: u32) {
+    let token = String::from_utf8(Command::new(app).args(["phone", "token"]).env("SWITCHBOARD_HOME", home.path()).output().unwrap().stdout).unwrap();
+    let token = token.trim();
+    let store = home.store();
+    let now = chrono::Utc::now();
+    let mut rng = fastrand::Rng::with_seed(9);
+    let mut numbers = Vec::new();
+    while numbers.len() < CALLS {
+        let Some(view) = store.patient_view("demo", &format!("pat-{:06}", rng.u32(..patients)), now).unwrap() else { continue };
+        let Some(phone) = view.patient.banner.phones.first() else { continue };
+        if store.callers(phone, now.date_naive()).unwrap().is_some_and(|m| m.len() == 1) {
+            numbers.push(phone.clone());
+        }
+    }
+    let (mut pops, mut workspaces) = (Vec::new(), Vec::new());
+    for (i, number) in numbers.iter().enumerate() {
+        for (state, into) in [("ringing", &mut pops), ("answered", &mut workspaces)] {
+            let array = if state == "ringing" { "__switchboardPopPaints" } else { "__switchboardCallPaints" };
+            let event = serde_json::json!({"call_id": format!("bench-{i}"), "from": number, "state": state}).to_string();
+            let (status, words) = switchboard_testkit::post_call(port, Some(token), "application/json", &event);
+            assert_eq!(status, 204, "{words}");
+            match session.execute_async(&recorded_script(array, into.len() + 1)) {
+                Value::Number(ms) => into.push(ms.as_f64().unwrap()),
+                other => panic!("call {i} ({state}) was not painted: {other}"),
+            }
+        }
+        let ended = serde_json::json!({"call_id": format!("bench-{i}"), "from": number, "state": "ended"}).to_string();
+        switchboard_testkit::post_call(port, Some(token), "application/json", &ended);
+    }
+    for (name, mut figures) in [("call -> pop", pops), ("call -> workspace", workspaces)] {
+        figures.sort_by(f64::total_cmp);
+        let at = |p: f64| figures[((figures.len() as f64 * p).ceil() as usize).clamp(1, figures.len()) - 1];
+        println!(
+            "{name:<17} p50 {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms   ({CALLS} calls: event received by the listener -> painted)",
+            at(0.5),
+            at(0.95),
+            figures[figures.len() - 1]
+        );
+    }
+}
+
+/// Waits until the window has recorded `count` figures in `window[array]` and returns the last one.
+fn recorded_script(array: &str, count: usize) -> String {
+    format!(
+        r#"const done = arguments[arguments.length - 1];
+const started = Date.now();
+const check = () => {{
+  const figures = window.{array} || [];
+  if (figures.length >= {count}) return done(figures[{count} - 1]);
+  if (Date.now() - started > 10000) return done("timed out");
+  setTimeout(check, 5);
+}};
+check();"#
+    )
 }

@@ -167,6 +167,7 @@ impl<'a> Reading<'a> {
     /// way are kept once.
     pub fn findings(&self) -> Vec<Finding> {
         let modifiers = modifiers::Modifiers::find(self);
+        let experiencers = self.experiencers();
         let mut findings: Vec<Finding> = Vec::new();
         for (i, &(s, e, index)) in self.concepts.iter().enumerate() {
             let concept = &self.knowledge.concepts[index];
@@ -181,7 +182,7 @@ impl<'a> Reading<'a> {
                 label: concept.label.clone(),
                 problem: concept.is_problem(),
                 assertion: self.assertion(s, e),
-                experiencer: self.experiencer(s),
+                experiencer: experiencers[s],
                 onset: modifiers.onset_for(self, i),
                 severity: modifiers.severity_for(self, i),
                 site,
@@ -238,12 +239,15 @@ impl<'a> Reading<'a> {
         best.map_or(Assertion::Present, |(_, _, a)| a)
     }
 
-    /// The nearest cue before the finding decides: the call's subject or a third-person pronoun is the
-    /// patient; another relative, or the caller's own "I" when calling about someone else, is not.
-    fn experiencer(&self, s: usize) -> Experiencer {
+    /// Who each word's findings are about, read once left to right: the nearest cue before a finding
+    /// decides. The call's subject or a third-person pronoun is the patient; another relative, or the
+    /// caller's own "I" when calling about someone else, is not.
+    fn experiencers(&self) -> Vec<Experiencer> {
         let mut relation_seen = false;
         let mut current = Experiencer::Patient;
-        for at in 0..s {
+        let mut before = Vec::with_capacity(self.words.len());
+        for at in 0..self.words.len() {
+            before.push(current);
             let word = self.words[at];
             if self.in_concept[at] {
                 continue;
@@ -272,7 +276,7 @@ impl<'a> Reading<'a> {
                 current = Experiencer::Patient;
             }
         }
-        current
+        before
     }
 }
 

@@ -50,6 +50,14 @@ export function CallBanner({ onOpen, onNewCaller }: Props) {
   };
 
   useEffect(() => {
+    // The time from the listener receiving the event to this pop on screen, for the benchmark.
+    if (pop && pop.state === "ringing" && pop.receivedMs > 0) {
+      const receivedMs = pop.receivedMs;
+      requestAnimationFrame(() => setTimeout(() => (window.__switchboardPopPaints ??= []).push(Date.now() - receivedMs), 0));
+    }
+  }, [pop]);
+
+  useEffect(() => {
     if (!pop) return;
     // Answered at the phone: the patient's workspace comes up by itself, once per call.
     if (pop.state === "answered" && pop.chosen && !opened.current.has(pop.callId)) open(pop, pop.chosen);
