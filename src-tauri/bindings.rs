@@ -34,5 +34,6 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     switchboard_calls::PatientRef::export_all(&config)?;
     switchboard_store::CallRow::export_all(&config)?;
     switchboard_intake::Intake::export_all(&config)?;
+    switchboard_intake::llm::SecondOpinion::export_all(&config)?;
     BoundaryError::export_all(&config)
 }

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use switchboard_rules::RuleView;
 use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use switchboard_calls::{CallPop, PatientRef};
-use switchboard_intake::Intake;
+use switchboard_intake::llm::{enrich, LlmConfig, SecondOpinion};
+use switchboard_intake::{Intake, Urgency};
 use switchboard_store::CallRow;
 use tauri::State;
 
@@ -153,10 +154,30 @@ pub fn analyze_intake(note: String) -> Intake {
 /// and a Task for the team it is routed to, with the priority its urgency gives.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn confirm_intake(state: State<'_, AppState>, source: String, patient: String, note: String, summary: String) -> Result<Queued, BoundaryError> {
-    let (owner, priority, minutes) = switchboard_intake::analyze(&note).task_terms();
+pub fn confirm_intake(state: State<'_, AppState>, source: String, patient: String, note: String, summary: String, urgency: Urgency) -> Result<Queued, BoundaryError> {
+    // The window's urgency counts only when it is higher (a language model's second opinion).
+    let (owner, priority, minutes) = switchboard_intake::analyze(&note).raised_to(urgency).task_terms();
     let now = state.clock.now();
     let due = (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let action = Action::Intake { patient, note: note.trim().to_string(), summary: summary.trim().to_string(), owner: owner.into(), priority: priority.into(), due };
     queue_action(state, source, action)
+}
+
+/// Whether `[intake] llm_url` names a language model for second opinions.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn intake_model() -> bool {
+    Context::from_env().is_ok_and(|ctx| ctx.config.intake.llm_url.is_some())
+}
+
+/// Asks the configured language model, which may only add findings or raise urgency.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn intake_second_opinion(note: String) -> Result<SecondOpinion, BoundaryError> {
+    let ctx = Context::from_env()?;
+    let url = ctx.config.intake.llm_url.ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
+    let config = LlmConfig { url: url.to_string(), model: ctx.config.intake.llm_model.unwrap_or_else(|| "default".into()), timeout: std::time::Duration::from_secs(20) };
+    let deterministic = switchboard_intake::analyze(&note);
+    let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
+    Ok(SecondOpinion { intake, report })
 }

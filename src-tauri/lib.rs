@@ -61,7 +61,9 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, tel: Option<switchboard_calls::C
             commands::choose_caller,
             commands::patient_calls,
             commands::analyze_intake,
-            commands::confirm_intake
+            commands::confirm_intake,
+            commands::intake_model,
+            commands::intake_second_opinion
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

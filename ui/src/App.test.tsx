@@ -77,7 +77,8 @@ const outboxRows: OutboxRow[] = [{
 }];
 const callListeners: ((pop: CallPop) => void)[] = [];
 const chooseCaller = vi.fn(async (callId: string, patient: { source: string; id: string }) => ({ ...ringing(), callId, chosen: patient }));
-const confirmIntake = vi.fn(async (_source: string, _patient: string, _note: string, _summary: string) => ({ id: "act-9", target: "Communication/local-act-9", state: "pending" }));
+const intakeModel = vi.fn(async () => false);
+const confirmIntake = vi.fn(async (_source: string, _patient: string, _note: string, _summary: string, _urgency: string) => ({ id: "act-9", target: "Communication/local-act-9", state: "pending" }));
 const brother: PatientHit = { ...hit, id: "pat-000002", name: "José García", given: "José", birthDate: "2012-06-01", age: 14, mrn: "MRN1000001" };
 function ringing(matches: PatientHit[] = [hit]): CallPop {
   return {
@@ -108,7 +109,12 @@ vi.mock("./ipc", async (importOriginal) => ({
     chooseCaller: (callId: string, patient: { source: string; id: string }) => chooseCaller(callId, patient),
     patientCalls: async () => [{ callId: "CA0", number: "+12175550101", started: "2026-11-20T15:00:00Z", answered: "2026-11-20T15:00:05Z", ended: "2026-11-20T15:03:00Z", seconds: 175, agent: "Desk 1", disposition: "completed", source: "demo", patient: "pat-000001", action: "act-0" }],
     analyzeIntake: async (note: string) => (note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." }),
-    confirmIntake: (source: string, patient: string, note: string, summary: string) => confirmIntake(source, patient, note, summary),
+    confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string) => confirmIntake(source, patient, note, summary, urgency),
+    intakeModel: () => intakeModel(),
+    intakeSecondOpinion: async (_note: string) => ({
+      intake: { ...emergencyIntake, urgency_because: "the language model on “mixing up words”" },
+      report: { added: ["slurred_speech"], raised_to: "emergency", discarded: ["`chest_pain`: its words are not in the note"] },
+    }),
     onDataChanged: (onChange: (change: DataChanged) => void) => {
       dataChanged.push(onChange);
       return Promise.resolve(() => undefined);
@@ -481,5 +487,23 @@ test("the intake shows an emergency script and the words a rule fired on, and se
   expect(summary.value).toContain("Reports: chest pain");
   await user.type(summary, " Advised 911.");
   await user.click(within(intake).getByRole("button", { name: /Send note and task to nurse triage/ }));
-  expect(confirmIntake).toHaveBeenCalledWith("demo", "pat-000001", "I have chest pain", "Patient called.\nReports: chest pain. Advised 911.");
+  expect(confirmIntake).toHaveBeenCalledWith("demo", "pat-000001", "I have chest pain", "Patient called.\nReports: chest pain. Advised 911.", "emergency");
+});
+
+test("with a language model configured, its second opinion can raise the urgency that is sent", async () => {
+  intakeModel.mockResolvedValueOnce(true);
+  const user = userEvent.setup();
+  renderApp();
+  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
+  await screen.findByRole("option", { name: /María García/ });
+  await user.keyboard("{Enter}");
+  await user.click(within(await screen.findByRole("region", { name: "María García" })).getByRole("button", { name: /Call intake/ }));
+  const intake = screen.getByRole("region", { name: "Call intake" });
+  await user.type(within(intake).getByLabelText("What the caller says"), "he keeps mixing up words");
+  expect(within(intake).getByText("Routine")).toBeTruthy();
+  await user.click(await within(intake).findByRole("button", { name: "Ask the language model" }));
+  expect(await within(intake).findByText(/Language model: added slurred_speech; 1 item\(s\) discarded/)).toBeTruthy();
+  expect(within(intake).getAllByText("Emergency").length).toBeGreaterThan(0);
+  await user.click(within(intake).getByRole("button", { name: /Send note and task/ }));
+  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words", expect.any(String), "emergency");
 });

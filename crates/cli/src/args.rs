@@ -74,6 +74,9 @@ pub enum Command {
         /// Write the note (a Communication) and a routed Task back through the outbox
         #[arg(long)]
         confirm: bool,
+        /// Do not ask the language model even when `[intake] llm_url` is configured
+        #[arg(long)]
+        no_llm: bool,
         #[command(flatten)]
         target: SourceArg,
     },

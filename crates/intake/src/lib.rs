@@ -132,6 +132,16 @@ pub struct Intake {
 }
 
 impl Intake {
+    /// This reading with its urgency raised to at least `urgency` (a language model's second opinion
+    /// the staff accepted); it is never lowered. Routing follows the urgency.
+    pub fn raised_to(mut self, urgency: Urgency) -> Intake {
+        if urgency > self.urgency {
+            self.urgency = urgency;
+            self.routing = triage::routing_of(urgency, self.reason);
+        }
+        self
+    }
+
     /// The routed task: the pool that owns it, its FHIR priority, and minutes until it is due.
     pub fn task_terms(&self) -> (&'static str, &'static str, i64) {
         let owner = match self.routing {
@@ -160,6 +170,14 @@ pub fn analyze_with(note: &str, knowledge: &Knowledge) -> Intake {
     let findings = read.findings();
     let medications = modifiers::medications(note, &tokens, &words, knowledge);
     triage::decide(&read, findings, medications)
+}
+
+/// The red flags these findings fire in this note (its context: pregnancy, a young child).
+pub(crate) fn red_flags_in(note: &str, findings: &[Finding], medications: &[Medication], knowledge: &Knowledge) -> Vec<RedFlag> {
+    let tokens = text::tokenize(note);
+    let words: Vec<&str> = tokens.iter().map(|t| knowledge.canonical(t)).collect();
+    let read = context::Reading::new(note, &tokens, &words, knowledge);
+    triage::red_flags(&knowledge.rules, &read, findings, medications)
 }
 
 pub(crate) fn evidence(note: &str, tokens: &[text::Token], from: usize, to: usize) -> Evidence {

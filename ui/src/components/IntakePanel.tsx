@@ -1,7 +1,7 @@
 import { type ReactNode, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type Intake } from "../ipc";
+import { ipc, errorMessage, type Intake, type SecondOpinion } from "../ipc";
 import type { Selected } from "../App";
 
 /// The note with the words red flags fired on marked. Offsets from Rust count UTF-8 bytes.
@@ -35,10 +35,15 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
     enabled: note.trim().length > 0,
     placeholderData: keepPreviousData,
   });
-  const intake = note.trim() ? analysis.data : undefined;
+  // A language model's second opinion, when one is configured, for the note it was asked about.
+  const model = useQuery({ queryKey: ["intake-model"], queryFn: ipc.intakeModel });
+  const [opinion, setOpinion] = useState<{ note: string; answer: SecondOpinion } | null>(null);
+  const ask = useMutation({ mutationFn: () => ipc.intakeSecondOpinion(note), onSuccess: (answer) => setOpinion({ note, answer }) });
+  const second = opinion?.note === note ? opinion.answer : null;
+  const intake = note.trim() ? (second?.intake ?? analysis.data) : undefined;
   const summary = edited ?? intake?.summary ?? "";
   const confirm = useMutation({
-    mutationFn: () => ipc.confirmIntake(patient!.source, patient!.id, note, summary),
+    mutationFn: () => ipc.confirmIntake(patient!.source, patient!.id, note, summary, intake!.urgency),
     onSuccess: () => {
       setNote("");
       setEdited(null);
@@ -120,12 +125,18 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
               {t("intake.confirm", { routing: t(`intake.routing.${intake.routing}`) })} <kbd>Ctrl+Enter</kbd>
             </button>
             {edited !== null && <button onClick={() => setEdited(null)}>{t("intake.redraft")}</button>}
+            {model.data && !second && <button onClick={() => ask.mutate()} disabled={ask.isPending}>{t("intake.ask")}</button>}
           </div>
+          {second && (
+            <p role="status" className="why">
+              {t("intake.modelSaid", { added: second.report.added.join(", ") || "–", discarded: second.report.discarded.length })}
+            </p>
+          )}
           {!patient && <p className="why">{t("intake.needsPatient")}</p>}
         </>
       )}
       {confirm.isSuccess && <p role="status">{t("intake.sent")}</p>}
-      {(analysis.error || confirm.error) && <p role="alert" className="error">{errorMessage(analysis.error ?? confirm.error)}</p>}
+      {(analysis.error || confirm.error || ask.error) && <p role="alert" className="error">{errorMessage(analysis.error ?? confirm.error ?? ask.error)}</p>}
     </section>
   );
 }

@@ -21,8 +21,10 @@ import type { CallPop } from "../bindings/CallPop";
 import type { CallRow } from "../bindings/CallRow";
 import type { Intake } from "../bindings/Intake";
 import type { PatientRef } from "../bindings/PatientRef";
+import type { SecondOpinion } from "../bindings/SecondOpinion";
+import type { Urgency } from "../bindings/Urgency";
 
-export type { CallPop, CallRow, Intake, PatientRef };
+export type { CallPop, CallRow, Intake, PatientRef, SecondOpinion, Urgency };
 export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
@@ -51,8 +53,10 @@ export const ipc = {
   chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
   analyzeIntake: (note: string) => invoke<Intake>("analyze_intake", { note }),
-  confirmIntake: (source: string, patient: string, note: string, summary: string) =>
-    invoke<Queued>("confirm_intake", { source, patient, note, summary }),
+  confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency) =>
+    invoke<Queued>("confirm_intake", { source, patient, note, summary, urgency }),
+  intakeModel: () => invoke<boolean>("intake_model"),
+  intakeSecondOpinion: (note: string) => invoke<SecondOpinion>("intake_second_opinion", { note }),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
 };

@@ -4,9 +4,26 @@ use crate::args::{IntakeCommand, SourceArg};
 use crate::context::Context;
 use crate::error::CliError;
 use std::io::Read;
+use std::time::Duration;
+use switchboard_intake::llm::{enrich, LlmConfig};
 use switchboard_intake::{analyze, Assertion, Intake};
 
-pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, target: &SourceArg) -> Result<(), CliError> {
+/// With `[intake] llm_url` configured (and no --no-llm), asks the language model, which may only add
+/// findings or raise urgency. When it fails, the deterministic reading stands and the reason is told.
+fn second_opinion(ctx: &Context, note: &str, intake: Intake, no_llm: bool) -> (Intake, Option<serde_json::Value>) {
+    let Some(url) = ctx.config.intake.llm_url.as_ref().filter(|_| !no_llm) else { return (intake, None) };
+    let config = LlmConfig { url: url.to_string(), model: ctx.config.intake.llm_model.clone().unwrap_or_else(|| "default".into()), timeout: Duration::from_secs(20) };
+    let asked = super::runtime().map_err(|e| e.to_string()).and_then(|rt| rt.block_on(enrich(&intake, note, &config)).map_err(|e| e.to_string()));
+    match asked {
+        Ok((merged, report)) => (merged, serde_json::to_value(report).ok()),
+        Err(problem) => {
+            eprintln!("switchboard: {problem}; the assistant's own reading stands");
+            (intake, Some(serde_json::json!({"error": problem})))
+        }
+    }
+}
+
+pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, target: &SourceArg) -> Result<(), CliError> {
     if let Some(IntakeCommand::Eval { file, json }) = command {
         return eval(&file, json);
     }
@@ -15,7 +32,7 @@ pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: O
     if note.trim().is_empty() {
         return Err(CliError::Usage("the note is empty: pipe the caller's words on standard input".into()));
     }
-    let intake = analyze(&note);
+    let (intake, model) = second_opinion(ctx, &note, analyze(&note), no_llm);
     let queued = match (confirm, patient) {
         (true, Some(patient)) => Some(super::actions::confirm_intake(ctx, &patient, &note, &intake, target)?),
         (true, None) => return Err(CliError::Usage("--confirm needs --patient".into())),
@@ -24,6 +41,7 @@ pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: O
     if json {
         let mut value = serde_json::to_value(&intake).map_err(|e| CliError::Other(e.to_string()))?;
         value["queued"] = serde_json::to_value(&queued).map_err(|e| CliError::Other(e.to_string()))?;
+        value["language_model"] = model.unwrap_or(serde_json::Value::Null);
         return super::print_json(&value);
     }
     print_text(&intake);
