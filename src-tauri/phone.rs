@@ -24,7 +24,8 @@ pub struct Phone {
 /// A `tel:` link's number: `tel:+1-217-555-0101;phone-context=...` gives `+1-217-555-0101`.
 pub fn tel_event(link: &str) -> Option<CallEvent> {
     let number = link.strip_prefix("tel:")?.split(';').next()?;
-    let number: String = url::form_urlencoded::parse(number.as_bytes()).map(|(k, v)| format!("{k}{v}")).collect();
+    // Percent-decoding only: a `+` in a tel: link is the international prefix, not a space.
+    let number = percent_encoding::percent_decode_str(number).decode_utf8_lossy().into_owned();
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     (!number.trim().is_empty()).then(|| CallEvent { call_id: format!("tel-{millis}"), from: number, to: None, state: CallState::Ringing })
 }
