@@ -28,6 +28,9 @@ impl AppSession {
         let driver = Command::new(&binary)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("SWITCHBOARD_HOME", home)
+            // WebKit's own storage (the window's localStorage) per test too, not per user.
+            .env("XDG_DATA_HOME", home.join("xdg-data"))
+            .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

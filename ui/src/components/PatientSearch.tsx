@@ -20,8 +20,6 @@ const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
 export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
   const { t } = useTranslation();
   const [text, setText] = useState("");
-  // The results show while the box has focus: a call that opens a workspace leaves the list closed.
-  const [focused, setFocused] = useState(true);
   useEffect(() => {
     if (!prefill) return;
     setText(prefill.text);
@@ -50,11 +48,10 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
       onValueChange={setActive}
       onKeyDown={(e) => e.key === "Escape" && setText("")}
     >
-      <Command.Input ref={inputRef} autoFocus onFocus={() => setFocused(true)} onBlur={() => setFocused(false)} aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
+      <Command.Input ref={inputRef} autoFocus aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
       {/* Always rendered: the input's aria-controls names it. */}
-      {/* A click on a result must not take focus from the box first. */}
-      <Command.List aria-label={t("search.label")} onMouseDown={(e) => e.preventDefault()}>
-        {query && focused && <>
+      <Command.List aria-label={t("search.label")}>
+        {query && <>
           {hits.error && <p className="error">{errorMessage(hits.error)}</p>}
           {hits.isSuccess && results.length === 0 && <p>{t("search.none")}</p>}
           {results.map((hit) => (
