@@ -127,9 +127,14 @@ fn a_call_pops_its_patient_or_household_and_is_logged() {
     let typed = app.execute_async("arguments[arguments.length - 1](document.querySelector(\"input[aria-label='Find a patient']\").value)");
     assert_eq!(typed, "+13125550199");
 
+    // A softphone's hook runs `switchboard call`: the running app takes the call and pops it.
+    let handed: serde_json::Value = serde_json::from_str(&switchboard(&home, &["call", "--from", &single, "--id", "CA5", "--json"])).unwrap();
+    assert_eq!(handed["handed_over"], true, "{handed}");
+    app.find("//section[@aria-label='Phone call'][contains(., 'Incoming call')][contains(., 'MRN')]");
+
     // A tel: link opened while the app runs: the second launch hands the call over and exits.
     let started = Instant::now();
-    let second_launch = Command::new(env!("CARGO_BIN_EXE_switchboard")).arg(format!("tel:{single}")).env("SWITCHBOARD_HOME", home.path()).status().unwrap();
+    let second_launch = Command::new(env!("CARGO_BIN_EXE_switchboard")).arg(format!("tel:{household}")).env("SWITCHBOARD_HOME", home.path()).status().unwrap();
     assert!(second_launch.success() && started.elapsed() < Duration::from_secs(15), "the second launch did not hand over and exit");
-    app.find("//section[@aria-label='Phone call'][contains(., 'Incoming call')]");
+    app.find("//section[@aria-label='Phone call'][contains(., 'patients share this number')]");
 }

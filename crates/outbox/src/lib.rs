@@ -10,5 +10,5 @@ mod action;
 mod deliver;
 mod schedule;
 
-pub use action::{made_by_rule, prepare, queue, rule_identifier, Prepared, Action, ActionError, Queued, ACTION_SYSTEM, RULE_SYSTEM};
+pub use action::{made_by_rule, prepare, queue, rule_identifier, Prepared, Action, ActionError, Queued, ACTION_SYSTEM, CALL_SYSTEM, RULE_SYSTEM};
 pub use deliver::{drain, DrainReport};
