@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use switchboard_rules::RuleView;
 use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use switchboard_calls::{CallPop, PatientRef};
-use switchboard_intake::llm::{enrich, LlmConfig, SecondOpinion};
+use switchboard_cli::{intake_action, llm_config};
+use switchboard_intake::llm::{enrich, SecondOpinion};
 use switchboard_intake::{Intake, Urgency};
 use switchboard_store::CallRow;
 use tauri::State;
@@ -156,10 +157,8 @@ pub fn analyze_intake(note: String) -> Intake {
 #[tracing::instrument(skip_all)]
 pub fn confirm_intake(state: State<'_, AppState>, source: String, patient: String, note: String, summary: String, urgency: Urgency) -> Result<Queued, BoundaryError> {
     // The window's urgency counts only when it is higher (a language model's second opinion).
-    let (owner, priority, minutes) = switchboard_intake::analyze(&note).raised_to(urgency).task_terms();
-    let now = state.clock.now();
-    let due = (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let action = Action::Intake { patient, note: note.trim().to_string(), summary: summary.trim().to_string(), owner: owner.into(), priority: priority.into(), due };
+    let reading = switchboard_intake::analyze(&note).raised_to(urgency);
+    let action = intake_action(patient, &note, &summary, &reading, state.clock.now());
     queue_action(state, source, action)
 }
 
@@ -175,8 +174,7 @@ pub fn intake_model() -> bool {
 #[tracing::instrument(skip_all)]
 pub async fn intake_second_opinion(note: String) -> Result<SecondOpinion, BoundaryError> {
     let ctx = Context::from_env()?;
-    let url = ctx.config.intake.llm_url.ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
-    let config = LlmConfig { url: url.to_string(), model: ctx.config.intake.llm_model.unwrap_or_else(|| "default".into()), timeout: std::time::Duration::from_secs(20) };
+    let config = llm_config(&ctx.config).ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
     let deterministic = switchboard_intake::analyze(&note);
     let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
     Ok(SecondOpinion { intake, report })

@@ -5,8 +5,7 @@
 use crate::background::Job;
 use crate::state::AppState;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
-use switchboard_calls::{hand_over, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
+use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
 use switchboard_cli::{agent_name, call_token, Context};
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
 
@@ -26,8 +25,7 @@ pub fn tel_event(link: &str) -> Option<CallEvent> {
     let number = link.strip_prefix("tel:")?.split(';').next()?;
     // Percent-decoding only: a `+` in a tel: link is the international prefix, not a space.
     let number = percent_encoding::percent_decode_str(number).decode_utf8_lossy().into_owned();
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    (!number.trim().is_empty()).then(|| CallEvent { call_id: format!("tel-{millis}"), from: number, to: None, state: CallState::Ringing })
+    (!number.trim().is_empty()).then(|| CallEvent { call_id: format!("tel-{}", now_ms()), from: number, to: None, state: CallState::Ringing })
 }
 
 /// When another Switchboard already listens, gives it the `tel:` call (or asks it to come forward)
@@ -58,8 +56,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>, tel: Option<CallEvent>) {
         }
     }
     if let Some(event) = tel {
-        let received_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        receive(app, &agent_name(&ctx.config), Inbound::Call { event, received_ms });
+        receive(app, &agent_name(&ctx.config), Inbound::Call { event, received_ms: now_ms() });
     }
 }
 

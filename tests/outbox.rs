@@ -132,7 +132,7 @@ fn two_workstations_claiming_one_task_give_exactly_one_owner() {
             queue(&mut store_b, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-2".into() }, Utc::now()).unwrap();
         }
         let client_b = switchboard_testkit::client(&desks.server.base());
-        let (ra, rb) = tokio::join!(drain(&mut store_a, &client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
+        let (ra, rb) = tokio::join!(drain(&mut store_a, client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         assert_eq!(ra.sent + rb.sent, 3, "{ra:?} {rb:?}");
         assert_eq!(ra.conflicts + rb.conflicts, 3, "{ra:?} {rb:?}");
@@ -329,7 +329,7 @@ fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
         let when = (Utc::now() + Duration::days(2)).to_rfc3339();
         let remind = Action::Remind { patient: "pat-000001".into(), about: "Bring your medication list".into(), when: Some(when) };
         let reminder = queue(&mut store_a, SOURCE, &remind, Utc::now()).unwrap();
-        assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 2);
+        assert_eq!(drain(&mut store_a, client, SOURCE, &SystemClock).await.unwrap().sent, 2);
         assert_eq!(client.read("Appointment", &appointment).await.unwrap()["status"], "arrived");
         let identifier = format!("{ACTION_SYSTEM}|urn:uuid:{}", reminder.id);
         let url = client.search_url("CommunicationRequest", &[("identifier", identifier.as_str())]).unwrap();
@@ -339,7 +339,7 @@ fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
 
         // Workstation B still shows the appointment as booked; its no-show meets the arrival.
         queue(&mut store_b, SOURCE, &Action::NoShow { appointment: appointment.clone() }, Utc::now()).unwrap();
-        let report = drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap();
+        let report = drain(&mut store_b, client, SOURCE, &SystemClock).await.unwrap();
         assert_eq!(report.conflicts, 1, "{report:?}");
         let row = store_b.outbox().unwrap().pop().unwrap();
         assert_eq!(row.error.as_deref(), Some("the patient has already arrived"));
@@ -428,7 +428,7 @@ fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
             queue(&mut store_b, SOURCE, &Action::Book { patient: "pat-000005".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
         }
         let client_b = switchboard_testkit::client(&desks.server.base());
-        let (ra, rb) = tokio::join!(drain(&mut store_a, &client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
+        let (ra, rb) = tokio::join!(drain(&mut store_a, client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         assert_eq!((ra.sent + rb.sent, ra.conflicts + rb.conflicts), (3, 3), "{ra:?} {rb:?}");
         for slot in slots.iter().take(3) {

@@ -9,4 +9,4 @@ mod listener;
 pub use desk::{choose_caller, on_event, CallPop, PatientRef};
 
 pub use event::{parse_event, CallEvent, CallState, EventError};
-pub use listener::{hand_over, Inbound, HandOverError, Listener, DEFAULT_PORT};
+pub use listener::{hand_over, now_ms, HandOverError, Inbound, Listener};

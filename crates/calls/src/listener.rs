@@ -13,8 +13,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tiny_http::{Header, Method, Request, Response, Server};
 
-/// The port the listener takes when the config names none.
-pub const DEFAULT_PORT: u16 = 47800;
 /// A call event is a few hundred bytes; anything far larger is not one.
 const MAX_BODY: u64 = 16 * 1024;
 /// What `GET /health` answers, so a second launch knows the port holds a Switchboard.
@@ -60,7 +58,8 @@ impl Drop for Listener {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch: when an event arrived, on the clock the window's paint times use too.
+pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 

@@ -63,6 +63,21 @@ pub fn call_token(home: &Home, rotate: bool) -> Result<String, CliError> {
     Ok(token)
 }
 
+/// The language model of `[intake]`, when one is configured.
+pub fn llm_config(config: &switchboard_core::Config) -> Option<switchboard_intake::llm::LlmConfig> {
+    let url = config.intake.llm_url.as_ref()?;
+    let model = config.intake.llm_model.clone().unwrap_or_else(|| "default".into());
+    Some(switchboard_intake::llm::LlmConfig { url: url.to_string(), model, timeout: std::time::Duration::from_secs(20) })
+}
+
+/// The outbox action of a confirmed intake: the caller's words and the summary as staff left it, and
+/// a Task for the team the reading routes to, due by its urgency.
+pub fn intake_action(patient: String, note: &str, summary: &str, intake: &switchboard_intake::Intake, now: chrono::DateTime<chrono::Utc>) -> switchboard_outbox::Action {
+    let (owner, priority, minutes) = intake.task_terms();
+    let due = (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    switchboard_outbox::Action::Intake { patient, note: note.trim().to_string(), summary: summary.trim().to_string(), owner: owner.into(), priority: priority.into(), due }
+}
+
 /// Who is logged as the agent on calls: `[phone] agent`, else `SWITCHBOARD_USER`, else the OS user.
 pub fn agent_name(config: &switchboard_core::Config) -> String {
     config.phone.agent.clone().or_else(|| std::env::var("SWITCHBOARD_USER").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "this workstation".into())

@@ -11,7 +11,7 @@ pub use commands::actions::drain_sources;
 pub use commands::runtime;
 pub use commands::sync::sync_sources;
 pub use commands::source::{save_source, source_entry, source_views, SourceView};
-pub use context::{agent_name, call_token, source_token, Context};
+pub use context::{agent_name, call_token, intake_action, llm_config, source_token, Context};
 pub use error::CliError;
 
 use clap::Parser;

@@ -165,7 +165,7 @@ impl Clinic {
         sink(patient);
         let subject = json!({"reference": format!("Patient/{id}")});
         // Every third patient holds one of the busy slots as an upcoming appointment.
-        self.record(&id, &subject, practitioner, age_days, index % 3 == 0, sink);
+        self.record(&id, &subject, practitioner, age_days, index.is_multiple_of(3), sink);
     }
 
     fn record(&mut self, id: &str, subject: &Value, practitioner: u32, age_days: i64, takes_slot: bool, sink: &mut dyn FnMut(Value)) {

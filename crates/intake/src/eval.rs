@@ -199,12 +199,6 @@ impl DevSet {
     }
 }
 
-impl Report {
-    pub fn field(&self, name: &str) -> Counts {
-        self.fields.get(name).copied().unwrap_or_default()
-    }
-}
-
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} labelled calls", self.calls)?;

@@ -164,20 +164,22 @@ pub fn analyze(note: &str) -> Intake {
 }
 
 pub fn analyze_with(note: &str, knowledge: &Knowledge) -> Intake {
+    reading(note, knowledge, |read| {
+        let medications = modifiers::medications(note, read.tokens, read.words, knowledge);
+        triage::decide(read, read.findings(), medications)
+    })
+}
+
+/// The note's words and their context, for `f`.
+fn reading<T>(note: &str, knowledge: &Knowledge, f: impl FnOnce(&context::Reading) -> T) -> T {
     let tokens = text::tokenize(note);
     let words: Vec<&str> = tokens.iter().map(|t| knowledge.canonical(t)).collect();
-    let read = context::Reading::new(note, &tokens, &words, knowledge);
-    let findings = read.findings();
-    let medications = modifiers::medications(note, &tokens, &words, knowledge);
-    triage::decide(&read, findings, medications)
+    f(&context::Reading::new(note, &tokens, &words, knowledge))
 }
 
 /// The red flags these findings fire in this note (its context: pregnancy, a young child).
 pub(crate) fn red_flags_in(note: &str, findings: &[Finding], medications: &[Medication], knowledge: &Knowledge) -> Vec<RedFlag> {
-    let tokens = text::tokenize(note);
-    let words: Vec<&str> = tokens.iter().map(|t| knowledge.canonical(t)).collect();
-    let read = context::Reading::new(note, &tokens, &words, knowledge);
-    triage::red_flags(&knowledge.rules, &read, findings, medications)
+    reading(note, knowledge, |read| triage::red_flags(&knowledge.rules, read, findings, medications))
 }
 
 pub(crate) fn evidence(note: &str, tokens: &[text::Token], from: usize, to: usize) -> Evidence {

@@ -14,12 +14,6 @@ pub struct Token {
     pub clause: u32,
 }
 
-impl Token {
-    pub fn is_number(&self) -> bool {
-        self.norm.chars().next().is_some_and(|c| c.is_ascii_digit())
-    }
-}
-
 /// Words that begin a new clause in run-on speech with no punctuation.
 const CLAUSE_OPENERS: &[&str] = &["but", "however", "although", "though", "except", "also", "plus", "so", "because", "she", "he", "i", "they", "we", "shes", "hes", "im", "ive"];
 

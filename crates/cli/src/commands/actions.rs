@@ -53,10 +53,7 @@ pub fn confirm_intake(ctx: &Context, patient: &str, note: &str, intake: &switchb
     if target.source.as_ref().is_some_and(|s| *s != source) {
         return Err(CliError::Usage(format!("that patient comes from source `{source}`, not the one given with --source")));
     }
-    let (owner, priority, minutes) = intake.task_terms();
-    let due = (ctx.clock.now() + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let action = Action::Intake { patient, note: note.trim().to_string(), summary: intake.summary.clone(), owner: owner.into(), priority: priority.into(), due };
-    queue_to(ctx, &source, &action)
+    queue_to(ctx, &source, &crate::context::intake_action(patient, note, &intake.summary, intake, ctx.clock.now()))
 }
 
 pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Result<(), CliError> {

@@ -4,15 +4,14 @@ use crate::args::{IntakeCommand, SourceArg};
 use crate::context::Context;
 use crate::error::CliError;
 use std::io::Read;
-use std::time::Duration;
-use switchboard_intake::llm::{enrich, LlmConfig};
-use switchboard_intake::{analyze, Assertion, Intake};
+use crate::context::llm_config;
+use switchboard_intake::llm::enrich;
+use switchboard_intake::{analyze, Experiencer, Intake};
 
 /// With `[intake] llm_url` configured (and no --no-llm), asks the language model, which may only add
 /// findings or raise urgency. When it fails, the deterministic reading stands and the reason is told.
 fn second_opinion(ctx: &Context, note: &str, intake: Intake, no_llm: bool) -> (Intake, Option<serde_json::Value>) {
-    let Some(url) = ctx.config.intake.llm_url.as_ref().filter(|_| !no_llm) else { return (intake, None) };
-    let config = LlmConfig { url: url.to_string(), model: ctx.config.intake.llm_model.clone().unwrap_or_else(|| "default".into()), timeout: Duration::from_secs(20) };
+    let Some(config) = llm_config(&ctx.config).filter(|_| !no_llm) else { return (intake, None) };
     let asked = super::runtime().map_err(|e| e.to_string()).and_then(|rt| rt.block_on(enrich(&intake, note, &config)).map_err(|e| e.to_string()));
     match asked {
         Ok((merged, report)) => (merged, serde_json::to_value(report).ok()),
@@ -55,14 +54,8 @@ fn print_text(intake: &Intake) {
     println!("{}", intake.summary);
     println!();
     for f in &intake.findings {
-        let about = if f.experiencer == switchboard_intake::Experiencer::Patient { "patient" } else { "someone else" };
-        let assertion = match f.assertion {
-            Assertion::Present => "present",
-            Assertion::Negated => "negated",
-            Assertion::Possible => "possible",
-            Assertion::Historical => "historical",
-            Assertion::Hypothetical => "hypothetical",
-        };
+        let about = if f.experiencer == Experiencer::Patient { "patient" } else { "someone else" };
+        let assertion = format!("{:?}", f.assertion).to_lowercase();
         println!("finding    {:<24} {:<12} {:<12} \"{}\" at {}..{}", f.concept, assertion, about, f.evidence.text, f.evidence.start, f.evidence.end);
     }
     for m in &intake.medications {
