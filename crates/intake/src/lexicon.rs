@@ -145,10 +145,10 @@ impl<T: Clone> PhraseSet<T> {
         PhraseSet { by_first }
     }
 
-    /// The longest phrase starting at word `at`, as (number of words, value).
+    /// The longest phrase starting at word `at`, as (number of note words it spans, value).
     pub fn longest_at(&self, words: &[&str], at: usize) -> Option<(usize, &T)> {
         let candidates = self.by_first.get(words[at])?;
-        candidates.iter().find(|(phrase, _)| words[at..].len() >= phrase.len() && phrase.iter().zip(&words[at..]).all(|(p, w)| p == w)).map(|(p, v)| (p.len(), v))
+        candidates.iter().find_map(|(phrase, value)| matched_len(phrase, &words[at..]).map(|len| (len, value)))
     }
 
     /// Every match, scanning left to right and skipping over what matched.
@@ -170,6 +170,29 @@ impl<T: Clone> PhraseSet<T> {
     fn words(&self) -> impl Iterator<Item = &String> {
         self.by_first.values().flatten().flat_map(|(words, _)| words)
     }
+}
+
+/// Words a caller puts inside a phrase without changing what it names: "can't move her *left* arm".
+const INSERTABLE: &[&str] = &["left", "right", "both", "really", "very", "so", "just"];
+
+/// How many note words `phrase` spans at the start of `words`, allowing up to two insertable words
+/// after its first word.
+fn matched_len(phrase: &[String], words: &[&str]) -> Option<usize> {
+    let (mut at, mut inserted) = (0, 0);
+    for (n, wanted) in phrase.iter().enumerate() {
+        loop {
+            let word = *words.get(at)?;
+            at += 1;
+            if word == wanted {
+                break;
+            }
+            if n == 0 || inserted == 2 || !INSERTABLE.contains(&word) {
+                return None;
+            }
+            inserted += 1;
+        }
+    }
+    Some(at)
 }
 
 /// Everything the extractor knows, compiled once.

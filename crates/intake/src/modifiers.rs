@@ -53,7 +53,8 @@ fn onset_at(words: &[&str], at: usize) -> Option<usize> {
             let j = unit_after(0)?;
             match w(j + 1) {
                 "ago" => Some(j + 2),
-                "old" => None,
+                // An age or how far along a pregnancy is, not when something began.
+                "old" | "pregnant" | "along" => None,
                 _ if at > 0 && matches!(words[at - 1], "every" | "in" | "q") => None,
                 _ => Some(j + 1),
             }
