@@ -30,6 +30,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SyncProgress::export_all(&config)?;
     RuleView::export_all(&config)?;
     AlertRow::export_all(&config)?;
+    crate::phone::PhoneStatus::export_all(&config)?;
     switchboard_calls::CallPop::export_all(&config)?;
     switchboard_calls::PatientRef::export_all(&config)?;
     switchboard_store::CallRow::export_all(&config)?;

@@ -13,6 +13,7 @@ use switchboard_cli::{intake_action, llm_config};
 use switchboard_intake::llm::{enrich, SecondOpinion};
 use switchboard_intake::{Intake, Urgency};
 use switchboard_store::CallRow;
+use crate::phone::PhoneStatus;
 use tauri::State;
 
 #[tauri::command]
@@ -178,4 +179,11 @@ pub async fn intake_second_opinion(note: String) -> Result<SecondOpinion, Bounda
     let deterministic = switchboard_intake::analyze(&note);
     let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
     Ok(SecondOpinion { intake, report })
+}
+
+/// Whether the call listener is listening, for the Sources page.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn phone_status(state: State<'_, AppState>) -> PhoneStatus {
+    state.phone.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }

@@ -5,7 +5,7 @@ pub mod bindings;
 mod commands;
 pub mod background;
 mod error;
-mod phone;
+pub mod phone;
 mod state;
 
 use tauri::{Builder, Emitter, Manager, Runtime};
@@ -63,7 +63,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, tel: Option<switchboard_calls::C
             commands::analyze_intake,
             commands::confirm_intake,
             commands::intake_model,
-            commands::intake_second_opinion
+            commands::intake_second_opinion,
+            commands::phone_status
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -4,7 +4,9 @@
 
 use crate::background::Job;
 use crate::state::AppState;
+use serde::Serialize;
 use std::sync::Mutex;
+use ts_rs::TS;
 use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
 use switchboard_cli::{agent_name, call_token, Context};
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
@@ -12,12 +14,24 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
 /// The event name a pop travels under.
 pub const CALL: &str = "call";
 
-/// The listener, kept alive for the app's life, and the latest pop (the window asks for it when it
-/// opens, so a call that arrived during start-up is not lost).
+/// The listener, kept alive for the app's life, whether it listens (for IT, on the Sources page), and
+/// the latest pop (the window asks for it when it opens, so a call that arrived during start-up is not
+/// lost).
 #[derive(Default)]
 pub struct Phone {
     pub last: Mutex<Option<CallPop>>,
+    pub status: Mutex<PhoneStatus>,
     listener: Mutex<Option<Listener>>,
+}
+
+/// Whether phone systems can reach this workstation, in words when they cannot.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneStatus {
+    pub port: u16,
+    pub listening: bool,
+    /// Why not, when not listening.
+    pub problem: Option<String>,
 }
 
 /// A `tel:` link's number: `tel:+1-217-555-0101;phone-context=...` gives `+1-217-555-0101`.
@@ -44,17 +58,27 @@ pub fn handed_to_running(tel: Option<&CallEvent>) -> bool {
 pub fn start<R: Runtime>(app: &AppHandle<R>, tel: Option<CallEvent>) {
     let state = app.state::<AppState>();
     let Ok(ctx) = Context::from_env() else { return };
-    if ctx.config.phone.listen {
+    let port = ctx.config.phone.port;
+    let status = if ctx.config.phone.listen {
         let handle = app.clone();
         let agent = agent_name(&ctx.config);
         let started = call_token(&ctx.home, false).map_err(|e| e.to_string()).and_then(|token| {
-            Listener::start(ctx.config.phone.port, token, move |inbound| receive(&handle, &agent, inbound)).map_err(|e| e.to_string())
+            Listener::start(port, token, move |inbound| receive(&handle, &agent, inbound)).map_err(|e| format!("port {port} could not be opened ({e})"))
         });
         match started {
-            Ok(listener) => *state.phone.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener),
-            Err(problem) => tracing::warn!(port = ctx.config.phone.port, %problem, "the call listener did not start; calls will not pop"),
+            Ok(listener) => {
+                *state.phone.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+                PhoneStatus { port, listening: true, problem: None }
+            }
+            Err(problem) => {
+                tracing::warn!(port, %problem, "the call listener did not start; calls will not pop");
+                PhoneStatus { port, listening: false, problem: Some(problem) }
+            }
         }
-    }
+    } else {
+        PhoneStatus { port, listening: false, problem: Some("turned off in the config ([phone] listen = false)".into()) }
+    };
+    *state.phone.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
     if let Some(event) = tel {
         receive(app, &agent_name(&ctx.config), Inbound::Call { event, received_ms: now_ms() });
     }

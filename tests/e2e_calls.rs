@@ -127,6 +127,10 @@ fn a_call_pops_its_patient_or_household_and_is_logged() {
     let typed = app.execute_async("arguments[arguments.length - 1](document.querySelector(\"input[aria-label='Find a patient']\").value)");
     assert_eq!(typed, "+13125550199");
 
+    // IT sees the listener on the Sources page.
+    app.click(&app.find("//header//button[normalize-space()='Sources']"));
+    app.find(&format!("//section[@aria-label='Sources']//p[contains(., 'calls are received at http://127.0.0.1:{port}/calls')]"));
+
     // A softphone's hook runs `switchboard call`: the running app takes the call and pops it.
     let handed: serde_json::Value = serde_json::from_str(&switchboard(&home, &["call", "--from", &single, "--id", "CA5", "--json"])).unwrap();
     assert_eq!(handed["handed_over"], true, "{handed}");

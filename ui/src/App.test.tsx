@@ -111,6 +111,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: async (note: string) => (note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." }),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string) => confirmIntake(source, patient, note, summary, urgency),
     intakeModel: () => intakeModel(),
+    phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgency_because: "the language model on “mixing up words”" },
       report: { added: ["slurred_speech"], raised_to: "emergency", discarded: ["`chest_pain`: its words are not in the note"] },
@@ -278,6 +279,8 @@ test("the sources screen offers to connect a FHIR endpoint and shows errors in w
   await user.click(screen.getByRole("button", { name: "Sources" }));
   const screenRegion = await screen.findByRole("region", { name: "Sources" });
   expect(await within(screenRegion).findByText(/built-in demo clinic/)).toBeTruthy();
+  // IT sees when calls cannot pop here, and why.
+  expect(await within(screenRegion).findByText(/calls cannot pop on this workstation: port 47800 could not be opened/)).toBeTruthy();
   const form = within(screenRegion).getByRole("form", { name: "Add or edit a FHIR endpoint" });
   await user.type(within(form).getByRole("textbox", { name: "Name" }), "main");
   await user.type(within(form).getByRole("textbox", { name: "FHIR base URL" }), "ftp:x");

@@ -64,6 +64,8 @@ const resources = {
         title: "Sources", none: "No clinic server is connected: you are on the built-in demo clinic. Add your FHIR endpoint below.",
         synced: "last synced {{when}}", never: "not synced yet", edit: "Edit", syncNow: "Sync now", add: "Add or edit a FHIR endpoint",
         name: "Name", url: "FHIR base URL",
+        phoneOn: "Phone: calls are received at http://127.0.0.1:{{port}}/calls (see `switchboard phone token`).",
+        phoneOff: "Phone: calls cannot pop on this workstation: {{problem}}.",
       },
       help: {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
@@ -146,6 +148,8 @@ const resources = {
         title: "Fuentes", none: "No hay servidor de la clínica conectado: está en la clínica de demostración. Añada su punto FHIR abajo.",
         synced: "sincronizado {{when}}", never: "aún sin sincronizar", edit: "Editar", syncNow: "Sincronizar ahora", add: "Añadir o editar un punto FHIR",
         name: "Nombre", url: "URL base FHIR",
+        phoneOn: "Teléfono: las llamadas llegan a http://127.0.0.1:{{port}}/calls (vea `switchboard phone token`).",
+        phoneOff: "Teléfono: las llamadas no pueden aparecer en este equipo: {{problem}}.",
       },
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",

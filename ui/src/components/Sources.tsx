@@ -19,6 +19,7 @@ export function Sources() {
     },
   });
   const sync = useMutation({ mutationFn: ipc.syncNow });
+  const phone = useQuery({ queryKey: ["phone-status"], queryFn: ipc.phoneStatus });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -39,6 +40,13 @@ export function Sources() {
         ))}
       </ul>
       {list.length > 0 && <button onClick={() => sync.mutate()}>{t("sources.syncNow")}</button>}
+      {phone.data && (
+        <p className={phone.data.listening ? undefined : "error"}>
+          {phone.data.listening
+            ? t("sources.phoneOn", { port: phone.data.port })
+            : t("sources.phoneOff", { problem: phone.data.problem ?? "" })}
+        </p>
+      )}
       <form className="action-form" aria-label={t("sources.add")} onSubmit={onSubmit}>
         <h3>{t("sources.add")}</h3>
         <label>{t("sources.name")} <input name="name" value={name} onChange={(e) => setName(e.target.value)} /></label>

@@ -23,8 +23,9 @@ import type { Intake } from "../bindings/Intake";
 import type { PatientRef } from "../bindings/PatientRef";
 import type { SecondOpinion } from "../bindings/SecondOpinion";
 import type { Urgency } from "../bindings/Urgency";
+import type { PhoneStatus } from "../bindings/PhoneStatus";
 
-export type { CallPop, CallRow, Intake, PatientRef, SecondOpinion, Urgency };
+export type { CallPop, CallRow, Intake, PatientRef, PhoneStatus, SecondOpinion, Urgency };
 export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
@@ -56,6 +57,7 @@ export const ipc = {
   confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency) =>
     invoke<Queued>("confirm_intake", { source, patient, note, summary, urgency }),
   intakeModel: () => invoke<boolean>("intake_model"),
+  phoneStatus: () => invoke<PhoneStatus>("phone_status"),
   intakeSecondOpinion: (note: string) => invoke<SecondOpinion>("intake_second_opinion", { note }),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
