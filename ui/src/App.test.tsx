@@ -475,11 +475,7 @@ test("an answered call opens its patient by itself, and an ended one says it was
 
 test("the intake shows an emergency script and the words a rule fired on, and sends the edited summary", async () => {
   const user = userEvent.setup();
-  renderApp();
-  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
-  await screen.findByRole("option", { name: /María García/ });
-  await user.keyboard("{Enter}");
-  await user.click(within(await screen.findByRole("region", { name: "María García" })).getByRole("button", { name: /Call intake/ }));
+  await user.click(within(await openPatient(user)).getByRole("button", { name: /Call intake/ }));
   const intake = screen.getByRole("region", { name: "Call intake" });
   await user.type(within(intake).getByLabelText("What the caller says"), "I have chest pain");
   const alert = await within(intake).findByRole("alert");
@@ -496,11 +492,7 @@ test("the intake shows an emergency script and the words a rule fired on, and se
 test("with a language model configured, its second opinion can raise the urgency that is sent", async () => {
   intakeModel.mockResolvedValueOnce(true);
   const user = userEvent.setup();
-  renderApp();
-  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
-  await screen.findByRole("option", { name: /María García/ });
-  await user.keyboard("{Enter}");
-  await user.click(within(await screen.findByRole("region", { name: "María García" })).getByRole("button", { name: /Call intake/ }));
+  await user.click(within(await openPatient(user)).getByRole("button", { name: /Call intake/ }));
   const intake = screen.getByRole("region", { name: "Call intake" });
   await user.type(within(intake).getByLabelText("What the caller says"), "he keeps mixing up words");
   expect(within(intake).getByText("Routine")).toBeTruthy();
