@@ -73,7 +73,6 @@ export function CallBanner({ onOpen, onNewCaller }: Props) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pop]);
 
   if (!pop) return null;
