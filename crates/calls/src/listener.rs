@@ -34,15 +34,18 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Listens on 127.0.0.1:`port` (0 picks a free port) until dropped.
-    pub fn start(port: u16, token: String, on: impl Fn(Inbound) + Send + 'static) -> std::io::Result<Listener> {
+    /// Listens on 127.0.0.1:`port` (0 picks a free port) until dropped. Each request is read on its
+    /// own thread, so a client that stalls mid-body holds up nobody else.
+    pub fn start(port: u16, token: String, on: impl Fn(Inbound) + Send + Sync + 'static) -> std::io::Result<Listener> {
         let server = Server::http(SocketAddr::from(([127, 0, 0, 1], port))).map_err(std::io::Error::other)?;
         let port = server.server_addr().to_ip().map_or(port, |a| a.port());
         let server = Arc::new(server);
         let serving = Arc::clone(&server);
+        let (token, on) = (Arc::new(token), Arc::new(on));
         let thread = std::thread::Builder::new().name("call-listener".into()).spawn(move || {
             for request in serving.incoming_requests() {
-                handle(&token, request, &on);
+                let (token, on) = (Arc::clone(&token), Arc::clone(&on));
+                let _ = std::thread::Builder::new().name("call-request".into()).spawn(move || handle(&token, request, &*on));
             }
         })?;
         Ok(Listener { server, thread: Some(thread), port })
@@ -92,7 +95,7 @@ fn reply(request: Request, status: u16, words: &str) {
     let _ = request.respond(response);
 }
 
-fn handle(token: &str, mut request: Request, on: &impl Fn(Inbound)) {
+fn handle(token: &str, mut request: Request, on: &(impl Fn(Inbound) + ?Sized)) {
     let received_ms = now_ms();
     let path = request.url().split('?').next().unwrap_or_default().to_string();
     match read(token, &mut request, &path, received_ms) {
@@ -213,6 +216,20 @@ mod tests {
         let Inbound::Call { event, received_ms } = rx.recv_timeout(Duration::from_secs(2)).unwrap() else { panic!("not a call") };
         assert_eq!((event.call_id.as_str(), event.from.as_str(), event.state), ("CA9", "+15551230001", crate::CallState::Ringing));
         assert!(received_ms > 0);
+    }
+
+    #[tokio::test]
+    async fn a_client_stalled_mid_body_does_not_hold_up_other_events() {
+        use tokio::io::AsyncWriteExt;
+        let (listener, rx) = started();
+        let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", listener.port)).await.unwrap();
+        let head = format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{{");
+        stalled.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let event = CallEvent { call_id: "CA-after".into(), from: "+15551230001".into(), to: None, state: crate::CallState::Ringing };
+        tokio::time::timeout(Duration::from_secs(3), hand_over(listener.port, TOKEN, Some(&event))).await.expect("answered while another client stalls").unwrap();
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Inbound::Call { event: e, .. } if e.call_id == "CA-after"));
+        drop(stalled);
     }
 
     #[tokio::test]
