@@ -95,6 +95,7 @@ fn a_confirmed_intake_lands_on_the_server_as_a_note_and_a_routed_task() {
     assert_eq!(emergency["urgency"], "emergency");
     let refill = json(switchboard(&home, &["intake", "--patient", "pat-000002", "--confirm", "--json"], "need a refill of my metformin 500 mg twice a day"));
     assert_eq!(refill["routing"], "refill_queue");
+    assert_eq!(refill["reason_evidence"]["text"], "refill");
     let drained = switchboard(&home, &["outbox", "drain"], "");
     assert!(drained.status.success(), "{}", String::from_utf8_lossy(&drained.stderr));
 

@@ -91,7 +91,7 @@ const emergencyIntake: Intake = {
   urgency: "emergency", urgency_because: "red flag: cardiac-chest-pain",
   red_flags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
   findings: [{ text: "chest pain", concept: "chest_pain", label: "chest pain", problem: false, assertion: "present", experiencer: "patient", onset: null, severity: null, site: "chest", evidence: { text: "chest pain", start: 7, end: 17 } }],
-  medications: [], reason: "new_symptom", routing: "nurse_triage", calling_about: null, age: null,
+  medications: [], reason: "new_symptom", reason_evidence: { text: "chest pain", start: 7, end: 17 }, routing: "nurse_triage", calling_about: null, age: null,
   emergency_script: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
 };
 function sendCall(pop: CallPop) {

@@ -120,6 +120,8 @@ pub struct Intake {
     pub findings: Vec<Finding>,
     pub medications: Vec<Medication>,
     pub reason: Reason,
+    /// The words the reason was read from, when any.
+    pub reason_evidence: Option<Evidence>,
     pub routing: Routing,
     /// Who the caller is calling about, when not themselves ("mom").
     pub calling_about: Option<String>,

@@ -2,8 +2,8 @@
 //! reason for the call, routing, and the draft chart summary.
 
 use crate::context::Reading;
-use crate::lexicon::{Knowledge, RedFlagRule};
-use crate::{Assertion, Experiencer, Finding, Intake, Medication, Reason, RedFlag, Routing, Urgency};
+use crate::lexicon::RedFlagRule;
+use crate::{evidence, Assertion, Evidence, Experiencer, Finding, Intake, Medication, Reason, RedFlag, Routing, Urgency};
 
 /// Findings that count toward a red flag or the new-symptom default: about the patient, and present
 /// or possible (a possible red flag is treated as one).
@@ -43,15 +43,20 @@ pub(crate) fn red_flags(rules: &[RedFlagRule], read: &Reading, findings: &[Findi
     fired
 }
 
-fn reason_of(words: &[&str], knowledge: &Knowledge, findings: &[Finding], flagged: bool) -> Reason {
-    if flagged || findings.iter().any(|f| !f.problem && counts(f)) {
-        return Reason::NewSymptom;
+/// Why the caller called, and the words that say so: a symptom of the patient's comes first, then
+/// refill, results, billing and appointment words, in that order.
+fn reason_of(read: &Reading, findings: &[Finding], red_flags: &[RedFlag]) -> (Reason, Option<Evidence>) {
+    if let Some(flag) = red_flags.first() {
+        return (Reason::NewSymptom, flag.evidence.first().cloned());
     }
-    let said: Vec<String> = knowledge.reasons.scan(words).into_iter().map(|(_, _, r)| r).collect();
+    if let Some(symptom) = findings.iter().find(|f| !f.problem && counts(f)) {
+        return (Reason::NewSymptom, Some(symptom.evidence.clone()));
+    }
+    let said = read.knowledge.reasons.scan(read.words);
     [("refill", Reason::Refill), ("results", Reason::Results), ("billing", Reason::Billing), ("appointment", Reason::Appointment)]
         .into_iter()
-        .find(|(name, _)| said.iter().any(|r| r == name))
-        .map_or(Reason::Other, |(_, reason)| reason)
+        .find_map(|(name, reason)| said.iter().find(|(_, _, r)| r == name).map(|(s, e, _)| (reason, Some(evidence(read.note, read.tokens, *s, *e)))))
+        .unwrap_or((Reason::Other, None))
 }
 
 pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
@@ -67,7 +72,7 @@ pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
 }
 
 pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Medication>) -> Intake {
-    let (words, knowledge) = (read.words, read.knowledge);
+    let knowledge = read.knowledge;
     let red_flags = red_flags(&knowledge.rules, read, &findings, &medications);
     let new_symptom = findings.iter().any(|f| !f.problem && counts(f));
     let (urgency, urgency_because) = match red_flags.iter().map(|f| f.urgency).max() {
@@ -78,7 +83,7 @@ pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Me
         None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
         None => (Urgency::Routine, "no symptom and no red flag".to_string()),
     };
-    let reason = reason_of(words, knowledge, &findings, !red_flags.is_empty());
+    let (reason, reason_evidence) = reason_of(read, &findings, &red_flags);
     let routing = routing_of(urgency, reason);
     let emergency_script = if urgency == Urgency::Emergency { knowledge.emergency_script.clone() } else { Vec::new() };
     let mut intake = Intake {
@@ -88,6 +93,7 @@ pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Me
         findings,
         medications,
         reason,
+        reason_evidence,
         routing,
         calling_about: read.subject.clone(),
         age: read.age.as_ref().map(|(_, text)| text.clone()),

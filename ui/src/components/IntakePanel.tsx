@@ -72,6 +72,7 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
         <>
           <p className={`urgency urgency-${intake.urgency}`}>
             <strong>{t(`intake.urgency.${intake.urgency}`)}</strong> · {t(`intake.routing.${intake.routing}`)} · {t(`intake.reason.${intake.reason}`)}
+            {intake.reason_evidence && ` (“${intake.reason_evidence.text}”)`}
             <span className="why">{intake.urgency_because}</span>
           </p>
           {intake.emergency_script.length > 0 && (
