@@ -247,6 +247,33 @@ mod tests {
         }
     }
 
+    /// Seeded random notes made of call fragments, accents, emoji, numbers and stray punctuation: the
+    /// reading never panics, every piece of evidence is the note's own words at its offsets, and a
+    /// red-flag sentence added to any of them is never routine.
+    #[test]
+    fn random_notes_keep_their_evidence_and_never_lower_a_red_flag() {
+        const FRAGMENTS: &[&str] = &[
+            "my mom", "she has", "no fever", "chest pain", "since yesterday", "8/10", "María", "niño", "🙂", "—", "10mg",
+            "lisinopril", "twice a day", "denies", "cough", "if", "maybe", "I think", ",", ".", "?", "x2", "the baby", "6 week old",
+            "can't breathe", "¿", "ñ", "pregnant", "bleeding", "refill", "appointment", "his", "years ago", "   ", "\n", "'", "’s",
+        ];
+        let mut rng = fastrand::Rng::with_seed(20261126);
+        for _ in 0..2000 {
+            let words: Vec<&str> = (0..rng.usize(1..30)).map(|_| FRAGMENTS[rng.usize(..FRAGMENTS.len())]).collect();
+            let note = words.join(if rng.bool() { " " } else { "" });
+            let intake = analyze(&note);
+            let spans = intake.findings.iter().map(|f| &f.evidence).chain(intake.medications.iter().map(|m| &m.evidence)).chain(intake.red_flags.iter().flat_map(|f| &f.evidence)).chain(intake.reason_evidence.as_ref());
+            for e in spans {
+                assert_eq!(note.get(e.start..e.end), Some(e.text.as_str()), "{note:?}");
+            }
+            // Even when who "he" is gets misread, a red flag is never routine.
+            let flagged = analyze(&format!("{note}. He can't breathe."));
+            assert!(flagged.urgency >= Urgency::SameDay, "{note:?}");
+            let about_me = analyze(&format!("{note}. I can't breathe."));
+            assert!(about_me.urgency >= Urgency::SameDay, "{note:?}");
+        }
+    }
+
     #[test]
     fn the_knowledge_files_are_checked() {
         let lexicon = include_str!("../data/lexicon.toml");

@@ -59,6 +59,20 @@ fn reason_of(read: &Reading, findings: &[Finding], red_flags: &[RedFlag]) -> (Re
         .unwrap_or((Reason::Other, None))
 }
 
+/// An emergency red flag said, in the present, about someone other than the patient ("... he can't
+/// breathe" after the caller spoke of a relative). Who it is about may be misread, so it is never
+/// routine: a nurse confirms the same day.
+fn flag_about_someone_else(read: &Reading, findings: &[Finding], medications: &[Medication]) -> Option<String> {
+    let as_patient: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.experiencer == Experiencer::Other && f.assertion == Assertion::Present)
+        .map(|f| Finding { experiencer: Experiencer::Patient, ..f.clone() })
+        .collect();
+    let flag = red_flags(&read.knowledge.rules, read, &as_patient, medications).into_iter().find(|f| f.urgency == Urgency::Emergency)?;
+    let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).collect();
+    Some(format!("a red flag said about someone else ({}: \"{}\"): confirm who the call is about; same-day nurse review", flag.title, words.join("\", \"")))
+}
+
 pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
     if urgency > Urgency::Routine {
         return Routing::NurseTriage;
@@ -81,7 +95,10 @@ pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Me
             (highest, format!("red flag: {}", rules.join(", ")))
         }
         None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
-        None => (Urgency::Routine, "no symptom and no red flag".to_string()),
+        None => match flag_about_someone_else(read, &findings, &medications) {
+            Some(words) => (Urgency::SameDay, words),
+            None => (Urgency::Routine, "no symptom and no red flag".to_string()),
+        },
     };
     let (reason, reason_evidence) = reason_of(read, &findings, &red_flags);
     let routing = routing_of(urgency, reason);
