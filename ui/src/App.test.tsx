@@ -494,11 +494,14 @@ test("with a language model configured, its second opinion can raise the urgency
   const user = userEvent.setup();
   await user.click(within(await openPatient(user)).getByRole("button", { name: /Call intake/ }));
   const intake = screen.getByRole("region", { name: "Call intake" });
-  await user.type(within(intake).getByLabelText("What the caller says"), "he keeps mixing up words");
+  // "?" and "/" are typed into the note, not taken as shortcuts.
+  await user.type(within(intake).getByLabelText("What the caller says"), "he keeps mixing up words?/");
+  expect((within(intake).getByLabelText("What the caller says") as HTMLTextAreaElement).value).toBe("he keeps mixing up words?/");
+  expect(screen.queryByRole("dialog")).toBeNull();
   expect(within(intake).getByText("Routine")).toBeTruthy();
   await user.click(await within(intake).findByRole("button", { name: "Ask the language model" }));
   expect(await within(intake).findByText(/Language model: added slurred_speech; 1 item\(s\) discarded/)).toBeTruthy();
   expect(within(intake).getAllByText("Emergency").length).toBeGreaterThan(0);
   await user.click(within(intake).getByRole("button", { name: /Send note and task/ }));
-  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words", expect.any(String), "emergency");
+  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words?/", expect.any(String), "emergency");
 });

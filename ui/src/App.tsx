@@ -15,6 +15,7 @@ import { RulesSettings } from "./components/RulesSettings";
 import { CallBanner } from "./components/CallBanner";
 import { IntakePanel } from "./components/IntakePanel";
 import type { SyncProgress } from "./ipc";
+import { typingIn } from "./keys";
 
 const ROLE_KEY = "switchboard.role";
 const FIRST_RUN_KEY = "switchboard.firstRunDone";
@@ -103,13 +104,13 @@ export function App() {
   useEffect(() => {
     // Ctrl+K or "/" opens the search from anywhere.
     const onKey = (e: KeyboardEvent) => {
-      const typing = document.activeElement instanceof HTMLInputElement;
+      const typing = typingIn(document.activeElement);
       if ((e.ctrlKey && e.key.toLowerCase() === "k") || (e.key === "/" && !typing)) {
         e.preventDefault();
         setHelp(false);
         searchBox.current?.focus();
         searchBox.current?.select();
-      } else if (e.key.toLowerCase() === "i" && !typing && !e.ctrlKey && !e.altKey && !(document.activeElement instanceof HTMLTextAreaElement)) {
+      } else if (e.key.toLowerCase() === "i" && !typing && !e.ctrlKey && !e.altKey) {
         setIntakeOpen((shown) => !shown);
       } else if (e.key === "?" && !typing) {
         e.preventDefault();

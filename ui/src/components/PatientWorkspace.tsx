@@ -6,6 +6,7 @@ import type { Selected } from "../App";
 import { ActionForm, type FormTarget } from "./ActionForm";
 import { LabTrend } from "./LabTrend";
 import { CallHistory } from "./CallHistory";
+import { typingIn } from "../keys";
 
 const day = (value: string | null) => (value ?? "").slice(0, 10) || "–";
 const text = (value: string | number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
@@ -45,8 +46,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   useEffect(() => {
     // N: note, T: new task, B: book, R: reminder, when not typing in a field.
     const onKey = (e: KeyboardEvent) => {
-      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
-      if (e.ctrlKey || e.altKey || e.metaKey || typing) return;
+      if (e.ctrlKey || e.altKey || e.metaKey || typingIn(e.target)) return;
       const kind = ({ n: "note", t: "task_create", b: "book", r: "remind" } as const)[e.key.toLowerCase() as "n" | "t" | "b" | "r"];
       if (kind) {
         e.preventDefault();
