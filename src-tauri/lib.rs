@@ -19,14 +19,15 @@ pub use state::AppState;
 pub fn run(tel: Option<&str>) {
     switchboard_cli::init_logging();
     let tel = tel.and_then(phone::tel_event);
-    if phone::handed_to_running(tel.as_ref()) {
+    let setup = phone::PhoneSetup::load();
+    if setup.as_ref().is_some_and(|s| s.handed_to_running(tel.as_ref())) {
         return;
     }
-    run_app(Builder::default(), tel);
+    run_app(Builder::default(), setup, tel);
 }
 
 /// Generic over the runtime so tests can pass `tauri::test::mock_builder()`.
-pub fn run_app<R: Runtime>(builder: Builder<R>, tel: Option<switchboard_calls::CallEvent>) {
+pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::PhoneSetup>, tel: Option<switchboard_calls::CallEvent>) {
     builder
         .setup(move |app| {
             let window = app.handle().clone();
@@ -37,7 +38,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, tel: Option<switchboard_calls::C
                 };
             });
             app.manage(AppState::start(notify));
-            phone::start(app.handle(), tel.clone());
+            phone::start(app.handle(), phone_setup, tel);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -42,45 +42,57 @@ pub fn tel_event(link: &str) -> Option<CallEvent> {
     (!number.trim().is_empty()).then(|| CallEvent { call_id: format!("tel-{}", now_ms()), from: number, to: None, state: CallState::Ringing })
 }
 
-/// When another Switchboard already listens, gives it the `tel:` call (or asks it to come forward)
-/// and returns true: this launch then exits.
-pub fn handed_to_running(tel: Option<&CallEvent>) -> bool {
-    let Ok(ctx) = Context::from_env() else { return false };
-    if !ctx.config.phone.listen {
-        return false;
+/// What the phone side needs from the config and the keyring, read once at launch.
+pub struct PhoneSetup {
+    port: u16,
+    /// The listener's token; `None` when `[phone] listen = false`, an error when the keyring failed.
+    token: Option<Result<String, String>>,
+    agent: String,
+}
+
+impl PhoneSetup {
+    /// `None` without a readable config (the window says why when it opens).
+    pub fn load() -> Option<PhoneSetup> {
+        let ctx = Context::from_env().ok()?;
+        let token = ctx.config.phone.listen.then(|| call_token(&ctx.home, false).map_err(|e| e.to_string()));
+        Some(PhoneSetup { port: ctx.config.phone.port, token, agent: agent_name(&ctx.config) })
     }
-    let Ok(token) = call_token(&ctx.home, false) else { return false };
-    let Ok(runtime) = switchboard_cli::runtime() else { return false };
-    runtime.block_on(hand_over(ctx.config.phone.port, &token, tel)).is_ok()
+
+    /// When another Switchboard already listens, gives it the `tel:` call (or asks it to come
+    /// forward) and returns true: this launch then exits.
+    pub fn handed_to_running(&self, tel: Option<&CallEvent>) -> bool {
+        let Some(Ok(token)) = &self.token else { return false };
+        let Ok(runtime) = switchboard_cli::runtime() else { return false };
+        runtime.block_on(hand_over(self.port, token, tel)).is_ok()
+    }
 }
 
 /// Starts the listener (unless `[phone] listen = false`) and, for a `tel:` launch, pops its call.
-pub fn start<R: Runtime>(app: &AppHandle<R>, tel: Option<CallEvent>) {
+pub fn start<R: Runtime>(app: &AppHandle<R>, setup: Option<PhoneSetup>, tel: Option<CallEvent>) {
+    let Some(PhoneSetup { port, token, agent }) = setup else { return };
     let state = app.state::<AppState>();
-    let Ok(ctx) = Context::from_env() else { return };
-    let port = ctx.config.phone.port;
-    let status = if ctx.config.phone.listen {
-        let handle = app.clone();
-        let agent = agent_name(&ctx.config);
-        let started = call_token(&ctx.home, false).map_err(|e| e.to_string()).and_then(|token| {
-            Listener::start(port, token, move |inbound| receive(&handle, &agent, inbound)).map_err(|e| format!("port {port} could not be opened ({e})"))
-        });
-        match started {
-            Ok(listener) => {
-                *state.phone.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
-                PhoneStatus { port, listening: true, problem: None }
-            }
-            Err(problem) => {
-                tracing::warn!(port, %problem, "the call listener did not start; calls will not pop");
-                PhoneStatus { port, listening: false, problem: Some(problem) }
+    let status = match token {
+        None => PhoneStatus { port, listening: false, problem: Some("turned off in the config ([phone] listen = false)".into()) },
+        Some(token) => {
+            let (handle, agent) = (app.clone(), agent.clone());
+            let started = token.and_then(|token| {
+                Listener::start(port, token, move |inbound| receive(&handle, &agent, inbound)).map_err(|e| format!("port {port} could not be opened ({e})"))
+            });
+            match started {
+                Ok(listener) => {
+                    *state.phone.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+                    PhoneStatus { port, listening: true, problem: None }
+                }
+                Err(problem) => {
+                    tracing::warn!(port, %problem, "the call listener did not start; calls will not pop");
+                    PhoneStatus { port, listening: false, problem: Some(problem) }
+                }
             }
         }
-    } else {
-        PhoneStatus { port, listening: false, problem: Some("turned off in the config ([phone] listen = false)".into()) }
     };
     *state.phone.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
     if let Some(event) = tel {
-        receive(app, &agent_name(&ctx.config), Inbound::Call { event, received_ms: now_ms() });
+        receive(app, &agent, Inbound::Call { event, received_ms: now_ms() });
     }
 }
 

@@ -52,7 +52,7 @@ export function App() {
       setCall({ ...call, number: null });
     }
   };
-  const openFromCall = (patient: Selected, callId: string, receivedMs: number) => {
+  const openFromCall = (patient: Selected, receivedMs: number, callId: string) => {
     callStartedMs.current = receivedMs;
     // The call takes over the screen: a half-typed search closes, and focus stays where it was.
     setPrefill({ text: "", nonce: Date.now(), focus: false });
@@ -167,10 +167,7 @@ export function App() {
                ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
         </span>
       </div>
-      <CallBanner
-        onOpen={(patient, receivedMs, callId) => openFromCall(patient, callId, receivedMs)}
-        onNewCaller={newCaller}
-      />
+      <CallBanner onOpen={openFromCall} onNewCaller={newCaller} />
       <main>
         {overview.error ? (
           // Without the cache nothing else can be shown: one message says why.

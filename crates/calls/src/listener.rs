@@ -66,6 +66,10 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
+    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+}
+
 /// Compares without stopping at the first differing byte, so timing does not reveal the token.
 fn same_secret(given: &str, token: &str) -> bool {
     given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
@@ -74,9 +78,7 @@ fn same_secret(given: &str, token: &str) -> bool {
 /// `Authorization: Bearer <token>`, or Basic with the token as the password (Twilio sends the
 /// credentials of its webhook URL that way).
 fn authorized(request: &Request, token: &str) -> bool {
-    let Some(value) = request.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().trim()) else {
-        return false;
-    };
+    let Some(value) = header(request, "Authorization").map(str::trim) else { return false };
     if let Some(given) = value.strip_prefix("Bearer ") {
         return same_secret(given.trim(), token);
     }
@@ -137,8 +139,7 @@ fn read(token: &str, request: &mut Request, path: &str, received_ms: u64) -> Res
     if body.len() as u64 > MAX_BODY {
         return Err(too_large());
     }
-    let content_type = request.headers().iter().find(|h| h.field.equiv("Content-Type")).map(|h| h.value.as_str().to_string()).unwrap_or_default();
-    let event = parse_event(&content_type, &body).map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
+    let event = parse_event(header(request, "Content-Type").unwrap_or_default(), &body).map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
     tracing::info!(state = ?event.state, "call event accepted");
     Ok((204, String::new(), Some(Inbound::Call { event, received_ms })))
 }

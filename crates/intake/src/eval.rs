@@ -10,6 +10,9 @@ use std::fmt;
 #[serde(deny_unknown_fields)]
 pub struct DevSet {
     pub call: Vec<LabelledCall>,
+    /// Each call's findings labels, read once by `parse`.
+    #[serde(skip)]
+    gold: Vec<Vec<GoldFinding>>,
 }
 
 #[derive(Deserialize)]
@@ -129,19 +132,16 @@ pub struct Report {
 
 impl DevSet {
     pub fn parse(text: &str) -> Result<DevSet, String> {
-        let set: DevSet = toml::from_str(text).map_err(|e| e.to_string())?;
-        for call in &set.call {
-            call.gold_findings()?;
-        }
+        let mut set: DevSet = toml::from_str(text).map_err(|e| e.to_string())?;
+        set.gold = set.call.iter().map(LabelledCall::gold_findings).collect::<Result<_, _>>()?;
         Ok(set)
     }
 
     pub fn evaluate(&self) -> Report {
         let mut fields: BTreeMap<&'static str, Counts> = BTreeMap::new();
         let mut report = Report { calls: self.call.len(), fields: BTreeMap::new(), negation: Counts::default(), urgency_confusion: [[0; 3]; 3], under_triaged: Vec::new(), over_triaged: 0, mistakes: Vec::new() };
-        for call in &self.call {
+        for (call, gold) in self.call.iter().zip(&self.gold) {
             let intake = analyze(&call.note);
-            let gold = call.gold_findings().unwrap_or_default();
             let mut wrong = Vec::new();
             let mut score = |field: &'static str, g: Vec<String>, p: Vec<String>| {
                 let counts = fields.entry(field).or_default();

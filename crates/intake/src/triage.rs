@@ -121,7 +121,7 @@ pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Me
     intake
 }
 
-pub(crate) fn urgency_words(urgency: Urgency) -> &'static str {
+fn urgency_words(urgency: Urgency) -> &'static str {
     match urgency {
         Urgency::Emergency => "EMERGENCY",
         Urgency::SameDay => "same day",
@@ -184,7 +184,7 @@ pub(crate) fn summary(intake: &Intake) -> String {
     lines.join("\n")
 }
 
-pub fn reason_words(reason: Reason) -> &'static str {
+fn reason_words(reason: Reason) -> &'static str {
     match reason {
         Reason::NewSymptom => "new symptom",
         Reason::Refill => "medication refill",
@@ -195,7 +195,7 @@ pub fn reason_words(reason: Reason) -> &'static str {
     }
 }
 
-pub fn routing_words(routing: Routing) -> &'static str {
+fn routing_words(routing: Routing) -> &'static str {
     match routing {
         Routing::NurseTriage => "nurse triage",
         Routing::Scheduling => "scheduling",
