@@ -10,6 +10,7 @@ APT_PACKAGES=(
   dbus dbus-x11 gnome-keyring libsecret-tools           # a real OS keyring for tests and headless runs
   xvfb xauth webkit2gtk-driver                          # the window without a display; UI end-to-end tests
   curl ca-certificates tzdata                           # tzdata: clinic hours in the clinic's time zone
+  faketime                                              # the suite again with the clock moved (scripts/test.sh)
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 

@@ -2,6 +2,11 @@
 # Runs every test: the UI component tests, unit tests of the core crates, the app-level tests against a
 # real Helios FHIR Server (started per test) and the real OS keyring (Secret Service on a private D-Bus
 # session), and the end-to-end tests of the real app binary in WebKitGTK through tauri-driver.
+# Then the date-sensitive tests again with the system clock moved (libfaketime): a year ahead, and onto
+# the next weekend daylight saving time starts in America/Chicago, the demo clinic's time zone.
+# Every test binary runs even after one fails; the closing line counts every test that ran.
+# Arguments go to the first, full `cargo test` (for example a test name filter). SWITCHBOARD_NO_MOVED_CLOCK=1
+# skips the moved-clock runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,11 +14,60 @@ export SWITCHBOARD_PRIVATE_KEYRING=1
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-NO_COLOR=1 npm test --prefix ui 2>&1 | tee "$log" || status=$?
+
+# Runs a command, keeps its output for the count, and remembers a failure without stopping.
+run() {
+  "$@" 2>&1 | tee -a "$log" || status=1
+}
+
+# The tests whose outcome depends on the date, run with the clock moved by `$1` (a libfaketime offset):
+# the outbox (booking against slots), rules (due times, business days, escalation), schedule, demo,
+# reminders, calls and the UI's countdowns. Cargo and rustc run on the real clock (rustc hangs under
+# libfaketime); each test binary runs through faketime as cargo's target runner, and what it starts
+# (Helios, the CLI) inherits the moved clock.
+date_sensitive() {
+  local runner
+  runner="CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUNNER"
+  run env NO_COLOR=1 faketime -f "$1" npm test --prefix ui
+  run env "$runner=faketime -f $1" scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --lib
+  run env "$runner=faketime -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard \
+    --test outbox --test rules --test calls --test sync_fhir --test cli
+}
+
+# Seconds from now to 01:30 on the next Sunday daylight saving time starts in America/Chicago (the
+# second Sunday of March), half an hour before the clocks jump.
+seconds_to_next_dst_weekend() {
+  local now year day
+  now=$(date +%s)
+  for year in $(seq "$(date -u +%Y)" $(( $(date -u +%Y) + 2 ))); do
+    for day in 08 09 10 11 12 13 14; do
+      if [ "$(date -d "$year-03-$day" +%u)" = 7 ]; then
+        local at
+        at=$(TZ=America/Chicago date -d "$year-03-$day 01:30" +%s)
+        if [ "$at" -gt "$now" ]; then echo $(( at - now )); return; fi
+      fi
+    done
+  done
+}
+
+run env NO_COLOR=1 npm test --prefix ui
 # The end-to-end tests open the real window: a virtual display for the whole run.
-scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee -a "$log" || status=$?
-# One closing line for the whole run, summed over every test binary.
+run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --workspace --locked --no-fail-fast --lib --bins --tests "$@"
+
+if [ -z "${SWITCHBOARD_NO_MOVED_CLOCK:-}" ]; then
+  # A relative offset, so every process (the tests, the Helios servers they start, the CLI) reads the same
+  # moved clock and it keeps ticking; monotonic clocks stay real so timeouts behave.
+  export FAKETIME_DONT_FAKE_MONOTONIC=1
+  for offset in "+365d" "+$(seconds_to_next_dst_weekend)"; do
+    echo "== date-sensitive tests with the clock moved $offset s: $(faketime -f "$offset" date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$log"
+    date_sensitive "$offset"
+  done
+fi
+
+# One closing line for the whole run, summed over every test binary and every clock. A binary that
+# crashed prints no result line, so the failed targets cargo names are counted too.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^ +Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+     /^error: test failed, to rerun pass/ { targets++ }
+     END { printf "all tests: %d passed, %d failed", p, f; if (targets) printf " (%d test binaries failed)", targets; printf "\n" }' "$log"
 exit "$status"

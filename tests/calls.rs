@@ -1,16 +1,16 @@
 //! A call's write-back against a real Helios FHIR Server: the phone system's events at two
 //! workstations, delivered through the outbox, make one Communication per call.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use serde_json::Value;
 use switchboard_calls::{on_event, CallEvent, CallState};
 use switchboard_core::SystemClock;
-use switchboard_demo::{seed_server, DemoOptions};
+use switchboard_demo::seed_server;
 use switchboard_fhir::FhirClient;
 use switchboard_outbox::{drain, CALL_SYSTEM};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
-use switchboard_testkit::{client, runtime, FhirServer, TestHome};
+use switchboard_testkit::{client, demo_today, runtime, FhirServer, TestHome};
 
 const SOURCE: &str = "clinic";
 
@@ -31,7 +31,7 @@ fn an_ended_call_is_written_back_once_even_when_two_workstations_log_it() {
     let server = FhirServer::start();
     let fhir = client(&server.base());
     let rt = runtime();
-    let options = DemoOptions { patients: 5, seed: 3, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() };
+    let options = demo_today(5, 3);
     rt.block_on(seed_server(&fhir, &options, &mut |_| {})).unwrap();
     let (a, b) = (TestHome::new(), TestHome::new());
     let (mut desk_a, mut desk_b) = rt.block_on(async { (synced(&a, &fhir).await, synced(&b, &fhir).await) });

@@ -1,20 +1,20 @@
 //! Staff actions through the outbox, against a real Helios FHIR Server.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use serde_json::Value;
 use switchboard_core::{FixedClock, SystemClock};
-use switchboard_demo::{seed_server, DemoOptions};
+use switchboard_demo::seed_server;
 use switchboard_fhir::FhirClient;
 use switchboard_outbox::{drain, queue, Action, ACTION_SYSTEM};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
 use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
-use switchboard_testkit::{client, free_port, runtime, FhirServer, TestHome};
+use switchboard_testkit::{client, demo_today, free_port, runtime, FhirServer, TestHome};
 
 const SOURCE: &str = "clinic";
 
 async fn seeded(client: &FhirClient, patients: u32) {
-    let options = DemoOptions { patients, seed: 3, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() };
+    let options = demo_today(patients, 3);
     seed_server(client, &options, &mut |_| {}).await.unwrap();
 }
 

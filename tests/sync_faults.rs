@@ -1,13 +1,12 @@
 //! Sync under failure: hostile responses, a server killed mid-sync, and the sync process killed mid-sync.
 
-use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
-use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, free_port, runtime, FhirServer, TestHome};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, free_port, runtime, FhirServer, TestHome};
 use switchboard_core::config::parse_fhir_url;
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
@@ -17,7 +16,7 @@ use switchboard_sync::{sync_source, NoProgress, Progress, SyncOptions};
 const SOURCE: &str = "clinic";
 
 fn demo(patients: u32) -> DemoOptions {
-    DemoOptions { patients, seed: 11, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
+    demo_today(patients, 11)
 }
 
 /// A real server whose links point at a fault-injecting proxy in front of it.

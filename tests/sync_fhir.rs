@@ -1,8 +1,8 @@
 //! Pull sync against a real Helios FHIR Server.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::Utc;
 use serde_json::json;
-use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, runtime, FhirServer, TestHome};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, runtime, FhirServer, TestHome};
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
@@ -12,7 +12,7 @@ use switchboard_sync::{sync_source, DeleteDetection, NoProgress, SyncOptions, Sy
 const SOURCE: &str = "clinic";
 
 fn demo(patients: u32) -> DemoOptions {
-    DemoOptions { patients, seed: 7, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() }
+    demo_today(patients, 7)
 }
 
 async fn sync(store: &mut Store, client: &FhirClient, options: &SyncOptions) -> SyncReport {
@@ -134,7 +134,7 @@ fn workspace_view_is_assembled_from_the_synced_cache() {
         let mut store = home.store();
         sync(&mut store, &client, &SyncOptions::default()).await;
         drop(server); // The view must not need the network.
-        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let now = Utc::now();
         let (source, id) = store.find_patient("MRN1000000").unwrap().unwrap();
         let view = store.patient_view(&source, &id, now).unwrap().unwrap();
         let json = serde_json::to_value(&view).unwrap();

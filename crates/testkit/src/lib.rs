@@ -27,6 +27,12 @@ pub struct FhirServer {
     child: Option<Child>,
 }
 
+/// The demo clinic as of the real today: its free slots lie ahead of the clock that booking checks
+/// them against, whatever day the tests run on (`scripts/test.sh` also runs them with the clock moved).
+pub fn demo_today(patients: u32, seed: u64) -> switchboard_demo::DemoOptions {
+    switchboard_demo::DemoOptions { patients, seed, today: chrono::Utc::now().date_naive() }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
