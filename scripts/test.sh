@@ -59,7 +59,7 @@ if [ -z "${SWITCHBOARD_NO_MOVED_CLOCK:-}" ]; then
   # moved clock and it keeps ticking; monotonic clocks stay real so timeouts behave.
   export FAKETIME_DONT_FAKE_MONOTONIC=1
   for offset in "+365d" "+$(seconds_to_next_dst_weekend)"; do
-    echo "== date-sensitive tests with the clock moved $offset s: $(faketime -f "$offset" date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$log"
+    echo "== date-sensitive tests with the clock moved by $offset: $(faketime -f "$offset" date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$log"
     date_sensitive "$offset"
   done
 fi
