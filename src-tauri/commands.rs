@@ -11,7 +11,8 @@ use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, Pat
 use switchboard_calls::{CallPop, PatientRef};
 use switchboard_cli::{intake_action, llm_config};
 use switchboard_intake::llm::{enrich, SecondOpinion};
-use switchboard_intake::{Intake, Urgency};
+use std::collections::BTreeMap;
+use switchboard_intake::{Answer, Intake, Urgency};
 use switchboard_store::CallRow;
 use crate::phone::PhoneStatus;
 use tauri::State;
@@ -146,19 +147,29 @@ pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> 
     state.with_store(|store| Ok(store.calls_for(&source, &id, 20)?))
 }
 
+/// The note read with the red-flag questions answered so far (by question id).
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn analyze_intake(note: String) -> Intake {
-    switchboard_intake::analyze(&note)
+pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>) -> Intake {
+    switchboard_intake::analyze_answered(&note, &answers)
 }
 
 /// Writes the intake back: the caller's words with the summary as staff edited it (a Communication),
 /// and a Task for the team it is routed to, with the priority its urgency gives.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn confirm_intake(state: State<'_, AppState>, source: String, patient: String, note: String, summary: String, urgency: Urgency) -> Result<Queued, BoundaryError> {
+#[allow(clippy::too_many_arguments)]
+pub fn confirm_intake(
+    state: State<'_, AppState>,
+    source: String,
+    patient: String,
+    note: String,
+    summary: String,
+    urgency: Urgency,
+    answers: BTreeMap<String, Answer>,
+) -> Result<Queued, BoundaryError> {
     // The window's urgency counts only when it is higher (a language model's second opinion).
-    let reading = switchboard_intake::analyze(&note).raised_to(urgency);
+    let reading = switchboard_intake::analyze_answered(&note, &answers).raised_to(urgency);
     let action = intake_action(patient, &note, &summary, &reading, state.clock.now());
     queue_action(state, source, action)
 }

@@ -43,6 +43,18 @@ fn the_assistant_meets_its_targets_on_the_labelled_calls() {
         let total: u64 = matrix.iter().flat_map(|row| row.as_array().unwrap()).map(|n| n.as_u64().unwrap()).sum();
         assert_eq!(total, report["calls"].as_u64().unwrap());
     }
+    // The calls written blind, from public guidance, by writers who never saw the knowledge files
+    // (English and Spanish): every emergency caught, nothing under-triaged, no same-day call read as
+    // routine. The other figures are floors under today's, so a change that loses ground fails.
+    for (set, routine_kept) in [("a", 0.70), ("b", 0.50), ("es1", 0.85), ("es2", 0.45)] {
+        let report = json(switchboard(&home, &["intake", "eval", &format!("tests/intake/blind/{set}.toml"), "--json"], ""));
+        let safety = &report["safety"];
+        assert_eq!(safety["emergency_recall"], 1.0, "blind set {set}: {report:#}");
+        assert_eq!(report["under_triaged"], serde_json::json!([]), "blind set {set}: {report:#}");
+        assert!(safety["same_day_read_routine_share"].as_f64().unwrap() <= 0.02, "blind set {set}: {report:#}");
+        assert!(safety["routine_kept_share"].as_f64().unwrap() >= routine_kept, "blind set {set}: {report:#}");
+        assert!(score(&report, "findings", "precision") >= 0.80 && score(&report, "findings", "recall") >= 0.75, "blind set {set}: {report:#}");
+    }
     let text = String::from_utf8(switchboard(&home, &["intake", "eval", "tests/intake/devset.toml"], "").stdout).unwrap();
     for words in ["precision", "negation", "urgency confusion", "under-triaged: 0"] {
         assert!(text.contains(words), "{text}");
@@ -78,6 +90,50 @@ fn the_json_has_every_field_scripts_rely_on_and_nothing_is_queued_without_confir
     let no_patient = switchboard(&home, &["intake", "--confirm"], note);
     assert_eq!(no_patient.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_patient.stderr).contains("--confirm needs --patient"));
+}
+
+#[test]
+fn red_flag_questions_are_listed_per_complaint_and_a_yes_raises_urgency_through_the_rules() {
+    let home = TestHome::new();
+    let note = "my son has had a fever since last night";
+    let asked = json(switchboard(&home, &["intake", "--json"], note));
+    assert_eq!(asked["urgency"], "same_day");
+    let ids: Vec<&str> = asked["questions"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"fever-rash") && ids.contains(&"fever-neck"), "{ids:?}");
+    assert!(asked["questions"].as_array().unwrap().iter().all(|q| q["answer"].is_null()));
+    assert!(asked["summary"].as_str().unwrap().contains("Not asked:"));
+
+    let answered = json(switchboard(&home, &["intake", "--json", "--answer", "fever-rash=yes", "--answer", "fever-neck=no"], note));
+    assert_eq!(answered["urgency"], "emergency");
+    assert!(answered["red_flags"].as_array().unwrap().iter().any(|f| f["rule"] == "meningitis-rash"), "{answered:#}");
+    let summary = answered["summary"].as_str().unwrap();
+    assert!(summary.contains("Red-flag questions asked:") && summary.contains("not fade when a glass is pressed on it? yes") && summary.contains("Is the neck stiff? no"), "{summary}");
+    let stiff = answered["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "stiff_neck").unwrap();
+    assert_eq!(stiff["assertion"], "negated");
+
+    let unknown = switchboard(&home, &["intake", "--answer", "no-such-question=yes"], note);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("`no-such-question` is not a red-flag question"));
+    let bad = switchboard(&home, &["intake", "--answer", "fever-rash=perhaps"], note);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`perhaps` is not yes or no"));
+}
+
+#[test]
+fn a_spanish_note_is_read_with_the_spanish_lexicon_and_summarised_in_english() {
+    let home = TestHome::new();
+    let note = "llamo por mi papá, tiene una presión en el pecho que se le va al brazo y está sudando frío";
+    let intake = json(switchboard(&home, &["intake", "--json"], note));
+    assert_eq!((intake["language"].as_str(), intake["urgency"].as_str()), (Some("es"), Some("emergency")));
+    assert_eq!(intake["calling_about"], "papa");
+    // The evidence is the caller's own words; the chart summary is in the staff's words.
+    let chest = intake["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "chest_pain").unwrap();
+    assert!(note.contains(chest["evidence"]["text"].as_str().unwrap()));
+    assert!(intake["summary"].as_str().unwrap().contains("Chest pain that may be cardiac"));
+    // Words that look clinical but are not understood make a call same-day, never routine.
+    let unclear = json(switchboard(&home, &["intake", "--json"], "she says her arm feels kind of funny"));
+    assert_eq!(unclear["urgency"], "same_day");
+    assert!(unclear["urgency_because"].as_str().unwrap().contains("not understood"), "{unclear:#}");
+    assert!(!unclear["not_understood"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -7,7 +7,7 @@ import "./i18n";
 import { App } from "./App";
 import type { Action, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
-import type { CallPop, Intake } from "./ipc";
+import type { Answers, CallPop, Intake } from "./ipc";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
@@ -78,7 +78,22 @@ const outboxRows: OutboxRow[] = [{
 const callListeners: ((pop: CallPop) => void)[] = [];
 const chooseCaller = vi.fn(async (callId: string, patient: { source: string; id: string }) => ({ ...ringing(), callId, chosen: patient }));
 const intakeModel = vi.fn(async () => false);
-const confirmIntake = vi.fn(async (_source: string, _patient: string, _note: string, _summary: string, _urgency: string) => ({ id: "act-9", target: "Communication/local-act-9", state: "pending" }));
+const confirmIntake = vi.fn(async (_source: string, _patient: string, _note: string, _summary: string, _urgency: string, _answers: Answers) => ({ id: "act-9", target: "Communication/local-act-9", state: "pending" }));
+const analyzeIntake = vi.fn(async (note: string, answers: Answers): Promise<Intake> => {
+  if (note.includes("headache")) {
+    const sudden = answers["head-sudden"] === "yes";
+    return {
+      ...emergencyIntake, urgency: sudden ? "emergency" : "same_day", red_flags: [], emergency_script: [], summary: "Patient called.",
+      findings: [{ ...emergencyIntake.findings[0], concept: "headache", label: "headache", evidence: { text: "headache", start: 7, end: 15 } }],
+      not_understood: [{ text: "wonky", start: 20, end: 25 }],
+      questions: [
+        { id: "head-sudden", text: "Did it come on suddenly, the worst headache ever?", text_es: "¿Empezó de repente?", concept: "worst_headache", citation: "NICE CG150", answer: answers["head-sudden"] ?? null },
+        { id: "head-neck", text: "Is the neck stiff?", text_es: "¿Tiene el cuello rígido?", concept: "stiff_neck", citation: "NICE CG150", answer: answers["head-neck"] ?? null },
+      ],
+    };
+  }
+  return note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." };
+});
 const brother: PatientHit = { ...hit, id: "pat-000002", name: "José García", given: "José", birthDate: "2012-06-01", age: 14, mrn: "MRN1000001" };
 function ringing(matches: PatientHit[] = [hit]): CallPop {
   return {
@@ -93,6 +108,7 @@ const emergencyIntake: Intake = {
   findings: [{ text: "chest pain", concept: "chest_pain", label: "chest pain", problem: false, assertion: "present", experiencer: "patient", onset: null, severity: null, site: "chest", evidence: { text: "chest pain", start: 7, end: 17 } }],
   medications: [], reason: "new_symptom", reason_evidence: { text: "chest pain", start: 7, end: 17 }, routing: "nurse_triage", calling_about: null, age: null,
   emergency_script: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
+  language: "en", not_understood: [], questions: [],
 };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -108,8 +124,8 @@ vi.mock("./ipc", async (importOriginal) => ({
     currentCall: async () => null,
     chooseCaller: (callId: string, patient: { source: string; id: string }) => chooseCaller(callId, patient),
     patientCalls: async () => [{ callId: "CA0", number: "+12175550101", started: "2026-11-20T15:00:00Z", answered: "2026-11-20T15:00:05Z", ended: "2026-11-20T15:03:00Z", seconds: 175, agent: "Desk 1", disposition: "completed", source: "demo", patient: "pat-000001", action: "act-0" }],
-    analyzeIntake: async (note: string) => (note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." }),
-    confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string) => confirmIntake(source, patient, note, summary, urgency),
+    analyzeIntake: (note: string, answers: Answers) => analyzeIntake(note, answers),
+    confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
@@ -486,7 +502,30 @@ test("the intake shows an emergency script and the words a rule fired on, and se
   expect(summary.value).toContain("Reports: chest pain");
   await user.type(summary, " Advised 911.");
   await user.click(within(intake).getByRole("button", { name: /Send note and task to nurse triage/ }));
-  expect(confirmIntake).toHaveBeenCalledWith("demo", "pat-000001", "I have chest pain", "Patient called.\nReports: chest pain. Advised 911.", "emergency");
+  expect(confirmIntake).toHaveBeenCalledWith("demo", "pat-000001", "I have chest pain", "Patient called.\nReports: chest pain. Advised 911.", "emergency", {});
+});
+
+test("red-flag questions take one key each, raise the urgency through the rules, and go with the intake", async () => {
+  const user = userEvent.setup();
+  await user.click(within(await openPatient(user)).getByRole("button", { name: /Call intake/ }));
+  const intake = screen.getByRole("region", { name: "Call intake" });
+  const note = within(intake).getByLabelText("What the caller says");
+  await user.type(note, "I have headache and wonky");
+  expect(await within(intake).findByText("Did it come on suddenly, the worst headache ever?")).toBeTruthy();
+  expect(within(intake).getAllByText("not asked")).toHaveLength(2);
+  // Words the assistant did not understand are marked in the note.
+  expect(intake.querySelector("mark.unknown")?.textContent).toBe("wonky");
+  // Alt+1 in the note answers the first question yes; the reading is asked again with it.
+  await user.keyboard("{Alt>}1{/Alt}");
+  expect(await within(intake).findByText("answered yes")).toBeTruthy();
+  expect(analyzeIntake).toHaveBeenLastCalledWith("I have headache and wonky", { "head-sudden": "yes" });
+  expect(within(intake).getAllByText("Emergency").length).toBeGreaterThan(0);
+  expect((note as HTMLTextAreaElement).value).toBe("I have headache and wonky");
+  // The second by its button: no.
+  await user.click(within(within(intake).getByRole("group", { name: "Is the neck stiff?" })).getByRole("button", { name: "No" }));
+  expect(await within(intake).findByText("answered no")).toBeTruthy();
+  await user.click(within(intake).getByRole("button", { name: /Send note and task/ }));
+  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "I have headache and wonky", expect.any(String), "emergency", { "head-sudden": "yes", "head-neck": "no" });
 });
 
 test("with a language model configured, its second opinion can raise the urgency that is sent", async () => {
@@ -503,5 +542,5 @@ test("with a language model configured, its second opinion can raise the urgency
   expect(await within(intake).findByText(/Language model: added slurred_speech; 1 item\(s\) discarded/)).toBeTruthy();
   expect(within(intake).getAllByText("Emergency").length).toBeGreaterThan(0);
   await user.click(within(intake).getByRole("button", { name: /Send note and task/ }));
-  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words?/", expect.any(String), "emergency");
+  expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words?/", expect.any(String), "emergency", {});
 });

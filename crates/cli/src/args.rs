@@ -77,6 +77,10 @@ pub enum Command {
         /// Do not ask the language model even when `[intake] llm_url` is configured
         #[arg(long)]
         no_llm: bool,
+        /// The caller's answer to a red-flag question, by its id: `chest-spreading=yes`, `head-neck=no`
+        /// (repeatable; questions not answered are recorded as not asked)
+        #[arg(long = "answer", value_name = "QUESTION=yes|no")]
+        answers: Vec<String>,
         #[command(flatten)]
         target: SourceArg,
     },

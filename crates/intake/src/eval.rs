@@ -9,6 +9,10 @@ use std::fmt;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DevSet {
+    /// Written blind, from public guidance by someone who had not seen the knowledge files: the labels
+    /// cover findings, urgency, reason and routing, not rule ids or medications.
+    #[serde(default)]
+    pub blind: bool,
     pub call: Vec<LabelledCall>,
     /// Each call's findings labels, read once by `parse`.
     #[serde(skip)]
@@ -20,6 +24,18 @@ pub struct DevSet {
 pub struct LabelledCall {
     pub id: String,
     pub note: String,
+    /// "en" or "es"; English when not given.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The red-flag category the writer had in mind, in their own words.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// probe, negated, hypothetical, historical, third_party, stt, misspelled or plain.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// For a twin: the probe it mirrors.
+    #[serde(default)]
+    pub twin_of: Option<String>,
     pub urgency: Urgency,
     pub reason: crate::Reason,
     pub routing: crate::Routing,
@@ -126,8 +142,44 @@ pub struct Report {
     pub urgency_confusion: [[u32; 3]; 3],
     pub under_triaged: Vec<String>,
     pub over_triaged: u32,
+    /// The safety measures, read off the urgency confusion matrix.
+    pub safety: Safety,
     /// Each call the assistant got wrong in some field, with what differed.
     pub mistakes: Vec<String>,
+}
+
+/// What matters most, as shares: emergencies read as emergencies, same-day calls read as routine, and
+/// routine calls kept routine (over-triage is not free: it buries the nurses).
+#[derive(Serialize, Default)]
+pub struct Safety {
+    pub emergencies: u32,
+    pub emergencies_caught: u32,
+    pub emergency_recall: f64,
+    pub same_day: u32,
+    pub same_day_read_routine: u32,
+    pub same_day_read_routine_share: f64,
+    pub routine: u32,
+    pub routine_read_routine: u32,
+    pub routine_kept_share: f64,
+}
+
+impl Safety {
+    fn of(matrix: &[[u32; 3]; 3]) -> Safety {
+        let row = |i: usize| matrix[i].iter().sum::<u32>();
+        let share = |a: u32, b: u32| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let (emergencies, same_day, routine) = (row(2), row(1), row(0));
+        Safety {
+            emergencies,
+            emergencies_caught: matrix[2][2],
+            emergency_recall: if emergencies == 0 { 1.0 } else { share(matrix[2][2], emergencies) },
+            same_day,
+            same_day_read_routine: matrix[1][0],
+            same_day_read_routine_share: share(matrix[1][0], same_day),
+            routine,
+            routine_read_routine: matrix[0][0],
+            routine_kept_share: if routine == 0 { 1.0 } else { share(matrix[0][0], routine) },
+        }
+    }
 }
 
 impl DevSet {
@@ -139,7 +191,7 @@ impl DevSet {
 
     pub fn evaluate(&self) -> Report {
         let mut fields: BTreeMap<&'static str, Counts> = BTreeMap::new();
-        let mut report = Report { calls: self.call.len(), fields: BTreeMap::new(), negation: Counts::default(), urgency_confusion: [[0; 3]; 3], under_triaged: Vec::new(), over_triaged: 0, mistakes: Vec::new() };
+        let mut report = Report { calls: self.call.len(), fields: BTreeMap::new(), negation: Counts::default(), urgency_confusion: [[0; 3]; 3], under_triaged: Vec::new(), over_triaged: 0, safety: Safety::default(), mistakes: Vec::new() };
         for (call, gold) in self.call.iter().zip(&self.gold) {
             let intake = analyze(&call.note);
             let mut wrong = Vec::new();
@@ -165,18 +217,20 @@ impl DevSet {
             score("severity", g, p);
             let (g, p) = labelled(|g| g.onset.clone(), |f| f.onset.clone());
             score("onset", g, p);
-            let meds: Vec<Vec<&str>> = call.medications.iter().map(|m| m.split(';').map(str::trim).collect()).collect();
-            score("medications", meds.iter().map(|m| m[0].to_string()).collect(), intake.medications.iter().map(|m| m.name.clone()).collect());
-            let pairs = |i: usize, found: fn(&crate::Medication) -> Option<String>| -> (Vec<String>, Vec<String>) {
-                let gold: Vec<String> = meds.iter().filter(|m| m.get(i).is_some_and(|v| !v.is_empty())).map(|m| format!("{} {}", m[0], m[i])).collect();
-                let predicted = intake.medications.iter().filter_map(|m| found(m).map(|v| format!("{} {}", m.name, v.to_lowercase()))).collect();
-                (gold, predicted)
-            };
-            let (g, p) = pairs(1, |m| m.dose.clone());
-            score("dose", g, p);
-            let (g, p) = pairs(2, |m| m.frequency.clone());
-            score("frequency", g, p);
-            score("red_flags", call.red_flags.clone(), intake.red_flags.iter().map(|f| f.rule.clone()).collect());
+            if !self.blind {
+                let meds: Vec<Vec<&str>> = call.medications.iter().map(|m| m.split(';').map(str::trim).collect()).collect();
+                score("medications", meds.iter().map(|m| m[0].to_string()).collect(), intake.medications.iter().map(|m| m.name.clone()).collect());
+                let pairs = |i: usize, found: fn(&crate::Medication) -> Option<String>| -> (Vec<String>, Vec<String>) {
+                    let gold: Vec<String> = meds.iter().filter(|m| m.get(i).is_some_and(|v| !v.is_empty())).map(|m| format!("{} {}", m[0], m[i])).collect();
+                    let predicted = intake.medications.iter().filter_map(|m| found(m).map(|v| format!("{} {}", m.name, v.to_lowercase()))).collect();
+                    (gold, predicted)
+                };
+                let (g, p) = pairs(1, |m| m.dose.clone());
+                score("dose", g, p);
+                let (g, p) = pairs(2, |m| m.frequency.clone());
+                score("frequency", g, p);
+                score("red_flags", call.red_flags.clone(), intake.red_flags.iter().map(|f| f.rule.clone()).collect());
+            }
             score("reason", vec![format!("{:?}", call.reason)], vec![format!("{:?}", intake.reason)]);
             score("routing", vec![format!("{:?}", call.routing)], vec![format!("{:?}", intake.routing)]);
             score("urgency", vec![format!("{:?}", call.urgency)], vec![format!("{:?}", intake.urgency)]);
@@ -195,6 +249,7 @@ impl DevSet {
             }
         }
         report.fields = fields;
+        report.safety = Safety::of(&report.urgency_confusion);
         report
     }
 }
@@ -216,7 +271,11 @@ impl fmt::Display for Report {
             let r = self.urgency_confusion[i];
             writeln!(f, "{name:<10} {:>8} {:>9} {:>10}", r[0], r[1], r[2])?;
         }
-        writeln!(f, "\nunder-triaged: {} {:?}", self.under_triaged.len(), self.under_triaged)?;
+        let s = &self.safety;
+        writeln!(f, "\nemergencies read as emergencies: {} of {} ({:.3})", s.emergencies_caught, s.emergencies, s.emergency_recall)?;
+        writeln!(f, "same-day calls read as routine: {} of {} ({:.3})", s.same_day_read_routine, s.same_day, s.same_day_read_routine_share)?;
+        writeln!(f, "routine calls kept routine: {} of {} ({:.3})", s.routine_read_routine, s.routine, s.routine_kept_share)?;
+        writeln!(f, "under-triaged: {} {:?}", self.under_triaged.len(), self.under_triaged)?;
         writeln!(f, "over-triaged: {}", self.over_triaged)?;
         for mistake in &self.mistakes {
             writeln!(f, "mistake {mistake}")?;

@@ -1,22 +1,97 @@
 //! The knowledge files (`data/lexicon.toml`, `data/red_flags.toml`) loaded into phrase matchers.
 
 use crate::text::{phrase_words, Token};
+use rust_stemmers::{Algorithm, Stemmer};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LexiconFile {
+    grammar: GrammarFile,
     plain_words: Vec<String>,
+    /// Everyday sayings whose words name no finding: "confused about the bill", "sick of waiting".
+    #[serde(default)]
+    idioms: Vec<String>,
+    /// Words that say a call is about a clinical matter even when no finding is understood.
+    #[serde(default)]
+    clinical_words: Vec<String>,
     relations: Vec<String>,
     assertion: AssertionEntry,
     severity: HashMap<String, Vec<String>>,
     site: Vec<SiteEntry>,
     site_concepts: HashMap<String, String>,
     concept: Vec<ConceptEntry>,
+    #[serde(default)]
     medication: Vec<MedicationEntry>,
     frequency: Vec<FrequencyEntry>,
     reasons: HashMap<String, Vec<String>>,
+}
+
+/// The `[grammar]` table: word lists, each read into a set (unknown lists are refused in `Grammar::new`).
+#[derive(Deserialize)]
+struct GrammarFile {
+    language: String,
+    #[serde(flatten)]
+    lists: HashMap<String, Vec<String>>,
+}
+
+/// The small words of one language that the reading of context relies on (see `[grammar]`).
+pub struct Grammar {
+    pub language: String,
+    lists: HashMap<String, HashSet<String>>,
+    /// Counts as words, by value.
+    number_words: Vec<String>,
+    /// Multi-word lists, as phrases: "family history", "all of a sudden".
+    phrases: HashMap<String, Vec<Vec<String>>>,
+}
+
+/// Every list a `[grammar]` table must have.
+const GRAMMAR_LISTS: &[&str] = &[
+    "fillers", "clause_openers", "first_person", "third_person", "patient_words", "telling_verbs", "past_telling", "new_subject", "possessives",
+    "owners", "names_the_caller", "self_words", "self_verbs", "about_words", "time_or_dose", "age_is", "age_after", "age_before", "age_days",
+    "age_weeks", "age_months", "age_years", "age_abbreviations", "young_child_words", "newborn", "family_history", "number_words", "vague_counts",
+    "time_units", "when_words", "part_of_day", "dose_units", "since_words", "for_words", "ago_words", "this_words", "sudden_phrases",
+    "approximators", "count_joiners", "not_onset_before", "not_onset_after", "one_words", "present_cues", "in_words", "months",
+];
+
+impl Grammar {
+    fn new(file: GrammarFile) -> Result<Grammar, String> {
+        if let Some(missing) = GRAMMAR_LISTS.iter().find(|l| !file.lists.contains_key(**l)) {
+            return Err(format!("[grammar] needs `{missing}`"));
+        }
+        if let Some(unknown) = file.lists.keys().find(|k| !GRAMMAR_LISTS.contains(&k.as_str())) {
+            return Err(format!("[grammar] has an unknown list `{unknown}`"));
+        }
+        let phrases = file.lists.iter().map(|(name, list)| (name.clone(), list.iter().map(|p| phrase_words(p)).collect())).collect();
+        let number_words = file.lists["number_words"].clone();
+        let lists = file.lists.into_iter().map(|(name, list)| (name, list.into_iter().collect())).collect();
+        Ok(Grammar { language: file.language, lists, number_words, phrases })
+    }
+
+    /// Whether `word` is in the list `name` (one of `GRAMMAR_LISTS`).
+    pub fn is(&self, name: &str, word: &str) -> bool {
+        self.lists.get(name).is_some_and(|l| l.contains(word))
+    }
+
+    /// The length of a phrase of list `name` said at the start of `words`.
+    pub fn phrase_at(&self, name: &str, words: &[&str]) -> Option<usize> {
+        self.phrases.get(name)?.iter().find(|p| !p.is_empty() && words.len() >= p.len() && p.iter().zip(words).all(|(a, b)| a == b)).map(Vec::len)
+    }
+
+    /// A count said as a word or a number ("two", "an", "a few", "2", "1.5").
+    pub fn number_value(&self, word: &str) -> Option<f64> {
+        if let Some(n) = self.number_words.iter().position(|w| w == word) {
+            return Some(n as f64);
+        }
+        if self.is("one_words", word) {
+            return Some(1.0);
+        }
+        if self.is("vague_counts", word) {
+            return Some(3.0);
+        }
+        crate::text::number_value(word)
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,6 +147,8 @@ struct SiteEntry {
 #[serde(deny_unknown_fields)]
 pub struct ConceptEntry {
     pub id: String,
+    /// Given in the English lexicon; a translation takes it from there.
+    #[serde(default)]
     pub label: String,
     /// `problem` for a condition the patient has (diabetes, pregnancy); otherwise a symptom.
     #[serde(default)]
@@ -79,6 +156,9 @@ pub struct ConceptEntry {
     /// The body site the concept carries in its name ("chest pain").
     #[serde(default)]
     pub site: Option<String>,
+    /// A minor, self-limiting complaint (a cold, a runny nose): alone and with no red flag, routine.
+    #[serde(default)]
+    pub minor: bool,
     phrases: Vec<String>,
 }
 
@@ -107,6 +187,10 @@ struct FrequencyEntry {
 pub(crate) struct RedFlagFile {
     pub emergency_script: Vec<String>,
     pub rule: Vec<RedFlagRule>,
+    #[serde(default)]
+    pub reading: Vec<crate::readings::ReadingEntry>,
+    #[serde(default)]
+    pub questions: Vec<crate::questions::QuestionEntry>,
 }
 
 #[derive(Deserialize, Clone, Debug)]
@@ -121,42 +205,201 @@ pub struct RedFlagRule {
     pub context: Vec<String>,
     #[serde(default)]
     pub with_medication: Vec<String>,
+    /// The finding of the first group must be at least this severe (mild, moderate, severe).
+    #[serde(default)]
+    pub min_severity: Option<String>,
+    /// The finding of the first group must have gone on at least this many days.
+    #[serde(default)]
+    pub min_days: Option<f64>,
     pub fires: Vec<String>,
     pub quiet: Vec<String>,
+    /// The same checks in Spanish.
+    #[serde(default)]
+    pub fires_es: Vec<String>,
+    #[serde(default)]
+    pub quiet_es: Vec<String>,
 }
 
-/// Phrases of several words, matched longest first at a token.
+/// A note's words as the matchers see them: each word (lower case, accents folded, a typo corrected),
+/// its stem, and the clause and sentence it sits in.
+pub struct Said<'a> {
+    pub words: &'a [&'a str],
+    pub stems: &'a [String],
+    pub tokens: &'a [Token],
+}
+
+/// One word of a pattern: its alternatives ("pressure|tightness"), each with its stem. Short words
+/// (three letters or fewer: "sob", "uti") and words written with a leading `=` ("=spotting", which is
+/// not "spots") match only as written.
+#[derive(Debug, Clone)]
+struct Slot {
+    alternatives: Vec<(String, Option<String>)>,
+}
+
+impl Slot {
+    fn matches(&self, said: &Said, at: usize) -> bool {
+        self.alternatives.iter().any(|(word, stem)| said.words[at] == word || stem.as_deref().is_some_and(|s| said.stems[at] == s))
+    }
+}
+
+/// A lexicon phrase compiled for matching. Words match by stem, so "ending" is "end". In order, up to
+/// `MAX_GAP` filler words may sit between two of its words ("chest is tight", "pressure in my chest");
+/// a phrase written with a leading `~` matches its words in any order within one clause ("took the
+/// whole bottle of her pills", "her pills, she swallowed them" do not cross a clause).
+#[derive(Debug, Clone)]
+struct Pattern {
+    slots: Vec<Slot>,
+    any_order: bool,
+}
+
+/// How many filler words may sit between two words of a phrase.
+const MAX_GAP: usize = 3;
+/// How many words an any-order phrase may span.
+const ANY_ORDER_SPAN: usize = 8;
+
+impl Pattern {
+    fn compile(phrase: &str, stemmer: Option<&Stemmer>) -> Result<Option<Pattern>, String> {
+        let (any_order, phrase) = match phrase.strip_prefix('~') {
+            Some(rest) => (true, rest),
+            None => (false, phrase),
+        };
+        let word = |alternative: &str| -> Result<(String, Option<String>), String> {
+            let (exact, alternative) = match alternative.strip_prefix('=') {
+                Some(rest) => (true, rest),
+                None => (false, alternative),
+            };
+            let words = phrase_words(alternative);
+            let [word] = &words[..] else { return Err(format!("phrase `{phrase}`: `{alternative}` must be one word to stand beside others")) };
+            let stem = stemmer.filter(|_| !exact && word.chars().count() > 3).map(|s| s.stem(word).into_owned());
+            Ok((word.clone(), stem))
+        };
+        let mut slots = Vec::new();
+        for group in phrase.split_whitespace() {
+            if group.contains('|') {
+                slots.push(Slot { alternatives: group.split('|').map(word).collect::<Result<_, _>>()? });
+            } else {
+                // One group may be several words as the tokenizer reads them ("dm2" is "dm" "2").
+                let (exact, group) = match group.strip_prefix('=') {
+                    Some(rest) => ("=", rest),
+                    None => ("", group),
+                };
+                for w in phrase_words(group) {
+                    slots.push(Slot { alternatives: vec![word(&format!("{exact}{w}"))?] });
+                }
+            }
+        }
+        Ok((!slots.is_empty()).then_some(Pattern { slots, any_order }))
+    }
+
+    /// The end of this pattern's match starting at word `at`, if it matches there.
+    fn match_at(&self, said: &Said, at: usize, fillers: &HashSet<String>) -> Option<usize> {
+        if self.any_order {
+            return self.match_any_order(said, at);
+        }
+        if !self.slots[0].matches(said, at) {
+            return None;
+        }
+        let sentence = said.tokens[at].sentence;
+        let mut end = at + 1;
+        for slot in &self.slots[1..] {
+            let mut gap = 0;
+            loop {
+                if end >= said.words.len() || said.tokens[end].sentence != sentence {
+                    return None;
+                }
+                if slot.matches(said, end) {
+                    end += 1;
+                    break;
+                }
+                if gap == MAX_GAP || !fillers.contains(said.words[end]) {
+                    return None;
+                }
+                gap += 1;
+                end += 1;
+            }
+        }
+        Some(end)
+    }
+
+    /// Every slot matched once within the clause of word `at`, starting at `at`.
+    fn match_any_order(&self, said: &Said, at: usize) -> Option<usize> {
+        let clause = said.tokens[at].clause;
+        let first = self.slots.iter().position(|slot| slot.matches(said, at))?;
+        let mut end = at + 1;
+        for (n, slot) in self.slots.iter().enumerate() {
+            if n == first {
+                continue;
+            }
+            let found = (at + 1..(at + ANY_ORDER_SPAN).min(said.words.len()))
+                .take_while(|&i| said.tokens[i].clause == clause)
+                .find(|&i| slot.matches(said, i))?;
+            end = end.max(found + 1);
+        }
+        Some(end)
+    }
+}
+
+/// Phrases matched longest first at a word.
 pub struct PhraseSet<T> {
-    by_first: HashMap<String, Vec<(Vec<String>, T)>>,
+    patterns: Vec<(Pattern, T)>,
+    /// Pattern indexes by the words and stems any of their slots can start with.
+    by_start: HashMap<String, Vec<usize>>,
+    /// Filler words that may sit inside a phrase; empty where phrases must be said as written.
+    fillers: HashSet<String>,
 }
 
 impl<T: Clone> PhraseSet<T> {
-    fn new(entries: impl IntoIterator<Item = (String, T)>) -> Self {
-        let mut by_first: HashMap<String, Vec<(Vec<String>, T)>> = HashMap::new();
+    /// Phrases matched by stem (`stemmer` given) or as written, with `fillers` allowed inside.
+    fn new(entries: impl IntoIterator<Item = (String, T)>, stemmer: Option<&Stemmer>, fillers: &HashSet<String>, errors: &mut Vec<String>) -> Self {
+        let mut patterns = Vec::new();
+        let mut by_start: HashMap<String, Vec<usize>> = HashMap::new();
         for (phrase, value) in entries {
-            let words = phrase_words(&phrase);
-            if let Some(first) = words.first() {
-                by_first.entry(first.clone()).or_default().push((words, value));
+            let pattern = match Pattern::compile(&phrase, stemmer) {
+                Ok(Some(pattern)) => pattern,
+                Ok(None) => continue,
+                Err(problem) => {
+                    errors.push(problem);
+                    continue;
+                }
+            };
+            let starts: Vec<&Slot> = if pattern.any_order { pattern.slots.iter().collect() } else { vec![&pattern.slots[0]] };
+            for slot in starts {
+                for (word, stem) in &slot.alternatives {
+                    for key in [Some(word), stem.as_ref()].into_iter().flatten() {
+                        let list = by_start.entry(key.clone()).or_default();
+                        if list.last() != Some(&patterns.len()) {
+                            list.push(patterns.len());
+                        }
+                    }
+                }
             }
+            patterns.push((pattern, value));
         }
-        for list in by_first.values_mut() {
-            list.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
-        }
-        PhraseSet { by_first }
+        PhraseSet { patterns, by_start, fillers: fillers.clone() }
     }
 
-    /// The longest phrase starting at word `at`, as (number of note words it spans, value).
-    pub fn longest_at(&self, words: &[&str], at: usize) -> Option<(usize, &T)> {
-        let candidates = self.by_first.get(words[at])?;
-        candidates.iter().find_map(|(phrase, value)| matched_len(phrase, &words[at..]).map(|len| (len, value)))
+    /// The longest phrase starting at word `at` (most words matched, then the shortest span), as
+    /// (number of note words it spans, value).
+    pub fn longest_at(&self, said: &Said, at: usize) -> Option<(usize, &T)> {
+        let mut candidates: Vec<usize> = [said.words[at], said.stems[at].as_str()].iter().filter_map(|k| self.by_start.get(*k)).flatten().copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter_map(|i| {
+                let (pattern, value) = &self.patterns[i];
+                pattern.match_at(said, at, &self.fillers).map(|end| (pattern.slots.len(), end - at, value))
+            })
+            .max_by_key(|(slots, span, _)| (*slots, std::cmp::Reverse(*span)))
+            .map(|(_, span, value)| (span, value))
     }
 
     /// Every match, scanning left to right and skipping over what matched.
-    pub fn scan(&self, words: &[&str]) -> Vec<(usize, usize, T)> {
+    pub fn scan(&self, said: &Said) -> Vec<(usize, usize, T)> {
         let mut found = Vec::new();
         let mut at = 0;
-        while at < words.len() {
-            match self.longest_at(words, at) {
+        while at < said.words.len() {
+            match self.longest_at(said, at) {
                 Some((len, value)) => {
                     found.push((at, at + len, value.clone()));
                     at += len;
@@ -168,48 +411,33 @@ impl<T: Clone> PhraseSet<T> {
     }
 
     fn words(&self) -> impl Iterator<Item = &String> {
-        self.by_first.values().flatten().flat_map(|(words, _)| words)
+        self.patterns.iter().flat_map(|(p, _)| p.slots.iter().flat_map(|s| s.alternatives.iter().map(|(w, _)| w)))
     }
 }
 
-/// Words a caller puts inside a phrase without changing what it names: "can't move her *left* arm".
-const INSERTABLE: &[&str] = &["left", "right", "both", "really", "very", "so", "just"];
-
-/// How many note words `phrase` spans at the start of `words`, allowing up to two insertable words
-/// after its first word.
-fn matched_len(phrase: &[String], words: &[&str]) -> Option<usize> {
-    let (mut at, mut inserted) = (0, 0);
-    for (n, wanted) in phrase.iter().enumerate() {
-        loop {
-            let word = *words.get(at)?;
-            at += 1;
-            if word == wanted {
-                break;
-            }
-            if n == 0 || inserted == 2 || !INSERTABLE.contains(&word) {
-                return None;
-            }
-            inserted += 1;
-        }
-    }
-    Some(at)
-}
-
-/// Everything the extractor knows, compiled once.
+/// Everything the extractor knows of one language, compiled once.
 pub struct Knowledge {
+    pub grammar: Grammar,
+    pub stemmer: Stemmer,
     pub concepts: Vec<ConceptEntry>,
     pub concept_phrases: PhraseSet<usize>,
+    pub idioms: PhraseSet<()>,
+    pub clinical_words: PhraseSet<()>,
     pub sites: PhraseSet<String>,
     pub site_concepts: HashMap<String, String>,
     pub medications: PhraseSet<String>,
     pub frequencies: PhraseSet<String>,
     pub reasons: PhraseSet<String>,
     pub triggers: PhraseSet<Trigger>,
+    /// The historical triggers that anchor a whole sentence in the past ("years ago", "as a kid").
+    pub long_ago: PhraseSet<()>,
     pub severities: PhraseSet<String>,
     pub relations: HashSet<String>,
     pub rules: Vec<RedFlagRule>,
+    pub readings: Vec<crate::readings::ReadingRule>,
+    pub questions: Vec<crate::questions::QuestionSet>,
     pub emergency_script: Vec<String>,
-    /// Lexicon words of five letters or more, by first letter, for near-miss spellings.
+    /// Lexicon words of three letters or more, by first letter, for near-miss spellings.
     fuzzy: HashMap<char, Vec<String>>,
     exact: HashSet<String>,
     plain: HashSet<String>,
@@ -222,40 +450,100 @@ pub struct KnowledgeError {
     pub problem: String,
 }
 
+/// The languages the assistant reads, each with its built-in lexicon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    En,
+    Es,
+}
+
+const RED_FLAGS: &str = include_str!("../data/red_flags.toml");
+const LEXICON_EN: &str = include_str!("../data/lexicon.toml");
+const LEXICON_ES: &str = include_str!("../data/lexicon.es.toml");
+
 impl Knowledge {
-    /// The knowledge files built into the binary.
+    /// The English knowledge built into the binary.
     pub fn builtin() -> &'static Knowledge {
-        static BUILTIN: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
-        BUILTIN.get_or_init(|| {
-            Knowledge::parse(include_str!("../data/lexicon.toml"), include_str!("../data/red_flags.toml")).expect("the built-in intake knowledge files are valid")
-        })
+        Knowledge::builtin_for(Language::En)
+    }
+
+    /// The built-in knowledge of one language.
+    pub fn builtin_for(language: Language) -> &'static Knowledge {
+        static EN: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
+        static ES: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
+        match language {
+            Language::En => EN.get_or_init(|| Knowledge::parse(LEXICON_EN, RED_FLAGS).expect("the built-in English intake knowledge is valid")),
+            Language::Es => ES.get_or_init(|| Knowledge::parse_translation(LEXICON_EN, LEXICON_ES, RED_FLAGS).expect("the built-in Spanish intake knowledge is valid")),
+        }
     }
 
     pub fn parse(lexicon: &str, red_flags: &str) -> Result<Knowledge, KnowledgeError> {
-        let fail = |file: &str, problem: String| KnowledgeError { file: file.into(), problem };
         let lexicon: LexiconFile = toml::from_str(lexicon).map_err(|e| fail("lexicon.toml", e.to_string()))?;
+        Knowledge::compile(lexicon, red_flags, "lexicon.toml")
+    }
+
+    /// Another language's lexicon over the English one: the concepts keep their English ids, labels and
+    /// sites and take the translation's phrases; the medications take both files' names.
+    pub fn parse_translation(base: &str, translation: &str, red_flags: &str) -> Result<Knowledge, KnowledgeError> {
+        let base: LexiconFile = toml::from_str(base).map_err(|e| fail("lexicon.toml", e.to_string()))?;
+        let mut lexicon: LexiconFile = toml::from_str(translation).map_err(|e| fail("lexicon.es.toml", e.to_string()))?;
+        let mut phrases: HashMap<String, Vec<String>> = HashMap::new();
+        for concept in lexicon.concept.drain(..) {
+            if !base.concept.iter().any(|c| c.id == concept.id) {
+                return Err(fail("lexicon.es.toml", format!("concept `{}` is not in the English lexicon", concept.id)));
+            }
+            phrases.entry(concept.id).or_default().extend(concept.phrases);
+        }
+        lexicon.concept = base.concept.into_iter().map(|c| ConceptEntry { phrases: phrases.remove(&c.id).unwrap_or_default(), ..c }).collect();
+        lexicon.medication.extend(base.medication);
+        Knowledge::compile(lexicon, red_flags, "lexicon.es.toml")
+    }
+
+    fn compile(lexicon: LexiconFile, red_flags: &str, file: &str) -> Result<Knowledge, KnowledgeError> {
         let flags: RedFlagFile = toml::from_str(red_flags).map_err(|e| fail("red_flags.toml", e.to_string()))?;
+        let grammar = Grammar::new(lexicon.grammar).map_err(|e| fail(file, e))?;
+        let stemmer = match grammar.language.as_str() {
+            "en" => Stemmer::create(Algorithm::English),
+            "es" => Stemmer::create(Algorithm::Spanish),
+            other => return Err(fail(file, format!("[grammar] language `{other}` has no stemmer (en, es)"))),
+        };
+        if let Some(unlabelled) = lexicon.concept.iter().find(|c| c.label.trim().is_empty()) {
+            return Err(fail(file, format!("concept `{}` needs a label", unlabelled.id)));
+        }
         let known: HashSet<&str> = lexicon.concept.iter().map(|c| c.id.as_str()).collect();
         for rule in &flags.rule {
             if let Some(unknown) = rule.needs.iter().flatten().find(|c| !known.contains(c.as_str())) {
                 return Err(fail("red_flags.toml", format!("rule `{}` needs unknown concept `{unknown}`", rule.id)));
             }
-            if let Some(unknown) = rule.context.iter().find(|c| !["pregnant", "under_5", "young_infant"].contains(&c.as_str())) {
+            if let Some(unknown) = rule.context.iter().find(|c| !["pregnant", "under_5", "young_infant", "child"].contains(&c.as_str())) {
                 return Err(fail("red_flags.toml", format!("rule `{}` has unknown context `{unknown}`", rule.id)));
             }
         }
+        let readings = crate::readings::compile(&flags.reading, &known).map_err(|e| fail("red_flags.toml", e))?;
+        let questions = crate::questions::compile(&flags.questions, &known).map_err(|e| fail("red_flags.toml", e))?;
         for target in lexicon.site_concepts.values() {
             if !known.contains(target.as_str()) {
-                return Err(fail("lexicon.toml", format!("site_concepts names unknown concept `{target}`")));
+                return Err(fail(file, format!("site_concepts names unknown concept `{target}`")));
             }
         }
-        let concept_phrases = PhraseSet::new(lexicon.concept.iter().enumerate().flat_map(|(i, c)| c.phrases.iter().map(move |p| (p.clone(), i))));
-        let sites = PhraseSet::new(lexicon.site.iter().flat_map(|s| s.phrases.iter().map(|p| (p.clone(), s.name.clone()))));
-        let medications = PhraseSet::new(lexicon.medication.iter().flat_map(|m| m.aliases.iter().map(|a| (a.clone(), m.name.clone()))));
-        let frequencies = PhraseSet::new(lexicon.frequency.iter().flat_map(|f| f.phrases.iter().map(|p| (p.clone(), f.value.clone()))));
-        let reasons = PhraseSet::new(lexicon.reasons.iter().flat_map(|(reason, phrases)| phrases.iter().map(|p| (p.clone(), reason.clone()))));
-        let triggers = PhraseSet::new(lexicon.assertion.triggers());
-        let severities = PhraseSet::new(lexicon.severity.iter().flat_map(|(level, phrases)| phrases.iter().map(|p| (p.clone(), level.clone()))));
+        let fillers: HashSet<String> = grammar.lists["fillers"].clone();
+        let none = HashSet::new();
+        let stems = Some(&stemmer);
+        let mut errors = Vec::new();
+        let concept_phrases = PhraseSet::new(lexicon.concept.iter().enumerate().flat_map(|(i, c)| c.phrases.iter().map(move |p| (p.clone(), i))), stems, &fillers, &mut errors);
+        let idioms = PhraseSet::new(lexicon.idioms.iter().map(|p| (p.clone(), ())), None, &none, &mut errors);
+        let clinical_words = PhraseSet::new(lexicon.clinical_words.iter().map(|p| (p.clone(), ())), stems, &none, &mut errors);
+        let sites = PhraseSet::new(lexicon.site.iter().flat_map(|s| s.phrases.iter().map(|p| (p.clone(), s.name.clone()))), stems, &none, &mut errors);
+        let medications = PhraseSet::new(lexicon.medication.iter().flat_map(|m| m.aliases.iter().map(|a| (a.clone(), m.name.clone()))), None, &none, &mut errors);
+        let frequencies = PhraseSet::new(lexicon.frequency.iter().flat_map(|f| f.phrases.iter().map(|p| (p.clone(), f.value.clone()))), None, &none, &mut errors);
+        let reasons = PhraseSet::new(lexicon.reasons.iter().flat_map(|(reason, phrases)| phrases.iter().map(|p| (p.clone(), reason.clone()))), stems, &fillers, &mut errors);
+        let triggers = PhraseSet::new(lexicon.assertion.triggers(), None, &none, &mut errors);
+        let long_ago = PhraseSet::new(lexicon.assertion.historical_after.iter().map(|p| (p.clone(), ())), None, &none, &mut errors);
+        let severities = PhraseSet::new(lexicon.severity.iter().flat_map(|(level, phrases)| phrases.iter().map(|p| (p.clone(), level.clone()))), None, &none, &mut errors);
+        if let Some(problem) = errors.into_iter().next() {
+            return Err(fail(file, problem));
+        }
         let mut exact: HashSet<String> = HashSet::new();
         exact.extend(concept_phrases.words().cloned());
         exact.extend(sites.words().cloned());
@@ -264,26 +552,36 @@ impl Knowledge {
         exact.extend(reasons.words().cloned());
         exact.extend(triggers.words().cloned());
         exact.extend(severities.words().cloned());
-        let plain: HashSet<String> = lexicon.plain_words.into_iter().chain(lexicon.relations.iter().cloned()).collect();
+        exact.extend(idioms.words().cloned());
+        exact.extend(clinical_words.words().cloned());
+        exact.extend(long_ago.words().cloned());
+        let plain: HashSet<String> = lexicon.plain_words.into_iter().chain(lexicon.relations.iter().cloned()).chain(grammar.lists.values().flatten().cloned()).collect();
         let mut fuzzy: HashMap<char, Vec<String>> = HashMap::new();
-        for word in exact.iter().filter(|w| w.len() >= 5 && w.chars().all(char::is_alphabetic)) {
+        for word in exact.iter().filter(|w| w.len() >= 3 && w.chars().all(char::is_alphabetic)) {
             fuzzy.entry(word.chars().next().unwrap_or(' ')).or_default().push(word.clone());
         }
         for list in fuzzy.values_mut() {
             list.sort();
         }
         Ok(Knowledge {
+            grammar,
+            stemmer,
             concepts: lexicon.concept,
             concept_phrases,
+            idioms,
+            clinical_words,
             sites,
             site_concepts: lexicon.site_concepts,
             medications,
             frequencies,
             reasons,
             triggers,
+            long_ago,
             severities,
             relations: lexicon.relations.into_iter().collect(),
             rules: flags.rule,
+            readings,
+            questions,
             emergency_script: flags.emergency_script,
             fuzzy,
             exact,
@@ -291,21 +589,59 @@ impl Knowledge {
         })
     }
 
-    /// The lexicon word a note's word stands for: itself, or the lexicon word one typo away
-    /// ("brething" is "breathing"); everyday words are never changed.
+    /// The lexicon word a note's word stands for: itself, or the lexicon word a typo away. Words of five
+    /// letters or more take the nearest word one edit away (two for eight letters or more); shorter ones
+    /// only an unambiguous slip: a letter doubled or not ("pils" is "pills").
+    /// Everyday words are never changed.
     pub fn canonical<'a>(&'a self, token: &'a Token) -> &'a str {
         let word = token.norm.as_str();
-        if word.len() < 5 || self.exact.contains(word) || self.plain.contains(word) || !word.chars().all(char::is_alphabetic) {
+        let len = word.chars().count();
+        if len < 3 || self.exact.contains(word) || self.plain.contains(word) || !word.chars().all(char::is_alphabetic) {
             return word;
         }
-        let limit = if word.len() >= 8 { 2 } else { 1 };
         let Some(candidates) = word.chars().next().and_then(|c| self.fuzzy.get(&c)) else { return word };
+        if len < 5 {
+            let mut slips = candidates.iter().filter(|c| c.chars().count() >= 3 && is_slip(word, c));
+            return match (slips.next(), slips.next()) {
+                (Some(only), None) => only.as_str(),
+                _ => word,
+            };
+        }
+        let limit = if len >= 8 { 2 } else { 1 };
         candidates
             .iter()
-            .filter(|c| c.len().abs_diff(word.len()) <= limit)
+            .filter(|c| c.len() >= 5 && c.len().abs_diff(word.len()) <= limit)
             .map(|c| (strsim::osa_distance(c, word), c))
-            .filter(|(d, _)| *d <= limit)
+            // Two different letters in a word of the same length is another word ("shoveling" is not
+            // "shivering"); two edits are a missing or extra letter and one more slip.
+            .filter(|(d, c)| *d <= limit && !(*d == 2 && c.len() == word.len()))
             .min_by_key(|(d, _)| *d)
             .map_or(word, |(_, c)| c.as_str())
     }
+
+    /// Whether a word is one the lexicon or the everyday list knows.
+    pub fn is_known_word(&self, word: &str) -> bool {
+        self.exact.contains(word) || self.plain.contains(word)
+    }
+
+    /// A note's word's stem in this language.
+    pub fn stem(&self, word: &str) -> String {
+        if word.chars().count() > 3 { self.stemmer.stem(word).into_owned() } else { word.to_string() }
+    }
+}
+
+fn fail(file: &str, problem: String) -> KnowledgeError {
+    KnowledgeError { file: file.into(), problem }
+}
+
+/// A typing slip between a short word and a lexicon word: one letter doubled or undoubled ("pils" is
+/// "pills"). Swapped letters are not read in short words: "main" is not "mani".
+fn is_slip(word: &str, lexicon: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (word.chars().collect(), lexicon.chars().collect());
+    let (short, long) = if a.len() < b.len() { (&a, &b) } else { (&b, &a) };
+    if long.len() != short.len() + 1 {
+        return false;
+    }
+    let at = (0..short.len()).find(|&i| short[i] != long[i]).unwrap_or(short.len());
+    short[at..] == long[at + 1..] && at > 0 && long[at] == long[at - 1]
 }

@@ -9,10 +9,14 @@ pub mod eval;
 mod lexicon;
 pub mod llm;
 mod modifiers;
+pub mod questions;
+mod readings;
 mod text;
 mod triage;
 
-pub use lexicon::{Knowledge, KnowledgeError, RedFlagRule};
+pub use lexicon::{Knowledge, KnowledgeError, Language, RedFlagRule};
+pub use questions::{Answer, Question};
+use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -113,6 +117,8 @@ pub struct RedFlag {
 /// Everything the assistant read in one note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Intake {
+    /// The language the note was read in.
+    pub language: Language,
     pub urgency: Urgency,
     /// Why the urgency is what it is, in words.
     pub urgency_because: String,
@@ -129,6 +135,11 @@ pub struct Intake {
     pub age: Option<String>,
     /// What to do now, shown at once when the urgency is an emergency.
     pub emergency_script: Vec<String>,
+    /// Words that look clinical but that the assistant did not understand; they make the call a
+    /// same-day nurse review.
+    pub not_understood: Vec<Evidence>,
+    /// The red-flag questions to ask now for the complaints recognised, with the answers recorded.
+    pub questions: Vec<Question>,
     /// A draft chart note, built from the items above; staff edit it before confirming.
     pub summary: String,
 }
@@ -160,23 +171,51 @@ impl Intake {
     }
 }
 
-/// Reads one note with the built-in knowledge.
+/// Reads one note with the built-in knowledge of its language.
 pub fn analyze(note: &str) -> Intake {
-    analyze_with(note, Knowledge::builtin())
+    analyze_answered(note, &BTreeMap::new())
 }
 
-pub fn analyze_with(note: &str, knowledge: &Knowledge) -> Intake {
+/// Reads one note with the answers the agent recorded to its red-flag questions (by question id).
+pub fn analyze_answered(note: &str, answers: &BTreeMap<String, Answer>) -> Intake {
+    analyze_with(note, Knowledge::builtin_for(language_of(note)), answers)
+}
+
+pub fn analyze_with(note: &str, knowledge: &Knowledge, answers: &BTreeMap<String, Answer>) -> Intake {
     reading(note, knowledge, |read| {
-        let medications = modifiers::medications(note, read.tokens, read.words, knowledge);
-        triage::decide(read, read.findings(), medications)
+        let medications = modifiers::medications(read);
+        triage::decide(read, read.findings(), medications, answers)
     })
+}
+
+/// The language of a note: Spanish when the language check finds Spanish more likely than English,
+/// otherwise English (the check is restricted to the two languages the assistant reads).
+pub fn language_of(note: &str) -> Language {
+    let detector = whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Spa]);
+    match detector.detect(note) {
+        Some(info) if info.is_reliable() => if info.lang() == whatlang::Lang::Spa { Language::Es } else { Language::En },
+        // Too short for the trigram check to be sure ("my 2 year old"): the language whose lexicon
+        // knows more of its words, English when even.
+        _ => {
+            let tokens = text::tokenize(note, |_| false);
+            let known = |language| tokens.iter().filter(|t| Knowledge::builtin_for(language).is_known_word(&t.norm)).count();
+            if known(Language::Es) > known(Language::En) { Language::Es } else { Language::En }
+        }
+    }
+}
+
+/// The ids of every built-in red-flag question.
+pub fn question_ids() -> Vec<String> {
+    questions::known_ids(&Knowledge::builtin().questions).map(str::to_string).collect()
 }
 
 /// The note's words and their context, for `f`.
 fn reading<T>(note: &str, knowledge: &Knowledge, f: impl FnOnce(&context::Reading) -> T) -> T {
-    let tokens = text::tokenize(note);
+    let grammar = &knowledge.grammar;
+    let tokens = text::tokenize(note, |w| grammar.is("clause_openers", w));
     let words: Vec<&str> = tokens.iter().map(|t| knowledge.canonical(t)).collect();
-    f(&context::Reading::new(note, &tokens, &words, knowledge))
+    let stems: Vec<String> = words.iter().map(|w| knowledge.stem(w)).collect();
+    f(&context::Reading::new(note, &tokens, &words, &stems, knowledge))
 }
 
 /// The red flags these findings fire in this note (its context: pregnancy, a young child).
@@ -196,18 +235,22 @@ mod tests {
     #[test]
     fn every_red_flag_rule_fires_on_its_test_phrases_and_stays_quiet_on_the_others() {
         let mut failures = Vec::new();
+        let none = BTreeMap::new();
         for rule in &Knowledge::builtin().rules {
             assert!(!rule.fires.is_empty() && !rule.quiet.is_empty(), "rule {} needs test phrases", rule.id);
             assert!(!rule.citation.trim().is_empty(), "rule {} needs a citation", rule.id);
-            for phrase in &rule.fires {
-                let intake = analyze(phrase);
-                if !intake.red_flags.iter().any(|f| f.rule == rule.id) || intake.urgency < rule.urgency {
-                    failures.push(format!("{} should fire on {phrase:?}", rule.id));
+            for (language, fires, quiet) in [(Language::En, &rule.fires, &rule.quiet), (Language::Es, &rule.fires_es, &rule.quiet_es)] {
+                let knowledge = Knowledge::builtin_for(language);
+                for phrase in fires {
+                    let intake = analyze_with(phrase, knowledge, &none);
+                    if !intake.red_flags.iter().any(|f| f.rule == rule.id) || intake.urgency < rule.urgency {
+                        failures.push(format!("{} should fire on {phrase:?}", rule.id));
+                    }
                 }
-            }
-            for phrase in &rule.quiet {
-                if analyze(phrase).red_flags.iter().any(|f| f.rule == rule.id) {
-                    failures.push(format!("{} should stay quiet on {phrase:?}", rule.id));
+                for phrase in quiet {
+                    if analyze_with(phrase, knowledge, &none).red_flags.iter().any(|f| f.rule == rule.id) {
+                        failures.push(format!("{} should stay quiet on {phrase:?}", rule.id));
+                    }
                 }
             }
         }
@@ -230,6 +273,8 @@ mod tests {
 
     #[test]
     fn a_new_symptom_matching_no_rule_is_same_day_nurse_review() {
+        let minor = analyze("she has had a sore throat since yesterday, no fever, can she get an appointment this week");
+        assert_eq!((minor.urgency, minor.routing), (Urgency::Routine, Routing::Scheduling));
         let intake = analyze("she has had a sore throat since yesterday");
         assert_eq!((intake.urgency, intake.routing), (Urgency::SameDay, Routing::NurseTriage));
         assert!(intake.red_flags.is_empty());

@@ -1,14 +1,10 @@
 //! What is said around a finding (when it began, how bad, where) and around a medication (dose, how often).
 
 use crate::context::Reading;
-use crate::lexicon::Knowledge;
-use crate::text::{number_value, Token};
+use crate::lexicon::Grammar;
+use crate::text::Token;
 use crate::{evidence, Medication};
 
-const TIME_UNITS: &[&str] = &["minute", "minutes", "min", "mins", "hour", "hours", "hr", "hrs", "day", "days", "week", "weeks", "wk", "wks", "month", "months", "year", "years", "night", "nights"];
-const WHEN_WORDS: &[&str] = &["yesterday", "today", "tonight", "overnight", "suddenly", "sudden", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend"];
-const PART_OF_DAY: &[&str] = &["morning", "afternoon", "evening", "night", "week", "weekend", "month"];
-const DOSE_UNITS: &[&str] = &["mg", "mcg", "g", "ml", "units", "unit", "puffs", "puff", "tablets", "tablet", "pills", "pill", "milligrams", "cc", "tsp", "teaspoon", "teaspoons", "capsules", "capsule", "iu"];
 /// How near (in words) a severity or site must be to its finding.
 const NEAR: usize = 4;
 
@@ -19,55 +15,62 @@ pub(crate) struct Modifiers {
     sites: Vec<(usize, usize, String)>,
 }
 
-fn is_count(word: &str) -> bool {
-    number_value(word).is_some() || matches!(word, "several" | "few" | "couple")
+fn is_count(g: &Grammar, word: &str) -> bool {
+    g.number_value(word).is_some()
 }
 
 /// The length of an onset phrase starting at `at`, if one does.
-fn onset_at(words: &[&str], at: usize) -> Option<usize> {
+fn onset_at(g: &Grammar, words: &[&str], at: usize) -> Option<usize> {
     let w = |i: usize| words.get(at + i).copied().unwrap_or_default();
-    let unit_after = |i: usize| (i..i + 3).find(|&j| TIME_UNITS.contains(&w(j)) && (i..j).all(|k| is_count(w(k)) || w(k) == "of"));
-    match w(0) {
-        "since" | "started" | "starting" | "began" => {
-            if let Some(j) = unit_after(1) {
-                return Some(j + 1);
-            }
-            if WHEN_WORDS.contains(&w(1)) {
-                return Some(2);
-            }
-            if matches!(w(1), "this" | "last" | "early" | "late") && PART_OF_DAY.contains(&w(2)) {
-                return Some(3);
-            }
-            None
+    let unit_after = |i: usize| (i..i + 3).find(|&j| g.is("time_units", w(j)) && (i..j).all(|k| is_count(g, w(k)) || g.is("count_joiners", w(k))));
+    let first = w(0);
+    if g.is("since_words", first) {
+        if let Some(j) = unit_after(1) {
+            return Some(j + 1);
         }
-        "this" | "last" if PART_OF_DAY.contains(&w(1)) => Some(2),
-        "for" | "x" | "past" | "last" => {
-            let from = if matches!(w(1), "the" | "about" | "almost" | "over" | "like" | "around" | "nearly") { 2 } else { 1 };
-            let from = if matches!(w(from), "past" | "last") { from + 1 } else { from };
-            unit_after(from).map(|j| j + 1)
+        if g.is("when_words", w(1)) {
+            return Some(2);
         }
-        "all" if w(1) == "of" && w(2) == "a" && w(3) == "sudden" => Some(4),
-        "out" if w(1) == "of" && w(2) == "nowhere" => Some(3),
-        word if WHEN_WORDS.contains(&word) => Some(1),
-        word if is_count(word) => {
-            let j = unit_after(0)?;
-            match w(j + 1) {
-                "ago" => Some(j + 2),
-                // An age or how far along a pregnancy is, not when something began.
-                "old" | "pregnant" | "along" => None,
-                _ if at > 0 && matches!(words[at - 1], "every" | "in" | "q") => None,
-                _ => Some(j + 1),
-            }
+        if g.is("this_words", w(1)) && g.is("part_of_day", w(2)) {
+            return Some(3);
         }
-        _ => None,
+        return None;
     }
+    if g.is("this_words", first) && g.is("part_of_day", w(1)) {
+        return Some(2);
+    }
+    if g.is("for_words", first) {
+        let from = if g.is("approximators", w(1)) { 2 } else { 1 };
+        let from = if g.is("for_words", w(from)) { from + 1 } else { from };
+        if let Some(j) = unit_after(from) {
+            return Some(j + 1);
+        }
+    }
+    if let Some(len) = g.phrase_at("sudden_phrases", &words[at..]) {
+        return Some(len);
+    }
+    if g.is("when_words", first) {
+        return Some(1);
+    }
+    if is_count(g, first) {
+        let j = unit_after(0)?;
+        return match w(j + 1) {
+            next if g.is("ago_words", next) => Some(j + 2),
+            // An age or how far along a pregnancy is, not when something began.
+            next if g.is("not_onset_after", next) => None,
+            _ if at > 0 && g.is("age_before", words[at - 1]) => None,
+            _ if at > 0 && g.is("not_onset_before", words[at - 1]) => None,
+            _ => Some(j + 1),
+        };
+    }
+    None
 }
 
 /// "8/10" or "8 out of 10" as a severity.
-fn score_at(words: &[&str], at: usize) -> Option<(usize, String)> {
+fn score_at(g: &Grammar, words: &[&str], at: usize) -> Option<(usize, String)> {
     let (score, len) = match words[at].split_once('/') {
         Some((n, "10")) => (n.parse::<f64>().ok()?, 1),
-        _ if words.get(at + 1..at + 4) == Some(&["out", "of", "10"]) => (number_value(words[at])?, 4),
+        _ if words.get(at + 1..at + 4).is_some_and(|w| w[2] == "10" && matches!((w[0], w[1]), ("out", "of") | ("de", "de") | ("sobre", _))) => (g.number_value(words[at])?, 4),
         _ => return None,
     };
     let level = if score >= 7.0 { "severe" } else if score >= 4.0 { "moderate" } else { "mild" };
@@ -77,22 +80,24 @@ fn score_at(words: &[&str], at: usize) -> Option<(usize, String)> {
 impl Modifiers {
     pub fn find(read: &Reading) -> Modifiers {
         let words = read.words;
+        let grammar = &read.knowledge.grammar;
         let free = |s: usize, e: usize| !read.in_concept[s..e].iter().any(|c| *c);
         let (mut onsets, mut severities) = (Vec::new(), Vec::new());
         let mut at = 0;
         while at < words.len() {
-            if let Some(len) = onset_at(words, at) {
+            if let Some(len) = onset_at(grammar, words, at) {
                 onsets.push((at, at + len, evidence(read.note, read.tokens, at, at + len).text));
                 at += len;
-            } else if let Some((len, level)) = score_at(words, at) {
+            } else if let Some((len, level)) = score_at(grammar, words, at) {
                 severities.push((at, at + len, level));
                 at += len;
             } else {
                 at += 1;
             }
         }
-        severities.extend(read.knowledge.severities.scan(words).into_iter().filter(|(s, e, _)| free(*s, *e)));
-        let sites = read.knowledge.sites.scan(words).into_iter().filter(|(s, e, _)| free(*s, *e)).collect();
+        let said = read.said();
+        severities.extend(read.knowledge.severities.scan(&said).into_iter().filter(|(s, e, _)| free(*s, *e)));
+        let sites = read.knowledge.sites.scan(&said).into_iter().filter(|(s, e, _)| free(*s, *e)).collect();
         Modifiers { onsets, severities, sites }
     }
 
@@ -147,14 +152,17 @@ fn nearest<'m>(spans: &'m [(usize, usize, String)], tokens: &[Token], s: usize, 
 }
 
 /// Medications with the dose and frequency said next to them.
-pub(crate) fn medications(note: &str, tokens: &[Token], words: &[&str], knowledge: &Knowledge) -> Vec<Medication> {
-    let found = knowledge.medications.scan(words);
-    let frequencies = knowledge.frequencies.scan(words);
+pub(crate) fn medications(read: &Reading) -> Vec<Medication> {
+    let (note, tokens, words, knowledge) = (read.note, read.tokens, read.words, read.knowledge);
+    let grammar = &knowledge.grammar;
+    let said = read.said();
+    let found = knowledge.medications.scan(&said);
+    let frequencies = knowledge.frequencies.scan(&said);
     let mut medications: Vec<Medication> = Vec::new();
     for (n, (s, e, name)) in found.iter().enumerate() {
         let next = found.get(n + 1).map_or(words.len(), |m| m.0);
         let same_sentence = |i: usize| tokens[i].sentence == tokens[*s].sentence;
-        let is_dose = |i: usize| i + 1 < words.len() && number_value(words[i]).is_some() && DOSE_UNITS.contains(&words[i + 1]) && same_sentence(i);
+        let is_dose = |i: usize| i + 1 < words.len() && grammar.number_value(words[i]).is_some() && grammar.is("dose_units", words[i + 1]) && same_sentence(i);
         // "10 mg of lisinopril", "once a day metformin": a dose or frequency just before counts, unless
         // an earlier medication in the sentence owns it.
         let earlier_here = n > 0 && tokens[found[n - 1].0].sentence == tokens[*s].sentence;

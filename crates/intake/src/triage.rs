@@ -3,7 +3,9 @@
 
 use crate::context::Reading;
 use crate::lexicon::RedFlagRule;
-use crate::{evidence, Assertion, Evidence, Experiencer, Finding, Intake, Medication, Reason, RedFlag, Routing, Urgency};
+use crate::questions::{self, Answer};
+use crate::{evidence, readings, Assertion, Evidence, Experiencer, Finding, Intake, Medication, Reason, RedFlag, Routing, Urgency};
+use std::collections::BTreeMap;
 
 /// Findings that count toward a red flag or the new-symptom default: about the patient, and present
 /// or possible (a possible red flag is treated as one).
@@ -20,11 +22,25 @@ fn context_holds(context: &str, read: &Reading, findings: &[Finding]) -> bool {
     }
 }
 
+const SEVERITIES: &[&str] = &["mild", "moderate", "severe"];
+
+/// Whether a finding meets a rule's bar of severity and duration, when it sets one.
+fn meets(rule: &RedFlagRule, finding: &Finding, read: &Reading) -> bool {
+    let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s);
+    let severe_enough = rule.min_severity.as_deref().is_none_or(|min| finding.severity.as_deref().and_then(rank) >= rank(min));
+    let long_enough = rule.min_days.is_none_or(|min| finding.onset.as_deref().and_then(|o| readings::days_in(o, read.knowledge)).is_some_and(|days| days >= min));
+    severe_enough && long_enough
+}
+
 pub(crate) fn red_flags(rules: &[RedFlagRule], read: &Reading, findings: &[Finding], medications: &[Medication]) -> Vec<RedFlag> {
     let mut fired = Vec::new();
     for rule in rules {
-        let matched: Option<Vec<&Finding>> =
-            rule.needs.iter().map(|group| findings.iter().find(|f| counts(f) && group.contains(&f.concept))).collect();
+        let matched: Option<Vec<&Finding>> = rule
+            .needs
+            .iter()
+            .enumerate()
+            .map(|(n, group)| findings.iter().find(|f| counts(f) && group.contains(&f.concept) && (n > 0 || meets(rule, f, read))))
+            .collect();
         let Some(matched) = matched else { continue };
         if !rule.context.iter().all(|c| context_holds(c, read, findings)) {
             continue;
@@ -52,7 +68,7 @@ fn reason_of(read: &Reading, findings: &[Finding], red_flags: &[RedFlag]) -> (Re
     if let Some(symptom) = findings.iter().find(|f| !f.problem && counts(f)) {
         return (Reason::NewSymptom, Some(symptom.evidence.clone()));
     }
-    let said = read.knowledge.reasons.scan(read.words);
+    let said = read.knowledge.reasons.scan(&read.said());
     [("refill", Reason::Refill), ("results", Reason::Results), ("billing", Reason::Billing), ("appointment", Reason::Appointment)]
         .into_iter()
         .find_map(|(name, reason)| said.iter().find(|(_, _, r)| r == name).map(|(s, e, _)| (reason, Some(evidence(read.note, read.tokens, *s, *e)))))
@@ -85,25 +101,70 @@ pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
     }
 }
 
-pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Medication>) -> Intake {
+/// The findings the agent's answers add: a "yes" is the finding present, a "no" denied. Their evidence
+/// is the question, not the note's words (an empty span at the note's start).
+fn answered_findings(read: &Reading, answers: &BTreeMap<String, Answer>) -> Vec<Finding> {
     let knowledge = read.knowledge;
+    questions::for_complaints(&knowledge.questions, &[], answers)
+        .into_iter()
+        .filter_map(|question| {
+            let concept = knowledge.concepts.iter().find(|c| c.id == question.concept)?;
+            let assertion = match question.answer? {
+                Answer::Yes => Assertion::Present,
+                Answer::No => Assertion::Negated,
+            };
+            Some(Finding {
+                text: question.text.clone(),
+                concept: concept.id.clone(),
+                label: concept.label.clone(),
+                problem: concept.is_problem(),
+                assertion,
+                experiencer: Experiencer::Patient,
+                onset: None,
+                severity: None,
+                site: concept.site.clone(),
+                evidence: Evidence { text: String::new(), start: 0, end: 0 },
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Vec<Medication>, answers: &BTreeMap<String, Answer>) -> Intake {
+    let knowledge = read.knowledge;
+    findings.extend(answered_findings(read, answers));
     let red_flags = red_flags(&knowledge.rules, read, &findings, &medications);
     let new_symptom = findings.iter().any(|f| !f.problem && counts(f));
+    let (reason, reason_evidence) = reason_of(read, &findings, &red_flags);
+    let not_understood = if red_flags.is_empty() { unexplained(read) } else { Vec::new() };
+    // A question of what to do if something happens is advice, as plain as a booking.
+    let asked_for = read.knowledge.reasons.scan(&read.said());
+    let advice = asked_for.iter().any(|(_, _, r)| r == "advice");
+    let administrative = matches!(reason, Reason::Refill | Reason::Appointment | Reason::Billing | Reason::Results) || advice;
+    let symptoms: Vec<&Finding> = findings.iter().filter(|f| !f.problem && counts(f)).collect();
+    // A minor complaint is routine only when the caller asks for a booking or advice about it, and
+    // never for a baby under a year.
+    let infant = read.age.as_ref().is_some_and(|(months, _)| *months < 12.0);
+    let minor = !asked_for.is_empty() && !infant && !symptoms.is_empty() && symptoms.iter().all(|f| read.knowledge.concepts.iter().any(|c| c.id == f.concept && c.minor));
     let (urgency, urgency_because) = match red_flags.iter().map(|f| f.urgency).max() {
         Some(highest) => {
             let rules: Vec<&str> = red_flags.iter().filter(|f| f.urgency == highest).map(|f| f.rule.as_str()).collect();
             (highest, format!("red flag: {}", rules.join(", ")))
         }
-        None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
         None => match flag_about_someone_else(read, &findings, &medications) {
             Some(words) => (Urgency::SameDay, words),
-            None => (Urgency::Routine, "no symptom and no red flag".to_string()),
+            None if !not_understood.is_empty() => (Urgency::SameDay, "parts of this call were not understood: same-day nurse review".to_string()),
+            None if minor => (Urgency::Routine, "a minor complaint (a cold, a cough, a sore throat) with no red flag, and the caller asks for a booking or advice: routine".to_string()),
+            None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
+            None if administrative => (Urgency::Routine, "an administrative call with no symptom and no red flag".to_string()),
+            None => (Urgency::SameDay, "not recognised as an administrative call (booking, billing, a refill or results): same-day nurse review to be safe".to_string()),
         },
     };
-    let (reason, reason_evidence) = reason_of(read, &findings, &red_flags);
     let routing = routing_of(urgency, reason);
     let emergency_script = if urgency == Urgency::Emergency { knowledge.emergency_script.clone() } else { Vec::new() };
+    let complaints: Vec<&str> = findings.iter().filter(|f| counts(f) || f.assertion == Assertion::Negated).map(|f| f.concept.as_str()).collect();
+    let questions = questions::for_complaints(&knowledge.questions, &complaints, answers);
     let mut intake = Intake {
+        language: if knowledge.grammar.language == "es" { crate::Language::Es } else { crate::Language::En },
         urgency,
         urgency_because,
         red_flags,
@@ -115,10 +176,44 @@ pub(crate) fn decide(read: &Reading, findings: Vec<Finding>, medications: Vec<Me
         calling_about: read.subject.clone(),
         age: read.age.as_ref().map(|(_, text)| text.clone()),
         emergency_script,
+        not_understood,
+        questions,
         summary: String::new(),
     };
     intake.summary = summary(&intake);
     intake
+}
+
+/// Medical word endings: "cellulitis", "pneumonia", "neuropathy".
+const CLINICAL_ENDINGS: &[&str] = &["itis", "osis", "emia", "algia", "ectomy", "oma", "pathy", "rrhea", "uria", "plegia", "cardia", "pnea", "monia", "otomy", "scopy"];
+
+/// Words that look clinical but were not understood: a body part, a clinical word of the lexicon's
+/// `clinical_words`, or a medical ending, outside any finding, medication or idiom.
+fn unexplained(read: &Reading) -> Vec<Evidence> {
+    let knowledge = read.knowledge;
+    let said = read.said();
+    let mut known = vec![false; read.words.len()];
+    let spans = read.concepts.iter().map(|(s, e, _)| (*s, *e)).chain(knowledge.idioms.scan(&said).into_iter().map(|(s, e, _)| (s, e))).chain(knowledge.medications.scan(&said).into_iter().map(|(s, e, _)| (s, e)));
+    let triggers = knowledge.triggers.scan(&said).into_iter().map(|(s, e, _)| (s, e));
+    for (s, e) in spans.chain(triggers) {
+        known[s..e].iter_mut().for_each(|k| *k = true);
+    }
+    let mut found: Vec<(usize, usize)> = knowledge.sites.scan(&said).into_iter().map(|(s, e, _)| (s, e)).collect();
+    found.extend(knowledge.clinical_words.scan(&said).into_iter().map(|(s, e, _)| (s, e)));
+    found.extend((0..read.words.len()).filter(|&i| {
+        let w = read.words[i];
+        w.len() >= 7 && w.chars().all(char::is_alphabetic) && CLINICAL_ENDINGS.iter().any(|end| w.ends_with(end)) && !knowledge.is_known_word(w)
+    }).map(|i| (i, i + 1)));
+    found.sort();
+    found.dedup();
+    // Denied, past or hypothetical words ("no symptoms", "was in hospital") are understood enough, and
+    // so is a sentence with a finding in it ("a chesty cough", "red spots on his chest").
+    let sentence_read = |s: usize| read.concepts.iter().any(|&(c, _, _)| read.tokens[c].sentence == read.tokens[s].sentence);
+    found
+        .into_iter()
+        .filter(|&(s, e)| !known[s..e].iter().any(|k| *k) && read.assertion(s, e) == Assertion::Present && !sentence_read(s))
+        .map(|(s, e)| evidence(read.note, read.tokens, s, e))
+        .collect()
 }
 
 fn urgency_words(urgency: Urgency) -> &'static str {
@@ -174,6 +269,18 @@ pub(crate) fn summary(intake: &Intake) -> String {
             .map(|m| [Some(m.name.clone()), m.dose.clone(), m.frequency.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "))
             .collect();
         lines.push(format!("Medications mentioned: {}.", meds.join("; ")));
+    }
+    let asked: Vec<String> = intake.questions.iter().filter_map(|q| q.answer.map(|a| format!("{} {}", q.text, if a == Answer::Yes { "yes" } else { "no" }))).collect();
+    if !asked.is_empty() {
+        lines.push(format!("Red-flag questions asked: {}.", asked.join("; ")));
+    }
+    let not_asked: Vec<&str> = intake.questions.iter().filter(|q| q.answer.is_none()).map(|q| q.text.as_str()).collect();
+    if !not_asked.is_empty() {
+        lines.push(format!("Not asked: {}", not_asked.join(" ")));
+    }
+    if !intake.not_understood.is_empty() {
+        let words: Vec<&str> = intake.not_understood.iter().map(|e| e.text.as_str()).collect();
+        lines.push(format!("Not understood by the assistant: \"{}\".", words.join("\", \"")));
     }
     lines.push(format!("Reason for call: {}.", reason_words(intake.reason)));
     for flag in &intake.red_flags {

@@ -1,24 +1,66 @@
-import { type ReactNode, useState } from "react";
+import { type KeyboardEvent, type ReactNode, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type Intake, type SecondOpinion } from "../ipc";
+import { ipc, errorMessage, type Answer, type Answers, type Intake, type Question, type SecondOpinion } from "../ipc";
 import type { Selected } from "../App";
 
-/// The note with the words red flags fired on marked. Offsets from Rust count UTF-8 bytes.
+/// The note with the words red flags fired on marked, and the words the assistant did not understand
+/// marked apart. Offsets from Rust count UTF-8 bytes; an answered question's evidence is empty.
 function Marked({ note, intake }: { note: string; intake: Intake }) {
+  const { t } = useTranslation();
   const bytes = new TextEncoder().encode(note);
   const decoder = new TextDecoder();
   const at = (byte: number) => decoder.decode(bytes.slice(0, byte)).length;
-  const spans = intake.red_flags.flatMap((f) => f.evidence).map((e) => [at(e.start), at(e.end)] as const).sort((a, b) => a[0] - b[0]);
+  const span = (kind: "flag" | "unknown") => (e: { start: number; end: number }) => [at(e.start), at(e.end), kind] as const;
+  const spans = [...intake.red_flags.flatMap((f) => f.evidence).map(span("flag")), ...intake.not_understood.map(span("unknown"))]
+    .filter(([start, end]) => end > start)
+    .sort((a, b) => a[0] - b[0]);
   const parts: ReactNode[] = [];
   let from = 0;
-  for (const [start, end] of spans) {
+  for (const [start, end, kind] of spans) {
     if (start < from) continue;
-    parts.push(note.slice(from, start), <mark key={start}>{note.slice(start, end)}</mark>);
+    const words = note.slice(start, end);
+    parts.push(
+      note.slice(from, start),
+      kind === "flag" ? <mark key={start}>{words}</mark> : <mark key={start} className="unknown" title={t("intake.notUnderstood")}>{words}</mark>,
+    );
     from = end;
   }
   parts.push(note.slice(from));
   return <p className="evidence">{parts}</p>;
+}
+
+/// The next answer when the agent presses a question's key: not asked, yes, no, not asked again.
+function nextAnswer(answer: Answer | undefined): Answer | undefined {
+  return answer === undefined ? "yes" : answer === "yes" ? "no" : undefined;
+}
+
+/// The red-flag questions for the complaints recognised, one key each (Alt+1 to Alt+9): a yes raises
+/// the urgency through the same rules, a no records it denied, and one left alone is not asked.
+function Questions({ questions, answers, onAnswer }: { questions: Question[]; answers: Answers; onAnswer: (id: string, answer: Answer | undefined) => void }) {
+  const { t, i18n } = useTranslation();
+  if (questions.length === 0) return null;
+  return (
+    <fieldset className="questions">
+      <legend>{t("intake.questions")}</legend>
+      <ol>
+        {questions.map((q, i) => {
+          const answer = answers[q.id];
+          const name = i18n.language.startsWith("es") ? q.text_es : q.text;
+          return (
+            <li key={q.id} className={answer ? `answered-${answer}` : undefined}>
+              <span>{name}</span> {i < 9 && <kbd>Alt+{i + 1}</kbd>}{" "}
+              <span role="group" aria-label={name}>
+                <button aria-pressed={answer === "yes"} onClick={() => onAnswer(q.id, answer === "yes" ? undefined : "yes")}>{t("intake.yes")}</button>
+                <button aria-pressed={answer === "no"} onClick={() => onAnswer(q.id, answer === "no" ? undefined : "no")}>{t("intake.no")}</button>
+              </span>
+              <small className="why">{answer ? t(`intake.answer.${answer}`) : t("intake.notAsked")}</small>
+            </li>
+          );
+        })}
+      </ol>
+    </fieldset>
+  );
 }
 
 /// The intake assistant: what the caller says becomes findings, urgency and routing as it is typed.
@@ -28,10 +70,11 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
   const { t } = useTranslation();
   const [note, setNote] = useState("");
   const [edited, setEdited] = useState<string | null>(null);
+  const [answers, setAnswers] = useState<Answers>({});
   const queries = useQueryClient();
   const analysis = useQuery({
-    queryKey: ["intake", note],
-    queryFn: () => ipc.analyzeIntake(note),
+    queryKey: ["intake", note, answers],
+    queryFn: () => ipc.analyzeIntake(note, answers),
     enabled: note.trim().length > 0,
     placeholderData: keepPreviousData,
   });
@@ -43,16 +86,29 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
   const intake = note.trim() ? (second?.intake ?? analysis.data) : undefined;
   const summary = edited ?? intake?.summary ?? "";
   const confirm = useMutation({
-    mutationFn: () => ipc.confirmIntake(patient!.source, patient!.id, note, summary, intake!.urgency),
+    mutationFn: () => ipc.confirmIntake(patient!.source, patient!.id, note, summary, intake!.urgency, answers),
     onSuccess: () => {
       setNote("");
       setEdited(null);
+      setAnswers({});
       void queries.invalidateQueries();
     },
   });
   const send = () => patient && intake && summary.trim() && confirm.mutate();
+  const answer = (id: string, value: Answer | undefined) => {
+    setAnswers(({ [id]: _, ...rest }) => (value ? { ...rest, [id]: value } : rest));
+    setEdited(null);
+  };
+  // Alt+1..9 cycles a question's answer wherever the focus is in the panel, the note included.
+  const onKeyDown = (e: KeyboardEvent) => {
+    const n = e.altKey && !e.ctrlKey ? Number(e.code.replace("Digit", "")) : NaN;
+    const question = intake?.questions[n - 1];
+    if (!question) return;
+    e.preventDefault();
+    answer(question.id, nextAnswer(answers[question.id]));
+  };
   return (
-    <section className="intake" aria-label={t("intake.title")}>
+    <section className="intake" aria-label={t("intake.title")} onKeyDown={onKeyDown}>
       <h3>{t("intake.title")}</h3>
       <label>
         {t("intake.noteLabel")}
@@ -91,6 +147,7 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
               ))}
             </ul>
           )}
+          <Questions questions={intake.questions} answers={answers} onAnswer={answer} />
           <Marked note={note} intake={intake} />
           {intake.findings.length > 0 && (
             <table>

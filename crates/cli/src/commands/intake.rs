@@ -6,7 +6,28 @@ use crate::error::CliError;
 use std::io::Read;
 use crate::context::llm_config;
 use switchboard_intake::llm::enrich;
-use switchboard_intake::{analyze, Experiencer, Intake};
+use std::collections::BTreeMap;
+use switchboard_intake::{analyze_answered, question_ids, Answer, Experiencer, Intake};
+
+/// `--answer ID=yes|no` into answers by question id, refusing an unknown id or answer in words.
+pub fn parse_answers(given: &[String]) -> Result<BTreeMap<String, Answer>, CliError> {
+    let known = question_ids();
+    given
+        .iter()
+        .map(|pair| {
+            let (id, answer) = pair.split_once('=').ok_or_else(|| CliError::Usage(format!("--answer `{pair}` is not QUESTION=yes or QUESTION=no")))?;
+            if !known.iter().any(|k| k == id) {
+                return Err(CliError::Usage(format!("--answer: `{id}` is not a red-flag question; `switchboard intake --json` lists them under questions")));
+            }
+            let answer = match answer.trim().to_lowercase().as_str() {
+                "yes" | "y" | "si" | "sí" => Answer::Yes,
+                "no" | "n" => Answer::No,
+                other => return Err(CliError::Usage(format!("--answer {id}: `{other}` is not yes or no"))),
+            };
+            Ok((id.to_string(), answer))
+        })
+        .collect()
+}
 
 /// With `[intake] llm_url` configured (and no --no-llm), asks the language model, which may only add
 /// findings or raise urgency. When it fails, the deterministic reading stands and the reason is told.
@@ -22,7 +43,8 @@ fn second_opinion(ctx: &Context, note: &str, intake: Intake, no_llm: bool) -> (I
     }
 }
 
-pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, target: &SourceArg) -> Result<(), CliError> {
+#[allow(clippy::too_many_arguments)]
+pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, answers: &BTreeMap<String, Answer>, target: &SourceArg) -> Result<(), CliError> {
     if let Some(IntakeCommand::Eval { file, json }) = command {
         return eval(&file, json);
     }
@@ -31,7 +53,7 @@ pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: O
     if note.trim().is_empty() {
         return Err(CliError::Usage("the note is empty: pipe the caller's words on standard input".into()));
     }
-    let (intake, model) = second_opinion(ctx, &note, analyze(&note), no_llm);
+    let (intake, model) = second_opinion(ctx, &note, analyze_answered(&note, answers), no_llm);
     let queued = match (confirm, patient) {
         (true, Some(patient)) => Some(super::actions::confirm_intake(ctx, &patient, &note, &intake, target)?),
         (true, None) => return Err(CliError::Usage("--confirm needs --patient".into())),
@@ -60,6 +82,17 @@ fn print_text(intake: &Intake) {
     }
     for m in &intake.medications {
         println!("medication {:<24} {:<12} {:<12} \"{}\"", m.name, m.dose.as_deref().unwrap_or("-"), m.frequency.as_deref().unwrap_or("-"), m.evidence.text);
+    }
+    for q in &intake.questions {
+        let answer = match q.answer {
+            Some(Answer::Yes) => "yes",
+            Some(Answer::No) => "no",
+            None => "not asked",
+        };
+        println!("question   {:<18} {:<10} {}", q.id, answer, q.text);
+    }
+    for e in &intake.not_understood {
+        println!("not understood \"{}\" at {}..{}", e.text, e.start, e.end);
     }
     for line in &intake.emergency_script {
         println!("EMERGENCY  {line}");

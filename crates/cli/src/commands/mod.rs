@@ -27,7 +27,10 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
             println!("{}", crate::context::call_token(&ctx.home, rotate)?);
             Ok(())
         }
-        Command::Intake { command, json, patient, confirm, no_llm, target } => intake::run(&ctx, command, json, patient, confirm, no_llm, &target),
+        Command::Intake { command, json, patient, confirm, no_llm, answers, target } => {
+            let answers = intake::parse_answers(&answers)?;
+            intake::run(&ctx, command, json, patient, confirm, no_llm, &answers, &target)
+        }
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
         Command::Rules(cmd) => rules::rules(&ctx, cmd),
