@@ -12,7 +12,7 @@ use switchboard_calls::{CallPop, PatientRef};
 use switchboard_cli::{intake_action, llm_config};
 use switchboard_intake::llm::{enrich, SecondOpinion};
 use std::collections::BTreeMap;
-use switchboard_intake::{Answer, Intake, Urgency};
+use switchboard_intake::{Answer, Intake, Language, Urgency};
 use switchboard_store::CallRow;
 use crate::phone::PhoneStatus;
 use tauri::State;
@@ -147,11 +147,12 @@ pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> 
     state.with_store(|store| Ok(store.calls_for(&source, &id, 20)?))
 }
 
-/// The note read with the red-flag questions answered so far (by question id).
+/// The note read with the red-flag questions answered so far (by question id), its draft summary in
+/// the window's language.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>) -> Intake {
-    switchboard_intake::analyze_answered(&note, &answers)
+pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>, language: Language) -> Intake {
+    switchboard_intake::analyze_for_staff(&note, &answers, language)
 }
 
 /// Writes the intake back: the caller's words with the summary as staff edited it (a Communication),

@@ -129,6 +129,11 @@ fn a_spanish_note_is_read_with_the_spanish_lexicon_and_summarised_in_english() {
     let chest = intake["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "chest_pain").unwrap();
     assert!(note.contains(chest["evidence"]["text"].as_str().unwrap()));
     assert!(intake["summary"].as_str().unwrap().contains("Chest pain that may be cardiac"));
+    // With the staff working in Spanish, the summary is in Spanish; the evidence is still the caller's.
+    let spanish = json(switchboard(&home, &["intake", "--json", "--summary-language", "es"], note));
+    let summary = spanish["summary"].as_str().unwrap();
+    assert!(summary.contains("Llama por su papa") && summary.contains("Refiere: dolor de pecho") && summary.contains("Dolor de pecho que puede ser del corazón"), "{summary}");
+    assert!(summary.contains(chest["evidence"]["text"].as_str().unwrap()), "{summary}");
     // Words that look clinical but are not understood make a call same-day, never routine.
     let unclear = json(switchboard(&home, &["intake", "--json"], "she says her arm feels kind of funny"));
     assert_eq!(unclear["urgency"], "same_day");

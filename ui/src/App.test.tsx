@@ -104,7 +104,7 @@ function ringing(matches: PatientHit[] = [hit]): CallPop {
 }
 const emergencyIntake: Intake = {
   urgency: "emergency", urgency_because: "red flag: cardiac-chest-pain",
-  red_flags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
+  red_flags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", title_es: "Dolor de pecho que puede ser del corazón", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
   findings: [{ text: "chest pain", concept: "chest_pain", label: "chest pain", problem: false, assertion: "present", experiencer: "patient", onset: null, severity: null, site: "chest", evidence: { text: "chest pain", start: 7, end: 17 } }],
   medications: [], reason: "new_symptom", reason_evidence: { text: "chest pain", start: 7, end: 17 }, routing: "nurse_triage", calling_about: null, age: null,
   emergency_script: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
@@ -124,7 +124,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     currentCall: async () => null,
     chooseCaller: (callId: string, patient: { source: string; id: string }) => chooseCaller(callId, patient),
     patientCalls: async () => [{ callId: "CA0", number: "+12175550101", started: "2026-11-20T15:00:00Z", answered: "2026-11-20T15:00:05Z", ended: "2026-11-20T15:03:00Z", seconds: 175, agent: "Desk 1", disposition: "completed", source: "demo", patient: "pat-000001", action: "act-0" }],
-    analyzeIntake: (note: string, answers: Answers) => analyzeIntake(note, answers),
+    analyzeIntake: (note: string, answers: Answers, _language: string) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),

@@ -81,6 +81,9 @@ pub enum Command {
         /// (repeatable; questions not answered are recorded as not asked)
         #[arg(long = "answer", value_name = "QUESTION=yes|no")]
         answers: Vec<String>,
+        /// The language of the draft summary (the staff's): en or es; the evidence stays in the caller's words
+        #[arg(long, value_name = "en|es", default_value = "en", value_parser = ["en", "es"])]
+        summary_language: String,
         #[command(flatten)]
         target: SourceArg,
     },

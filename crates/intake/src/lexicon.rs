@@ -150,6 +150,9 @@ pub struct ConceptEntry {
     /// Given in the English lexicon; a translation takes it from there.
     #[serde(default)]
     pub label: String,
+    /// The translation's own label, for a staff summary in that language.
+    #[serde(skip)]
+    pub local_label: Option<String>,
     /// `problem` for a condition the patient has (diabetes, pregnancy); otherwise a symptom.
     #[serde(default)]
     pub kind: Option<String>,
@@ -198,6 +201,8 @@ pub(crate) struct RedFlagFile {
 pub struct RedFlagRule {
     pub id: String,
     pub title: String,
+    /// The title in Spanish, for a staff summary in Spanish.
+    pub title_es: String,
     pub urgency: crate::Urgency,
     pub citation: String,
     pub needs: Vec<Vec<String>>,
@@ -417,6 +422,7 @@ impl<T: Clone> PhraseSet<T> {
 
 /// Everything the extractor knows of one language, compiled once.
 pub struct Knowledge {
+    pub language: Language,
     pub grammar: Grammar,
     pub stemmer: Stemmer,
     pub concepts: Vec<ConceptEntry>,
@@ -488,14 +494,21 @@ impl Knowledge {
     pub fn parse_translation(base: &str, translation: &str, red_flags: &str) -> Result<Knowledge, KnowledgeError> {
         let base: LexiconFile = toml::from_str(base).map_err(|e| fail("lexicon.toml", e.to_string()))?;
         let mut lexicon: LexiconFile = toml::from_str(translation).map_err(|e| fail("lexicon.es.toml", e.to_string()))?;
-        let mut phrases: HashMap<String, Vec<String>> = HashMap::new();
+        let mut translated: HashMap<String, ConceptEntry> = HashMap::new();
         for concept in lexicon.concept.drain(..) {
             if !base.concept.iter().any(|c| c.id == concept.id) {
                 return Err(fail("lexicon.es.toml", format!("concept `{}` is not in the English lexicon", concept.id)));
             }
-            phrases.entry(concept.id).or_default().extend(concept.phrases);
+            translated.insert(concept.id.clone(), concept);
         }
-        lexicon.concept = base.concept.into_iter().map(|c| ConceptEntry { phrases: phrases.remove(&c.id).unwrap_or_default(), ..c }).collect();
+        lexicon.concept = base
+            .concept
+            .into_iter()
+            .map(|c| match translated.remove(&c.id) {
+                Some(t) => ConceptEntry { phrases: t.phrases, local_label: Some(t.label).filter(|l| !l.is_empty()), ..c },
+                None => ConceptEntry { phrases: Vec::new(), ..c },
+            })
+            .collect();
         lexicon.medication.extend(base.medication);
         Knowledge::compile(lexicon, red_flags, "lexicon.es.toml")
     }
@@ -503,9 +516,9 @@ impl Knowledge {
     fn compile(lexicon: LexiconFile, red_flags: &str, file: &str) -> Result<Knowledge, KnowledgeError> {
         let flags: RedFlagFile = toml::from_str(red_flags).map_err(|e| fail("red_flags.toml", e.to_string()))?;
         let grammar = Grammar::new(lexicon.grammar).map_err(|e| fail(file, e))?;
-        let stemmer = match grammar.language.as_str() {
-            "en" => Stemmer::create(Algorithm::English),
-            "es" => Stemmer::create(Algorithm::Spanish),
+        let (language, stemmer) = match grammar.language.as_str() {
+            "en" => (Language::En, Stemmer::create(Algorithm::English)),
+            "es" => (Language::Es, Stemmer::create(Algorithm::Spanish)),
             other => return Err(fail(file, format!("[grammar] language `{other}` has no stemmer (en, es)"))),
         };
         if let Some(unlabelled) = lexicon.concept.iter().find(|c| c.label.trim().is_empty()) {
@@ -564,6 +577,7 @@ impl Knowledge {
             list.sort();
         }
         Ok(Knowledge {
+            language,
             grammar,
             stemmer,
             concepts: lexicon.concept,

@@ -11,6 +11,7 @@ pub mod llm;
 mod modifiers;
 pub mod questions;
 mod readings;
+pub mod summary;
 mod text;
 mod triage;
 
@@ -108,6 +109,8 @@ pub struct Medication {
 pub struct RedFlag {
     pub rule: String,
     pub title: String,
+    /// The title in Spanish, for a Spanish staff summary.
+    pub title_es: String,
     pub urgency: Urgency,
     pub citation: String,
     /// The findings that fired it.
@@ -179,6 +182,13 @@ pub fn analyze(note: &str) -> Intake {
 /// Reads one note with the answers the agent recorded to its red-flag questions (by question id).
 pub fn analyze_answered(note: &str, answers: &BTreeMap<String, Answer>) -> Intake {
     analyze_with(note, Knowledge::builtin_for(language_of(note)), answers)
+}
+
+/// The same, with the draft summary in the staff's language (the window's).
+pub fn analyze_for_staff(note: &str, answers: &BTreeMap<String, Answer>, staff: Language) -> Intake {
+    let mut intake = analyze_answered(note, answers);
+    intake.summary = summary::summary(&intake, staff);
+    intake
 }
 
 pub fn analyze_with(note: &str, knowledge: &Knowledge, answers: &BTreeMap<String, Answer>) -> Intake {
@@ -274,7 +284,7 @@ mod tests {
     #[test]
     fn a_new_symptom_matching_no_rule_is_same_day_nurse_review() {
         let minor = analyze("she has had a sore throat since yesterday, no fever, can she get an appointment this week");
-        assert_eq!((minor.urgency, minor.routing), (Urgency::Routine, Routing::Scheduling));
+        assert_eq!((minor.urgency, minor.routing), (Urgency::Routine, Routing::NurseTriage));
         let intake = analyze("she has had a sore throat since yesterday");
         assert_eq!((intake.urgency, intake.routing), (Urgency::SameDay, Routing::NurseTriage));
         assert!(intake.red_flags.is_empty());

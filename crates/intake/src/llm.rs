@@ -166,6 +166,6 @@ fn merge(intake: &Intake, note: &str, answer: Answer, knowledge: &Knowledge) -> 
     merged.urgency = urgency;
     merged.routing = triage::routing_of(urgency, merged.reason);
     merged.emergency_script = if urgency == Urgency::Emergency { knowledge.emergency_script.clone() } else { Vec::new() };
-    merged.summary = triage::summary(&merged);
+    merged.summary = crate::summary::summary(&merged, crate::Language::En);
     (merged, report)
 }

@@ -4,7 +4,7 @@
 use crate::context::Reading;
 use crate::lexicon::RedFlagRule;
 use crate::questions::{self, Answer};
-use crate::{evidence, readings, Assertion, Evidence, Experiencer, Finding, Intake, Medication, Reason, RedFlag, Routing, Urgency};
+use crate::{evidence, readings, Assertion, Evidence, Experiencer, Finding, Intake, Language, Medication, Reason, RedFlag, Routing, Urgency};
 use std::collections::BTreeMap;
 
 /// Findings that count toward a red flag or the new-symptom default: about the patient, and present
@@ -51,6 +51,7 @@ pub(crate) fn red_flags(rules: &[RedFlagRule], read: &Reading, findings: &[Findi
         fired.push(RedFlag {
             rule: rule.id.clone(),
             title: rule.title.clone(),
+            title_es: rule.title_es.clone(),
             urgency: rule.urgency,
             citation: rule.citation.clone(),
             evidence: matched.iter().map(|f| f.evidence.clone()).collect(),
@@ -161,10 +162,10 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
     };
     let routing = routing_of(urgency, reason);
     let emergency_script = if urgency == Urgency::Emergency { knowledge.emergency_script.clone() } else { Vec::new() };
-    let complaints: Vec<&str> = findings.iter().filter(|f| counts(f) || f.assertion == Assertion::Negated).map(|f| f.concept.as_str()).collect();
+    let complaints: Vec<&str> = findings.iter().filter(|f| counts(f)).map(|f| f.concept.as_str()).collect();
     let questions = questions::for_complaints(&knowledge.questions, &complaints, answers);
     let mut intake = Intake {
-        language: if knowledge.grammar.language == "es" { crate::Language::Es } else { crate::Language::En },
+        language: knowledge.language,
         urgency,
         urgency_because,
         red_flags,
@@ -180,7 +181,7 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
         questions,
         summary: String::new(),
     };
-    intake.summary = summary(&intake);
+    intake.summary = crate::summary::summary(&intake, Language::En);
     intake
 }
 
@@ -214,99 +215,4 @@ fn unexplained(read: &Reading) -> Vec<Evidence> {
         .filter(|&(s, e)| !known[s..e].iter().any(|k| *k) && read.assertion(s, e) == Assertion::Present && !sentence_read(s))
         .map(|(s, e)| evidence(read.note, read.tokens, s, e))
         .collect()
-}
-
-fn urgency_words(urgency: Urgency) -> &'static str {
-    match urgency {
-        Urgency::Emergency => "EMERGENCY",
-        Urgency::SameDay => "same day",
-        Urgency::Routine => "routine",
-    }
-}
-
-fn describe(f: &Finding) -> String {
-    let details: Vec<String> = [f.severity.clone(), f.site.clone().filter(|s| !f.label.contains(s.as_str())), f.onset.clone()].into_iter().flatten().collect();
-    match details.is_empty() {
-        true => f.label.clone(),
-        false => format!("{} ({})", f.label, details.join(", ")),
-    }
-}
-
-/// The draft chart note: the same items in the same order every time.
-pub(crate) fn summary(intake: &Intake) -> String {
-    let mut lines = Vec::new();
-    let mut who = match &intake.calling_about {
-        Some(relation) => format!("Caller is calling about their {relation}"),
-        None => "Patient called".to_string(),
-    };
-    if let Some(age) = &intake.age {
-        who.push_str(&format!(" (age: {age})"));
-    }
-    lines.push(format!("{who}."));
-    let list = |assertion: Assertion, experiencer: Experiencer| -> Vec<String> {
-        intake.findings.iter().filter(|f| f.assertion == assertion && f.experiencer == experiencer).map(describe).collect()
-    };
-    for (assertion, heading) in [
-        (Assertion::Present, "Reports"),
-        (Assertion::Possible, "Possible"),
-        (Assertion::Negated, "Denies"),
-        (Assertion::Historical, "History of"),
-        (Assertion::Hypothetical, "Asks about"),
-    ] {
-        let items = list(assertion, Experiencer::Patient);
-        if !items.is_empty() {
-            lines.push(format!("{heading}: {}.", items.join("; ")));
-        }
-    }
-    let others: Vec<String> = intake.findings.iter().filter(|f| f.experiencer == Experiencer::Other).map(|f| f.label.clone()).collect();
-    if !others.is_empty() {
-        lines.push(format!("Mentioned about someone else: {}.", others.join("; ")));
-    }
-    if !intake.medications.is_empty() {
-        let meds: Vec<String> = intake
-            .medications
-            .iter()
-            .map(|m| [Some(m.name.clone()), m.dose.clone(), m.frequency.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "))
-            .collect();
-        lines.push(format!("Medications mentioned: {}.", meds.join("; ")));
-    }
-    let asked: Vec<String> = intake.questions.iter().filter_map(|q| q.answer.map(|a| format!("{} {}", q.text, if a == Answer::Yes { "yes" } else { "no" }))).collect();
-    if !asked.is_empty() {
-        lines.push(format!("Red-flag questions asked: {}.", asked.join("; ")));
-    }
-    let not_asked: Vec<&str> = intake.questions.iter().filter(|q| q.answer.is_none()).map(|q| q.text.as_str()).collect();
-    if !not_asked.is_empty() {
-        lines.push(format!("Not asked: {}", not_asked.join(" ")));
-    }
-    if !intake.not_understood.is_empty() {
-        let words: Vec<&str> = intake.not_understood.iter().map(|e| e.text.as_str()).collect();
-        lines.push(format!("Not understood by the assistant: \"{}\".", words.join("\", \"")));
-    }
-    lines.push(format!("Reason for call: {}.", reason_words(intake.reason)));
-    for flag in &intake.red_flags {
-        let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).collect();
-        lines.push(format!("Red flag ({}): {} — on \"{}\".", urgency_words(flag.urgency), flag.title, words.join("\", \"")));
-    }
-    lines.push(format!("Urgency: {} ({}). Routed to {}.", urgency_words(intake.urgency), intake.urgency_because, routing_words(intake.routing)));
-    lines.join("\n")
-}
-
-fn reason_words(reason: Reason) -> &'static str {
-    match reason {
-        Reason::NewSymptom => "new symptom",
-        Reason::Refill => "medication refill",
-        Reason::Appointment => "appointment",
-        Reason::Results => "question about results",
-        Reason::Billing => "billing",
-        Reason::Other => "other",
-    }
-}
-
-fn routing_words(routing: Routing) -> &'static str {
-    match routing {
-        Routing::NurseTriage => "nurse triage",
-        Routing::Scheduling => "scheduling",
-        Routing::RefillQueue => "the refill queue",
-        Routing::Billing => "billing",
-    }
 }

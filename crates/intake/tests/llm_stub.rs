@@ -59,16 +59,16 @@ fn assert_protocol(body: &Value, note: &str) {
 
 #[tokio::test]
 async fn a_verbatim_finding_is_added_and_fires_its_rule_while_unquoted_ones_are_dropped() {
-    let note = "my dad is acting off and keeps mixing up his words since lunch";
+    let note = "my dad is acting off and is talking gibberish since lunch";
     let before = analyze(note);
-    assert_eq!(before.urgency, Urgency::Routine.max(before.urgency));
+    assert!(before.findings.iter().all(|f| f.concept != "slurred_speech"), "the rules alone miss it: {before:?}");
     let (url, served) = stub(200, Some(json!({
         "findings": [
-            {"concept": "slurred_speech", "assertion": "present", "evidence": "keeps mixing up his words"},
+            {"concept": "slurred_speech", "assertion": "present", "evidence": "talking gibberish"},
             {"concept": "chest_pain", "assertion": "present", "evidence": "pain in his chest"},
             {"concept": "made_up", "assertion": "present", "evidence": "acting off"},
         ],
-        "urgency": "emergency", "urgency_evidence": "keeps mixing up his words",
+        "urgency": "emergency", "urgency_evidence": "talking gibberish",
     })), None).await;
     let (after, report) = enrich(&before, note, &config(url)).await.unwrap();
     assert_protocol(&served.await.unwrap(), note);
@@ -78,7 +78,7 @@ async fn a_verbatim_finding_is_added_and_fires_its_rule_while_unquoted_ones_are_
     assert_eq!((after.urgency, report.raised_to), (Urgency::Emergency, Some(Urgency::Emergency)));
     assert!(!after.emergency_script.is_empty());
     let added = after.findings.iter().find(|f| f.concept == "slurred_speech").unwrap();
-    assert_eq!(&note[added.evidence.start..added.evidence.end], "keeps mixing up his words");
+    assert_eq!(&note[added.evidence.start..added.evidence.end], "talking gibberish");
 }
 
 #[tokio::test]

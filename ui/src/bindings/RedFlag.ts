@@ -2,7 +2,11 @@
 import type { Evidence } from "./Evidence";
 import type { Urgency } from "./Urgency";
 
-export type RedFlag = { rule: string, title: string, urgency: Urgency, citation: string, 
+export type RedFlag = { rule: string, title: string, 
+/**
+ * The title in Spanish, for a Spanish staff summary.
+ */
+title_es: string, urgency: Urgency, citation: string, 
 /**
  * The findings that fired it.
  */

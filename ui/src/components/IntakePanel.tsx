@@ -1,7 +1,7 @@
 import { type KeyboardEvent, type ReactNode, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type Answer, type Answers, type Intake, type Question, type SecondOpinion } from "../ipc";
+import { ipc, errorMessage, type Answer, type Answers, type Intake, type Language, type Question, type SecondOpinion } from "../ipc";
 import type { Selected } from "../App";
 
 /// The note with the words red flags fired on marked, and the words the assistant did not understand
@@ -67,14 +67,16 @@ function Questions({ questions, answers, onAnswer }: { questions: Question[]; an
 /// It advises; the staff member edits the summary and confirms. `patient` is null for a new caller
 /// not yet found in the cache, and then nothing can be sent.
 export function IntakePanel({ patient }: { patient: Selected | null }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  // The draft summary is written in the window's language; the evidence stays in the caller's words.
+  const staff: Language = i18n.language.startsWith("es") ? "es" : "en";
   const [note, setNote] = useState("");
   const [edited, setEdited] = useState<string | null>(null);
   const [answers, setAnswers] = useState<Answers>({});
   const queries = useQueryClient();
   const analysis = useQuery({
-    queryKey: ["intake", note, answers],
-    queryFn: () => ipc.analyzeIntake(note, answers),
+    queryKey: ["intake", note, answers, staff],
+    queryFn: () => ipc.analyzeIntake(note, answers, staff),
     enabled: note.trim().length > 0,
     placeholderData: keepPreviousData,
   });

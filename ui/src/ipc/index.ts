@@ -25,9 +25,10 @@ import type { SecondOpinion } from "../bindings/SecondOpinion";
 import type { Urgency } from "../bindings/Urgency";
 import type { Answer } from "../bindings/Answer";
 import type { Question } from "../bindings/Question";
+import type { Language } from "../bindings/Language";
 import type { PhoneStatus } from "../bindings/PhoneStatus";
 
-export type { Answer, CallPop, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
+export type { Answer, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
 /// The agent's answers to the red-flag questions, by question id; a question not in it was not asked.
 export type Answers = Record<string, Answer>;
 export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
@@ -57,7 +58,7 @@ export const ipc = {
   currentCall: () => invoke<CallPop | null>("current_call"),
   chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
-  analyzeIntake: (note: string, answers: Answers) => invoke<Intake>("analyze_intake", { note, answers }),
+  analyzeIntake: (note: string, answers: Answers, language: Language) => invoke<Intake>("analyze_intake", { note, answers, language }),
   confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency, answers: Answers) =>
     invoke<Queued>("confirm_intake", { source, patient, note, summary, urgency, answers }),
   intakeModel: () => invoke<boolean>("intake_model"),

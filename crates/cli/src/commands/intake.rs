@@ -7,7 +7,7 @@ use std::io::Read;
 use crate::context::llm_config;
 use switchboard_intake::llm::enrich;
 use std::collections::BTreeMap;
-use switchboard_intake::{analyze_answered, question_ids, Answer, Experiencer, Intake};
+use switchboard_intake::{analyze_answered, question_ids, Answer, Experiencer, Intake, Language};
 
 /// `--answer ID=yes|no` into answers by question id, refusing an unknown id or answer in words.
 pub fn parse_answers(given: &[String]) -> Result<BTreeMap<String, Answer>, CliError> {
@@ -43,8 +43,15 @@ fn second_opinion(ctx: &Context, note: &str, intake: Intake, no_llm: bool) -> (I
     }
 }
 
+/// How to read the note: the agent's answers to the red-flag questions, and the staff's language for
+/// the summary.
+pub struct Reading {
+    pub answers: BTreeMap<String, Answer>,
+    pub staff: Language,
+}
+
 #[allow(clippy::too_many_arguments)]
-pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, answers: &BTreeMap<String, Answer>, target: &SourceArg) -> Result<(), CliError> {
+pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, reading: &Reading, target: &SourceArg) -> Result<(), CliError> {
     if let Some(IntakeCommand::Eval { file, json }) = command {
         return eval(&file, json);
     }
@@ -53,7 +60,8 @@ pub fn run(ctx: &Context, command: Option<IntakeCommand>, json: bool, patient: O
     if note.trim().is_empty() {
         return Err(CliError::Usage("the note is empty: pipe the caller's words on standard input".into()));
     }
-    let (intake, model) = second_opinion(ctx, &note, analyze_answered(&note, answers), no_llm);
+    let (mut intake, model) = second_opinion(ctx, &note, analyze_answered(&note, &reading.answers), no_llm);
+    intake.summary = switchboard_intake::summary::summary(&intake, reading.staff);
     let queued = match (confirm, patient) {
         (true, Some(patient)) => Some(super::actions::confirm_intake(ctx, &patient, &note, &intake, target)?),
         (true, None) => return Err(CliError::Usage("--confirm needs --patient".into())),

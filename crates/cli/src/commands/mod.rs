@@ -27,9 +27,10 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
             println!("{}", crate::context::call_token(&ctx.home, rotate)?);
             Ok(())
         }
-        Command::Intake { command, json, patient, confirm, no_llm, answers, target } => {
+        Command::Intake { command, json, patient, confirm, no_llm, answers, summary_language, target } => {
             let answers = intake::parse_answers(&answers)?;
-            intake::run(&ctx, command, json, patient, confirm, no_llm, &answers, &target)
+            let staff = if summary_language == "es" { switchboard_intake::Language::Es } else { switchboard_intake::Language::En };
+            intake::run(&ctx, command, json, patient, confirm, no_llm, &intake::Reading { answers, staff }, &target)
         }
         Command::Demo(cmd) => demo::run(&ctx, cmd),
         Command::Task(cmd) => actions::task(&ctx, cmd),
