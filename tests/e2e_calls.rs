@@ -94,6 +94,21 @@ fn a_call_pops_its_patient_or_household_and_is_logged() {
     app.assert_accessible("call intake");
     shot("intake");
 
+    // Guided red-flag questions: a headache brings up its questions; Alt+1 in the note answers the
+    // first one yes, which makes the call an emergency through the same rules.
+    app.clear(&note);
+    app.type_into(&note, "she has had a headache since this morning");
+    let sudden = "//section[@aria-label='Call intake']//fieldset[contains(@class,'questions')]//li[1]";
+    app.find(&format!("{sudden}[contains(., 'not asked')]"));
+    app.type_into(&note, "\u{E00A}1\u{E000}");
+    app.find(&format!("{sudden}[contains(., 'answered yes')]"));
+    app.find("//section[@aria-label='Call intake']//*[@role='alert'][contains(., '911')]");
+    let typed = app.execute_async("arguments[arguments.length - 1](document.querySelector(\"section[aria-label='Call intake'] textarea\").value)");
+    assert_eq!(typed, "she has had a headache since this morning", "Alt+1 answered the question and typed nothing");
+    app.assert_accessible("call intake with questions");
+    shot("intake-questions");
+    app.clear(&note);
+
     // Ended: logged with its agent, in the workspace's call list and the outbox.
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(post_call(port, Some(&token), FORM, &form_event("CA1", &single, "completed")).0, 204);

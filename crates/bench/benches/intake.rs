@@ -10,7 +10,7 @@ const ROUNDS: usize = 200;
 fn main() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/intake");
     let mut sets = Vec::new();
-    for file in ["devset.toml", "heldout.toml", "blind/a.toml", "blind/b.toml", "blind/es1.toml", "blind/es2.toml"] {
+    for file in ["devset.toml", "heldout.toml", "blind/a.toml", "blind/b.toml", "blind/c.toml", "blind/es1.toml", "blind/es2.toml"] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         sets.push((file, DevSet::parse(&text).unwrap()));
     }

@@ -43,10 +43,15 @@ impl<'a> Reading<'a> {
         // A medication's name names no finding inside it ("seizure medicine").
         let medication_names = knowledge.medications.scan(&said);
         let masked = |s: usize, e: usize| {
-            idioms.iter().map(|(a, b, _)| (*a, *b)).chain(found_readings.iter().map(|r| r.cue)).any(|(a, b)| s < b && a < e)
+            idioms.iter().map(|(a, b, _)| (*a, *b)).chain(found_readings.iter().flat_map(|r| r.cues.iter().copied())).any(|(a, b)| s < b && a < e)
                 || medication_names.iter().any(|(a, b, _)| *a <= s && e <= *b)
         };
-        let mut concepts: Vec<(usize, usize, usize)> = knowledge.concept_phrases.scan(&said).into_iter().filter(|(s, e, _)| !masked(*s, *e)).collect();
+        let matched: Vec<(usize, usize, usize, Vec<usize>)> = knowledge.concept_phrases.scan_with_gaps(&said).into_iter().filter(|(s, e, _, _)| !masked(*s, *e)).collect();
+        let mut in_gap = vec![false; words.len()];
+        for gap in matched.iter().flat_map(|(_, _, _, gaps)| gaps) {
+            in_gap[*gap] = true;
+        }
+        let mut concepts: Vec<(usize, usize, usize)> = matched.into_iter().map(|(s, e, i, _)| (s, e, i)).collect();
         let mut reading_severity = Vec::new();
         for reading in &found_readings {
             if let Some((index, severity)) = &reading.finding {
@@ -59,8 +64,10 @@ impl<'a> Reading<'a> {
         for &(s, e, _) in &concepts {
             in_concept[s..e].iter_mut().for_each(|c| *c = true);
         }
-        // A trigger inside a finding's own words ("no wet diapers", "not breathing") is part of it.
-        let mut triggers: Vec<(usize, usize, Trigger)> = knowledge.triggers.scan(&said).into_iter().filter(|(s, e, _)| !in_concept[*s..*e].iter().any(|c| *c)).collect();
+        // A trigger among a finding's own words ("no wet diapers", "not breathing") is part of it; one
+        // between its words ("the dog did not bite him") still denies it.
+        let mut triggers: Vec<(usize, usize, Trigger)> =
+            knowledge.triggers.scan(&said).into_iter().filter(|(s, e, _)| (*s..*e).all(|i| !in_concept[i] || in_gap[i])).collect();
         // "had a stroke in 2019", "in January": a year or a month looks back like "years ago".
         let year = |w: &str| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1900..2100).contains(&y));
         let dated = (1..words.len()).filter(|&i| knowledge.grammar.is("in_words", words[i - 1]) && (year(words[i]) || knowledge.grammar.is("months", words[i])));
@@ -88,9 +95,9 @@ impl<'a> Reading<'a> {
         self.knowledge.grammar.is(name, word)
     }
 
-    /// Whether the note speaks of a pregnancy.
+    /// Whether the note speaks of a pregnancy or a recent birth.
     fn pregnant(&self) -> bool {
-        self.concepts.iter().any(|&(_, _, i)| self.knowledge.concepts[i].id == "pregnancy")
+        self.concepts.iter().any(|&(_, _, i)| matches!(self.knowledge.concepts[i].id.as_str(), "pregnancy" | "postpartum"))
     }
 
     /// A relation word, or its possessive with the apostrophe dropped ("daughter's" is "daughters").
@@ -269,6 +276,10 @@ impl<'a> Reading<'a> {
 
     /// The nearest trigger whose scope reaches the finding decides; at equal distance a denial wins.
     pub fn assertion(&self, s: usize, e: usize) -> Assertion {
+        let inside = |&&(ts, te, t): &&(usize, usize, Trigger)| ts > s && te < e && matches!(t, Trigger::Sets { assertion: Assertion::Negated, .. });
+        if self.triggers.iter().any(|t| inside(&t)) {
+            return Assertion::Negated;
+        }
         let sentence = self.tokens[s].sentence;
         let rank = |a: Assertion| [Assertion::Negated, Assertion::Hypothetical, Assertion::Historical, Assertion::Possible].iter().position(|x| *x == a);
         let mut best: Option<(usize, Option<usize>, Assertion)> = None;
@@ -279,6 +290,11 @@ impl<'a> Reading<'a> {
             }
             let (from, to) = if looks_back { (e, ts) } else { (te, s) };
             if (looks_back && ts < e) || (!looks_back && te > s) {
+                continue;
+            }
+            // A trigger after its finding ("went away", "stopped") belongs to the nearest one only:
+            // "two wounds, the bleeding stopped" denies the bleeding, not the wounds.
+            if looks_back && self.concepts.iter().any(|&(cs, _, _)| cs >= e && cs < ts) {
                 continue;
             }
             let gap = self.distance(from, to);
@@ -343,11 +359,11 @@ impl<'a> Reading<'a> {
             } else if self.is("first_person", word) && self.words.get(at + 1).is_some_and(|w| self.knowledge.relations.contains(*w)) {
                 // "my son": the relation that follows decides.
             } else if self.is("first_person", word) {
-                // In a call about someone else, "I" is the caller; "my" only names what is theirs
-                // ("my mom's purse").
+                // In a call about someone else, the caller speaking of themselves ("I have", "I'm")
+                // is someone else; "I noticed", "I took his temp" and "my mom's purse" change nothing.
                 if self.subject.is_none() {
                     current = Experiencer::Patient;
-                } else if !self.is("possessives", word) {
+                } else if self.speaks_of_self(at) {
                     current = Experiencer::Other;
                 }
             } else if self.is("third_person", word) {

@@ -383,35 +383,51 @@ impl<T: Clone> PhraseSet<T> {
         PhraseSet { patterns, by_start, fillers: fillers.clone() }
     }
 
-    /// The longest phrase starting at word `at` (most words matched, then the shortest span), as
-    /// (number of note words it spans, value).
-    pub fn longest_at(&self, said: &Said, at: usize) -> Option<(usize, &T)> {
+    /// Every phrase matching at word `at`, as (words matched, said in order, words matched as written
+    /// rather than by stem, note words spanned, the pattern's index).
+    fn matches_at(&self, said: &Said, at: usize) -> Vec<(usize, bool, usize, usize, usize)> {
         let mut candidates: Vec<usize> = [said.words[at], said.stems[at].as_str()].iter().filter_map(|k| self.by_start.get(*k)).flatten().copied().collect();
         candidates.sort_unstable();
         candidates.dedup();
         candidates
             .into_iter()
             .filter_map(|i| {
-                let (pattern, value) = &self.patterns[i];
-                pattern.match_at(said, at, &self.fillers).map(|end| (pattern.slots.len(), end - at, value))
+                let pattern = &self.patterns[i].0;
+                pattern.match_at(said, at, &self.fillers).map(|end| {
+                    let as_written = (at..end).filter(|&w| pattern.slots.iter().any(|slot| slot.alternatives.iter().any(|(word, _)| word == said.words[w]))).count();
+                    (pattern.slots.len(), !pattern.any_order, as_written, end - at, i)
+                })
             })
-            .max_by_key(|(slots, span, _)| (*slots, std::cmp::Reverse(*span)))
-            .map(|(_, span, value)| (span, value))
+            .collect()
     }
 
-    /// Every match, scanning left to right and skipping over what matched.
+    /// Every match, as (first word, end word, value).
     pub fn scan(&self, said: &Said) -> Vec<(usize, usize, T)> {
+        self.scan_with_gaps(said).into_iter().map(|(s, e, value, _)| (s, e, value)).collect()
+    }
+
+    /// Every match with the words inside it that are none of its own ("the dog *did not* bite").
+    /// Where matches overlap, the one with more words wins, then one said in order, then one matched
+    /// as written rather than by stem ("spotting" is not "spots"), then the earlier and shorter:
+    /// "crushing chest pain" is chest pain (severe), not "crushing chest", and "sudden severe
+    /// headache" is more than a headache.
+    pub fn scan_with_gaps(&self, said: &Said) -> Vec<(usize, usize, T, Vec<usize>)> {
+        let mut candidates: Vec<(usize, bool, usize, usize, usize, usize)> = (0..said.words.len())
+            .flat_map(|at| self.matches_at(said, at).into_iter().map(move |(slots, in_order, as_written, span, i)| (slots, in_order, as_written, at, span, i)))
+            .collect();
+        candidates.sort_by_key(|&(slots, in_order, as_written, at, span, _)| (std::cmp::Reverse(slots), !in_order, std::cmp::Reverse(as_written), at, span));
+        let mut taken = vec![false; said.words.len()];
         let mut found = Vec::new();
-        let mut at = 0;
-        while at < said.words.len() {
-            match self.longest_at(said, at) {
-                Some((len, value)) => {
-                    found.push((at, at + len, value.clone()));
-                    at += len;
-                }
-                None => at += 1,
+        for (_, _, _, at, span, i) in candidates {
+            if taken[at..at + span].iter().any(|t| *t) {
+                continue;
             }
+            taken[at..at + span].iter_mut().for_each(|t| *t = true);
+            let pattern = &self.patterns[i].0;
+            let gaps = (at..at + span).filter(|&w| !pattern.slots.iter().any(|slot| slot.matches(said, w))).collect();
+            found.push((at, at + span, self.patterns[i].1.clone(), gaps));
         }
+        found.sort_by_key(|(s, _, _, _)| *s);
         found
     }
 
@@ -529,7 +545,7 @@ impl Knowledge {
             if let Some(unknown) = rule.needs.iter().flatten().find(|c| !known.contains(c.as_str())) {
                 return Err(fail("red_flags.toml", format!("rule `{}` needs unknown concept `{unknown}`", rule.id)));
             }
-            if let Some(unknown) = rule.context.iter().find(|c| !["pregnant", "under_5", "young_infant", "child"].contains(&c.as_str())) {
+            if let Some(unknown) = rule.context.iter().find(|c| !["pregnant", "postpartum", "under_5", "young_infant"].contains(&c.as_str())) {
                 return Err(fail("red_flags.toml", format!("rule `{}` has unknown context `{unknown}`", rule.id)));
             }
         }

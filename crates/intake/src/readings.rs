@@ -73,13 +73,14 @@ pub(crate) fn compile(entries: &[ReadingEntry], known: &HashSet<&str>) -> Result
 }
 
 /// A reading found in the note: the words from cue to number, and the finding it makes, if any.
-pub(crate) struct Found {
+pub(crate) struct Found<'k> {
     pub start: usize,
     pub end: usize,
-    /// The cue's own words, which name no finding of their own once read with their number.
-    pub cue: (usize, usize),
+    /// The cues' own words, which name no finding of their own once read with their number.
+    pub cues: Vec<(usize, usize)>,
     /// The number's words.
     number: (usize, usize),
+    rule: &'k ReadingRule,
     /// The concept's index and the severity the band gives.
     pub finding: Option<(usize, Option<String>)>,
 }
@@ -93,7 +94,7 @@ type Pairing<'k> = (usize, &'k ReadingRule, (usize, usize), usize, usize, Value)
 const AFTER: usize = 7;
 const BEFORE: usize = 2;
 
-pub(crate) fn find(knowledge: &Knowledge, said: &Said) -> Vec<Found> {
+pub(crate) fn find<'k>(knowledge: &'k Knowledge, said: &Said) -> Vec<Found<'k>> {
     let words = said.words;
     // Every (cue, number) pairing in one sentence, nearest first; each number is read once, by the
     // nearest cue ("checked her sugar, 101" is a sugar, not a temperature).
@@ -125,11 +126,15 @@ pub(crate) fn find(knowledge: &Knowledge, said: &Said) -> Vec<Found> {
     pairings.sort_by_key(|p| p.0);
     let mut found: Vec<Found> = Vec::new();
     for (_, rule, cue, start, end, value) in pairings {
-        if found.iter().any(|f| f.number.0 < end && start < f.number.1) {
+        if let Some(taken) = found.iter_mut().find(|f| f.number.0 < end && start < f.number.1) {
+            // "his temp, 98.4, no fever": both cues were read with the one number.
+            if std::ptr::eq(taken.rule, rule) {
+                taken.cues.push(cue);
+            }
             continue;
         }
         let finding = rule.band_for(value).and_then(|band| knowledge.concepts.iter().position(|c| c.id == band.concept).map(|i| (i, band.severity.clone())));
-        found.push(Found { start: cue.0.min(start), end: cue.1.max(end), cue, number: (start, end), finding });
+        found.push(Found { start: cue.0.min(start), end: cue.1.max(end), cues: vec![cue], number: (start, end), rule, finding });
     }
     found
 }

@@ -16,6 +16,7 @@ fn counts(f: &Finding) -> bool {
 fn context_holds(context: &str, read: &Reading, findings: &[Finding]) -> bool {
     match context {
         "pregnant" => findings.iter().any(|f| f.concept == "pregnancy" && counts(f)),
+        "postpartum" => findings.iter().any(|f| f.concept == "postpartum" && counts(f)),
         "under_5" => read.under_5(),
         "young_infant" => read.young_infant(),
         _ => false,
@@ -77,8 +78,8 @@ fn reason_of(read: &Reading, findings: &[Finding], red_flags: &[RedFlag]) -> (Re
 }
 
 /// An emergency red flag said, in the present, about someone other than the patient ("... he can't
-/// breathe" after the caller spoke of a relative). Who it is about may be misread, so it is never
-/// routine: a nurse confirms the same day.
+/// breathe" after the caller spoke of a relative). Who it is about may be misread, and someone on the
+/// call needs emergency care either way: the call is an emergency.
 fn flag_about_someone_else(read: &Reading, findings: &[Finding], medications: &[Medication]) -> Option<String> {
     let as_patient: Vec<Finding> = findings
         .iter()
@@ -87,7 +88,7 @@ fn flag_about_someone_else(read: &Reading, findings: &[Finding], medications: &[
         .collect();
     let flag = red_flags(&read.knowledge.rules, read, &as_patient, medications).into_iter().find(|f| f.urgency == Urgency::Emergency)?;
     let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).collect();
-    Some(format!("a red flag said about someone else ({}: \"{}\"): confirm who the call is about; same-day nurse review", flag.title, words.join("\", \"")))
+    Some(format!("an emergency red flag said about someone on the call ({}: \"{}\"): advise emergency care for them and confirm who the call is about", flag.title, words.join("\", \"")))
 }
 
 pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
@@ -152,7 +153,7 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
             (highest, format!("red flag: {}", rules.join(", ")))
         }
         None => match flag_about_someone_else(read, &findings, &medications) {
-            Some(words) => (Urgency::SameDay, words),
+            Some(words) => (Urgency::Emergency, words),
             None if !not_understood.is_empty() => (Urgency::SameDay, "parts of this call were not understood: same-day nurse review".to_string()),
             None if minor => (Urgency::Routine, "a minor complaint (a cold, a cough, a sore throat) with no red flag, and the caller asks for a booking or advice: routine".to_string()),
             None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
