@@ -179,7 +179,7 @@ pub fn summary(intake: &Intake, language: Language) -> String {
     }
     lines.push(format!("{}: {}.", w.reason, reason_words(intake.reason, language)));
     for flag in &intake.red_flags {
-        let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).filter(|t| !t.is_empty()).collect();
+        let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).collect();
         let title = if language == Language::Es { &flag.title_es } else { &flag.title };
         lines.push(format!("{} ({}): {title} — {} \"{}\".", w.red_flag, urgency_words(flag.urgency, language), w.on, words.join("\", \"")));
     }

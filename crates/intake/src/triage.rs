@@ -104,7 +104,7 @@ pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
 }
 
 /// The findings the agent's answers add: a "yes" is the finding present, a "no" denied. Their evidence
-/// is the question, not the note's words (an empty span at the note's start).
+/// is the question asked, not the note's words: its text with an empty span, which marks nothing.
 fn answered_findings(read: &Reading, answers: &BTreeMap<String, Answer>) -> Vec<Finding> {
     let knowledge = read.knowledge;
     questions::for_complaints(&knowledge.questions, &[], answers)
@@ -125,7 +125,7 @@ fn answered_findings(read: &Reading, answers: &BTreeMap<String, Answer>) -> Vec<
                 onset: None,
                 severity: None,
                 site: concept.site.clone(),
-                evidence: Evidence { text: String::new(), start: 0, end: 0 },
+                evidence: Evidence { text: question.text.clone(), start: 0, end: 0 },
             })
         })
         .collect()
