@@ -23,14 +23,15 @@ run() {
 # The tests whose outcome depends on the date, run with the clock moved by `$1` (a libfaketime offset):
 # the outbox (booking against slots), rules (due times, business days, escalation), schedule, demo,
 # reminders, calls and the UI's countdowns. Cargo and rustc run on the real clock (rustc hangs under
-# libfaketime); each test binary runs through faketime as cargo's target runner, and what it starts
+# libfaketime); each test binary runs through faketime (-m: the thread-safe variant; the plain one can deadlock a
+# multi-threaded process) as cargo's target runner, and what it starts
 # (Helios, the CLI) inherits the moved clock.
 date_sensitive() {
   local runner
   runner="CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUNNER"
-  run env NO_COLOR=1 faketime -f "$1" npm test --prefix ui
-  run env "$runner=faketime -f $1" scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --lib
-  run env "$runner=faketime -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard \
+  run env NO_COLOR=1 faketime -m -f "$1" npm test --prefix ui
+  run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --lib
+  run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard \
     --test outbox --test rules --test calls --test sync_fhir --test cli
 }
 
@@ -59,7 +60,7 @@ if [ -z "${SWITCHBOARD_NO_MOVED_CLOCK:-}" ]; then
   # moved clock and it keeps ticking; monotonic clocks stay real so timeouts behave.
   export FAKETIME_DONT_FAKE_MONOTONIC=1
   for offset in "+365d" "+$(seconds_to_next_dst_weekend)"; do
-    echo "== date-sensitive tests with the clock moved by $offset: $(faketime -f "$offset" date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$log"
+    echo "== date-sensitive tests with the clock moved by $offset: $(faketime -m -f "$offset" date -u '+%Y-%m-%d %H:%M UTC')" | tee -a "$log"
     date_sensitive "$offset"
   done
 fi
