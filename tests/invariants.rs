@@ -46,3 +46,19 @@ fn only_src_tauri_and_the_ui_speak_ipc() {
         assert!(!text.contains("#[tauri::command]") && !text.contains("__TAURI__"), "{}", source.display());
     }
 }
+
+/// Only `ui/src/ipc/` imports `@tauri-apps/api`: every other module reaches Rust through it.
+#[test]
+fn only_the_ipc_module_of_the_ui_imports_the_tauri_api() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
+    let ipc = src.join("ipc");
+    let mut sources = Vec::new();
+    for extension in ["ts", "tsx"] {
+        files_under(&src, extension, &mut sources);
+    }
+    assert!(sources.len() >= 10, "expected the UI sources under ui/src");
+    let importers: Vec<_> = sources.iter().filter(|s| std::fs::read_to_string(s).unwrap().contains("@tauri-apps/api")).collect();
+    assert!(importers.iter().any(|s| s.starts_with(&ipc)), "the ipc module imports the Tauri API");
+    let elsewhere: Vec<_> = importers.iter().filter(|s| !s.starts_with(&ipc)).collect();
+    assert!(elsewhere.is_empty(), "only ui/src/ipc/ may import @tauri-apps/api: {elsewhere:?}");
+}

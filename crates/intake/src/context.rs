@@ -1,7 +1,8 @@
 //! Context around each finding: is it asserted, denied, possible, past or hypothetical (NegEx-style
 //! trigger scopes), and is it about the patient or someone else the caller mentions.
 
-use crate::lexicon::{Knowledge, Said, Trigger};
+use crate::lexicon::{Knowledge, Trigger};
+use crate::patterns::Said;
 use crate::text::Token;
 use crate::{evidence, modifiers, readings, Assertion, Experiencer, Finding};
 

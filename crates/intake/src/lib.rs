@@ -9,6 +9,7 @@ pub mod eval;
 mod lexicon;
 pub mod llm;
 mod modifiers;
+mod patterns;
 pub mod questions;
 mod readings;
 pub mod summary;

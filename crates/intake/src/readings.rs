@@ -2,7 +2,8 @@
 //! "oxygen 88%") becomes a finding when it crosses a threshold of `red_flags.toml`'s `[[reading]]`
 //! tables, and a normal reading says the cue word names no finding ("temp was 98.6").
 
-use crate::lexicon::{Knowledge, Said};
+use crate::lexicon::Knowledge;
+use crate::patterns::Said;
 use serde::Deserialize;
 use std::collections::HashSet;
 
