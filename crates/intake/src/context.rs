@@ -196,9 +196,9 @@ impl<'a> Reading<'a> {
 
     /// The patient's age: the first one said, or "newborn".
     fn find_age(&self) -> Option<(f64, String)> {
-        (0..self.words.len()).find_map(|at| match self.words[at] {
-            word if self.is("newborn", word) => Some((0.5, word.to_string())),
-            _ => self
+        (0..self.words.len()).find_map(|at| match self.knowledge.grammar.phrase_at("newborn", &self.words[at..]) {
+            Some(len) => Some((0.5, evidence(self.note, self.tokens, at, at + len).text)),
+            None => self
                 .age_at(at)
                 .map(|(months, len)| (months, evidence(self.note, self.tokens, at, at + len).text))
                 .or_else(|| self.age_in_years_at(at).map(|months| (months, format!("{} years", self.words[at])))),

@@ -56,6 +56,9 @@ const GRAMMAR_LISTS: &[&str] = &[
     "approximators", "count_joiners", "not_onset_before", "not_onset_after", "one_words", "present_cues", "in_words", "months",
 ];
 
+/// The `[grammar]` lists read as phrases; every other list is read one word at a time.
+const PHRASE_LISTS: &[&str] = &["family_history", "sudden_phrases", "newborn"];
+
 impl Grammar {
     fn new(file: GrammarFile) -> Result<Grammar, String> {
         if let Some(missing) = GRAMMAR_LISTS.iter().find(|l| !file.lists.contains_key(**l)) {
@@ -64,7 +67,13 @@ impl Grammar {
         if let Some(unknown) = file.lists.keys().find(|k| !GRAMMAR_LISTS.contains(&k.as_str())) {
             return Err(format!("[grammar] has an unknown list `{unknown}`"));
         }
-        let phrases = file.lists.iter().map(|(name, list)| (name.clone(), list.iter().map(|p| phrase_words(p)).collect())).collect();
+        // A list read word by word would never match an entry of several words.
+        for (name, list) in file.lists.iter().filter(|(name, _)| !PHRASE_LISTS.contains(&name.as_str())) {
+            if let Some(phrase) = list.iter().find(|w| phrase_words(w).len() > 1) {
+                return Err(format!("[grammar] {name}: `{phrase}` is several words; only {} take phrases", PHRASE_LISTS.join(", ")));
+            }
+        }
+        let phrases = file.lists.iter().filter(|(name, _)| PHRASE_LISTS.contains(&name.as_str())).map(|(name, list)| (name.clone(), list.iter().map(|p| phrase_words(p)).collect())).collect();
         let number_words = file.lists["number_words"].clone();
         let lists = file.lists.into_iter().map(|(name, list)| (name, list.into_iter().collect())).collect();
         Ok(Grammar { language: file.language, lists, number_words, phrases })
@@ -327,6 +336,9 @@ impl Knowledge {
             "es" => (Language::Es, Stemmer::create(Algorithm::Spanish)),
             other => return Err(fail(file, format!("[grammar] language `{other}` has no stemmer (en, es)"))),
         };
+        if let Some(relation) = lexicon.relations.iter().find(|r| phrase_words(r).len() > 1) {
+            return Err(fail(file, format!("relations: `{relation}` is several words; a relation is one word")));
+        }
         if let Some(unlabelled) = lexicon.concept.iter().find(|c| c.label.trim().is_empty()) {
             return Err(fail(file, format!("concept `{}` needs a label", unlabelled.id)));
         }

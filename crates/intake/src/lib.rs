@@ -336,5 +336,13 @@ mod tests {
         let flags = include_str!("../data/red_flags.toml").replace("needs = [[\"worst_headache\"]]", "needs = [[\"worst_headahce\"]]");
         let error = Knowledge::parse(lexicon, &flags).err().expect("an unknown concept is refused");
         assert!(error.to_string().contains("unknown concept `worst_headahce`"), "{error}");
+        // A grammar list read word by word refuses a phrase it could never match.
+        let phrase = lexicon.replace(r#"for_words = ["for","#, r#"for_words = ["for the past","#);
+        let error = Knowledge::parse(&phrase, include_str!("../data/red_flags.toml")).err().expect("a phrase in a word list is refused");
+        assert!(error.to_string().contains("for_words: `for the past` is several words"), "{error}");
+        // Readings and question sets cite their source like the rules do.
+        for language in [Language::En, Language::Es] {
+            assert!(Knowledge::builtin_for(language).readings.iter().all(|r| !r.citation.trim().is_empty()));
+        }
     }
 }

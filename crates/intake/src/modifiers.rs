@@ -15,14 +15,10 @@ pub(crate) struct Modifiers {
     sites: Vec<(usize, usize, String)>,
 }
 
-fn is_count(g: &Grammar, word: &str) -> bool {
-    g.number_value(word).is_some()
-}
-
 /// The length of an onset phrase starting at `at`, if one does.
 fn onset_at(g: &Grammar, words: &[&str], at: usize) -> Option<usize> {
     let w = |i: usize| words.get(at + i).copied().unwrap_or_default();
-    let unit_after = |i: usize| (i..i + 3).find(|&j| g.is("time_units", w(j)) && (i..j).all(|k| is_count(g, w(k)) || g.is("count_joiners", w(k))));
+    let unit_after = |i: usize| (i..i + 3).find(|&j| g.is("time_units", w(j)) && (i..j).all(|k| g.number_value(w(k)).is_some() || g.is("count_joiners", w(k))));
     let first = w(0);
     if g.is("since_words", first) {
         if let Some(j) = unit_after(1) {
@@ -52,7 +48,7 @@ fn onset_at(g: &Grammar, words: &[&str], at: usize) -> Option<usize> {
     if g.is("when_words", first) {
         return Some(1);
     }
-    if is_count(g, first) {
+    if g.number_value(first).is_some() {
         let j = unit_after(0)?;
         return match w(j + 1) {
             next if g.is("ago_words", next) => Some(j + 2),
