@@ -20,6 +20,12 @@ run() {
   "$@" 2>&1 | tee -a "$log" || status=1
 }
 
+# rustfmt and clippy (warnings are errors) over every crate and target; the closing line names a failure.
+lint() {
+  cargo fmt --all -- --check || { echo "lint failed: cargo fmt --all -- --check"; return 1; }
+  cargo clippy --workspace --all-targets --locked -- -D warnings || { echo "lint failed: cargo clippy"; return 1; }
+}
+
 # The tests whose outcome depends on the date, run with the clock moved by `$1` (a libfaketime offset):
 # the outbox (booking against slots), rules (due times, business days, escalation), schedule, demo,
 # reminders, calls and the UI's countdowns. Cargo and rustc run on the real clock (rustc hangs under
@@ -31,8 +37,8 @@ date_sensitive() {
   runner="CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUNNER"
   run env NO_COLOR=1 faketime -m -f "$1" npm test --prefix ui
   run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --lib
-  run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard \
-    --test outbox --test rules --test calls --test sync_fhir --test cli
+  run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard --test app -- \
+    outbox:: rules:: calls:: sync_fhir:: cli:: --skip e2e
 }
 
 # Seconds from now to 01:30 on the next Sunday daylight saving time starts in America/Chicago (the
@@ -51,6 +57,8 @@ seconds_to_next_dst_weekend() {
   done
 }
 
+# Formatting and lints first: quick, and a failure here is named in the closing line like any other.
+run lint
 run env NO_COLOR=1 npm test --prefix ui
 # The end-to-end tests open the real window: a virtual display for the whole run.
 run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --workspace --locked --no-fail-fast --lib --bins --tests "$@"
@@ -70,5 +78,7 @@ fi
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^ +Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^error: test failed, to rerun pass/ { targets++ }
-     END { printf "all tests: %d passed, %d failed", p, f; if (targets) printf " (%d test binaries failed)", targets; printf "\n" }' "$log"
+     /^lint failed: / { lints++ }
+     END { printf "all tests: %d passed, %d failed", p, f; if (targets) printf " (%d test binaries failed)", targets;
+           if (lints) printf " (%d lint checks failed)", lints; printf "\n" }' "$log"
 exit "$status"

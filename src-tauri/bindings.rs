@@ -2,11 +2,11 @@
 //! `ui/src/bindings/`. `tests/bindings.rs` fails when the committed files are stale; run it with
 //! `SWITCHBOARD_UPDATE_BINDINGS=1` to rewrite them.
 
-use crate::background::{DataChanged, SyncProgress};
 use crate::error::BoundaryError;
 use std::path::Path;
-use switchboard_cli::SourceView;
-use switchboard_outbox::{Action, Queued};
+use switchboard_app::{DataChanged, SourceView, SyncProgress};
+use switchboard_core::TaskPriority;
+use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
 use switchboard_store::{AlertRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use ts_rs::{Config, TS};
@@ -18,7 +18,8 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     PatientView::export_all(&config)?;
     PatientHit::export_all(&config)?;
     Overview::export_all(&config)?;
-    Action::export_all(&config)?;
+    StaffAction::export_all(&config)?;
+    TaskPriority::export_all(&config)?;
     Queued::export_all(&config)?;
     OutboxRow::export_all(&config)?;
     FreeSlot::export_all(&config)?;

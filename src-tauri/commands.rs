@@ -1,20 +1,18 @@
 //! IPC commands: each takes ids or text, calls one core function and maps the error.
 
-use crate::background::Job;
 use crate::error::BoundaryError;
-use crate::state::AppState;
-use switchboard_cli::{save_source as save_source_entry, source_entry, source_views, Context, SourceView};
-use switchboard_outbox::{queue, Action, Queued};
-use chrono::{DateTime, Utc};
-use switchboard_rules::RuleView;
-use switchboard_store::{AlertRow, FreeSlot, Overview, OutboxRow, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
-use switchboard_calls::{CallPop, PatientRef};
-use switchboard_cli::{intake_action, llm_config};
-use switchboard_intake::llm::{enrich, SecondOpinion};
-use std::collections::BTreeMap;
-use switchboard_intake::{Answer, Intake, Language, Urgency};
-use switchboard_store::CallRow;
 use crate::phone::PhoneStatus;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use switchboard_app::{source_entry, Job, SourceView};
+use switchboard_calls::{CallPop, PatientRef};
+use switchboard_core::OutboxState;
+use switchboard_intake::llm::{enrich, SecondOpinion};
+use switchboard_intake::{Answer, Intake, Language, Urgency};
+use switchboard_outbox::{Queued, StaffAction};
+use switchboard_rules::RuleView;
+use switchboard_store::{AlertRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
 use tauri::State;
 
 #[tauri::command]
@@ -26,21 +24,21 @@ pub fn overview(state: State<'_, AppState>) -> Result<Overview, BoundaryError> {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
-    let today = state.clock.now().date_naive();
-    state.with_store(|store| Ok(store.search_text(&text, state.month_first, today)?))
+    let today = state.clock().now().date_naive();
+    state.with_store(|store| Ok(store.search_text(&text, state.app().month_first(), today)?))
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
-    state.with_store(|store| Ok(store.patient_view(&source, &id, state.clock.now())?))
+    state.with_store(|store| Ok(store.patient_view(&source, &id, state.clock().now())?))
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn queue_action(state: State<'_, AppState>, source: String, action: Action) -> Result<Queued, BoundaryError> {
-    let queued = state.with_store(|store| Ok(queue(store, &source, &action, state.clock.now())?))?;
-    state.background.request(Job::Deliver);
+pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAction) -> Result<Queued, BoundaryError> {
+    let queued = state.with_store(|store| Ok(state.app().queue_staff(store, &source, action)?))?;
+    state.worker.request(Job::Deliver);
     Ok(queued)
 }
 
@@ -53,50 +51,50 @@ pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryErro
 /// `pending` puts a failed or conflicting action back in the queue; `discarded` gives it up.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn set_action_state(state: State<'_, AppState>, id: String, to: String) -> Result<bool, BoundaryError> {
-    let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, &to, &state.clock.now().to_rfc3339())?))?;
-    state.background.request(Job::Deliver);
+pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState) -> Result<bool, BoundaryError> {
+    let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, to, &state.clock().now().to_rfc3339())?))?;
+    state.worker.request(Job::Deliver);
     Ok(changed)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String) -> Result<Vec<FreeSlot>, BoundaryError> {
-    state.with_store(|store| Ok(store.free_slots(&source, state.clock.now(), 40)?))
+    state.with_store(|store| Ok(store.free_slots(&source, state.clock().now(), 40)?))
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Vec<WorkItem>, BoundaryError> {
-    state.with_store(|store| Ok(store.worklist(&filter, state.clock.now())?))
+    state.with_store(|store| Ok(store.worklist(&filter, state.clock().now())?))
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn sources() -> Result<Vec<SourceView>, BoundaryError> {
-    Ok(source_views(&Context::from_env()?)?)
+pub fn sources(state: State<'_, AppState>) -> Result<Vec<SourceView>, BoundaryError> {
+    state.with_store(|store| Ok(state.app().source_views(store)?))
 }
 
 /// Adds or edits a FHIR endpoint, then pulls from it.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn save_source(state: State<'_, AppState>, name: String, fhir: String) -> Result<bool, BoundaryError> {
-    let replaced = save_source_entry(&Context::from_env()?, source_entry(&name, &fhir)?)?;
-    state.background.request(Job::Sync);
+    let replaced = state.app().save_source(source_entry(&name, &fhir)?)?;
+    state.reload()?;
     Ok(replaced)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn sync_now(state: State<'_, AppState>) {
-    state.background.request(Job::Sync);
+    state.worker.request(Job::Sync);
 }
 
 /// The workspace opened on a patient: fetch them again in the background; `data-changed` follows.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
-    state.background.request(Job::RefreshPatient(source, id));
+    state.worker.request(Job::RefreshPatient { source, patient: id });
 }
 
 #[tauri::command]
@@ -108,8 +106,8 @@ pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>,
 /// The active rules and where each comes from; a rules file that does not load is the error.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn rules() -> Result<Vec<RuleView>, BoundaryError> {
-    Ok(Context::from_env()?.rules()?.rules.iter().map(|r| r.view()).collect())
+pub fn rules(state: State<'_, AppState>) -> Result<Vec<RuleView>, BoundaryError> {
+    Ok(state.app().rules()?.rules.iter().map(|r| r.view()).collect())
 }
 
 #[tauri::command]
@@ -121,7 +119,7 @@ pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
-    state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock.now().to_rfc3339())?))
+    state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock().now().to_rfc3339())?))
 }
 
 /// The latest call pop, for a window that opened after it arrived.
@@ -135,9 +133,9 @@ pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
-    let pop = state.with_store(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock.now())?))?;
+    let pop = state.with_store(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock().now())?))?;
     *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
-    state.background.request(Job::Deliver);
+    state.worker.request(Job::Deliver);
     Ok(pop)
 }
 
@@ -171,23 +169,23 @@ pub fn confirm_intake(
 ) -> Result<Queued, BoundaryError> {
     // The window's urgency counts only when it is higher (a language model's second opinion).
     let reading = switchboard_intake::analyze_answered(&note, &answers).raised_to(urgency);
-    let action = intake_action(patient, &note, &summary, &reading, state.clock.now());
-    queue_action(state, source, action)
+    let queued = state.with_store(|store| Ok(state.app().queue_intake(store, &source, patient, &note, &summary, &reading)?))?;
+    state.worker.request(Job::Deliver);
+    Ok(queued)
 }
 
 /// Whether `[intake] llm_url` names a language model for second opinions.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn intake_model() -> bool {
-    Context::from_env().is_ok_and(|ctx| ctx.config.intake.llm_url.is_some())
+pub fn intake_model(state: State<'_, AppState>) -> bool {
+    state.app().llm_config().is_some()
 }
 
 /// Asks the configured language model, which may only add findings or raise urgency.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn intake_second_opinion(note: String) -> Result<SecondOpinion, BoundaryError> {
-    let ctx = Context::from_env()?;
-    let config = llm_config(&ctx.config).ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
+pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> Result<SecondOpinion, BoundaryError> {
+    let config = state.app().llm_config().ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
     let deterministic = switchboard_intake::analyze(&note);
     let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
     Ok(SecondOpinion { intake, report })
@@ -198,4 +196,32 @@ pub async fn intake_second_opinion(note: String) -> Result<SecondOpinion, Bounda
 #[tracing::instrument(skip_all)]
 pub fn phone_status(state: State<'_, AppState>) -> PhoneStatus {
     state.phone.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use switchboard_outbox::{Action, StaffAction};
+
+    /// `queue_action` takes a `StaffAction`, deserialised from the window's arguments: what only the
+    /// rules, the call desk and the intake make is refused there, while staff kinds pass.
+    #[test]
+    fn the_window_cannot_queue_what_only_the_core_makes() {
+        let core_made = [
+            json!({"kind": "rule_task", "patient": "p1", "rule": "r", "key": "k", "description": "d", "priority": "stat", "due": "2030-01-01T00:00:00Z", "owner": "o", "focus": "Observation/o1", "why": "w"}),
+            json!({"kind": "rule_reminder", "patient": "p1", "rule": "r", "key": "k", "about": "a", "when": null}),
+            json!({"kind": "withdraw", "request": "r1"}),
+            json!({"kind": "escalate", "task": "t1", "priority": "stat"}),
+            json!({"kind": "intake", "patient": "p1", "note": "n", "summary": "s", "owner": "o", "priority": "stat", "due": "2030-01-01T00:00:00Z"}),
+            json!({"kind": "call_log", "patient": "p1", "call": "c", "number": "+1", "started": "2030-01-01T00:00:00Z", "seconds": 1, "agent": "a", "disposition": "completed"}),
+        ];
+        for value in core_made {
+            assert!(serde_json::from_value::<Action>(value.clone()).is_ok(), "the outbox knows {value}");
+            assert!(serde_json::from_value::<StaffAction>(value.clone()).is_err(), "IPC accepted {value}");
+        }
+        let note = json!({"kind": "note", "patient": "p1", "text": "prefers mornings"});
+        assert!(serde_json::from_value::<StaffAction>(note).is_ok());
+        let no_show = json!({"kind": "no_show", "appointment": "a1"});
+        assert_eq!(Action::from(serde_json::from_value::<StaffAction>(no_show).unwrap()).kind_name(), "no_show");
+    }
 }

@@ -3,12 +3,16 @@
 
 pub mod bindings;
 mod commands;
-pub mod background;
 mod error;
 pub mod phone;
 mod state;
 
+use switchboard_app::{AppEvent, Notify};
 use tauri::{Builder, Emitter, Manager, Runtime};
+
+/// The worker's events' names on the IPC bus.
+pub const DATA_CHANGED: &str = "data-changed";
+pub const SYNC_PROGRESS: &str = "sync-progress";
 
 pub use error::BoundaryError;
 pub use state::AppState;
@@ -17,7 +21,7 @@ pub use state::AppState;
 /// `tel` is a `tel:` link the app was launched with. When a Switchboard is already running, the call
 /// (or a request to come forward) goes to it and this launch ends.
 pub fn run(tel: Option<&str>) {
-    switchboard_cli::init_logging();
+    switchboard_app::init_logging();
     let tel = tel.and_then(phone::tel_event);
     let setup = phone::PhoneSetup::load();
     if setup.as_ref().is_some_and(|s| s.handed_to_running(tel.as_ref())) {
@@ -31,10 +35,10 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
     builder
         .setup(move |app| {
             let window = app.handle().clone();
-            let notify: background::Notify = std::sync::Arc::new(move |event| {
+            let notify: Notify = std::sync::Arc::new(move |event| {
                 let _ = match event {
-                    background::AppEvent::DataChanged(change) => window.emit(background::DATA_CHANGED, change),
-                    background::AppEvent::SyncProgress(progress) => window.emit(background::SYNC_PROGRESS, progress),
+                    AppEvent::DataChanged(change) => window.emit(DATA_CHANGED, change),
+                    AppEvent::SyncProgress(progress) => window.emit(SYNC_PROGRESS, progress),
                 };
             });
             app.manage(AppState::start(notify));

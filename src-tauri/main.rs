@@ -11,6 +11,6 @@ fn main() -> ExitCode {
     if args.len() > 1 && tel.is_none() {
         return switchboard_cli::run(args);
     }
-    switchboard_app::run(tel.as_deref());
+    switchboard_desktop::run(tel.as_deref());
     ExitCode::SUCCESS
 }

@@ -2,13 +2,12 @@
 //! (a `tel:` link, or the app started twice) hands its call, or a request to come forward, to the
 //! running app through the listener and exits.
 
-use crate::background::Job;
 use crate::state::AppState;
 use serde::Serialize;
 use std::sync::Mutex;
 use ts_rs::TS;
 use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
-use switchboard_cli::{agent_name, call_token, Context};
+use switchboard_app::{call_token, App, Job};
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
 
 /// The event name a pop travels under.
@@ -53,16 +52,16 @@ pub struct PhoneSetup {
 impl PhoneSetup {
     /// `None` without a readable config (the window says why when it opens).
     pub fn load() -> Option<PhoneSetup> {
-        let ctx = Context::from_env().ok()?;
-        let token = ctx.config.phone.listen.then(|| call_token(&ctx.home, false).map_err(|e| e.to_string()));
-        Some(PhoneSetup { port: ctx.config.phone.port, token, agent: agent_name(&ctx.config) })
+        let app = App::from_env().ok()?;
+        let token = app.config.phone.listen.then(|| call_token(&app.home, false).map_err(|e| e.to_string()));
+        Some(PhoneSetup { port: app.config.phone.port, token, agent: app.agent_name() })
     }
 
     /// When another Switchboard already listens, gives it the `tel:` call (or asks it to come
     /// forward) and returns true: this launch then exits.
     pub fn handed_to_running(&self, tel: Option<&CallEvent>) -> bool {
         let Some(Ok(token)) = &self.token else { return false };
-        let Ok(runtime) = switchboard_cli::runtime() else { return false };
+        let Ok(runtime) = switchboard_app::runtime() else { return false };
         runtime.block_on(hand_over(self.port, token, tel)).is_ok()
     }
 }
@@ -107,13 +106,13 @@ fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
         }
         Inbound::Call { event, received_ms } => {
             let state = app.state::<AppState>();
-            let now = state.clock.now();
+            let now = state.clock().now();
             let pop = match state.with_store(|store| Ok(on_event(store, &event, agent, received_ms, now)?)) {
                 Ok(pop) => pop,
                 Err(error) => return tracing::error!(code = %error.code, "a call event could not be applied"),
             };
             if pop.logged {
-                state.background.request(Job::Deliver);
+                state.worker.request(Job::Deliver);
             }
             // Ringing asks for attention (the taskbar entry flashes) without taking focus from typing.
             if pop.state == CallState::Ringing {

@@ -1,16 +1,15 @@
-//! The app's managed state: the context and the opened cache (or why it could not be opened).
+//! The app's managed state: the loaded application core, the window's cache connection (or why it
+//! could not be opened), the background worker and the phone side.
 
-use crate::background::{Background, Notify};
 use crate::error::BoundaryError;
-use std::sync::{Arc, Mutex, MutexGuard};
-use switchboard_cli::Context;
-use switchboard_core::Clock;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use switchboard_app::{App, Job, Notify, Rounds, Worker};
+use switchboard_core::{Clock, Config, Home, SystemClock};
 use switchboard_store::Store;
 
 pub struct AppState {
-    pub clock: Arc<dyn Clock>,
-    pub month_first: bool,
-    pub background: Background,
+    app: RwLock<App>,
+    pub worker: Worker,
     pub phone: crate::phone::Phone,
     store: Mutex<Result<Store, BoundaryError>>,
 }
@@ -19,35 +18,40 @@ pub struct AppState {
 const DEMO_PATIENTS: u32 = 1_000;
 
 impl AppState {
-    /// Opens the cache; with no source configured and no demo data yet, loads the demo clinic.
+    /// Loads the app and opens the cache; with no source configured and no demo data yet, loads the
+    /// demo clinic. Starts the worker, which keeps its own connection.
     pub fn start(notify: Notify) -> AppState {
-        let opened = Context::from_env().map_err(BoundaryError::from).and_then(|ctx| {
-            let mut store = ctx.open_store()?;
-            if ctx.config.sources.is_empty() {
-                switchboard_demo::ensure_demo_loaded(&mut store, DEMO_PATIENTS, ctx.clock.now())
-                    .map_err(|e| BoundaryError { code: "demo.load".into(), message: e.to_string() })?;
+        let loaded = App::from_env().map_err(BoundaryError::from);
+        let opened = loaded.as_ref().map_err(Clone::clone).and_then(|app| {
+            let mut store = app.open_store()?;
+            if app.config.sources.is_empty() {
+                switchboard_demo::ensure_demo_loaded(&mut store, DEMO_PATIENTS, app.clock.now()).map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
             }
-            Ok((ctx, store))
+            Ok(store)
         });
-        match opened {
-            Ok((ctx, store)) => AppState {
-                month_first: ctx.month_first(),
-                clock: ctx.clock,
-                background: Background::start(notify),
-                phone: Default::default(),
-                store: Mutex::new(Ok(store)),
-            },
-            Err(error) => {
-                tracing::error!(code = %error.code, "cache could not be opened");
-                AppState {
-                    clock: Arc::new(switchboard_core::SystemClock),
-                    month_first: true,
-                    background: Background::start(notify),
-                    phone: Default::default(),
-                    store: Mutex::new(Err(error)),
-                }
-            }
+        if let Err(error) = &opened {
+            tracing::error!(code = %error.code, "cache could not be opened");
         }
+        // Without a readable config the window still opens, on defaults, and says why.
+        let app = loaded.unwrap_or_else(|_| App::new(Home::from_env().unwrap_or_else(|_| Home::under(&std::env::temp_dir())), Config::default(), Arc::new(SystemClock)));
+        AppState { app: RwLock::new(app), worker: Worker::start(notify, Rounds::default()), phone: Default::default(), store: Mutex::new(opened) }
+    }
+
+    /// The loaded application core.
+    pub fn app(&self) -> RwLockReadGuard<'_, App> {
+        self.app.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.app().clock.clone()
+    }
+
+    /// The config changed on disk: load it again here and in the worker.
+    pub fn reload(&self) -> Result<(), BoundaryError> {
+        let app = App::from_env()?;
+        *self.app.write().unwrap_or_else(|p| p.into_inner()) = app;
+        self.worker.request(Job::Reload);
+        Ok(())
     }
 
     /// The open cache, or the reason it is not open.

@@ -19,10 +19,10 @@ fn typescript_bindings_are_fresh() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings");
     if std::env::var_os("SWITCHBOARD_UPDATE_BINDINGS").is_some() {
         let _ = std::fs::remove_dir_all(&committed);
-        switchboard_app::bindings::export(&committed).unwrap();
+        switchboard_desktop::bindings::export(&committed).unwrap();
     }
     let fresh = tempfile::tempdir().unwrap();
-    switchboard_app::bindings::export(fresh.path()).unwrap();
+    switchboard_desktop::bindings::export(fresh.path()).unwrap();
     let (expected, found) = (read_dir(fresh.path()), read_dir(&committed));
     assert!(expected.contains_key("PatientView.ts"));
     assert_eq!(

@@ -62,3 +62,39 @@ fn only_the_ipc_module_of_the_ui_imports_the_tauri_api() {
     let elsewhere: Vec<_> = importers.iter().filter(|s| !s.starts_with(&ipc)).collect();
     assert!(elsewhere.is_empty(), "only ui/src/ipc/ may import @tauri-apps/api: {elsewhere:?}");
 }
+
+/// Only the desktop shell knows the wire: in the core crates, TypeScript bindings and the camelCase
+/// casing sit behind the `wire` feature, which only the root package turns on.
+#[test]
+fn the_wire_types_are_behind_the_feature_only_the_shell_turns_on() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = Vec::new();
+    files_under(&root.join("crates"), "rs", &mut sources);
+    for source in &sources {
+        for (n, line) in std::fs::read_to_string(source).unwrap().lines().enumerate() {
+            let wire = line.contains("ts_rs") || line.contains("\"camelCase\"");
+            assert!(!wire || line.contains("feature = \"wire\""), "{}:{}: wire types outside the `wire` feature", source.display(), n + 1);
+        }
+    }
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let manifest = std::fs::read_to_string(entry.unwrap().path().join("Cargo.toml")).unwrap();
+        for line in manifest.lines().filter(|l| l.starts_with("ts-rs")) {
+            assert!(line.contains("optional = true"), "ts-rs is a required dependency of a core crate: {line}");
+        }
+        assert!(!manifest.contains("features = [\"wire\"]"), "a core crate turns the wire feature on");
+    }
+    let app = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(app.contains("features = [\"wire\"]"), "the desktop shell turns the wire feature on");
+}
+
+/// The desktop shell uses the application core, not the CLI: only the binary's entry point, which
+/// hands a subcommand to the headless front end, names it.
+#[test]
+fn the_desktop_shell_does_not_use_the_cli() {
+    let mut sources = Vec::new();
+    files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri"), "rs", &mut sources);
+    assert!(sources.len() >= 6, "expected the shell's sources");
+    for source in sources.iter().filter(|s| !s.ends_with("main.rs")) {
+        assert!(!std::fs::read_to_string(source).unwrap().contains("switchboard_cli"), "{} uses the CLI crate", source.display());
+    }
+}

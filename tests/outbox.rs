@@ -2,9 +2,10 @@
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
-use switchboard_core::{FixedClock, SystemClock};
+use switchboard_core::{FixedClock, OutboxState, SystemClock, TaskPriority};
 use switchboard_demo::seed_server;
 use switchboard_fhir::FhirClient;
+use switchboard_outbox::kinds::*;
 use switchboard_outbox::{drain, queue, Action, ACTION_SYSTEM};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
@@ -70,15 +71,15 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
         seeded(&client, 5).await;
         let (mut store_a, mut store_b) = (a.store(), b.store());
         sync(&mut store_a, &client).await;
-        let create = Action::TaskCreate {
+        let create = Action::TaskCreate(TaskCreate {
             patient: "pat-000001".into(),
             reason: "Call about potassium result".into(),
-            priority: "urgent".into(),
+            priority: TaskPriority::Urgent,
             due: Some((Utc::now() + Duration::hours(4)).to_rfc3339()),
             owner: Some("Nurse pool".into()),
-        };
+        });
         let queued = queue(&mut store_a, SOURCE, &create, Utc::now()).unwrap();
-        assert_eq!(queued.state, "pending");
+        assert_eq!(queued.state, OutboxState::Pending);
         // Shown at once, marked pending, before any network.
         let view = store_a.patient_view(SOURCE, "pat-000001", Utc::now()).unwrap().unwrap();
         let local = view.tasks.iter().find(|t| t.description.as_deref() == Some("Call about potassium result")).unwrap();
@@ -100,10 +101,10 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
 
         sync(&mut store_b, &client).await;
         assert_eq!(task_on(&store_b, &task_id)["priority"], "urgent");
-        queue(&mut store_b, SOURCE, &Action::TaskClaim { task: task_id.clone(), owner: "Practitioner/prac-2".into() }, Utc::now()).unwrap();
+        queue(&mut store_b, SOURCE, &Action::TaskClaim(TaskClaim { task: task_id.clone(), owner: "Practitioner/prac-2".into() }), Utc::now()).unwrap();
         assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
-        queue(&mut store_b, SOURCE, &Action::TaskComplete { task: task_id.clone(), note: "Reached patient; repeat lab Friday".into() }, Utc::now()).unwrap();
-        queue(&mut store_b, SOURCE, &Action::Note { patient: "pat-000001".into(), text: "Prefers calls after 5pm".into() }, Utc::now()).unwrap();
+        queue(&mut store_b, SOURCE, &Action::TaskComplete(TaskComplete { task: task_id.clone(), note: "Reached patient; repeat lab Friday".into() }), Utc::now()).unwrap();
+        queue(&mut store_b, SOURCE, &Action::Note(Note { patient: "pat-000001".into(), text: "Prefers calls after 5pm".into() }), Utc::now()).unwrap();
         assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 2);
 
         sync(&mut store_a, &client).await;
@@ -113,7 +114,7 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
         assert_eq!(done["note"][0]["text"], "Reached patient; repeat lab Friday");
         // Refused before anything is queued.
         let rows_before = store_a.outbox().unwrap().len();
-        let refused = queue(&mut store_a, SOURCE, &Action::TaskClaim { task: task_id, owner: "Practitioner/prac-1".into() }, Utc::now());
+        let refused = queue(&mut store_a, SOURCE, &Action::TaskClaim(TaskClaim { task: task_id, owner: "Practitioner/prac-1".into() }), Utc::now());
         assert!(refused.unwrap_err().to_string().contains("already completed"));
         assert_eq!(store_a.outbox().unwrap().len(), rows_before);
     });
@@ -128,8 +129,8 @@ fn two_workstations_claiming_one_task_give_exactly_one_owner() {
         let task_ids = store_a.ids_of(SOURCE, "Task").unwrap();
         assert!(!task_ids.is_empty());
         for task in task_ids.iter().take(3) {
-            queue(&mut store_a, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }, Utc::now()).unwrap();
-            queue(&mut store_b, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-2".into() }, Utc::now()).unwrap();
+            queue(&mut store_a, SOURCE, &Action::TaskClaim(TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }), Utc::now()).unwrap();
+            queue(&mut store_b, SOURCE, &Action::TaskClaim(TaskClaim { task: task.clone(), owner: "Practitioner/prac-2".into() }), Utc::now()).unwrap();
         }
         let client_b = switchboard_testkit::client(&desks.server.base());
         let (ra, rb) = tokio::join!(drain(&mut store_a, client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
@@ -143,7 +144,7 @@ fn two_workstations_claiming_one_task_give_exactly_one_owner() {
             assert_eq!(task_on(winner, task)["owner"]["reference"], owner.as_str());
             // The loser sees the conflict in words and the server's state in its cache.
             let conflict = loser.outbox().unwrap().into_iter().find(|r| r.target == format!("Task/{task}")).unwrap();
-            assert_eq!(conflict.state, "conflict");
+            assert_eq!(conflict.state, OutboxState::Conflict);
             assert_eq!(conflict.error.as_deref(), Some(format!("already claimed by {owner}").as_str()));
             assert_eq!(task_on(loser, task)["owner"]["reference"], owner.as_str());
         }
@@ -162,7 +163,7 @@ fn a_create_whose_response_was_lost_is_not_duplicated() {
         seeded(&client, 3).await;
         let mut store = home.store();
         sync(&mut store, &client).await;
-        let action = Action::TaskCreate { patient: "pat-000002".into(), reason: "Refill".into(), priority: "routine".into(), due: None, owner: None };
+        let action = Action::TaskCreate(TaskCreate { patient: "pat-000002".into(), reason: "Refill".into(), priority: TaskPriority::Routine, due: None, owner: None });
         let queued = queue(&mut store, SOURCE, &action, Utc::now()).unwrap();
         proxy.inject(&["/Task"], Fault::LostResponse, Some(1));
         let report = drain(&mut store, &client, SOURCE, &SystemClock).await.unwrap();
@@ -186,15 +187,15 @@ fn a_hundred_actions_queued_offline_drain_exactly_once_when_the_server_is_back()
         for n in 0..100 {
             let patient = format!("pat-{:06}", n % 10 + 1);
             let action = if n % 4 == 0 {
-                Action::Note { patient, text: format!("note {n}") }
+                Action::Note(Note { patient, text: format!("note {n}") })
             } else {
-                Action::TaskCreate { patient, reason: format!("callback {n}"), priority: "routine".into(), due: None, owner: None }
+                Action::TaskCreate(TaskCreate { patient, reason: format!("callback {n}"), priority: TaskPriority::Routine, due: None, owner: None })
             };
             ids.push(queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id);
         }
         let offline = drain(&mut store, &client, SOURCE, &SystemClock).await.unwrap();
         assert_eq!((offline.sent, offline.waiting), (0, 100), "{offline:?}");
-        assert!(store.outbox().unwrap().iter().all(|r| r.state == "pending" && r.error.as_deref().unwrap().contains("cannot reach")));
+        assert!(store.outbox().unwrap().iter().all(|r| r.state == OutboxState::Pending && r.error.as_deref().unwrap().contains("cannot reach")));
 
         server.restart();
         let later = FixedClock(Utc::now() + Duration::minutes(10));
@@ -237,12 +238,12 @@ fn delivery_killed_at_random_points_applies_every_action_exactly_once() {
             let mut store = home.store();
             for k in 0..3 {
                 let patient = format!("pat-{:06}", rng.u32(1..=30));
-                let action = Action::TaskCreate { patient, reason: format!("trial {trial}.{k}"), priority: "routine".into(), due: None, owner: None };
+                let action = Action::TaskCreate(TaskCreate { patient, reason: format!("trial {trial}.{k}"), priority: TaskPriority::Routine, due: None, owner: None });
                 created.push(queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id);
             }
             if let Some(task) = tasks.get(trial) {
                 let owner = format!("Practitioner/prac-{}", trial % 3 + 1);
-                queue(&mut store, SOURCE, &Action::TaskClaim { task: task.clone(), owner: owner.clone() }, Utc::now()).unwrap();
+                queue(&mut store, SOURCE, &Action::TaskClaim(TaskClaim { task: task.clone(), owner: owner.clone() }), Utc::now()).unwrap();
                 claimed.push((task.clone(), owner));
             }
         }
@@ -257,7 +258,7 @@ fn delivery_killed_at_random_points_applies_every_action_exactly_once() {
     assert!(killed_mid_way >= 10, "only {killed_mid_way} kills landed while delivering");
     let last = switchboard(&["outbox", "drain"]).status().unwrap();
     assert!(last.success(), "the final drain left actions unsettled");
-    assert!(home.store().outbox().unwrap().iter().all(|r| r.state == "sent"));
+    assert!(home.store().outbox().unwrap().iter().all(|r| r.state == OutboxState::Sent));
     rt.block_on(async {
         for id in &created {
             assert_eq!(server_tasks_for(&client, id).await.len(), 1, "action {id} applied other than once");
@@ -325,9 +326,9 @@ fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
         let view = store_a.patient_view(SOURCE, "pat-000001", Utc::now()).unwrap().unwrap();
         let appointment = view.appointments.upcoming[0].id.clone();
 
-        queue(&mut store_a, SOURCE, &Action::Arrived { appointment: appointment.clone() }, Utc::now()).unwrap();
+        queue(&mut store_a, SOURCE, &Action::Arrived(Arrived { appointment: appointment.clone() }), Utc::now()).unwrap();
         let when = (Utc::now() + Duration::days(2)).to_rfc3339();
-        let remind = Action::Remind { patient: "pat-000001".into(), about: "Bring your medication list".into(), when: Some(when) };
+        let remind = Action::Remind(Remind { patient: "pat-000001".into(), about: "Bring your medication list".into(), when: Some(when) });
         let reminder = queue(&mut store_a, SOURCE, &remind, Utc::now()).unwrap();
         assert_eq!(drain(&mut store_a, client, SOURCE, &SystemClock).await.unwrap().sent, 2);
         assert_eq!(client.read("Appointment", &appointment).await.unwrap()["status"], "arrived");
@@ -338,14 +339,14 @@ fn attendance_and_reminders_round_trip_and_stale_marks_conflict() {
         assert!(requests[0].get().contains("Bring your medication list"));
 
         // Workstation B still shows the appointment as booked; its no-show meets the arrival.
-        queue(&mut store_b, SOURCE, &Action::NoShow { appointment: appointment.clone() }, Utc::now()).unwrap();
+        queue(&mut store_b, SOURCE, &Action::NoShow(NoShow { appointment: appointment.clone() }), Utc::now()).unwrap();
         let report = drain(&mut store_b, client, SOURCE, &SystemClock).await.unwrap();
         assert_eq!(report.conflicts, 1, "{report:?}");
         let row = store_b.outbox().unwrap().pop().unwrap();
         assert_eq!(row.error.as_deref(), Some("the patient has already arrived"));
         assert_eq!(client.read("Appointment", &appointment).await.unwrap()["status"], "arrived");
         // Refused up front now that B's cache knows.
-        let again = queue(&mut store_b, SOURCE, &Action::NoShow { appointment }, Utc::now());
+        let again = queue(&mut store_b, SOURCE, &Action::NoShow(NoShow { appointment }), Utc::now());
         assert!(again.unwrap_err().to_string().contains("already arrived"));
     });
 }
@@ -376,13 +377,13 @@ fn book_reschedule_and_cancel_keep_slots_and_appointments_consistent() {
         let (mut store_a, mut store_b) = (a.store(), b.store());
         sync(&mut store_a, &client).await;
         let slots = free_slots(&store_a);
-        let book = Action::Book { patient: "pat-000002".into(), slot: slots[0].clone(), reason: Some("Knee pain".into()) };
+        let book = Action::Book(Book { patient: "pat-000002".into(), slot: slots[0].clone(), reason: Some("Knee pain".into()) });
         let booked = queue(&mut store_a, SOURCE, &book, Utc::now()).unwrap();
         // At once, locally: the slot is busy and the appointment shows as upcoming and pending.
         let view = store_a.patient_view(SOURCE, "pat-000002", Utc::now()).unwrap().unwrap();
         assert!(view.appointments.upcoming.iter().any(|x| x.origin.pending && x.reason.as_deref() == Some("Knee pain")));
         assert!(!free_slots(&store_a).contains(&slots[0]));
-        let taken = queue(&mut store_a, SOURCE, &Action::Book { patient: "pat-000003".into(), slot: slots[0].clone(), reason: None }, Utc::now());
+        let taken = queue(&mut store_a, SOURCE, &Action::Book(Book { patient: "pat-000003".into(), slot: slots[0].clone(), reason: None }), Utc::now());
         assert!(taken.unwrap_err().to_string().contains("no longer free"));
 
         assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
@@ -393,7 +394,7 @@ fn book_reschedule_and_cancel_keep_slots_and_appointments_consistent() {
         let appointment = created["id"].as_str().unwrap().to_string();
         assert_eq!(created["start"], client.read("Slot", &slots[0]).await.unwrap()["start"]);
 
-        let moved = Action::Reschedule { appointment: appointment.clone(), slot: slots[1].clone() };
+        let moved = Action::Reschedule(Reschedule { appointment: appointment.clone(), slot: slots[1].clone() });
         queue(&mut store_a, SOURCE, &moved, Utc::now()).unwrap();
         assert_eq!(drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
         assert_eq!(client.read("Slot", &slots[0]).await.unwrap()["status"], "free");
@@ -402,14 +403,14 @@ fn book_reschedule_and_cancel_keep_slots_and_appointments_consistent() {
 
         // Workstation B, synced now, cancels; A's stale copy then tries to mark the visit a no-show.
         sync(&mut store_b, &client).await;
-        let cancel = Action::Cancel { appointment: appointment.clone(), reason: "Patient request".into() };
-        assert!(queue(&mut store_b, SOURCE, &Action::Cancel { appointment: appointment.clone(), reason: " ".into() }, Utc::now()).is_err());
+        let cancel = Action::Cancel(Cancel { appointment: appointment.clone(), reason: "Patient request".into() });
+        assert!(queue(&mut store_b, SOURCE, &Action::Cancel(Cancel { appointment: appointment.clone(), reason: " ".into() }), Utc::now()).is_err());
         queue(&mut store_b, SOURCE, &cancel, Utc::now()).unwrap();
         assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
         let on_server = client.read("Appointment", &appointment).await.unwrap();
         assert_eq!((on_server["status"].as_str(), on_server["cancelationReason"]["text"].as_str()), (Some("cancelled"), Some("Patient request")));
         assert_eq!(client.read("Slot", &slots[1]).await.unwrap()["status"], "free");
-        queue(&mut store_a, SOURCE, &Action::NoShow { appointment: appointment.clone() }, Utc::now()).unwrap();
+        queue(&mut store_a, SOURCE, &Action::NoShow(NoShow { appointment: appointment.clone() }), Utc::now()).unwrap();
         let report = drain(&mut store_a, &client, SOURCE, &SystemClock).await.unwrap();
         assert_eq!(report.conflicts, 1, "{report:?}");
         assert_eq!(store_a.outbox().unwrap().pop().unwrap().error.as_deref(), Some("the appointment is already cancelled"));
@@ -424,8 +425,8 @@ fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
         let (mut store_a, mut store_b) = desks.synced_stores().await;
         let slots = free_slots(&store_a);
         for slot in slots.iter().take(3) {
-            queue(&mut store_a, SOURCE, &Action::Book { patient: "pat-000004".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
-            queue(&mut store_b, SOURCE, &Action::Book { patient: "pat-000005".into(), slot: slot.clone(), reason: None }, Utc::now()).unwrap();
+            queue(&mut store_a, SOURCE, &Action::Book(Book { patient: "pat-000004".into(), slot: slot.clone(), reason: None }), Utc::now()).unwrap();
+            queue(&mut store_b, SOURCE, &Action::Book(Book { patient: "pat-000005".into(), slot: slot.clone(), reason: None }), Utc::now()).unwrap();
         }
         let client_b = switchboard_testkit::client(&desks.server.base());
         let (ra, rb) = tokio::join!(drain(&mut store_a, client, SOURCE, &SystemClock), drain(&mut store_b, &client_b, SOURCE, &SystemClock));
@@ -436,7 +437,7 @@ fn two_workstations_booking_one_slot_give_exactly_one_appointment() {
             assert_eq!(client.get_page(&url).await.unwrap().resources.len(), 1, "slot {slot} double-booked");
             assert_eq!(client.read("Slot", slot).await.unwrap()["status"], "busy");
         }
-        let losers: Vec<_> = store_a.outbox().unwrap().into_iter().chain(store_b.outbox().unwrap()).filter(|r| r.state == "conflict").collect();
+        let losers: Vec<_> = store_a.outbox().unwrap().into_iter().chain(store_b.outbox().unwrap()).filter(|r| r.state == OutboxState::Conflict).collect();
         assert!(losers.iter().all(|r| r.error.as_deref() == Some("the slot is no longer free")), "{losers:?}");
         // The losing workstation's local appointment copies are gone; its cache shows the slot busy.
         for (store, patient) in [(&store_a, "pat-000004"), (&store_b, "pat-000005")] {
@@ -475,27 +476,27 @@ fn delivery_through_seeded_faults_is_eventually_consistent() {
         for n in 0..24u32 {
             let patient = format!("pat-{:06}", n % 20 + 1);
             let action = match n % 3 {
-                0 => Action::TaskCreate { patient, reason: format!("fault {n}"), priority: "urgent".into(), due: None, owner: None },
-                1 => Action::Note { patient, text: format!("note {n}") },
-                _ => Action::Book { patient, slot: slots[n as usize].clone(), reason: None },
+                0 => Action::TaskCreate(TaskCreate { patient, reason: format!("fault {n}"), priority: TaskPriority::Urgent, due: None, owner: None }),
+                1 => Action::Note(Note { patient, text: format!("note {n}") }),
+                _ => Action::Book(Book { patient, slot: slots[n as usize].clone(), reason: None }),
             };
             creates.push((n % 3, queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id));
         }
         for task in tasks.iter().take(3) {
-            queue(&mut store, SOURCE, &Action::TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }, Utc::now()).unwrap();
+            queue(&mut store, SOURCE, &Action::TaskClaim(TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }), Utc::now()).unwrap();
         }
         proxy.chaos(7, 0.35, &[Fault::ServerError, Fault::RateLimited, Fault::Stall, Fault::Reset, Fault::LostResponse]);
         let mut clock = Utc::now();
         for _round in 0..40 {
             clock += Duration::minutes(10);
             drain(&mut store, &faulty, SOURCE, &FixedClock(clock)).await.unwrap();
-            if store.outbox().unwrap().iter().all(|r| r.state != "pending") {
+            if store.outbox().unwrap().iter().all(|r| r.state != OutboxState::Pending) {
                 break;
             }
         }
         assert!(proxy.injected() >= 10, "only {} faults were injected", proxy.injected());
         let rows = store.outbox().unwrap();
-        assert!(rows.iter().all(|r| r.state == "sent"), "{:?}", rows.iter().map(|r| (&r.kind, &r.state, &r.error)).collect::<Vec<_>>());
+        assert!(rows.iter().all(|r| r.state == OutboxState::Sent), "{:?}", rows.iter().map(|r| (&r.kind, &r.state, &r.error)).collect::<Vec<_>>());
         proxy.clear();
         for (kind, id) in &creates {
             let resource_type = ["Task", "Communication", "Appointment"][*kind as usize];

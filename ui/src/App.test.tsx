@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
 import "./i18n";
 import { App } from "./App";
-import type { Action, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
+import type { StaffAction, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
 import type { Answers, CallPop, Intake } from "./ipc";
 
@@ -45,8 +45,8 @@ const dataChanged: ((change: DataChanged) => void)[] = [];
 const syncProgress: ((progress: SyncProgress) => void)[] = [];
 const refreshPatient = vi.fn(async (_source: string, _id: string) => undefined);
 const overview = vi.fn(async () => ({ counts: [["Patient", 1000]], sources: [] }));
-const queueAction = vi.fn(async (_source: string, action: Action) => {
-  if (action.kind === "cancel" && !action.reason.trim()) throw { code: "action.invalid", message: "cancelling needs a reason" };
+const queueAction = vi.fn(async (_source: string, action: StaffAction) => {
+  if (action.kind === "cancel" && !action.reason.trim()) throw { code: "invalid", message: "cancelling needs a reason" };
   return { id: "act-1", target: "x", state: "pending" };
 });
 const worklist = vi.fn(async (filter: WorklistFilter) => [{
@@ -66,7 +66,7 @@ const rulesList = vi.fn(async () => [
 ]);
 const savedSources: { name: string; fhir: string; pageSize: number; lastSynced: string | null; lastError: string | null }[] = [];
 const saveSource = vi.fn(async (name: string, fhir: string) => {
-  if (!fhir.startsWith("http")) throw { code: "cli.2", message: "FHIR URL: `" + fhir + "` is not a URL" };
+  if (!fhir.startsWith("http")) throw { code: "config", message: "FHIR URL: `" + fhir + "` is not a URL" };
   savedSources.push({ name, fhir, pageSize: 200, lastSynced: null, lastError: "cannot reach the FHIR server" });
   return false;
 });
@@ -83,16 +83,16 @@ const analyzeIntake = vi.fn(async (note: string, answers: Answers): Promise<Inta
   if (note.includes("headache")) {
     const sudden = answers["head-sudden"] === "yes";
     return {
-      ...emergencyIntake, urgency: sudden ? "emergency" : "same_day", red_flags: [], emergency_script: [], summary: "Patient called.",
+      ...emergencyIntake, urgency: sudden ? "emergency" : "same_day", redFlags: [], emergencyScript: [], summary: "Patient called.",
       findings: [{ ...emergencyIntake.findings[0], concept: "headache", label: "headache", evidence: { text: "headache", start: 7, end: 15 } }],
-      not_understood: [{ text: "wonky", start: 20, end: 25 }],
+      notUnderstood: [{ text: "wonky", start: 20, end: 25 }],
       questions: [
-        { id: "head-sudden", text: "Did it come on suddenly, the worst headache ever?", text_es: "¿Empezó de repente?", concept: "worst_headache", citation: "NICE CG150", answer: answers["head-sudden"] ?? null },
-        { id: "head-neck", text: "Is the neck stiff?", text_es: "¿Tiene el cuello rígido?", concept: "stiff_neck", citation: "NICE CG150", answer: answers["head-neck"] ?? null },
+        { id: "head-sudden", text: "Did it come on suddenly, the worst headache ever?", textEs: "¿Empezó de repente?", concept: "worst_headache", citation: "NICE CG150", answer: answers["head-sudden"] ?? null },
+        { id: "head-neck", text: "Is the neck stiff?", textEs: "¿Tiene el cuello rígido?", concept: "stiff_neck", citation: "NICE CG150", answer: answers["head-neck"] ?? null },
       ],
     };
   }
-  return note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", red_flags: [], findings: [], emergency_script: [], summary: "Patient called." };
+  return note.includes("chest") ? emergencyIntake : { ...emergencyIntake, urgency: "routine", redFlags: [], findings: [], emergencyScript: [], summary: "Patient called." };
 });
 const brother: PatientHit = { ...hit, id: "pat-000002", name: "José García", given: "José", birthDate: "2012-06-01", age: 14, mrn: "MRN1000001" };
 function ringing(matches: PatientHit[] = [hit]): CallPop {
@@ -103,12 +103,12 @@ function ringing(matches: PatientHit[] = [hit]): CallPop {
   };
 }
 const emergencyIntake: Intake = {
-  urgency: "emergency", urgency_because: "red flag: cardiac-chest-pain",
-  red_flags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", title_es: "Dolor de pecho que puede ser del corazón", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
+  urgency: "emergency", urgencyBecause: "red flag: cardiac-chest-pain",
+  redFlags: [{ rule: "cardiac-chest-pain", title: "Chest pain that may be cardiac", titleEs: "Dolor de pecho que puede ser del corazón", urgency: "emergency", citation: "NICE CG95", evidence: [{ text: "chest pain", start: 7, end: 17 }] }],
   findings: [{ text: "chest pain", concept: "chest_pain", label: "chest pain", problem: false, assertion: "present", experiencer: "patient", onset: null, severity: null, site: "chest", evidence: { text: "chest pain", start: 7, end: 17 } }],
-  medications: [], reason: "new_symptom", reason_evidence: { text: "chest pain", start: 7, end: 17 }, routing: "nurse_triage", calling_about: null, age: null,
-  emergency_script: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
-  language: "en", not_understood: [], questions: [],
+  medications: [], reason: "new_symptom", reasonEvidence: { text: "chest pain", start: 7, end: 17 }, routing: "nurse_triage", callingAbout: null, age: null,
+  emergencyScript: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
+  language: "en", notUnderstood: [], questions: [],
 };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -129,8 +129,8 @@ vi.mock("./ipc", async (importOriginal) => ({
     intakeModel: () => intakeModel(),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
-      intake: { ...emergencyIntake, urgency_because: "the language model on “mixing up words”" },
-      report: { added: ["slurred_speech"], raised_to: "emergency", discarded: ["`chest_pain`: its words are not in the note"] },
+      intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },
+      report: { added: ["slurred_speech"], raisedTo: "emergency", discarded: ["`chest_pain`: its words are not in the note"] },
     }),
     onDataChanged: (onChange: (change: DataChanged) => void) => {
       dataChanged.push(onChange);
@@ -143,7 +143,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     refreshPatient: (source: string, id: string) => refreshPatient(source, id),
     searchPatients: (text: string) => searchPatients(text),
     patientView: async () => view,
-    queueAction: (source: string, action: Action) => queueAction(source, action),
+    queueAction: (source: string, action: StaffAction) => queueAction(source, action),
     outbox: async () => outboxRows,
     setActionState: (id: string, to: string) => setActionState(id, to),
     worklist: (filter: WorklistFilter) => worklist(filter),
@@ -319,7 +319,7 @@ test("a lab test opens its trend chart, oldest result first", async () => {
 });
 
 test("a cache that cannot be opened gives one message in words and nothing else", async () => {
-  overview.mockRejectedValueOnce({ code: "store.key_missing", message: "the key for the cache is missing from the OS keyring" });
+  overview.mockRejectedValueOnce({ code: "keyring", message: "the key for the cache is missing from the OS keyring" });
   renderApp();
   const alerts = await screen.findAllByRole("alert");
   expect(alerts.map((a) => a.textContent)).toEqual(["the key for the cache is missing from the OS keyring"]);
@@ -424,7 +424,7 @@ test("the rules page lists the active rules and where each comes from", async ()
   expect(critical.textContent).toContain("built-in");
   const own = within(page).getByText("no-show-recall").closest("tr")!;
   expect(own.textContent).toContain("/etc/switchboard/rules.toml");
-  rulesList.mockRejectedValueOnce({ code: "cli.2", message: "rules file rules.toml, rule `x`, field `task.priority`: `now` is not one of routine, urgent, asap, stat" });
+  rulesList.mockRejectedValueOnce({ code: "config", message: "rules file rules.toml, rule `x`, field `task.priority`: `now` is not one of routine, urgent, asap, stat" });
   await user.click(screen.getByRole("button", { name: "Sources" }));
   await user.click(screen.getByRole("button", { name: "Rules" }));
   expect((await screen.findByRole("alert")).textContent).toContain("field `task.priority`");

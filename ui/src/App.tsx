@@ -16,11 +16,12 @@ import { CallBanner } from "./components/CallBanner";
 import { IntakePanel } from "./components/IntakePanel";
 import type { SyncProgress } from "./ipc";
 import { typingIn } from "./keys";
+import { routeOf } from "./routes";
+import type { ActiveCall, ScreenName, Selected } from "./types";
 
 const ROLE_KEY = "switchboard.role";
 const FIRST_RUN_KEY = "switchboard.firstRunDone";
 
-export type Selected = { source: string; id: string };
 
 declare global {
   interface Window {
@@ -37,9 +38,9 @@ export function App() {
   const [selected, setSelected] = useState<Selected | null>(null);
   // The front desk starts on the schedule; nurses and agents on their worklist.
   const homeOf = (role: string | null) => (role === "frontdesk" ? "schedule" : "home");
-  const [screenName, setScreen] = useState<"home" | "sources" | "schedule" | "rules">(() => homeOf(localStorage.getItem(ROLE_KEY)));
+  const [screenName, setScreen] = useState<ScreenName>(() => homeOf(localStorage.getItem(ROLE_KEY)));
   // The call being handled: its intake stays open across the search for a new caller.
-  const [call, setCall] = useState<{ callId: string; number: string | null } | null>(null);
+  const [call, setCall] = useState<ActiveCall | null>(null);
   const [intakeOpen, setIntakeOpen] = useState(false);
   const [prefill, setPrefill] = useState<{ text: string; nonce: number; focus: boolean } | undefined>();
   const callStartedMs = useRef<number | null>(null);
@@ -174,25 +175,27 @@ export function App() {
           <p role="alert" className="error">{errorMessage(overview.error)}</p>
         ) : (
           <>
-            {screenName === "sources" ? (
-              <Sources />
-            ) : screenName === "rules" ? (
-              <RulesSettings />
-            ) : screenName === "schedule" ? (
-              <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />
-            ) : selected ? (
-              <>
-                {intakeOpen && <IntakePanel key={call?.callId ?? "intake"} patient={selected} />}
-                <PatientWorkspace selected={selected} onPainted={painted} onIntake={() => setIntakeOpen((shown) => !shown)} />
-              </>
-            ) : call?.number && intakeOpen ? (
-              <IntakePanel key={call.callId} patient={null} />
-            ) : (
-              <>
-                <AlertsPanel />
-                <Worklist role={role} me={me} onOpen={open} />
-              </>
-            )}
+            {(() => {
+              const route = routeOf(screenName, selected, call, intakeOpen);
+              switch (route.kind) {
+                case "sources": return <Sources />;
+                case "rules": return <RulesSettings />;
+                case "schedule": return <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />;
+                case "patient": return (
+                  <>
+                    {route.intake && <IntakePanel key={call?.callId ?? "intake"} patient={route.patient} />}
+                    <PatientWorkspace selected={route.patient} onPainted={painted} onIntake={() => setIntakeOpen((shown) => !shown)} />
+                  </>
+                );
+                case "new-caller-intake": return <IntakePanel key={route.callId} patient={null} />;
+                case "worklist": return (
+                  <>
+                    <AlertsPanel />
+                    <Worklist role={role} me={me} onOpen={open} />
+                  </>
+                );
+              }
+            })()}
             <OutboxPanel />
           </>
         )}

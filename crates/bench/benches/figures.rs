@@ -6,9 +6,10 @@
 use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use switchboard_core::SystemClock;
+use switchboard_core::{SystemClock, TaskPriority};
 use switchboard_demo::{generate, seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
+use switchboard_outbox::kinds::TaskCreate;
 use switchboard_outbox::{drain, queue, Action};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
@@ -235,7 +236,7 @@ fn sync_figures(patients: u32) {
         let actions = 300;
         for n in 0..actions {
             let patient = format!("pat-{:06}", n % patients + 1);
-            let action = Action::TaskCreate { patient, reason: format!("bench {n}"), priority: "routine".into(), due: None, owner: None };
+            let action = Action::TaskCreate(TaskCreate { patient, reason: format!("bench {n}"), priority: TaskPriority::Routine, due: None, owner: None });
             queue(&mut store, "bench", &action, Utc::now()).unwrap();
         }
         let started = Instant::now();

@@ -6,19 +6,22 @@
 use crate::event::{CallEvent, CallState};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use switchboard_outbox::{queue, Action, ActionError};
+use switchboard_core::CallDisposition;
+use switchboard_outbox::{kinds::CallLog, queue, Action, ActionError};
 use switchboard_store::{CallRow, CallerMatch, Store};
-use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct PatientRef {
     pub source: String,
     pub id: String,
 }
 
 /// What the window shows for a call.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct CallPop {
     pub call_id: String,
     /// E.164 when the number could be read, else as the phone system sent it.
@@ -29,7 +32,7 @@ pub struct CallPop {
     /// The patient the call is about, once known.
     pub chosen: Option<PatientRef>,
     /// When the listener received the event (ms since the epoch), to time the pop.
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
     pub received_ms: u64,
     pub seconds: u32,
     /// The call has ended and is in the log.
@@ -64,7 +67,7 @@ pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: 
                 ended: None,
                 seconds: 0,
                 agent: agent.to_string(),
-                disposition: "ringing".into(),
+                disposition: CallDisposition::Ringing,
                 source: only.as_ref().map(|p| p.source.clone()),
                 patient: only.map(|p| p.id),
                 action: None,
@@ -77,13 +80,13 @@ pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: 
             CallState::Answered => {
                 if call.answered.is_none() {
                     call.answered = Some(stamp(now));
-                    call.disposition = "answered".into();
+                    call.disposition = CallDisposition::Answered;
                 }
             }
             CallState::Ended | CallState::Missed => {
                 call.ended = Some(stamp(now));
                 call.seconds = call.answered.as_deref().map_or(0, |a| seconds_between(a, now));
-                call.disposition = if call.answered.is_some() { "completed" } else { "missed" }.into();
+                call.disposition = if call.answered.is_some() { CallDisposition::Completed } else { CallDisposition::Missed };
             }
         }
     }
@@ -115,15 +118,15 @@ fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>) -> Resu
     if call.action.is_some() {
         return Ok(());
     }
-    let action = Action::CallLog {
+    let action = Action::CallLog(CallLog {
         patient,
         call: call.call_id.clone(),
         number: call.number.clone(),
         started: call.started.clone(),
         seconds: call.seconds,
         agent: call.agent.clone(),
-        disposition: call.disposition.clone(),
-    };
+        disposition: call.disposition,
+    });
     call.action = Some(queue(store, &source, &action, now)?.id);
     Ok(())
 }
@@ -165,7 +168,7 @@ mod tests {
         on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 4, start + Duration::seconds(160)).unwrap();
         let log = store.calls_for(&patient.source, &patient.id, 10).unwrap();
         assert_eq!(log.len(), 1);
-        assert_eq!((log[0].disposition.as_str(), log[0].seconds, log[0].agent.as_str()), ("completed", 95, AGENT));
+        assert_eq!((log[0].disposition, log[0].seconds, log[0].agent.as_str()), (CallDisposition::Completed, 95, AGENT));
         let queued: Vec<_> = store.outbox().unwrap().into_iter().filter(|r| r.kind == "call_log").collect();
         assert_eq!(queued.len(), 1);
         assert_eq!(Some(&queued[0].id), log[0].action.as_ref());
@@ -175,7 +178,7 @@ mod tests {
         assert!(pop.matches.len() >= 2 && pop.chosen.is_none());
         let missed = on_event(&mut store, &event("CA2", &household, CallState::Missed), AGENT, 6, start + Duration::seconds(20)).unwrap();
         assert!(missed.logged && missed.chosen.is_none());
-        assert_eq!(store.call("CA2").unwrap().unwrap().disposition, "missed");
+        assert_eq!(store.call("CA2").unwrap().unwrap().disposition, CallDisposition::Missed);
         let second = &pop.matches[1].hit;
         let choice = PatientRef { source: second.source.clone(), id: second.banner.id.clone() };
         let chosen = choose_caller(&mut store, "CA2", &choice, start + Duration::seconds(30)).unwrap();

@@ -1,6 +1,8 @@
 //! The command line, declared with clap.
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
+use switchboard_core::TaskPriority;
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Switchboard: the clinic's systems in one encrypted local workspace",
@@ -203,8 +205,8 @@ pub enum TaskCommand {
         patient: String,
         #[arg(long)]
         reason: String,
-        #[arg(long, value_parser = ["routine", "urgent", "asap", "stat"])]
-        priority: String,
+        #[arg(long, value_parser = priority_parser())]
+        priority: TaskPriority,
         /// When it is due (RFC 3339, e.g. 2026-12-01T09:00:00-06:00)
         #[arg(long)]
         due: Option<String>,
@@ -342,4 +344,9 @@ impl Role {
             Role::Agent => "Call center",
         }
     }
+}
+
+/// The priorities `TaskPriority` defines, listed in the help and the error.
+fn priority_parser() -> impl clap::builder::TypedValueParser<Value = TaskPriority> {
+    clap::builder::PossibleValuesParser::new(TaskPriority::ALL.iter().map(|p| p.as_str())).map(|word| word.parse().unwrap_or(TaskPriority::Routine))
 }

@@ -6,10 +6,12 @@ pub mod config;
 pub mod home;
 pub mod reference;
 pub mod resource_types;
+pub mod vocab;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, SourceConfig};
 pub use home::Home;
+pub use vocab::{status, CallDisposition, LocalId, OutboxState, TaskPriority};
 
 /// The identifier system of what rules make: the value is `<rule id>:<dedupe key>`, the same on every
 /// workstation, so a conditional create makes one resource however many workstations send it.

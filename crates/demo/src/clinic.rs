@@ -304,6 +304,8 @@ impl Clinic {
         observation
     }
 
+    // The visit's parties and times, as the caller already holds them.
+    #[allow(clippy::too_many_arguments)]
     fn appointments(
         &mut self,
         id: &str,

@@ -19,10 +19,11 @@ mod triage;
 pub use lexicon::{Knowledge, KnowledgeError, Language, RedFlagRule};
 pub use questions::{Answer, Question};
 use std::collections::BTreeMap;
+use switchboard_core::TaskPriority;
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Routine,
@@ -30,7 +31,8 @@ pub enum Urgency {
     Emergency,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Assertion {
     Present,
@@ -41,14 +43,16 @@ pub enum Assertion {
 }
 
 /// Who a finding is about: the patient the call is about, or someone else the caller mentions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Experiencer {
     Patient,
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     NewSymptom,
@@ -59,7 +63,8 @@ pub enum Reason {
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
     NurseTriage,
@@ -69,14 +74,18 @@ pub enum Routing {
 }
 
 /// The words an item came from: the text and its byte offsets in the note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Evidence {
     pub text: String,
     pub start: usize,
     pub end: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Finding {
     /// The caller's words for it.
     pub text: String,
@@ -94,8 +103,10 @@ pub struct Finding {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(rename = "MentionedMedication")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
+#[cfg_attr(feature = "wire", ts(rename = "MentionedMedication"))]
 pub struct Medication {
     /// The prescribable (RxNorm ingredient) name.
     pub name: String,
@@ -106,7 +117,9 @@ pub struct Medication {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct RedFlag {
     pub rule: String,
     pub title: String,
@@ -119,7 +132,9 @@ pub struct RedFlag {
 }
 
 /// Everything the assistant read in one note.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Intake {
     /// The language the note was read in.
     pub language: Language,
@@ -160,7 +175,7 @@ impl Intake {
     }
 
     /// The routed task: the pool that owns it, its FHIR priority, and minutes until it is due.
-    pub fn task_terms(&self) -> (&'static str, &'static str, i64) {
+    pub fn task_terms(&self) -> (&'static str, switchboard_core::TaskPriority, i64) {
         let owner = match self.routing {
             Routing::NurseTriage => "Nurse pool",
             Routing::Scheduling => "Front desk",
@@ -168,9 +183,9 @@ impl Intake {
             Routing::Billing => "Billing",
         };
         match self.urgency {
-            Urgency::Emergency => (owner, "stat", 15),
-            Urgency::SameDay => (owner, "urgent", 4 * 60),
-            Urgency::Routine => (owner, "routine", 3 * 24 * 60),
+            Urgency::Emergency => (owner, TaskPriority::Stat, 15),
+            Urgency::SameDay => (owner, TaskPriority::Urgent, 4 * 60),
+            Urgency::Routine => (owner, TaskPriority::Routine, 3 * 24 * 60),
         }
     }
 }

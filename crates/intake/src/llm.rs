@@ -16,14 +16,18 @@ pub struct LlmConfig {
 }
 
 /// The reading with the model's additions, and what it changed.
-#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct SecondOpinion {
     pub intake: Intake,
     pub report: LlmReport,
 }
 
 /// What the model's answer changed, and what was thrown away and why.
-#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct LlmReport {
     pub added: Vec<String>,
     pub raised_to: Option<Urgency>,

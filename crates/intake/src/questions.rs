@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
-use ts_rs::TS;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +57,8 @@ pub(crate) fn compile(entries: &[QuestionEntry], known: &HashSet<&str>) -> Resul
 }
 
 /// What the agent recorded for one question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Answer {
     Yes,
@@ -66,7 +66,9 @@ pub enum Answer {
 }
 
 /// A question to ask now, with its answer so far (none: not asked).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Question {
     pub id: String,
     /// In English, the staff's words.

@@ -1,16 +1,15 @@
 //! Delivering queued actions to the clinic's server, oldest first, one resource's actions in order.
 
-use crate::action::{apply_claim, apply_complete, attendance_state, claim_state, complete_state, Action, Standing, ACTION_SYSTEM};
-use crate::schedule::{apply_cancel, cancel_state, move_to, reschedule_state, set_status, slot_id_of};
+use crate::action::{Action, ACTION_SYSTEM};
+use crate::change::{Change, Resolution};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use switchboard_core::Clock;
+use switchboard_core::{Clock, LocalId};
 use switchboard_fhir::{FhirClient, FhirError};
 use switchboard_store::{Delivery, OutboxRow, Store, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct DrainReport {
     pub sent: u32,
     pub failed: u32,
@@ -23,20 +22,6 @@ pub struct DrainReport {
 struct Attempt {
     delivery: Delivery,
     server_copies: Vec<Value>,
-}
-
-/// One change to send: an update guarded by the version it was based on, or a conditional create.
-#[derive(Clone)]
-enum Change {
-    Update(Value),
-    Create { resource: Value, condition: String },
-}
-
-/// After a version conflict, what the server's current state means for the intent.
-enum Resolution {
-    Done(Vec<Value>),
-    Blocked(String, Vec<Value>),
-    Reapply(Vec<Change>),
 }
 
 /// Re-applying an intent after a conflict gives up after this many rounds (someone keeps changing it).
@@ -56,7 +41,7 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
             Delivery::Conflict { .. } => report.conflicts += 1,
             Delivery::Retry { .. } => report.waiting += 1,
         }
-        tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state(), "outbox delivery");
+        tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state().as_str(), "outbox delivery");
         let mut writer = store.writer(&stamp(clock.now()))?;
         for copy in &attempt.server_copies {
             writer.upsert_forced(source, &copy.to_string(), None)?;
@@ -101,7 +86,7 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
 
 /// The first changes to send, from the local copies the action left in the cache.
 fn plan(action: &Action, action_id: &str, local: Vec<Value>) -> Option<Vec<Change>> {
-    let is_created = |v: &Value| v["id"].as_str().is_some_and(|id| id.starts_with("local-"));
+    let is_created = |v: &Value| v["id"].as_str().is_some_and(LocalId::is_local);
     let changes: Vec<Change> = local
         .into_iter()
         .map(|resource| match is_created(&resource) {
@@ -109,9 +94,7 @@ fn plan(action: &Action, action_id: &str, local: Vec<Value>) -> Option<Vec<Chang
             false => Change::Update(resource),
         })
         .collect();
-    // A booking changes its slot and creates its appointment; every other action changes at least one.
-    let expected = if matches!(action, Action::Book { .. }) { 2 } else { 1 };
-    (changes.len() >= expected).then_some(changes)
+    (changes.len() >= action.expected_changes()).then_some(changes)
 }
 
 /// The `If-None-Exist` of a create: the identifier it carries (minted for the action, or a rule's).
@@ -149,7 +132,7 @@ async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, no
     for _ in 0..MAX_REAPPLY {
         let resolution = match send_changes(client, &changes).await {
             Ok(copies) => Resolution::Done(copies),
-            Err(error) if is_version_conflict(&error) => reconcile(client, action, &first, now).await?,
+            Err(error) if is_version_conflict(&error) => action.reconcile(client, &first, now).await?,
             Err(error) => return Err(error),
         };
         match resolution {
@@ -204,130 +187,4 @@ async fn send_changes(client: &FhirClient, changes: &[Change]) -> Result<Vec<Val
         return Err(FhirError::BadResponse { detail: "the transaction response does not return every resource".into() });
     }
     Ok(copies)
-}
-
-/// The resource a conditional create in `changes` made, if the server has it.
-async fn created_by(client: &FhirClient, changes: &[Change]) -> Result<Option<Value>, FhirError> {
-    let Some((kind, condition)) = changes.iter().find_map(|c| match c {
-        Change::Create { resource, condition } => Some((resource["resourceType"].as_str().unwrap_or_default(), condition)),
-        Change::Update(_) => None,
-    }) else {
-        return Ok(None);
-    };
-    let identifier = condition.trim_start_matches("identifier=");
-    let page = client.get_page(&client.search_url(kind, &[("identifier", identifier)])?).await?;
-    Ok(page.resources.first().and_then(|raw| serde_json::from_str(raw.get()).ok()))
-}
-
-/// Reads what the server holds now and decides what the intent means against it. `first` is what was
-/// sent at first (its creates are conditional, so re-sending them is safe).
-async fn reconcile(client: &FhirClient, action: &Action, first: &[Change], now: DateTime<Utc>) -> Result<Resolution, FhirError> {
-    let single = |current: Value, standing: Standing, reapply: &dyn Fn(&mut Value)| match standing {
-        Standing::Done => Resolution::Done(vec![current]),
-        Standing::Blocked(words) => Resolution::Blocked(words, vec![current]),
-        Standing::Open => {
-            let mut next = current;
-            reapply(&mut next);
-            Resolution::Reapply(vec![Change::Update(next)])
-        }
-    };
-    Ok(match action {
-        Action::TaskClaim { task, owner } => {
-            let current = client.read("Task", task).await?;
-            let standing = claim_state(&current, owner);
-            single(current, standing, &|t| apply_claim(t, owner))
-        }
-        Action::TaskComplete { task, note } => {
-            let current = client.read("Task", task).await?;
-            let standing = complete_state(&current);
-            single(current, standing, &|t| apply_complete(t, note, now))
-        }
-        Action::Arrived { appointment } | Action::NoShow { appointment } => {
-            let wanted = if matches!(action, Action::Arrived { .. }) { "arrived" } else { "noshow" };
-            let current = client.read("Appointment", appointment).await?;
-            let standing = attendance_state(&current, wanted);
-            single(current, standing, &|a| set_status(a, wanted))
-        }
-        Action::Book { slot, .. } => {
-            let current = client.read("Slot", slot).await?;
-            match (created_by(client, first).await?, current["status"].as_str()) {
-                // An earlier attempt landed and only its answer was lost.
-                (Some(appointment), _) => Resolution::Done(vec![current, appointment]),
-                (None, Some("free")) => {
-                    let mut busy = current;
-                    set_status(&mut busy, "busy");
-                    let creates = first.iter().filter(|c| matches!(c, Change::Create { .. })).cloned();
-                    Resolution::Reapply(std::iter::once(Change::Update(busy)).chain(creates).collect())
-                }
-                (None, _) => Resolution::Blocked("the slot is no longer free".into(), vec![current]),
-            }
-        }
-        Action::Cancel { appointment, reason } => {
-            let current = client.read("Appointment", appointment).await?;
-            match cancel_state(&current) {
-                Standing::Done => Resolution::Done(vec![current]),
-                Standing::Blocked(words) => Resolution::Blocked(words, vec![current]),
-                Standing::Open => {
-                    let mut changes: Vec<Change> = freeing_slot_of(client, &current).await?.into_iter().collect();
-                    let mut cancelled = current;
-                    apply_cancel(&mut cancelled, reason);
-                    changes.insert(0, Change::Update(cancelled));
-                    Resolution::Reapply(changes)
-                }
-            }
-        }
-        Action::Reschedule { appointment, slot } => {
-            let (current, new_slot) = (client.read("Appointment", appointment).await?, client.read("Slot", slot).await?);
-            match reschedule_state(&current, &new_slot) {
-                Standing::Done => Resolution::Done(vec![current, new_slot]),
-                Standing::Blocked(words) => Resolution::Blocked(words, vec![current, new_slot]),
-                Standing::Open => {
-                    let mut changes: Vec<Change> = freeing_slot_of(client, &current).await?.into_iter().collect();
-                    let mut moved = current;
-                    move_to(&mut moved, &new_slot);
-                    let mut busy = new_slot;
-                    set_status(&mut busy, "busy");
-                    changes.insert(0, Change::Update(busy));
-                    changes.insert(0, Change::Update(moved));
-                    Resolution::Reapply(changes)
-                }
-            }
-        }
-        Action::Withdraw { request } => {
-            let current = client.read("CommunicationRequest", request).await?;
-            match current["status"].as_str().unwrap_or_default() {
-                "revoked" | "completed" | "entered-in-error" => Resolution::Done(vec![current]),
-                _ => single(current, Standing::Open, &|r| r["status"] = json!("revoked")),
-            }
-        }
-        Action::Escalate { task, priority } => {
-            let current = client.read("Task", task).await?;
-            match complete_state(&current) {
-                // Closed meanwhile: nothing left to escalate.
-                Standing::Done | Standing::Blocked(_) => Resolution::Done(vec![current]),
-                Standing::Open => single(current, Standing::Open, &|t| t["priority"] = json!(priority)),
-            }
-        }
-        // A rule's task or reminder updated on another workstation meanwhile: theirs stands, it carries
-        // the same rule output.
-        Action::RuleTask { .. } | Action::RuleReminder { .. } => match first.iter().find_map(|c| match c {
-            Change::Update(r) => Some((r["resourceType"].as_str().unwrap_or_default(), r["id"].as_str().unwrap_or_default())),
-            Change::Create { .. } => None,
-        }) {
-            Some((kind, id)) => Resolution::Done(vec![client.read(kind, id).await?]),
-            None => Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new()),
-        },
-        // Conditional creates do not conflict; a 412 here is the server's own error.
-        Action::TaskCreate { .. } | Action::Note { .. } | Action::Remind { .. } | Action::Intake { .. } | Action::CallLog { .. } => {
-            Resolution::Blocked("the server refused the create with a version conflict".into(), Vec::new())
-        }
-    })
-}
-
-/// The change that frees the slot an appointment holds now, read fresh from the server.
-async fn freeing_slot_of(client: &FhirClient, appointment: &Value) -> Result<Option<Change>, FhirError> {
-    let Some(slot) = slot_id_of(appointment) else { return Ok(None) };
-    let mut freed = client.read("Slot", &slot).await?;
-    set_status(&mut freed, "free");
-    Ok(Some(Change::Update(freed)))
 }

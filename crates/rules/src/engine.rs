@@ -4,12 +4,14 @@ use crate::model::{Dedupe, Due, Rule, RuleSet, Trigger};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use switchboard_core::status::OPEN_TASK;
+use switchboard_core::{LocalId, OutboxState, TaskPriority};
+use switchboard_outbox::kinds::{Escalate, RuleReminder, RuleTask, Withdraw};
 use switchboard_outbox::{made_by_rule, prepare, queue, rule_identifier, Action, ActionError};
 use switchboard_store::{lab_flag, rule_that_made, AlertRow, ChangeRow, Fired, Store, StoreError};
 
 /// What one pass made.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct RunReport {
     pub changes: u64,
     pub tasks: u64,
@@ -49,7 +51,6 @@ struct Pending {
 struct Outputs(Vec<Pending>);
 
 const BATCH: usize = 2_000;
-const OPEN_TASK: &[&str] = &["requested", "received", "accepted", "ready", "in-progress"];
 const WITHDRAWN: &str = "withdrawn";
 
 /// What a rule's texts may say about what fired it. No patient identity: these go into task texts.
@@ -199,22 +200,22 @@ fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str,
             None => now,
         };
         let signature = format!("{}|{}|{}|{}", task.priority, task.owner, description, why);
-        let action = Action::RuleTask {
+        let action = Action::RuleTask(RuleTask {
             patient: facts.patient.clone(),
             rule: rule.id.clone(),
             key: key.to_string(),
             description,
-            priority: task.priority.clone(),
+            priority: task.priority(),
             due: due.to_rfc3339_opts(SecondsFormat::Secs, true),
             owner: task.owner.clone(),
             focus: facts.subject.clone(),
             why,
-        };
+        });
         outputs.propose(store, &facts.source, &rule.id, key, &signature, action, now)?;
     }
     if let Some(reminder) = &rule.reminder {
         let about = facts.render(&reminder.about);
-        let action = Action::RuleReminder { patient: facts.patient.clone(), rule: rule.id.clone(), key: key.to_string(), about: about.clone(), when: None };
+        let action = Action::RuleReminder(RuleReminder { patient: facts.patient.clone(), rule: rule.id.clone(), key: key.to_string(), about: about.clone(), when: None });
         outputs.propose(store, &facts.source, &rule.id, key, &about, action, now)?;
     }
     if let Some(alert) = &rule.alert {
@@ -274,7 +275,7 @@ impl Outputs {
             let queued = prepared.write(&mut writer, &pending.source)?;
             writer.record_fired(&pending.fired_key, &Fired { action_id: Some(queued.id), ..pending.fired }, &pending.source)?;
             match pending.action {
-                Action::RuleTask { .. } => report.tasks += 1,
+                Action::RuleTask(_) => report.tasks += 1,
                 _ => report.reminders += 1,
             }
         }
@@ -284,17 +285,17 @@ impl Outputs {
 
 fn already_on_server(store: &Store, source: &str, action: &Action, identifier: &str) -> Result<bool, StoreError> {
     let (kind, patient) = match action {
-        Action::RuleTask { patient, .. } => ("Task", patient),
-        Action::RuleReminder { patient, .. } => ("CommunicationRequest", patient),
+        Action::RuleTask(RuleTask { patient, .. }) => ("Task", patient),
+        Action::RuleReminder(RuleReminder { patient, .. }) => ("CommunicationRequest", patient),
         _ => return Ok(false),
     };
     let Some(made) = made_by_rule(store, source, patient, kind, identifier).map_err(action_store_error)? else { return Ok(false) };
     let same = match action {
-        Action::RuleTask { description, priority, .. } => made["description"] == description.as_str() && made["priority"] == priority.as_str(),
-        Action::RuleReminder { about, .. } => made.pointer("/payload/0/contentString").and_then(Value::as_str) == Some(about.as_str()),
+        Action::RuleTask(RuleTask { description, priority, .. }) => made["description"] == description.as_str() && made["priority"] == priority.as_str(),
+        Action::RuleReminder(RuleReminder { about, .. }) => made.pointer("/payload/0/contentString").and_then(Value::as_str) == Some(about.as_str()),
         _ => false,
     };
-    Ok(same && made["id"].as_str().is_some_and(|id| !id.starts_with("local-")))
+    Ok(same && made["id"].as_str().is_some_and(|id| !LocalId::is_local(id)))
 }
 
 /// Reading the cache is all `made_by_rule` does, so its only error is the store's.
@@ -360,15 +361,15 @@ fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow
 /// A reminder not yet sent is dropped from the outbox; one on the server is revoked through it.
 fn withdraw(store: &mut Store, source: &str, patient: Option<&str>, identifier: &str, fired: &Fired, now: DateTime<Utc>) -> Result<(), StoreError> {
     if let Some(action_id) = &fired.action_id {
-        if store.set_outbox_state(action_id, "discarded", &now.to_rfc3339())? {
+        if store.set_outbox_state(action_id, OutboxState::Discarded, &now.to_rfc3339())? {
             return Ok(());
         }
     }
     let Some(patient) = patient else { return Ok(()) };
     let Some(request) = made_by_rule(store, source, patient, "CommunicationRequest", identifier).map_err(action_store_error)? else { return Ok(()) };
     let id = request["id"].as_str().unwrap_or_default().to_string();
-    if request["status"] == "active" && !id.starts_with("local-") {
-        match queue(store, source, &Action::Withdraw { request: id }, now) {
+    if request["status"] == "active" && !LocalId::is_local(&id) {
+        match queue(store, source, &Action::Withdraw(Withdraw { request: id }), now) {
             Ok(_) | Err(ActionError::Invalid(_)) => {}
             Err(ActionError::Store(error)) => return Err(error),
         }
@@ -416,7 +417,7 @@ fn overdue_tasks(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &
     for (source, id, json) in store.resources_with("Task", "$.status", OPEN_TASK)? {
         let Ok(task) = serde_json::from_str::<Value>(&json) else { continue };
         let due = task.pointer("/restriction/period/end").and_then(Value::as_str).and_then(parse_time);
-        if id.starts_with("local-") || due.is_none_or(|d| d > now) {
+        if LocalId::is_local(&id) || due.is_none_or(|d| d > now) {
             continue;
         }
         let key = format!("Task/{id}|overdue");
@@ -424,16 +425,10 @@ fn overdue_tasks(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &
         if store.fired(&fired_key)?.is_some() {
             continue;
         }
-        let priority = task["priority"].as_str().unwrap_or("routine");
-        let raised = match priority {
-            "routine" => Some("urgent"),
-            "urgent" => Some("asap"),
-            "asap" => Some("stat"),
-            _ => None,
-        };
+        let priority = task["priority"].as_str().and_then(|p| p.parse::<TaskPriority>().ok()).unwrap_or(TaskPriority::Routine);
         let mut action_id = None;
-        if let Some(raised) = raised {
-            match queue(store, &source, &Action::Escalate { task: id.clone(), priority: raised.to_string() }, now) {
+        if let Some(raised) = priority.escalated() {
+            match queue(store, &source, &Action::Escalate(Escalate { task: id.clone(), priority: raised }), now) {
                 Ok(queued) => action_id = Some(queued.id),
                 Err(ActionError::Invalid(words)) => tracing::warn!(rule = %rule.id, problem = %words, "escalation skipped"),
                 Err(ActionError::Store(error)) => return Err(error),

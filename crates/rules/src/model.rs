@@ -6,15 +6,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
-use ts_rs::TS;
+use switchboard_core::TaskPriority;
 
 pub const BUILTIN: &str = include_str!("builtin.toml");
 
-const PRIORITIES: &[&str] = &["routine", "urgent", "asap", "stat"];
 const FLAGS: &[&str] = &["normal", "abnormal", "critical"];
 const PLACEHOLDERS: &[&str] = &["{test}", "{value}", "{flag}", "{start}", "{owner}"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Trigger {
     /// A lab result (Observation) created or changed.
@@ -50,9 +50,17 @@ pub enum Due {
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     pub owner: String,
+    /// A `TaskPriority` word, checked when the file loads (the check names the field).
     pub priority: String,
     pub due: String,
     pub text: String,
+}
+
+impl TaskSpec {
+    /// The task's priority (checked when the file loaded).
+    pub fn priority(&self) -> TaskPriority {
+        self.priority.parse().unwrap_or(TaskPriority::Routine)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -77,8 +85,9 @@ pub struct EscalateSpec {
 }
 
 /// Where an active rule comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase", tag = "kind", content = "file")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase", tag = "kind", content = "file")]
 pub enum Origin {
     Builtin,
     File(String),
@@ -150,8 +159,9 @@ impl Rule {
 }
 
 /// A rule as the settings screen and `rules list` show it.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct RuleView {
     pub id: String,
     pub description: String,
@@ -310,9 +320,7 @@ fn check(rule: &Rule) -> Result<(), (&'static str, String)> {
         parse_duration(before).map_err(|p| ("before", p))?;
     }
     if let Some(task) = &rule.task {
-        if !PRIORITIES.contains(&task.priority.as_str()) {
-            return Err(("task.priority", format!("`{}` is not one of {}", task.priority, PRIORITIES.join(", "))));
-        }
+        task.priority.parse::<TaskPriority>().map_err(|p| ("task.priority", p))?;
         parse_due(&task.due).map_err(|p| ("task.due", p))?;
         check_text(&task.text).map_err(|p| ("task.text", p))?;
         if task.owner.trim().is_empty() {

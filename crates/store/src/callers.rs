@@ -11,11 +11,11 @@ use phonenumber::{country, Mode, PhoneNumber};
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
-use ts_rs::TS;
 
 /// How a patient matched the number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase", tag = "kind")]
 pub enum CallerVia {
     /// The patient's own phone.
     Patient,
@@ -23,8 +23,9 @@ pub enum CallerVia {
     Contact { name: Option<String>, relationship: Option<String> },
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct CallerMatch {
     #[serde(flatten)]
     pub hit: PatientHit,

@@ -4,10 +4,11 @@ use crate::db::Store;
 use crate::error::StoreError;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
-use ts_rs::TS;
+use switchboard_core::CallDisposition;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct CallRow {
     pub call_id: String,
     pub number: String,
@@ -16,7 +17,7 @@ pub struct CallRow {
     pub ended: Option<String>,
     pub seconds: u32,
     pub agent: String,
-    pub disposition: String,
+    pub disposition: CallDisposition,
     pub source: Option<String>,
     pub patient: Option<String>,
     /// The outbox action that writes the call back, once queued.
@@ -34,7 +35,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
         ended: r.get(4)?,
         seconds: r.get(5)?,
         agent: r.get(6)?,
-        disposition: r.get(7)?,
+        disposition: crate::word(r, 7)?,
         source: r.get(8)?,
         patient: r.get(9)?,
         action: r.get(10)?,
@@ -52,7 +53,7 @@ impl Store {
             call.ended,
             call.seconds,
             call.agent,
-            call.disposition,
+            call.disposition.as_str(),
             call.source,
             call.patient,
             call.action

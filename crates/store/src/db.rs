@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_outbox.sql"),
     include_str!("../migrations/0003_rules.sql"),
     include_str!("../migrations/0004_calls.sql"),
+    include_str!("../migrations/0005_kind_names.sql"),
 ];
 
 pub struct Store {
@@ -26,6 +27,7 @@ impl Store {
     pub fn open(home: &Home, phone_region: &str) -> Result<Store, StoreError> {
         create_private_dir(&home.data_dir)?;
         let key = cache_key(home)?;
+        crate::usage::count_cache_open();
         Store::open_with_key(&home.cache_file(), &key, phone_region)
     }
 

@@ -11,6 +11,7 @@ pub const KEYRING_SERVICE: &str = "switchboard";
 pub fn cache_key(home: &Home) -> Result<[u8; 32], StoreError> {
     let entry = keyring::Entry::new(KEYRING_SERVICE, &home.cache_key_account())
         .map_err(|e| StoreError::KeyringUnavailable(e.to_string()))?;
+    crate::usage::count_keyring_read();
     match entry.get_password() {
         Ok(hex) => decode_hex(&hex).ok_or(StoreError::KeyMalformed),
         Err(keyring::Error::NoEntry) if !has_cache(&home.cache_file()) => {

@@ -13,6 +13,7 @@ mod rules;
 mod schedule;
 mod search;
 mod status;
+pub mod usage;
 pub mod view;
 mod worklist;
 
@@ -30,3 +31,9 @@ pub use search::{normalize_query, PatientHit, Query};
 pub use status::{Overview, SourceStatus};
 pub use view::{flag as lab_flag, PatientView};
 pub use worklist::{WorkItem, WorklistFilter};
+
+/// A column holding one of the vocabulary's words (`switchboard_core::vocab`), read as its enum.
+pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|problem: String| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, problem.into()))
+}

@@ -6,10 +6,10 @@ use crate::error::StoreError;
 use crate::ingest::Writer;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use ts_rs::TS;
+use switchboard_core::{LocalId, OutboxState};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS), serde(rename_all = "camelCase"))]
 pub struct OutboxRow {
     pub seq: i64,
     pub id: String,
@@ -17,7 +17,7 @@ pub struct OutboxRow {
     pub kind: String,
     pub target: String,
     pub intent: String,
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub not_before: Option<String>,
     pub error: Option<String>,
@@ -36,7 +36,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         kind: r.get(3)?,
         target: r.get(4)?,
         intent: r.get(5)?,
-        state: r.get(6)?,
+        state: crate::word(r, 6)?,
         attempts: r.get(7)?,
         not_before: r.get(8)?,
         error: r.get(9)?,
@@ -58,12 +58,12 @@ pub enum Delivery {
 
 impl Delivery {
     /// The outbox state this outcome leaves the action in.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> OutboxState {
         match self {
-            Delivery::Sent { .. } => "sent",
-            Delivery::Retry { .. } => "pending",
-            Delivery::Failed { .. } => "failed",
-            Delivery::Conflict { .. } => "conflict",
+            Delivery::Sent { .. } => OutboxState::Sent,
+            Delivery::Retry { .. } => OutboxState::Pending,
+            Delivery::Failed { .. } => OutboxState::Failed,
+            Delivery::Conflict { .. } => OutboxState::Conflict,
         }
     }
 }
@@ -73,8 +73,8 @@ impl Writer<'_> {
     pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str) -> Result<(), StoreError> {
         self.tx().execute(
             "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-            params![id, source, kind, target, intent, self.synced_at()],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6)",
+            params![id, source, kind, target, intent, self.synced_at(), OutboxState::Pending.as_str()],
         )?;
         Ok(())
     }
@@ -91,30 +91,36 @@ impl Writer<'_> {
         self.tx().execute(
             "UPDATE outbox SET state = ?2, error = ?3, not_before = ?4, result = coalesce(?5, result),
                attempts = attempts + 1, updated_at = ?6 WHERE id = ?1",
-            params![id, state, error, not_before, result, now],
+            params![id, state.as_str(), error, not_before, result, now],
         )?;
-        if matches!(state, "sent" | "conflict") {
+        if matches!(state, OutboxState::Sent | OutboxState::Conflict) {
             // Settled: the server's copy (written alongside) stands, and a local copy of something the
             // server never created goes.
-            self.tx().execute("DELETE FROM resource WHERE pending_action = ?1 AND id = 'local-' || ?1", params![id])?;
-            self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
+            self.release_local_copies(id)?;
         }
         Ok(())
     }
 
     /// Puts a failed or conflicting action back in the queue, or discards it.
-    pub fn set_outbox_state(&mut self, id: &str, state: &str) -> Result<bool, StoreError> {
+    pub fn set_outbox_state(&mut self, id: &str, state: OutboxState) -> Result<bool, StoreError> {
         let now = self.synced_at().to_string();
         let changed = self.tx().execute(
-            "UPDATE outbox SET state = ?2, not_before = NULL, updated_at = ?3 WHERE id = ?1 AND state IN ('failed', 'conflict', 'pending')",
-            params![id, state, now],
+            "UPDATE outbox SET state = ?2, not_before = NULL, updated_at = ?3 WHERE id = ?1 AND state IN (?4, ?5, ?6)",
+            params![id, state.as_str(), now, OutboxState::Failed.as_str(), OutboxState::Conflict.as_str(), OutboxState::Pending.as_str()],
         )?;
-        if state == "discarded" {
+        if state == OutboxState::Discarded {
             // The next sync brings back the server's copies of what the action had changed here.
-            self.tx().execute("DELETE FROM resource WHERE pending_action = ?1 AND id = 'local-' || ?1", params![id])?;
-            self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
+            self.release_local_copies(id)?;
         }
         Ok(changed > 0)
+    }
+
+    /// Drops the local copy of what the action created, and unmarks what it changed.
+    fn release_local_copies(&mut self, id: &str) -> Result<(), StoreError> {
+        let created = LocalId::for_action(id);
+        self.tx().execute("DELETE FROM resource WHERE pending_action = ?1 AND id = ?2", params![id, created.as_str()])?;
+        self.tx().execute("UPDATE resource SET pending_action = NULL WHERE pending_action = ?1", params![id])?;
+        Ok(())
     }
 }
 
@@ -129,11 +135,12 @@ impl Store {
     /// The next action due for delivery: the oldest pending one whose target has no older unsettled action.
     pub fn next_due(&self, source: &str, now: &str) -> Result<Option<OutboxRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox o WHERE source = ?2 AND state = 'pending' AND (not_before IS NULL OR not_before <= ?1)
-               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target = o.target AND e.seq < o.seq AND e.state IN ('pending', 'failed', 'conflict'))
+            "SELECT {COLUMNS} FROM outbox o WHERE source = ?2 AND state = ?3 AND (not_before IS NULL OR not_before <= ?1)
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target = o.target AND e.seq < o.seq AND e.state IN (?3, ?4, ?5))
              ORDER BY seq LIMIT 1"
         );
-        Ok(self.conn.prepare_cached(&sql)?.query_row([now, source], row).optional()?)
+        let unsettled = [OutboxState::Pending, OutboxState::Failed, OutboxState::Conflict].map(OutboxState::as_str);
+        Ok(self.conn.prepare_cached(&sql)?.query_row(params![now, source, unsettled[0], unsettled[1], unsettled[2]], row).optional()?)
     }
 
     pub fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
@@ -145,8 +152,8 @@ impl Store {
 impl Store {
     /// Retry (`pending`) or give up (`discarded`) a failed, conflicting or pending action, in its own
     /// transaction. Returns whether there was such an action.
-    pub fn set_outbox_state(&mut self, id: &str, state: &str, now: &str) -> Result<bool, StoreError> {
-        if !matches!(state, "pending" | "discarded") {
+    pub fn set_outbox_state(&mut self, id: &str, state: OutboxState, now: &str) -> Result<bool, StoreError> {
+        if !matches!(state, OutboxState::Pending | OutboxState::Discarded) {
             return Err(StoreError::BadResource(format!("an action can be set to pending or discarded, not {state}")));
         }
         let mut writer = self.writer(now)?;

@@ -6,7 +6,6 @@ use crate::error::StoreError;
 use crate::ingest::Writer;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use ts_rs::TS;
 
 /// One row of the change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +30,9 @@ pub struct Fired {
     pub action_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct AlertRow {
     pub key: String,
     pub rule: String,

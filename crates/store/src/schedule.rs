@@ -9,10 +9,10 @@ use serde::Serialize;
 use serde_json::Value;
 use switchboard_core::reference::id_of;
 use std::collections::{BTreeMap, HashMap};
-use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct ScheduleColumn {
     pub schedule: String,
     pub practitioner: Option<String>,
@@ -20,8 +20,9 @@ pub struct ScheduleColumn {
     pub slots: Vec<SlotEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct SlotEntry {
     pub id: String,
     pub start: String,
@@ -31,8 +32,9 @@ pub struct SlotEntry {
     pub appointment: Option<SlotAppointment>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct SlotAppointment {
     pub id: String,
     pub status: Option<String>,
@@ -107,8 +109,9 @@ impl Store {
 }
 
 /// A free slot to book, with whom and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct FreeSlot {
     pub id: String,
     pub start: String,

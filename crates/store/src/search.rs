@@ -8,7 +8,6 @@ use crate::view::{banner_of, Banner};
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
-use ts_rs::TS;
 
 /// A parsed search: every term must match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +27,9 @@ enum Pattern {
     Exact(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct PatientHit {
     pub source: String,
     #[serde(flatten)]

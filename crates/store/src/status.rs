@@ -4,10 +4,10 @@ use crate::db::Store;
 use crate::error::StoreError;
 use rusqlite::params;
 use serde::Serialize;
-use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct SourceStatus {
     pub name: String,
     pub base_url: String,
@@ -52,8 +52,9 @@ impl Store {
 }
 
 /// What the cache holds: counts per type and each source's sync status.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Overview {
     pub counts: Vec<(String, i64)>,
     pub sources: Vec<SourceStatus>,

@@ -39,7 +39,7 @@ impl Default for SyncOptions {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct TypeReport {
     pub resource_type: String,
     pub fetched: u64,
@@ -52,7 +52,7 @@ pub struct TypeReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct SyncReport {
     pub source: String,
     pub types: Vec<TypeReport>,

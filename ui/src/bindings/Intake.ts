@@ -20,15 +20,15 @@ language: Language, urgency: Urgency,
 /**
  * Why the urgency is what it is, in words.
  */
-urgency_because: string, red_flags: Array<RedFlag>, findings: Array<Finding>, medications: Array<MentionedMedication>, reason: Reason, 
+urgencyBecause: string, redFlags: Array<RedFlag>, findings: Array<Finding>, medications: Array<MentionedMedication>, reason: Reason, 
 /**
  * The words the reason was read from, when any.
  */
-reason_evidence: Evidence | null, routing: Routing, 
+reasonEvidence: Evidence | null, routing: Routing, 
 /**
  * Who the caller is calling about, when not themselves ("mom").
  */
-calling_about: string | null, 
+callingAbout: string | null, 
 /**
  * The patient's age in words, when the caller said it.
  */
@@ -36,12 +36,12 @@ age: string | null,
 /**
  * What to do now, shown at once when the urgency is an emergency.
  */
-emergency_script: Array<string>, 
+emergencyScript: Array<string>, 
 /**
  * Words that look clinical but that the assistant did not understand; they make the call a
  * same-day nurse review.
  */
-not_understood: Array<Evidence>, 
+notUnderstood: Array<Evidence>, 
 /**
  * The red-flag questions to ask now for the complaints recognised, with the answers recorded.
  */

@@ -4,4 +4,4 @@ import type { Urgency } from "./Urgency";
 /**
  * What the model's answer changed, and what was thrown away and why.
  */
-export type LlmReport = { added: Array<string>, raised_to: Urgency | null, discarded: Array<string>, };
+export type LlmReport = { added: Array<string>, raisedTo: Urgency | null, discarded: Array<string>, };

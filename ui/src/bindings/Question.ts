@@ -12,7 +12,7 @@ text: string,
 /**
  * The same question in Spanish, to read to a Spanish-speaking caller.
  */
-text_es: string, 
+textEs: string, 
 /**
  * The finding a "yes" means.
  */

@@ -6,7 +6,7 @@ export type RedFlag = { rule: string, title: string,
 /**
  * The title in Spanish, for a Spanish staff summary.
  */
-title_es: string, urgency: Urgency, citation: string, 
+titleEs: string, urgency: Urgency, citation: string, 
 /**
  * The findings that fired it.
  */

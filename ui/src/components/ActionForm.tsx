@@ -1,7 +1,7 @@
 import { FormEvent, ReactNode, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type Action } from "../ipc";
+import { ipc, errorMessage, type StaffAction, type TaskPriority } from "../ipc";
 
 /// What a form is about: the action kind and, where it acts on one record, that record's id.
 export type FormTarget =
@@ -10,6 +10,10 @@ export type FormTarget =
   | { kind: "cancel" | "reschedule"; appointment: string };
 
 const USER_KEY = "switchboard.user";
+
+/// Every priority, lowest first; the record makes the compiler check it against the generated type.
+const PRIORITY_ORDER: Record<TaskPriority, number> = { routine: 0, urgent: 1, asap: 2, stat: 3 };
+const PRIORITIES = (Object.keys(PRIORITY_ORDER) as TaskPriority[]).sort((a, b) => PRIORITY_ORDER[a] - PRIORITY_ORDER[b]);
 
 /// One form for every staff action. Submitting queues the action; it shows at once, marked pending.
 export function ActionForm({ source, patient, target, onDone }: { source: string; patient: string; target: FormTarget; onDone: () => void }) {
@@ -20,20 +24,20 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
   const needsSlot = target.kind === "book" || target.kind === "reschedule";
   const slots = useQuery({ queryKey: ["free-slots", source], queryFn: () => ipc.freeSlots(source), enabled: needsSlot });
   const submit = useMutation({
-    mutationFn: (action: Action) => ipc.queueAction(source, action),
+    mutationFn: (action: StaffAction) => ipc.queueAction(source, action),
     onSuccess: () => {
       void queries.invalidateQueries();
       onDone();
     },
   });
 
-  const action = (): Action => {
+  const action = (): StaffAction => {
     const f = fields;
     const optional = (v: string | undefined) => (v && v.trim() ? v : null);
     switch (target.kind) {
       case "note": return { kind: "note", patient, text: f.text ?? "" };
       case "remind": return { kind: "remind", patient, about: f.about ?? "", when: optional(f.when && new Date(f.when).toISOString()) };
-      case "task_create": return { kind: "task_create", patient, reason: f.reason ?? "", priority: f.priority, due: optional(f.due && new Date(f.due).toISOString()), owner: optional(f.owner) };
+      case "task_create": return { kind: "task_create", patient, reason: f.reason ?? "", priority: f.priority as TaskPriority, due: optional(f.due && new Date(f.due).toISOString()), owner: optional(f.owner) };
       case "book": return { kind: "book", patient, slot: f.slot ?? "", reason: optional(f.reason) };
       case "task_claim": return { kind: "task_claim", task: target.task, owner: f.owner ?? "" };
       case "task_complete": return { kind: "task_complete", task: target.task, note: f.note ?? "" };
@@ -67,7 +71,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
         text("reason", t("fields.reason"), true),
         field("priority", t("fields.priority"), (
           <select name="priority" value={fields.priority} onChange={set("priority")}>
-            {["routine", "urgent", "asap", "stat"].map((p) => <option key={p} value={p}>{p}</option>)}
+            {PRIORITIES.map((p) => <option key={p} value={p}>{p}</option>)}
           </select>
         )),
         field("due", t("fields.due"), <input name="due" type="datetime-local" value={fields.due ?? ""} onChange={set("due")} />),

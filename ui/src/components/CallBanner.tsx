@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type CallPop } from "../ipc";
-import type { Selected } from "../App";
+import type { Selected } from "../types";
 
 /// How long an ended call's line stays up before it clears itself.
 const ENDED_SHOWN_MS = 10_000;

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc } from "../ipc";
-import type { Selected } from "../App";
+import type { Selected } from "../types";
 
 /// The patient's calls from this workstation's log: time, number, duration, agent, disposition.
 export function CallHistory({ selected }: { selected: Selected }) {

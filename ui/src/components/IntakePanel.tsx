@@ -2,7 +2,7 @@ import { type KeyboardEvent, type ReactNode, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type Answer, type Answers, type Intake, type Language, type Question, type SecondOpinion } from "../ipc";
-import type { Selected } from "../App";
+import type { Selected } from "../types";
 
 /// The note with the words red flags fired on marked, and the words the assistant did not understand
 /// marked apart. Offsets from Rust count UTF-8 bytes; an answered question's evidence is empty.
@@ -12,7 +12,7 @@ function Marked({ note, intake }: { note: string; intake: Intake }) {
   const decoder = new TextDecoder();
   const at = (byte: number) => decoder.decode(bytes.slice(0, byte)).length;
   const span = (kind: "flag" | "unknown") => (e: { start: number; end: number }) => [at(e.start), at(e.end), kind] as const;
-  const spans = [...intake.red_flags.flatMap((f) => f.evidence).map(span("flag")), ...intake.not_understood.map(span("unknown"))]
+  const spans = [...intake.redFlags.flatMap((f) => f.evidence).map(span("flag")), ...intake.notUnderstood.map(span("unknown"))]
     .filter(([start, end]) => end > start)
     .sort((a, b) => a[0] - b[0]);
   const parts: ReactNode[] = [];
@@ -46,7 +46,7 @@ function Questions({ questions, answers, onAnswer }: { questions: Question[]; an
       <ol>
         {questions.map((q, i) => {
           const answer = answers[q.id];
-          const name = i18n.language.startsWith("es") ? q.text_es : q.text;
+          const name = i18n.language.startsWith("es") ? q.textEs : q.text;
           return (
             <li key={q.id} className={answer ? `answered-${answer}` : undefined}>
               <span>{name}</span> {i < 9 && <kbd>Alt+{i + 1}</kbd>}{" "}
@@ -130,18 +130,18 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
         <>
           <p className={`urgency urgency-${intake.urgency}`}>
             <strong>{t(`intake.urgency.${intake.urgency}`)}</strong> · {t(`intake.routing.${intake.routing}`)} · {t(`intake.reason.${intake.reason}`)}
-            {intake.reason_evidence && ` (“${intake.reason_evidence.text}”)`}
-            <span className="why">{intake.urgency_because}</span>
+            {intake.reasonEvidence && ` (“${intake.reasonEvidence.text}”)`}
+            <span className="why">{intake.urgencyBecause}</span>
           </p>
-          {intake.emergency_script.length > 0 && (
+          {intake.emergencyScript.length > 0 && (
             <div role="alert" className="emergency">
               <h4>{t("intake.emergency")}</h4>
-              <ol>{intake.emergency_script.map((line) => <li key={line}>{line}</li>)}</ol>
+              <ol>{intake.emergencyScript.map((line) => <li key={line}>{line}</li>)}</ol>
             </div>
           )}
-          {intake.red_flags.length > 0 && (
+          {intake.redFlags.length > 0 && (
             <ul className="red-flags">
-              {intake.red_flags.map((f) => (
+              {intake.redFlags.map((f) => (
                 <li key={f.rule}>
                   <strong>{f.title}</strong> ({f.rule}) — {t("intake.on")} {f.evidence.map((e) => `“${e.text}”`).join(", ")}
                   <small className="why">{f.citation}</small>

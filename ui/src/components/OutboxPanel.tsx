@@ -31,7 +31,7 @@ export function OutboxPanel() {
       <ul>
         {list.map((row) => (
           <li key={row.id} className={`state-${row.state}`}>
-            <strong>{t(`outbox.${row.state}`)}</strong> {t(`actions.${row.kind === "noshow" ? "no_show" : row.kind}`)} · {row.target}
+            <strong>{t(`outbox.${row.state}`)}</strong> {t(`actions.${row.kind}`)} · {row.target}
             {row.error && <span className="why"> — {row.error}</span>}
             {(row.state === "failed" || row.state === "conflict") && (
               <>

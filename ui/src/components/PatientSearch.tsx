@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Command } from "cmdk";
 import { ipc, errorMessage } from "../ipc";
-import type { Selected } from "../App";
+import type { Selected } from "../types";
 
 type Props = {
   inputRef: RefObject<HTMLInputElement | null>;

@@ -1,8 +1,8 @@
 import { ReactNode, useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type Action } from "../ipc";
-import type { Selected } from "../App";
+import { ipc, errorMessage, type StaffAction } from "../ipc";
+import type { Selected } from "../types";
 import { ActionForm, type FormTarget } from "./ActionForm";
 import { LabTrend } from "./LabTrend";
 import { CallHistory } from "./CallHistory";
@@ -36,7 +36,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   const [trend, setTrend] = useState<string | null>(null);
   const queries = useQueryClient();
   const quick = useMutation({
-    mutationFn: (action: Action) => ipc.queueAction(selected.source, action),
+    mutationFn: (action: StaffAction) => ipc.queueAction(selected.source, action),
     onSuccess: () => void queries.invalidateQueries(),
   });
   useEffect(() => {
@@ -110,7 +110,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
           `${text(x.status)}${x.pending ? ` (${t("patient.pending")})` : ""}`,
           text(x.practitioner),
           text(x.location),
-          a.upcoming.includes(x) && !x.pending && !x.id.startsWith("local-") ? (
+          a.upcoming.includes(x) && !x.pending ? (
             <span className="buttons">
               <button onClick={() => setForm({ kind: "reschedule", appointment: x.id })}>{t("actions.reschedule")}</button>
               <button onClick={() => setForm({ kind: "cancel", appointment: x.id })}>{t("actions.cancel")}</button>
@@ -134,7 +134,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
           text(task.priority),
           text(task.due),
           `${text(task.status)}${task.owner ? ` · ${task.owner}` : ""}`,
-          task.pending || task.id.startsWith("local-") ? "" : (
+          task.pending ? "" : (
             <span className="buttons">
               {task.status !== "in-progress" && <button onClick={() => setForm({ kind: "task_claim", task: task.id })}>{t("actions.task_claim")}</button>}
               <button onClick={() => setForm({ kind: "task_complete", task: task.id })}>{t("actions.task_complete")}</button>

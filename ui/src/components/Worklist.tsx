@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type WorklistFilter } from "../ipc";
-import type { Selected } from "../App";
+import type { Selected } from "../types";
 import { Countdown } from "./Countdown";
 
 export type Role = "agent" | "frontdesk" | "nurse";

@@ -5,7 +5,9 @@ import type { BoundaryError } from "../bindings/BoundaryError";
 import type { Overview } from "../bindings/Overview";
 import type { PatientHit } from "../bindings/PatientHit";
 import type { PatientView } from "../bindings/PatientView";
-import type { Action } from "../bindings/Action";
+import type { StaffAction } from "../bindings/StaffAction";
+import type { OutboxState } from "../bindings/OutboxState";
+import type { TaskPriority } from "../bindings/TaskPriority";
 import type { Queued } from "../bindings/Queued";
 import type { OutboxRow } from "../bindings/OutboxRow";
 import type { FreeSlot } from "../bindings/FreeSlot";
@@ -31,15 +33,15 @@ import type { PhoneStatus } from "../bindings/PhoneStatus";
 export type { Answer, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
 /// The agent's answers to the red-flag questions, by question id; a question not in it was not asked.
 export type Answers = Record<string, Answer>;
-export type { Action, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
+export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
   searchPatients: (text: string) => invoke<PatientHit[]>("search_patients", { text }),
   patientView: (source: string, id: string) => invoke<PatientView | null>("patient_view", { source, id }),
-  queueAction: (source: string, action: Action) => invoke<Queued>("queue_action", { source, action }),
+  queueAction: (source: string, action: StaffAction) => invoke<Queued>("queue_action", { source, action }),
   outbox: () => invoke<OutboxRow[]>("outbox"),
-  setActionState: (id: string, to: "pending" | "discarded") => invoke<boolean>("set_action_state", { id, to }),
+  setActionState: (id: string, to: Extract<OutboxState, "pending" | "discarded">) => invoke<boolean>("set_action_state", { id, to }),
   freeSlots: (source: string) => invoke<FreeSlot[]>("free_slots", { source }),
   worklist: (filter: WorklistFilter) => invoke<WorkItem[]>("worklist", { filter }),
   sources: () => invoke<SourceView[]>("sources"),

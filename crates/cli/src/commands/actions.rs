@@ -1,62 +1,59 @@
 //! `switchboard task|note|outbox`: staff actions, queued locally and delivered through the outbox.
 
 use crate::args::{OutboxCommand, SourceArg, TaskCommand};
-use crate::context::Context;
-use crate::error::CliError;
-use switchboard_outbox::{drain, queue, Action, ActionError, DrainReport, Queued};
-use switchboard_store::{OutboxRow, Store};
+use switchboard_app::{App, AppError};
+use switchboard_core::OutboxState;
+use switchboard_outbox::kinds::{TaskClaim, TaskComplete, TaskCreate};
+use switchboard_outbox::{Queued, StaffAction};
+use switchboard_store::OutboxRow;
 
-pub fn task(ctx: &Context, command: TaskCommand) -> Result<(), CliError> {
+pub fn task(ctx: &App, command: TaskCommand) -> Result<(), AppError> {
     let (action, target) = match command {
         TaskCommand::Create { patient, reason, priority, due, owner, target } => {
-            (Action::TaskCreate { patient, reason, priority, due, owner }, target)
+            (StaffAction::TaskCreate(TaskCreate { patient, reason, priority, due, owner }), target)
         }
         TaskCommand::Claim { task, owner, target } => {
             let owner = owner.or_else(|| std::env::var("SWITCHBOARD_USER").ok()).ok_or_else(|| {
-                CliError::Usage("say who claims the task: --as Practitioner/ID (or set SWITCHBOARD_USER)".to_string())
+                AppError::Invalid("say who claims the task: --as Practitioner/ID (or set SWITCHBOARD_USER)".to_string())
             })?;
-            (Action::TaskClaim { task, owner }, target)
+            (StaffAction::TaskClaim(TaskClaim { task, owner }), target)
         }
-        TaskCommand::Complete { task, note, target } => (Action::TaskComplete { task, note }, target),
+        TaskCommand::Complete { task, note, target } => (StaffAction::TaskComplete(TaskComplete { task, note }), target),
     };
-    queue_and_print(ctx, &action, &target)
+    queue_and_print(ctx, action, &target)
 }
 
-fn source_name(ctx: &Context, target: &SourceArg) -> Result<String, CliError> {
+fn source_name(ctx: &App, target: &SourceArg) -> Result<String, AppError> {
     match (&target.source, ctx.config.sources.as_slice()) {
-        (Some(name), _) if ctx.config.source(name).is_some() => Ok(name.clone()),
-        (Some(name), _) => Err(CliError::NotFound(format!("no source named `{name}` is configured"))),
+        (Some(name), _) => Ok(ctx.source(name)?.name.clone()),
         (None, [only]) => Ok(only.name.clone()),
-        (None, []) => Err(CliError::Usage("no FHIR source is configured to send actions to".to_string())),
-        (None, _) => Err(CliError::Usage("several sources are configured: choose one with --source".to_string())),
+        (None, []) => Err(AppError::Invalid("no FHIR source is configured to send actions to".to_string())),
+        (None, _) => Err(AppError::Invalid("several sources are configured: choose one with --source".to_string())),
     }
 }
 
-pub fn queue_and_print(ctx: &Context, action: &Action, target: &SourceArg) -> Result<(), CliError> {
-    let Queued { id, target, state } = queue_to(ctx, &source_name(ctx, target)?, action)?;
-    println!("{id} {state} {target}");
+pub fn queue_and_print(ctx: &App, action: StaffAction, target: &SourceArg) -> Result<(), AppError> {
+    let source = source_name(ctx, target)?;
+    print_queued(ctx.queue_staff(&mut ctx.open_store()?, &source, action)?);
     Ok(())
 }
 
-fn queue_to(ctx: &Context, source: &str, action: &Action) -> Result<Queued, CliError> {
-    let mut store = ctx.open_store()?;
-    queue(&mut store, source, action, ctx.clock.now()).map_err(|e| match e {
-        ActionError::Invalid(words) => CliError::Usage(words),
-        ActionError::Store(e) => CliError::Store(e),
-    })
+pub fn print_queued(Queued { id, target, state }: Queued) {
+    println!("{id} {state} {target}");
 }
 
 /// Queues a confirmed intake: the note and summary as a Communication, and the routed Task.
-pub fn confirm_intake(ctx: &Context, patient: &str, note: &str, intake: &switchboard_intake::Intake, target: &SourceArg) -> Result<Queued, CliError> {
-    let not_found = || CliError::NotFound("no patient with that id or MRN is in the cache".to_string());
-    let (source, patient) = ctx.open_store()?.find_patient(patient)?.ok_or_else(not_found)?;
+pub fn confirm_intake(ctx: &App, patient: &str, note: &str, intake: &switchboard_intake::Intake, target: &SourceArg) -> Result<Queued, AppError> {
+    let not_found = || AppError::NotFound("no patient with that id or MRN is in the cache".to_string());
+    let mut store = ctx.open_store()?;
+    let (source, patient) = store.find_patient(patient)?.ok_or_else(not_found)?;
     if target.source.as_ref().is_some_and(|s| *s != source) {
-        return Err(CliError::Usage(format!("that patient comes from source `{source}`, not the one given with --source")));
+        return Err(AppError::Invalid(format!("that patient comes from source `{source}`, not the one given with --source")));
     }
-    queue_to(ctx, &source, &crate::context::intake_action(patient, note, &intake.summary, intake, ctx.clock.now()))
+    ctx.queue_intake(&mut store, &source, patient, note, &intake.summary, intake)
 }
 
-pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Result<(), CliError> {
+pub fn outbox(ctx: &App, command: Option<OutboxCommand>, json: bool) -> Result<(), AppError> {
     let mut store = ctx.open_store()?;
     match command {
         None => {
@@ -69,49 +66,29 @@ pub fn outbox(ctx: &Context, command: Option<OutboxCommand>, json: bool) -> Resu
         }
         Some(OutboxCommand::Drain) => {
             let mut unsettled = Vec::new();
-            for (source, report) in drain_sources(ctx, &mut store, &super::runtime()?)? {
-                println!(
-                    "{}: {} sent, {} failed, {} in conflict, {} waiting to retry",
-                    source, report.sent, report.failed, report.conflicts, report.waiting
-                );
+            for (source, report) in ctx.deliver(&mut store, &switchboard_app::runtime()?)? {
+                println!("{}: {} sent, {} failed, {} in conflict, {} waiting to retry", source, report.sent, report.failed, report.conflicts, report.waiting);
                 if report.failed + report.conflicts + report.waiting > 0 {
                     unsettled.push(source);
                 }
             }
             match unsettled.is_empty() {
                 true => Ok(()),
-                false => Err(CliError::Unsettled(format!(
-                    "actions for {} are not all delivered; see `switchboard outbox`",
-                    unsettled.join(", ")
-                ))),
+                false => Err(AppError::Unsettled(format!("actions for {} are not all delivered; see `switchboard outbox`", unsettled.join(", ")))),
             }
         }
-        Some(OutboxCommand::Retry { id }) => set_state(&mut store, ctx, &id, "pending"),
-        Some(OutboxCommand::Discard { id }) => set_state(&mut store, ctx, &id, "discarded"),
+        Some(OutboxCommand::Retry { id }) => set_state(&mut store, ctx, &id, OutboxState::Pending),
+        Some(OutboxCommand::Discard { id }) => set_state(&mut store, ctx, &id, OutboxState::Discarded),
     }
 }
 
-/// Delivers every configured source's due actions; the desktop app's delivery worker calls it too.
-pub fn drain_sources(
-    ctx: &Context,
-    store: &mut Store,
-    runtime: &tokio::runtime::Runtime,
-) -> Result<Vec<(String, DrainReport)>, CliError> {
-    let mut reports = Vec::new();
-    for source in &ctx.config.sources {
-        let client = ctx.client_for(source, false)?;
-        reports.push((source.name.clone(), runtime.block_on(drain(store, &client, &source.name, ctx.clock.as_ref()))?));
-    }
-    Ok(reports)
-}
-
-fn set_state(store: &mut Store, ctx: &Context, id: &str, state: &str) -> Result<(), CliError> {
+fn set_state(store: &mut switchboard_store::Store, ctx: &App, id: &str, state: OutboxState) -> Result<(), AppError> {
     match store.set_outbox_state(id, state, &ctx.clock.now().to_rfc3339())? {
         true => {
             println!("{id} {state}");
             Ok(())
         }
-        false => Err(CliError::NotFound("no pending, failed or conflicting action with that id".to_string())),
+        false => Err(AppError::NotFound("no pending, failed or conflicting action with that id".to_string())),
     }
 }
 

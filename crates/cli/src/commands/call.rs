@@ -1,9 +1,9 @@
 //! `switchboard call --from NUMBER`: who is calling, for a softphone's "run on incoming call" hook.
 
-use crate::context::Context;
-use crate::error::CliError;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use serde::Serialize;
-use crate::context::call_token;
+use switchboard_app::call_token;
 use switchboard_calls::{CallEvent, HandOverError};
 use switchboard_store::{CallerMatch, CallerVia};
 
@@ -17,9 +17,9 @@ struct Call {
     handed_over: bool,
 }
 
-pub fn run(ctx: &Context, from: &str, to: Option<&str>, id: Option<String>, state: &str, json: bool) -> Result<(), CliError> {
+pub fn run(ctx: &App, from: &str, to: Option<&str>, id: Option<String>, state: &str, json: bool) -> Result<(), AppError> {
     let store = ctx.open_store()?;
-    let not_a_number = |n: &str| CliError::Usage(format!("`{n}` is not a phone number"));
+    let not_a_number = |n: &str| AppError::Invalid(format!("`{n}` is not a phone number"));
     let matches = store.callers(from, ctx.clock.now().date_naive())?.ok_or_else(|| not_a_number(from))?;
     let from = store.e164(from).ok_or_else(|| not_a_number(from))?;
     let to = match to {
@@ -57,17 +57,17 @@ pub fn run(ctx: &Context, from: &str, to: Option<&str>, id: Option<String>, stat
 }
 
 /// Gives the call to the running app, if one listens; false when none does.
-fn hand_over(ctx: &Context, from: &str, to: Option<&str>, id: Option<String>, state: &str) -> Result<bool, CliError> {
+fn hand_over(ctx: &App, from: &str, to: Option<&str>, id: Option<String>, state: &str) -> Result<bool, AppError> {
     if !ctx.config.phone.listen {
         return Ok(false);
     }
-    let state = serde_json::from_value(serde_json::Value::String(state.into())).map_err(|e| CliError::Usage(e.to_string()))?;
+    let state = serde_json::from_value(serde_json::Value::String(state.into())).map_err(|e| AppError::Invalid(e.to_string()))?;
     let call_id = id.unwrap_or_else(|| format!("cli-{}", ctx.clock.now().timestamp_millis()));
     let event = CallEvent { call_id, from: from.into(), to: to.map(str::to_string), state };
     let token = call_token(&ctx.home, false)?;
-    match super::runtime()?.block_on(switchboard_calls::hand_over(ctx.config.phone.port, &token, Some(&event))) {
+    match switchboard_app::runtime()?.block_on(switchboard_calls::hand_over(ctx.config.phone.port, &token, Some(&event))) {
         Ok(()) => Ok(true),
         Err(HandOverError::NotRunning(_)) => Ok(false),
-        Err(refused) => Err(CliError::Other(refused.to_string())),
+        Err(refused) => Err(AppError::Internal(refused.to_string())),
     }
 }

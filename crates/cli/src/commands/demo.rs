@@ -1,8 +1,8 @@
 //! `switchboard demo seed|load`.
 
 use crate::args::{DemoCommand, DemoSize};
-use crate::context::Context;
-use crate::error::CliError;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use crate::progress::counter_bar;
 use chrono::SecondsFormat;
 use std::time::Instant;
@@ -10,29 +10,29 @@ use switchboard_core::config::parse_fhir_url;
 use switchboard_demo::{load_into_store, seed_server, DemoOptions};
 use switchboard_fhir::{ClientOptions, FhirClient};
 
-pub fn run(ctx: &Context, command: DemoCommand) -> Result<(), CliError> {
+pub fn run(ctx: &App, command: DemoCommand) -> Result<(), AppError> {
     match command {
         DemoCommand::Seed { fhir, size } => seed(ctx, &fhir, &size),
         DemoCommand::Load { size } => load(ctx, &size),
     }
 }
 
-fn options(ctx: &Context, size: &DemoSize) -> DemoOptions {
+fn options(ctx: &App, size: &DemoSize) -> DemoOptions {
     DemoOptions { patients: size.patients, seed: size.seed, today: ctx.clock.now().date_naive() }
 }
 
-fn seed(ctx: &Context, fhir: &str, size: &DemoSize) -> Result<(), CliError> {
-    let base = parse_fhir_url(fhir).map_err(|p| CliError::Usage(format!("--fhir: {p}")))?;
+fn seed(ctx: &App, fhir: &str, size: &DemoSize) -> Result<(), AppError> {
+    let base = parse_fhir_url(fhir).map_err(|p| AppError::Invalid(format!("--fhir: {p}")))?;
     let client = FhirClient::new(base, ClientOptions::default())?;
     let started = Instant::now();
     let bar = counter_bar(None, "seeding resources");
-    let sent = super::runtime()?.block_on(seed_server(&client, &options(ctx, size), &mut |n| bar.set_position(n)))?;
+    let sent = switchboard_app::runtime()?.block_on(seed_server(&client, &options(ctx, size), &mut |n| bar.set_position(n)))?;
     bar.finish_and_clear();
     println!("seeded {sent} resources for {} patients in {:.1} s", size.patients, started.elapsed().as_secs_f64());
     Ok(())
 }
 
-fn load(ctx: &Context, size: &DemoSize) -> Result<(), CliError> {
+fn load(ctx: &App, size: &DemoSize) -> Result<(), AppError> {
     let mut store = ctx.open_store()?;
     let started = Instant::now();
     let bar = counter_bar(None, "loading resources");

@@ -11,12 +11,13 @@ pub(crate) mod source;
 pub(crate) mod sync;
 
 use crate::args::Command;
-use crate::context::Context;
-use crate::error::CliError;
-use switchboard_outbox::Action;
+use switchboard_app::App;
+use switchboard_app::AppError;
+use switchboard_outbox::kinds::{Arrived, Book, Cancel, NoShow, Note, Remind, Reschedule};
+use switchboard_outbox::StaffAction;
 
-pub fn dispatch(command: Command) -> Result<(), CliError> {
-    let ctx = Context::from_env()?;
+pub fn dispatch(command: Command) -> Result<(), AppError> {
+    let ctx = App::from_env()?;
     match command {
         Command::Source(cmd) => source::run(&ctx, cmd),
         Command::Sync { source, strict, json } => sync::run(&ctx, source.as_deref(), strict, json),
@@ -24,7 +25,7 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Patient { id_or_mrn, json } => patient::run(&ctx, &id_or_mrn, json),
         Command::Call { from, to, id, state, json } => call::run(&ctx, &from, to.as_deref(), id, &state, json),
         Command::Phone(crate::args::PhoneCommand::Token { rotate }) => {
-            println!("{}", crate::context::call_token(&ctx.home, rotate)?);
+            println!("{}", switchboard_app::call_token(&ctx.home, rotate)?);
             Ok(())
         }
         Command::Intake { command, json, patient, confirm, no_llm, answers, summary_language, target } => {
@@ -38,27 +39,21 @@ pub fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Worklist { role, json } => rules::worklist(&ctx, role, json),
         Command::Alerts { json } => rules::alerts(&ctx, json),
         Command::Tick { now, json } => rules::tick(&ctx, now.as_deref(), json),
-        Command::Note { patient, text, target } => actions::queue_and_print(&ctx, &Action::Note { patient, text }, &target),
-        Command::Remind { patient, about, when, target } => actions::queue_and_print(&ctx, &Action::Remind { patient, about, when }, &target),
-        Command::Book { patient, slot, reason, target } => actions::queue_and_print(&ctx, &Action::Book { patient, slot, reason }, &target),
-        Command::Reschedule { appointment, slot, target } => actions::queue_and_print(&ctx, &Action::Reschedule { appointment, slot }, &target),
-        Command::Cancel { appointment, reason, target } => actions::queue_and_print(&ctx, &Action::Cancel { appointment, reason }, &target),
-        Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, &Action::Arrived { appointment }, &target),
-        Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, &Action::NoShow { appointment }, &target),
+        Command::Note { patient, text, target } => actions::queue_and_print(&ctx, StaffAction::Note(Note { patient, text }), &target),
+        Command::Remind { patient, about, when, target } => actions::queue_and_print(&ctx, StaffAction::Remind(Remind { patient, about, when }), &target),
+        Command::Book { patient, slot, reason, target } => actions::queue_and_print(&ctx, StaffAction::Book(Book { patient, slot, reason }), &target),
+        Command::Reschedule { appointment, slot, target } => {
+            actions::queue_and_print(&ctx, StaffAction::Reschedule(Reschedule { appointment, slot }), &target)
+        }
+        Command::Cancel { appointment, reason, target } => actions::queue_and_print(&ctx, StaffAction::Cancel(Cancel { appointment, reason }), &target),
+        Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, StaffAction::Arrived(Arrived { appointment }), &target),
+        Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, StaffAction::NoShow(NoShow { appointment }), &target),
         Command::Outbox { command, json } => actions::outbox(&ctx, command, json),
     }
 }
 
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Other(format!("cannot start the async runtime: {e}")))
-}
-
-pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), AppError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| AppError::Internal(e.to_string()))?;
     println!("{text}");
     Ok(())
 }

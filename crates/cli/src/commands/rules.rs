@@ -1,13 +1,13 @@
 //! `switchboard rules`, `worklist`, `alerts` and `tick`: the orchestration rules and what they made.
 
 use crate::args::{Role, RulesCommand};
-use crate::context::Context;
-use crate::error::CliError;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use chrono::{DateTime, Utc};
-use switchboard_rules::{load_rules, parse_rules, Origin, RunReport};
-use switchboard_store::{Store, WorklistFilter};
+use switchboard_rules::{load_rules, parse_rules, Origin};
+use switchboard_store::WorklistFilter;
 
-pub fn rules(ctx: &Context, command: RulesCommand) -> Result<(), CliError> {
+pub fn rules(ctx: &App, command: RulesCommand) -> Result<(), AppError> {
     match command {
         RulesCommand::List { json } => {
             let views: Vec<_> = ctx.rules()?.rules.iter().map(|r| r.view()).collect();
@@ -24,7 +24,7 @@ pub fn rules(ctx: &Context, command: RulesCommand) -> Result<(), CliError> {
             Ok(())
         }
         RulesCommand::Check { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file).map_err(|e| AppError::Invalid(format!("cannot read {}: {e}", file.display())))?;
             let set = parse_rules(&file.display().to_string(), &text, Origin::File(file.display().to_string()))?;
             // Loading it over the built-ins checks the merge too.
             load_rules(&file)?;
@@ -34,20 +34,13 @@ pub fn rules(ctx: &Context, command: RulesCommand) -> Result<(), CliError> {
     }
 }
 
-/// Runs the change rules over everything synced since the last pass.
-pub fn on_changes(ctx: &Context, store: &mut Store) -> Result<RunReport, CliError> {
-    Ok(switchboard_rules::on_changes(store, &ctx.rules()?, ctx.clock.now())?)
-}
-
-pub fn tick(ctx: &Context, now: Option<&str>, json: bool) -> Result<(), CliError> {
+pub fn tick(ctx: &App, now: Option<&str>, json: bool) -> Result<(), AppError> {
     let now = match now {
-        Some(text) => DateTime::parse_from_rfc3339(text).map_err(|_| CliError::Usage(format!("--now: `{text}` is not a time like 2026-12-01T09:00:00Z")))?.with_timezone(&Utc),
+        Some(text) => DateTime::parse_from_rfc3339(text).map_err(|_| AppError::Invalid(format!("--now: `{text}` is not a time like 2026-12-01T09:00:00Z")))?.with_timezone(&Utc),
         None => ctx.clock.now(),
     };
     let mut store = ctx.open_store()?;
-    let set = ctx.rules()?;
-    let mut report = switchboard_rules::on_changes(&mut store, &set, now)?;
-    report.absorb(switchboard_rules::tick(&mut store, &set, now)?);
+    let report = ctx.run_rules(&mut store, true, now)?;
     if json {
         return super::print_json(&report);
     }
@@ -58,7 +51,7 @@ pub fn tick(ctx: &Context, now: Option<&str>, json: bool) -> Result<(), CliError
     Ok(())
 }
 
-pub fn worklist(ctx: &Context, role: Option<Role>, json: bool) -> Result<(), CliError> {
+pub fn worklist(ctx: &App, role: Option<Role>, json: bool) -> Result<(), AppError> {
     let store = ctx.open_store()?;
     let filter = WorklistFilter { owner: role.map(|r| r.pool().to_string()), ..WorklistFilter::default() };
     let items = store.worklist(&filter, ctx.clock.now())?;
@@ -86,7 +79,7 @@ pub fn worklist(ctx: &Context, role: Option<Role>, json: bool) -> Result<(), Cli
     Ok(())
 }
 
-pub fn alerts(ctx: &Context, json: bool) -> Result<(), CliError> {
+pub fn alerts(ctx: &App, json: bool) -> Result<(), AppError> {
     let alerts = ctx.open_store()?.alerts()?;
     if json {
         return super::print_json(&alerts);

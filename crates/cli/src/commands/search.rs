@@ -1,14 +1,14 @@
 //! `switchboard search TEXT`.
 
-use crate::context::Context;
-use crate::error::CliError;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use switchboard_store::normalize_query;
 
-pub fn run(ctx: &Context, text: &str, json: bool) -> Result<(), CliError> {
+pub fn run(ctx: &App, text: &str, json: bool) -> Result<(), AppError> {
     let today = ctx.clock.now().date_naive();
     let query = normalize_query(text, ctx.month_first(), today);
     if query.is_empty() {
-        return Err(CliError::Usage("type a name, a date of birth, a phone number or an MRN".to_string()));
+        return Err(AppError::Invalid("type a name, a date of birth, a phone number or an MRN".to_string()));
     }
     let hits = ctx.open_store()?.search(&query, today)?;
     if json {

@@ -1,15 +1,14 @@
 //! `switchboard source add|list|remove`.
 
 use crate::args::SourceCommand;
-use crate::context::{store_source_token, Context};
-use crate::error::CliError;
+use switchboard_app::{store_source_token, App};
+use switchboard_app::AppError;
 use std::io::Read;
-use switchboard_core::config::{parse_fhir_url, valid_source_name, DEFAULT_PAGE_SIZE};
-use serde::Serialize;
-use switchboard_core::{Config, SourceConfig};
-use ts_rs::TS;
+use switchboard_app::source_entry;
+use switchboard_core::config::DEFAULT_PAGE_SIZE;
+use switchboard_core::SourceConfig;
 
-pub fn run(ctx: &Context, command: SourceCommand) -> Result<(), CliError> {
+pub fn run(ctx: &App, command: SourceCommand) -> Result<(), AppError> {
     match command {
         SourceCommand::Add { name, fhir, token_stdin, page_size } => add(ctx, name, &fhir, token_stdin, page_size),
         SourceCommand::List { json } => list(ctx, json),
@@ -17,81 +16,32 @@ pub fn run(ctx: &Context, command: SourceCommand) -> Result<(), CliError> {
     }
 }
 
-/// A checked source entry from what a person typed.
-pub fn source_entry(name: &str, fhir: &str) -> Result<SourceConfig, CliError> {
-    if !valid_source_name(name) {
-        return Err(CliError::Usage("a source name must be 1-40 letters, digits, '-' or '_'".to_string()));
-    }
-    let fhir = parse_fhir_url(fhir).map_err(|problem| CliError::Usage(format!("FHIR URL: {problem}")))?;
-    Ok(SourceConfig { name: name.to_string(), fhir, page_size: DEFAULT_PAGE_SIZE })
-}
-
-/// Adds or replaces a source in the config file. Returns whether one of that name was replaced.
-pub fn save_source(ctx: &Context, source: SourceConfig) -> Result<bool, CliError> {
-    let mut config = Config::load(&ctx.home.config_file())?;
-    let replaced = config.sources.iter().any(|s| s.name == source.name);
-    config.sources.retain(|s| s.name != source.name);
-    config.sources.push(source);
-    config.save(&ctx.home.config_file()).map_err(|e| CliError::Other(format!("cannot write {}: {e}", ctx.home.config_file().display())))?;
-    Ok(replaced)
-}
-
-/// Every configured source with how its last sync went.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceView {
-    pub name: String,
-    pub fhir: String,
-    pub page_size: u32,
-    pub last_synced: Option<String>,
-    pub last_error: Option<String>,
-}
-
-pub fn source_views(ctx: &Context) -> Result<Vec<SourceView>, CliError> {
-    let statuses = ctx.open_store()?.source_statuses()?;
-    Ok(ctx
-        .config
-        .sources
-        .iter()
-        .map(|s| {
-            let status = statuses.iter().find(|st| st.name == s.name);
-            SourceView {
-                name: s.name.clone(),
-                fhir: s.fhir.to_string(),
-                page_size: s.page_size,
-                last_synced: status.and_then(|st| st.last_synced.clone()),
-                last_error: status.and_then(|st| st.last_error.clone()),
-            }
-        })
-        .collect())
-}
-
-fn add(ctx: &Context, name: String, fhir: &str, token_stdin: bool, page_size: Option<u32>) -> Result<(), CliError> {
+fn add(ctx: &App, name: String, fhir: &str, token_stdin: bool, page_size: Option<u32>) -> Result<(), AppError> {
     let SourceConfig { fhir, .. } = source_entry(&name, fhir)?;
     let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=1000).contains(&page_size) {
-        return Err(CliError::Usage("--page-size must be between 1 and 1000".to_string()));
+        return Err(AppError::Invalid("--page-size must be between 1 and 1000".to_string()));
     }
     let token = if token_stdin {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| CliError::Other(format!("cannot read the token: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| AppError::Internal(format!("cannot read the token: {e}")))?;
         let token = text.trim().to_string();
         if token.is_empty() {
-            return Err(CliError::Usage("--token-stdin was given but standard input was empty".to_string()));
+            return Err(AppError::Invalid("--token-stdin was given but standard input was empty".to_string()));
         }
         Some(token)
     } else {
         None
     };
     store_source_token(&ctx.home, &name, token.as_deref())?;
-    let replaced = save_source(ctx, SourceConfig { name: name.clone(), fhir: fhir.clone(), page_size })?;
+    let replaced = ctx.save_source(SourceConfig { name: name.clone(), fhir: fhir.clone(), page_size })?;
     let verb = if replaced { "updated" } else { "added" };
     println!("{verb} source {name} ({fhir}){}", if token.is_some() { ", token kept in the OS keyring" } else { "" });
     Ok(())
 }
 
-fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let rows = source_views(ctx)?;
+fn list(ctx: &App, json: bool) -> Result<(), AppError> {
+    let rows = ctx.source_views(&ctx.open_store()?)?;
     if json {
         return super::print_json(&rows);
     }
@@ -107,15 +57,8 @@ fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
-    let mut config = ctx.config.clone();
-    let before = config.sources.len();
-    config.sources.retain(|s| s.name != name);
-    if config.sources.len() == before {
-        return Err(CliError::NotFound(format!("no source named `{name}` is configured")));
-    }
-    store_source_token(&ctx.home, name, None)?;
-    config.save(&ctx.home.config_file()).map_err(|e| CliError::Other(format!("cannot write the config: {e}")))?;
+fn remove(ctx: &App, name: &str) -> Result<(), AppError> {
+    ctx.remove_source(name)?;
     println!("removed source {name}");
     Ok(())
 }

@@ -12,11 +12,11 @@ use crate::status::SourceStatus;
 use chrono::{DateTime, Utc};
 use fhir_values::Lookup;
 use serde::Serialize;
-use ts_rs::TS;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct PatientView {
     pub patient: PatientSection,
     pub allergies: Vec<Allergy>,
@@ -30,8 +30,9 @@ pub struct PatientView {
 }
 
 /// Where a piece came from and when the cache last received it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Origin {
     pub source: String,
     pub synced_at: String,

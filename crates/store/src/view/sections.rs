@@ -5,13 +5,14 @@ use super::{Origin, Row};
 use crate::error::StoreError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use ts_rs::TS;
+use switchboard_core::status::{ACTIVE_MEDICATION, OPEN_TASK};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Who the patient is: enough to tell two "Maria Garcia"s apart.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Banner {
     pub id: String,
     pub name: Option<String>,
@@ -24,8 +25,9 @@ pub struct Banner {
     pub phones: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct PatientSection {
     #[serde(flatten)]
     pub banner: Banner,
@@ -34,8 +36,9 @@ pub struct PatientSection {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Allergy {
     pub id: String,
     pub substance: Option<String>,
@@ -46,8 +49,9 @@ pub struct Allergy {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Encounter {
     pub id: String,
     pub date: Option<String>,
@@ -61,15 +65,17 @@ pub struct Encounter {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Medications {
     pub active: Vec<Medication>,
     pub past: Vec<Medication>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Medication {
     pub id: String,
     pub name: Option<String>,
@@ -83,8 +89,9 @@ pub struct Medication {
 }
 
 /// One test (by code) with its latest result and its history, newest first.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct LabTest {
     pub code: String,
     pub name: Option<String>,
@@ -95,8 +102,9 @@ pub struct LabTest {
     pub history: Vec<LabResult>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct LabResult {
     pub id: String,
     pub date: Option<String>,
@@ -109,8 +117,9 @@ pub struct LabResult {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Appointments {
     pub upcoming: Vec<Appointment>,
     pub past: Vec<Appointment>,
@@ -118,8 +127,9 @@ pub struct Appointments {
     pub no_shows: Vec<Appointment>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct Appointment {
     pub id: String,
     pub start: Option<String>,
@@ -133,8 +143,9 @@ pub struct Appointment {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
 pub struct TaskItem {
     pub id: String,
     pub description: Option<String>,
@@ -260,7 +271,7 @@ pub(crate) fn medications<'r>(rows: impl Iterator<Item = &'r Row>) -> Medication
             status,
             origin: row.origin.clone(),
         };
-        if matches!(medication.status.as_deref(), Some("active" | "on-hold" | "intended")) {
+        if medication.status.as_deref().is_some_and(|s| ACTIVE_MEDICATION.contains(&s)) {
             meds.active.push(medication);
         } else {
             meds.past.push(medication);
@@ -438,7 +449,7 @@ pub(crate) fn open_tasks<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<TaskIte
 /// A Task still to be done, or `None` when it is closed.
 pub(crate) fn open_task(row: &Row) -> Option<TaskItem> {
     let v = &row.value;
-    if !matches!(str_at(v, "/status"), Some("requested" | "received" | "accepted" | "ready" | "in-progress" | "on-hold")) {
+    if !str_at(v, "/status").is_some_and(|s| OPEN_TASK.contains(&s)) {
         return None;
     }
     Some(TaskItem {

@@ -1,0 +1,80 @@
+//! What the window and the verbs do, over the cache and the configured sources: sync, deliver, refresh
+//! one patient, run the rules, queue an action, and the intake's write-back.
+
+use crate::context::App;
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use switchboard_intake::Intake;
+use switchboard_outbox::{drain, queue, Action, DrainReport, Queued, StaffAction};
+use switchboard_rules::RunReport;
+use switchboard_store::Store;
+use switchboard_sync::{refresh_patient, sync_source, Progress, SyncOptions, SyncReport};
+use tokio::runtime::Runtime;
+
+impl App {
+    /// Pulls every configured source (or only `only`) into the cache.
+    pub fn sync(&self, store: &mut Store, runtime: &Runtime, only: Option<&str>, strict: bool, progress: &dyn Progress) -> Result<Vec<SyncReport>, AppError> {
+        let mut reports = Vec::new();
+        for source in self.config.sources.iter().filter(|s| only.is_none_or(|name| s.name == name)) {
+            let client = if strict { self.strict_client(&source.name)? } else { self.client(&source.name)? };
+            let options = SyncOptions { page_size: source.page_size, ..SyncOptions::default() };
+            reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
+        }
+        Ok(reports)
+    }
+
+    /// Delivers every source's due actions.
+    pub fn deliver(&self, store: &mut Store, runtime: &Runtime) -> Result<Vec<(String, DrainReport)>, AppError> {
+        let mut reports = Vec::new();
+        for source in &self.config.sources {
+            let client = self.client(&source.name)?;
+            reports.push((source.name.clone(), runtime.block_on(drain(store, &client, &source.name, self.clock.as_ref()))?));
+        }
+        Ok(reports)
+    }
+
+    /// Fetches one patient's records again; returns how many changed.
+    pub fn refresh_patient(&self, store: &mut Store, runtime: &Runtime, source: &str, patient: &str) -> Result<u64, AppError> {
+        let client = self.client(source)?;
+        Ok(runtime.block_on(refresh_patient(store, &client, source, patient, self.clock.as_ref()))?)
+    }
+
+    /// The change rules over what was synced since the last pass, as of `now`; with `timed`, the
+    /// time-based ones too (they scan every booked appointment and open task).
+    pub fn run_rules(&self, store: &mut Store, timed: bool, now: DateTime<Utc>) -> Result<RunReport, AppError> {
+        let rules = self.rules()?;
+        let mut report = switchboard_rules::on_changes(store, &rules, now)?;
+        if timed {
+            report.absorb(switchboard_rules::tick(store, &rules, now)?);
+        }
+        Ok(report)
+    }
+
+    /// Queues what a person asked for. Only staff actions come this way; rule outputs, call logs and
+    /// intakes are made by the core.
+    pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
+        self.source(source)?;
+        Ok(queue(store, source, &Action::from(action), self.clock.now())?)
+    }
+
+    /// Queues a confirmed intake: the caller's words and the summary as staff left it (a
+    /// Communication), and a Task for the team the reading routes to, due by its urgency.
+    pub fn queue_intake(&self, store: &mut Store, source: &str, patient: String, note: &str, summary: &str, reading: &Intake) -> Result<Queued, AppError> {
+        self.source(source)?;
+        let action = intake_action(patient, note, summary, reading, self.clock.now());
+        Ok(queue(store, source, &action, self.clock.now())?)
+    }
+}
+
+fn intake_action(patient: String, note: &str, summary: &str, intake: &Intake, now: DateTime<Utc>) -> Action {
+    let (owner, priority, minutes) = intake.task_terms();
+    let due = (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Action::Intake(switchboard_outbox::kinds::Intake {
+        patient,
+        note: note.trim().to_string(),
+        summary: summary.trim().to_string(),
+        owner: owner.into(),
+        priority,
+        due,
+    })
+}

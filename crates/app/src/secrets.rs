@@ -1,0 +1,60 @@
+//! Secrets in the OS keyring besides the cache key: each source's bearer token and the call listener's
+//! token. The `App` reads each once and keeps it for the process's life.
+
+use crate::error::AppError;
+use switchboard_core::Home;
+use switchboard_store::{usage, KEYRING_SERVICE};
+
+fn entry(account: String) -> Result<keyring::Entry, AppError> {
+    keyring::Entry::new(KEYRING_SERVICE, &account).map_err(|e| AppError::Keyring(format!("the OS keyring cannot be used: {e}")))
+}
+
+fn read(entry: &keyring::Entry) -> Result<Option<String>, AppError> {
+    usage::count_keyring_read();
+    match entry.get_password() {
+        Ok(secret) => Ok(Some(secret)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(AppError::Keyring(format!("the OS keyring cannot be read: {e}"))),
+    }
+}
+
+fn written(result: keyring::Result<()>) -> Result<(), AppError> {
+    result.map_err(|e| AppError::Keyring(format!("the OS keyring cannot be written: {e}")))
+}
+
+fn token_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {
+    entry(format!("source-token:{}:{source}", home.config_dir.display()))
+}
+
+/// A source's bearer token, if one was stored.
+pub fn source_token(home: &Home, source: &str) -> Result<Option<String>, AppError> {
+    read(&token_entry(home, source)?)
+}
+
+/// Stores a source's bearer token, or forgets it.
+pub fn store_source_token(home: &Home, source: &str, token: Option<&str>) -> Result<(), AppError> {
+    let entry = token_entry(home, source)?;
+    written(match token {
+        Some(token) => entry.set_password(token),
+        None => match entry.delete_credential() {
+            Err(keyring::Error::NoEntry) => Ok(()),
+            other => other,
+        },
+    })
+}
+
+/// The call listener's shared token; made (32 random bytes, hex) on first use or when `rotate` asks
+/// for a new one.
+pub fn call_token(home: &Home, rotate: bool) -> Result<String, AppError> {
+    let entry = entry(format!("call-listener-token:{}", home.config_dir.display()))?;
+    if !rotate {
+        if let Some(token) = read(&entry)? {
+            return Ok(token);
+        }
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    written(entry.set_password(&token))?;
+    Ok(token)
+}

@@ -1,0 +1,77 @@
+//! The configured sources as staff and IT see them, and adding or editing one.
+
+use crate::context::App;
+use crate::error::AppError;
+use serde::Serialize;
+use switchboard_core::config::{parse_fhir_url, valid_source_name, DEFAULT_PAGE_SIZE};
+use switchboard_core::{Config, SourceConfig};
+use switchboard_store::Store;
+
+/// A checked source entry from what a person typed.
+pub fn source_entry(name: &str, fhir: &str) -> Result<SourceConfig, AppError> {
+    if !valid_source_name(name) {
+        return Err(AppError::Invalid("a source name must be 1-40 letters, digits, '-' or '_'".to_string()));
+    }
+    let fhir = parse_fhir_url(fhir).map_err(|problem| AppError::Invalid(format!("FHIR URL: {problem}")))?;
+    Ok(SourceConfig { name: name.to_string(), fhir, page_size: DEFAULT_PAGE_SIZE })
+}
+
+/// Every configured source with how its last sync went.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS), serde(rename_all = "camelCase"))]
+pub struct SourceView {
+    pub name: String,
+    pub fhir: String,
+    pub page_size: u32,
+    pub last_synced: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl App {
+    /// Adds or replaces a source in the config file (read fresh, so a concurrent edit is kept).
+    /// Returns whether one of that name was replaced. The caller reloads.
+    pub fn save_source(&self, source: SourceConfig) -> Result<bool, AppError> {
+        let mut config = Config::load(&self.home.config_file())?;
+        let replaced = config.sources.iter().any(|s| s.name == source.name);
+        config.sources.retain(|s| s.name != source.name);
+        config.sources.push(source);
+        self.write_config(&config)?;
+        Ok(replaced)
+    }
+
+    /// Removes a source from the config file and forgets its token.
+    pub fn remove_source(&self, name: &str) -> Result<(), AppError> {
+        let mut config = Config::load(&self.home.config_file())?;
+        let before = config.sources.len();
+        config.sources.retain(|s| s.name != name);
+        if config.sources.len() == before {
+            return Err(AppError::NotFound(format!("no source named `{name}` is configured")));
+        }
+        crate::secrets::store_source_token(&self.home, name, None)?;
+        self.write_config(&config)
+    }
+
+    fn write_config(&self, config: &Config) -> Result<(), AppError> {
+        let file = self.home.config_file();
+        config.save(&file).map_err(|e| AppError::Internal(format!("cannot write {}: {e}", file.display())))
+    }
+
+    pub fn source_views(&self, store: &Store) -> Result<Vec<SourceView>, AppError> {
+        let statuses = store.source_statuses()?;
+        Ok(self
+            .config
+            .sources
+            .iter()
+            .map(|s| {
+                let status = statuses.iter().find(|st| st.name == s.name);
+                SourceView {
+                    name: s.name.clone(),
+                    fhir: s.fhir.to_string(),
+                    page_size: s.page_size,
+                    last_synced: status.and_then(|st| st.last_synced.clone()),
+                    last_error: status.and_then(|st| st.last_error.clone()),
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,15 @@
+//! The app-level tests, linked as one binary (each file is a module): against a real Helios server,
+//! the real OS keyring and the real app binary. `cargo test --test app MODULE::` runs one file's tests.
+
+mod bindings;
+mod cache_keys;
+mod calls;
+mod cli;
+mod e2e;
+mod e2e_calls;
+mod intake;
+mod invariants;
+mod outbox;
+mod rules;
+mod sync_faults;
+mod sync_fhir;
