@@ -185,7 +185,10 @@ pub fn intake_model(state: State<'_, AppState>) -> bool {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> Result<SecondOpinion, BoundaryError> {
-    let config = state.app().llm_config().ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
+    let config = state
+        .app()
+        .llm_config()
+        .ok_or_else(|| BoundaryError { code: "intake.no_model".into(), message: "no language model is configured ([intake] llm_url)".into() })?;
     let deterministic = switchboard_intake::analyze(&note);
     let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
     Ok(SecondOpinion { intake, report })

@@ -5,10 +5,10 @@
 use crate::state::AppState;
 use serde::Serialize;
 use std::sync::Mutex;
-use ts_rs::TS;
-use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
 use switchboard_app::{call_token, App, Job};
+use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+use ts_rs::TS;
 
 /// The event name a pop travels under.
 pub const CALL: &str = "call";

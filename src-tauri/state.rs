@@ -25,7 +25,8 @@ impl AppState {
         let opened = loaded.as_ref().map_err(Clone::clone).and_then(|app| {
             let mut store = app.open_store()?;
             if app.config.sources.is_empty() {
-                switchboard_demo::ensure_demo_loaded(&mut store, DEMO_PATIENTS, app.clock.now()).map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
+                switchboard_demo::ensure_demo_loaded(&mut store, DEMO_PATIENTS, app.clock.now())
+                    .map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
             }
             Ok(store)
         });
@@ -33,7 +34,8 @@ impl AppState {
             tracing::error!(code = %error.code, "cache could not be opened");
         }
         // Without a readable config the window still opens, on defaults, and says why.
-        let app = loaded.unwrap_or_else(|_| App::new(Home::from_env().unwrap_or_else(|_| Home::under(&std::env::temp_dir())), Config::default(), Arc::new(SystemClock)));
+        let app = loaded
+            .unwrap_or_else(|_| App::new(Home::from_env().unwrap_or_else(|_| Home::under(&std::env::temp_dir())), Config::default(), Arc::new(SystemClock)));
         AppState { app: RwLock::new(app), worker: Worker::start(notify, Rounds::default()), phone: Default::default(), store: Mutex::new(opened) }
     }
 

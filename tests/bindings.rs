@@ -6,10 +6,7 @@ use std::path::Path;
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
         .map(|entries| {
-            entries
-                .map(|e| e.unwrap().path())
-                .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap()))
-                .collect()
+            entries.map(|e| e.unwrap().path()).map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap())).collect()
         })
         .unwrap_or_default()
 }

@@ -2,8 +2,8 @@
 //! damaged file each give a clear error, change nothing, and never crash.
 
 use std::process::Command;
-use switchboard_testkit::TestHome;
 use switchboard_store::{StoreError, KEYRING_SERVICE};
+use switchboard_testkit::TestHome;
 
 fn key_entry(home: &TestHome) -> keyring::Entry {
     keyring::Entry::new(KEYRING_SERVICE, &home.home.cache_key_account()).unwrap()
@@ -13,9 +13,7 @@ fn key_entry(home: &TestHome) -> keyring::Entry {
 fn cache_with_a_patient(home: &TestHome) {
     let mut store = home.store();
     let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
-    writer
-        .upsert("demo", r#"{"resourceType":"Patient","id":"p1","name":[{"family":"Zyxwvutson","given":["Quinta"]}],"birthDate":"1970-01-01"}"#)
-        .unwrap();
+    writer.upsert("demo", r#"{"resourceType":"Patient","id":"p1","name":[{"family":"Zyxwvutson","given":["Quinta"]}],"birthDate":"1970-01-01"}"#).unwrap();
     writer.commit().unwrap();
 }
 
@@ -88,11 +86,7 @@ fn a_damaged_cache_file_is_reported_not_crashed_on() {
     assert_eq!(std::fs::read(&file).unwrap(), garbage);
 
     // The CLI says so in words, with the cache exit code, and without a panic.
-    let output = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["search", "zyx"])
-        .env("SWITCHBOARD_HOME", home.path())
-        .output()
-        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_switchboard")).args(["search", "zyx"]).env("SWITCHBOARD_HOME", home.path()).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("cannot be opened") && !stderr.contains("panicked"), "{stderr}");

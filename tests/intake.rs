@@ -107,7 +107,12 @@ fn red_flag_questions_are_listed_per_complaint_and_a_yes_raises_urgency_through_
     assert_eq!(answered["urgency"], "emergency");
     assert!(answered["red_flags"].as_array().unwrap().iter().any(|f| f["rule"] == "meningitis-rash"), "{answered:#}");
     let summary = answered["summary"].as_str().unwrap();
-    assert!(summary.contains("Red-flag questions asked:") && summary.contains("not fade when a glass is pressed on it? yes") && summary.contains("Is the neck stiff? no"), "{summary}");
+    assert!(
+        summary.contains("Red-flag questions asked:")
+            && summary.contains("not fade when a glass is pressed on it? yes")
+            && summary.contains("Is the neck stiff? no"),
+        "{summary}"
+    );
     let stiff = answered["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "stiff_neck").unwrap();
     assert_eq!(stiff["assertion"], "negated");
 
@@ -132,7 +137,10 @@ fn a_spanish_note_is_read_with_the_spanish_lexicon_and_summarised_in_english() {
     // With the staff working in Spanish, the summary is in Spanish; the evidence is still the caller's.
     let spanish = json(switchboard(&home, &["intake", "--json", "--summary-language", "es"], note));
     let summary = spanish["summary"].as_str().unwrap();
-    assert!(summary.contains("Llama por su papa") && summary.contains("Refiere: dolor de pecho") && summary.contains("Dolor de pecho que puede ser del corazón"), "{summary}");
+    assert!(
+        summary.contains("Llama por su papa") && summary.contains("Refiere: dolor de pecho") && summary.contains("Dolor de pecho que puede ser del corazón"),
+        "{summary}"
+    );
     assert!(summary.contains(chest["evidence"]["text"].as_str().unwrap()), "{summary}");
     // Words that look clinical but are not understood make a call same-day, never routine.
     let unclear = json(switchboard(&home, &["intake", "--json"], "she says her arm feels kind of funny"));

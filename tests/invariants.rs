@@ -20,11 +20,7 @@ fn no_core_crate_depends_on_or_imports_tauri() {
     for entry in std::fs::read_dir(&crates).unwrap() {
         let dir = entry.unwrap().path();
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        assert!(
-            !manifest.lines().any(|l| l.trim_start().starts_with("tauri")),
-            "{} depends on tauri",
-            dir.display()
-        );
+        assert!(!manifest.lines().any(|l| l.trim_start().starts_with("tauri")), "{} depends on tauri", dir.display());
         let mut sources = Vec::new();
         files_under(&dir, "rs", &mut sources);
         for source in sources {

@@ -103,7 +103,13 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
         assert_eq!(task_on(&store_b, &task_id)["priority"], "urgent");
         queue(&mut store_b, SOURCE, &Action::TaskClaim(TaskClaim { task: task_id.clone(), owner: "Practitioner/prac-2".into() }), Utc::now()).unwrap();
         assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 1);
-        queue(&mut store_b, SOURCE, &Action::TaskComplete(TaskComplete { task: task_id.clone(), note: "Reached patient; repeat lab Friday".into() }), Utc::now()).unwrap();
+        queue(
+            &mut store_b,
+            SOURCE,
+            &Action::TaskComplete(TaskComplete { task: task_id.clone(), note: "Reached patient; repeat lab Friday".into() }),
+            Utc::now(),
+        )
+        .unwrap();
         queue(&mut store_b, SOURCE, &Action::Note(Note { patient: "pat-000001".into(), text: "Prefers calls after 5pm".into() }), Utc::now()).unwrap();
         assert_eq!(drain(&mut store_b, &client, SOURCE, &SystemClock).await.unwrap().sent, 2);
 
@@ -163,7 +169,8 @@ fn a_create_whose_response_was_lost_is_not_duplicated() {
         seeded(&client, 3).await;
         let mut store = home.store();
         sync(&mut store, &client).await;
-        let action = Action::TaskCreate(TaskCreate { patient: "pat-000002".into(), reason: "Refill".into(), priority: TaskPriority::Routine, due: None, owner: None });
+        let action =
+            Action::TaskCreate(TaskCreate { patient: "pat-000002".into(), reason: "Refill".into(), priority: TaskPriority::Routine, due: None, owner: None });
         let queued = queue(&mut store, SOURCE, &action, Utc::now()).unwrap();
         proxy.inject(&["/Task"], Fault::LostResponse, Some(1));
         let report = drain(&mut store, &client, SOURCE, &SystemClock).await.unwrap();
@@ -238,7 +245,8 @@ fn delivery_killed_at_random_points_applies_every_action_exactly_once() {
             let mut store = home.store();
             for k in 0..3 {
                 let patient = format!("pat-{:06}", rng.u32(1..=30));
-                let action = Action::TaskCreate(TaskCreate { patient, reason: format!("trial {trial}.{k}"), priority: TaskPriority::Routine, due: None, owner: None });
+                let action =
+                    Action::TaskCreate(TaskCreate { patient, reason: format!("trial {trial}.{k}"), priority: TaskPriority::Routine, due: None, owner: None });
                 created.push(queue(&mut store, SOURCE, &action, Utc::now()).unwrap().id);
             }
             if let Some(task) = tasks.get(trial) {
@@ -278,9 +286,7 @@ fn the_cli_verbs_queue_refuse_bad_input_and_drain() {
     let home = TestHome::new();
     let rt = runtime();
     rt.block_on(seeded(&client(&server.base()), 3));
-    let run = |args: &[&str]| -> Output {
-        Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap()
-    };
+    let run = |args: &[&str]| -> Output { Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap() };
     assert!(run(&["source", "add", SOURCE, "--fhir", &server.base()]).status.success());
     assert!(run(&["sync"]).status.success());
     for (args, words) in [

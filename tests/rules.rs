@@ -141,20 +141,30 @@ fn reminders_follow_ups_and_late_tasks_run_on_the_clock() {
     runtime().block_on(async {
         let t0 = now();
         put(&other, patient("p1")).await;
-        let appointment = |id: &str, status: &str, hours: i64| json!({"resourceType": "Appointment", "id": id, "status": status,
+        let appointment = |id: &str, status: &str, hours: i64| {
+            json!({"resourceType": "Appointment", "id": id, "status": status,
             "start": stamp(t0 + Duration::hours(hours)), "end": stamp(t0 + Duration::hours(hours) + Duration::minutes(30)),
-            "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]});
+            "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}]})
+        };
         put(&other, appointment("in-50h", "booked", 50)).await;
         put(&other, appointment("in-20h", "booked", 20)).await;
         put(&other, appointment("cancelled", "cancelled", 30)).await;
         // A second patient with a follow-up due two days ago and nothing booked (p1's visits would count).
         put(&other, patient("p2")).await;
-        put(&other, json!({"resourceType": "ServiceRequest", "id": "recheck", "status": "active", "intent": "order",
+        put(
+            &other,
+            json!({"resourceType": "ServiceRequest", "id": "recheck", "status": "active", "intent": "order",
             "code": {"text": "Recheck blood pressure"}, "subject": {"reference": "Patient/p2"},
-            "occurrenceDateTime": stamp(t0 - Duration::days(2))})).await;
-        put(&other, json!({"resourceType": "Task", "id": "late", "status": "requested", "intent": "order", "priority": "routine",
+            "occurrenceDateTime": stamp(t0 - Duration::days(2))}),
+        )
+        .await;
+        put(
+            &other,
+            json!({"resourceType": "Task", "id": "late", "status": "requested", "intent": "order", "priority": "routine",
             "description": "Fax the referral", "for": {"reference": "Patient/p1"}, "owner": {"display": "Front desk"},
-            "restriction": {"period": {"end": stamp(t0 - Duration::hours(1))}}})).await;
+            "restriction": {"period": {"end": stamp(t0 - Duration::hours(1))}}}),
+        )
+        .await;
         let mut store = home.store();
         round(&mut store, &other, t0).await;
 
@@ -168,7 +178,10 @@ fn reminders_follow_ups_and_late_tasks_run_on_the_clock() {
         let key = |id: &str, hours: i64, before: &str| format!("Appointment/{id}|{}|{before}", stamp(t0 + Duration::hours(hours)));
         assert_eq!(made_on_server(&other, "CommunicationRequest", "appointment-reminder-72h", &key("in-50h", 50, "72h")).await.len(), 1);
         assert_eq!(made_on_server(&other, "CommunicationRequest", "appointment-reminder-24h", &key("in-20h", 20, "24h")).await.len(), 1);
-        assert!(made_on_server(&other, "CommunicationRequest", "appointment-reminder-72h", &key("in-20h", 20, "72h")).await.is_empty(), "the nearest window only");
+        assert!(
+            made_on_server(&other, "CommunicationRequest", "appointment-reminder-72h", &key("in-20h", 20, "72h")).await.is_empty(),
+            "the nearest window only"
+        );
         let recall = made_on_server(&other, "Task", "follow-up-recall", "ServiceRequest/recheck").await;
         assert_eq!(recall.len(), 1);
         assert_eq!(recall[0]["owner"]["display"], "Front desk");
@@ -267,9 +280,17 @@ fn the_rules_cli_lists_checks_and_refuses_a_bad_file_whole() {
     assert!(list.as_array().unwrap().iter().all(|r| r["origin"]["kind"] == "builtin"));
 
     let file = home.path().join("candidate.toml");
-    std::fs::write(&file, "[clinic]\ntimezone = \"America/Chicago\"\n[[rule]]\nid = \"x\"\non = \"no-show\"\nalert = { to = \"Front desk\", text = \"Missed {start}\" }\n").unwrap();
+    std::fs::write(
+        &file,
+        "[clinic]\ntimezone = \"America/Chicago\"\n[[rule]]\nid = \"x\"\non = \"no-show\"\nalert = { to = \"Front desk\", text = \"Missed {start}\" }\n",
+    )
+    .unwrap();
     assert!(ok(switchboard(&home, &["rules", "check", file.to_str().unwrap()])).contains("1 rules, clinic time zone America/Chicago"));
-    std::fs::write(&file, "[[rule]]\nid = \"x\"\non = \"result\"\nflag = [\"critical\"]\ntask = { owner = \"N\", priority = \"now\", due = \"1h\", text = \"t\" }\n").unwrap();
+    std::fs::write(
+        &file,
+        "[[rule]]\nid = \"x\"\non = \"result\"\nflag = [\"critical\"]\ntask = { owner = \"N\", priority = \"now\", due = \"1h\", text = \"t\" }\n",
+    )
+    .unwrap();
     let refused = switchboard(&home, &["rules", "check", file.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     let words = String::from_utf8_lossy(&refused.stderr);

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
-use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, free_port, runtime, FhirServer, TestHome};
 use switchboard_core::config::parse_fhir_url;
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
 use switchboard_fhir::{ClientOptions, FhirClient, RetryPolicy};
 use switchboard_sync::{sync_source, NoProgress, Progress, SyncOptions};
+use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, free_port, runtime, FhirServer, TestHome};
 
 const SOURCE: &str = "clinic";
 

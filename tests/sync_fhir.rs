@@ -2,12 +2,12 @@
 
 use chrono::Utc;
 use serde_json::json;
-use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, runtime, FhirServer, TestHome};
 use switchboard_core::SystemClock;
 use switchboard_demo::{seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, DeleteDetection, NoProgress, SyncOptions, SyncReport};
+use switchboard_testkit::{assert_cache_equals_server, cached_resources, client, demo_today, runtime, FhirServer, TestHome};
 
 const SOURCE: &str = "clinic";
 
@@ -65,8 +65,11 @@ fn changes_by_another_client_are_picked_up(deletes: DeleteDetection) {
 
         let other = switchboard_testkit::client(&server.base());
         other
-            .update(&json!({"resourceType": "Patient", "id": "walk-in-1", "name": [{"family": "Ortega", "given": ["Inés"]}],
-                "telecom": [{"system": "phone", "value": "217-555-0199"}], "birthDate": "1990-04-02"}), None)
+            .update(
+                &json!({"resourceType": "Patient", "id": "walk-in-1", "name": [{"family": "Ortega", "given": ["Inés"]}],
+                "telecom": [{"system": "phone", "value": "217-555-0199"}], "birthDate": "1990-04-02"}),
+                None,
+            )
             .await
             .unwrap();
         let (obs_id, mut observation) = before.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();

@@ -20,7 +20,10 @@ pub enum Job {
     Deliver,
     Sync,
     /// Fetch everything about one patient again.
-    RefreshPatient { source: String, patient: String },
+    RefreshPatient {
+        source: String,
+        patient: String,
+    },
     /// The config changed (a source added or edited): read it again, then sync.
     Reload,
 }
@@ -151,7 +154,11 @@ impl<L: Fn() -> Result<App, AppError>> Actor<L> {
                 Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
                     round += 1;
-                    if round.is_multiple_of(rounds.sync_every) { Job::Sync } else { Job::Deliver }
+                    if round.is_multiple_of(rounds.sync_every) {
+                        Job::Sync
+                    } else {
+                        Job::Deliver
+                    }
                 }
             };
             let job = if job == Job::Reload {

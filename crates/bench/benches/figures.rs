@@ -108,8 +108,7 @@ fn cache_figures(patients: u32) {
         percentile(&mut searches, 0.99)
     );
     let kinds = ["name prefix", "full name", "phone", "DOB", "MRN"];
-    let per_kind: Vec<String> =
-        kinds.iter().zip(by_kind.iter_mut()).map(|(k, d)| format!("{k} {:.3}", percentile(d, 0.99))).collect();
+    let per_kind: Vec<String> = kinds.iter().zip(by_kind.iter_mut()).map(|(k, d)| format!("{k} {:.3}", percentile(d, 0.99))).collect();
     println!("  search p99 by kind (ms): {}", per_kind.join(", "));
 }
 

@@ -34,7 +34,12 @@ fn main() {
         let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1].as_secs_f64() * 1000.0;
         let longest = of_language.iter().map(|n| n.len()).max().unwrap_or(0);
         println!("== intake assistant, {language:?} ({} notes, up to {longest} characters, {ROUNDS} rounds)", of_language.len());
-        println!("extraction        p50 {:>6.3} ms   p99 {:>6.3} ms   max {:>6.3} ms per note (target: under 2 ms)", at(0.5), at(0.99), samples[samples.len() - 1].as_secs_f64() * 1000.0);
+        println!(
+            "extraction        p50 {:>6.3} ms   p99 {:>6.3} ms   max {:>6.3} ms per note (target: under 2 ms)",
+            at(0.5),
+            at(0.99),
+            samples[samples.len() - 1].as_secs_f64() * 1000.0
+        );
     }
     println!("knowledge load    {:>8.1} ms (both languages, once per process)", load.as_secs_f64() * 1000.0);
     // A pathological note: every call of the sets pasted into one.
@@ -46,7 +51,10 @@ fn main() {
     println!("one {:>6}-char note {:>8.3} ms", all.len(), started.elapsed().as_secs_f64() * 1000.0 / 5.0);
 
     println!("== scores (targets: emergency recall 1.00, none under-triaged, same-day read as routine at most 2%, routine kept at least 70%, findings P/R 0.90/0.85, negation P/R 0.90/0.90)");
-    println!("{:<14} {:>5} {:>11} {:>6} {:>10} {:>9} {:>13} {:>13}", "set", "calls", "emergencies", "under", "sameday>rt", "routine", "findings P/R", "negation P/R");
+    println!(
+        "{:<14} {:>5} {:>11} {:>6} {:>10} {:>9} {:>13} {:>13}",
+        "set", "calls", "emergencies", "under", "sameday>rt", "routine", "findings P/R", "negation P/R"
+    );
     for (file, set) in &sets {
         let report = set.evaluate();
         let s = &report.safety;

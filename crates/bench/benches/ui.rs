@@ -137,12 +137,8 @@ fn memory(home: &Path) -> (u64, u64) {
         }
         let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
         let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
-        let rss: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let rss: u64 =
+            status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0);
         match comm.trim() {
             "switchboard" => app += rss,
             name if name.starts_with("WebKit") && name != "WebKitWebDriver" => webkit += rss,

@@ -108,7 +108,13 @@ pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now
     write_back(store, &mut call, now)?;
     store.save_call(&call)?;
     let matches = store.callers(&call.number, now.date_naive())?.unwrap_or_default();
-    let state = if call.ended.is_some() { CallState::Ended } else if call.answered.is_some() { CallState::Answered } else { CallState::Ringing };
+    let state = if call.ended.is_some() {
+        CallState::Ended
+    } else if call.answered.is_some() {
+        CallState::Answered
+    } else {
+        CallState::Ringing
+    };
     Ok(pop(call, matches, state, 0))
 }
 

@@ -107,7 +107,9 @@ mod tests {
         assert_eq!(twilio, CallEvent { call_id: "CA123".into(), from: "+15551230001".into(), to: Some("+15559870000".into()), state: CallState::Ringing });
         let json = br#"{"from":"+15551230001","to":"+15559870000","call_id":"CA123","state":"ringing"}"#;
         assert_eq!(parse_event("application/json", json).unwrap(), twilio);
-        for (status, state) in [("in-progress", CallState::Answered), ("completed", CallState::Ended), ("no-answer", CallState::Missed), ("busy", CallState::Missed)] {
+        for (status, state) in
+            [("in-progress", CallState::Answered), ("completed", CallState::Ended), ("no-answer", CallState::Missed), ("busy", CallState::Missed)]
+        {
             let body = format!("CallSid=CA1&From=5551230001&CallStatus={status}");
             assert_eq!(parse_event("application/x-www-form-urlencoded", body.as_bytes()).unwrap().state, state);
         }

@@ -89,7 +89,9 @@ fn authorized(request: &Request, token: &str) -> bool {
 }
 
 fn reply(request: Request, status: u16, words: &str) {
-    let response = Response::from_string(words).with_status_code(status).with_header(Header::from_bytes("Content-Type", "text/plain; charset=utf-8").expect("a valid header"));
+    let response = Response::from_string(words)
+        .with_status_code(status)
+        .with_header(Header::from_bytes("Content-Type", "text/plain; charset=utf-8").expect("a valid header"));
     let response = match status {
         401 => response.with_header(Header::from_bytes("WWW-Authenticate", "Bearer realm=\"switchboard\"").expect("a valid header")),
         _ => response,
@@ -139,7 +141,8 @@ fn read(token: &str, request: &mut Request, path: &str, received_ms: u64) -> Res
     if body.len() as u64 > MAX_BODY {
         return Err(too_large());
     }
-    let event = parse_event(header(request, "Content-Type").unwrap_or_default(), &body).map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
+    let event = parse_event(header(request, "Content-Type").unwrap_or_default(), &body)
+        .map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
     tracing::info!(state = ?event.state, "call event accepted");
     Ok((204, String::new(), Some(Inbound::Call { event, received_ms })))
 }
@@ -224,11 +227,15 @@ mod tests {
         use tokio::io::AsyncWriteExt;
         let (listener, rx) = started();
         let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", listener.port)).await.unwrap();
-        let head = format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{{");
+        let head =
+            format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{{");
         stalled.write_all(head.as_bytes()).await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         let event = CallEvent { call_id: "CA-after".into(), from: "+15551230001".into(), to: None, state: crate::CallState::Ringing };
-        tokio::time::timeout(Duration::from_secs(3), hand_over(listener.port, TOKEN, Some(&event))).await.expect("answered while another client stalls").unwrap();
+        tokio::time::timeout(Duration::from_secs(3), hand_over(listener.port, TOKEN, Some(&event)))
+            .await
+            .expect("answered while another client stalls")
+            .unwrap();
         assert!(matches!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Inbound::Call { event: e, .. } if e.call_id == "CA-after"));
         drop(stalled);
     }

@@ -5,9 +5,13 @@ use clap::{Args, Parser, Subcommand};
 use switchboard_core::TaskPriority;
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "Switchboard: the clinic's systems in one encrypted local workspace",
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard: the clinic's systems in one encrypted local workspace",
     long_about = "Run with no arguments to open the desktop app. With a subcommand it runs headless.\n\
-                  SWITCHBOARD_HOME=<dir> keeps config and data under <dir>.")]
+                  SWITCHBOARD_HOME=<dir> keeps config and data under <dir>."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -6,13 +6,9 @@ use switchboard_sync::{Progress, TypeReport};
 
 pub fn counter_bar(total: Option<u64>, what: &str) -> ProgressBar {
     let bar = match total {
-        Some(total) => ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {per_sec}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        ),
-        None => ProgressBar::new_spinner()
-            .with_style(ProgressStyle::with_template("{prefix:>22} {spinner} {pos} {per_sec}").expect("valid template")),
+        Some(total) => ProgressBar::new(total)
+            .with_style(ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {per_sec}").expect("valid template").progress_chars("=> ")),
+        None => ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{prefix:>22} {spinner} {pos} {per_sec}").expect("valid template")),
     };
     bar.with_prefix(what.to_string())
 }

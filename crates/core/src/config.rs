@@ -131,12 +131,7 @@ impl Config {
         match std::fs::read_to_string(file) {
             Ok(text) => Config::parse(file, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ConfigError {
-                file: file.to_path_buf(),
-                line: None,
-                field: None,
-                problem: format!("cannot be read: {e}"),
-            }),
+            Err(e) => Err(ConfigError { file: file.to_path_buf(), line: None, field: None, problem: format!("cannot be read: {e}") }),
         }
     }
 
@@ -169,17 +164,12 @@ impl Config {
         for raw_source in raw.sources {
             let name = raw_source.name.get_ref().trim().to_string();
             if !valid_source_name(&name) {
-                return Err(error(
-                    Some(raw_source.name.span()),
-                    Some("name"),
-                    "a source name must be 1-40 letters, digits, '-' or '_'".to_string(),
-                ));
+                return Err(error(Some(raw_source.name.span()), Some("name"), "a source name must be 1-40 letters, digits, '-' or '_'".to_string()));
             }
             if sources.iter().any(|s| s.name == name) {
                 return Err(error(Some(raw_source.name.span()), Some("name"), format!("source `{name}` is listed twice")));
             }
-            let fhir = parse_fhir_url(raw_source.fhir.get_ref())
-                .map_err(|problem| error(Some(raw_source.fhir.span()), Some("fhir"), problem))?;
+            let fhir = parse_fhir_url(raw_source.fhir.get_ref()).map_err(|problem| error(Some(raw_source.fhir.span()), Some("fhir"), problem))?;
             let page_size = match raw_source.page_size {
                 Some(size) if !(1..=1000).contains(size.get_ref()) => {
                     return Err(error(Some(size.span()), Some("page_size"), "must be between 1 and 1000".to_string()))
@@ -192,9 +182,7 @@ impl Config {
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
                 port: match phone.port {
-                    Some(port) if *port.get_ref() < 1024 => {
-                        return Err(error(Some(port.span()), Some("port"), "must be between 1024 and 65535".to_string()))
-                    }
+                    Some(port) if *port.get_ref() < 1024 => return Err(error(Some(port.span()), Some("port"), "must be between 1024 and 65535".to_string())),
                     Some(port) => port.into_inner(),
                     None => DEFAULT_CALL_PORT,
                 },

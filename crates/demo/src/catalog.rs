@@ -55,11 +55,7 @@ pub const PANELS: &[Panel] = &[
             test("777-3", "Platelets", "10*3/uL", (Some(150.0), Some(400.0)), (Some(50.0), Some(1000.0)), 255.0, 65.0, 0),
         ],
     },
-    Panel {
-        loinc: "4548-4",
-        name: "Hemoglobin A1c",
-        tests: &[test("4548-4", "Hemoglobin A1c", "%", (Some(4.0), Some(5.6)), (None, Some(14.0)), 5.9, 1.0, 1)],
-    },
+    Panel { loinc: "4548-4", name: "Hemoglobin A1c", tests: &[test("4548-4", "Hemoglobin A1c", "%", (Some(4.0), Some(5.6)), (None, Some(14.0)), 5.9, 1.0, 1)] },
     Panel {
         loinc: "57698-3",
         name: "Lipid panel",
@@ -123,8 +119,18 @@ pub const VISIT_TYPES: &[(&str, &str)] = &[
 ];
 
 pub const VISIT_REASONS: &[&str] = &[
-    "Annual physical", "Blood pressure follow-up", "Diabetes follow-up", "Cough and fever", "Back pain",
-    "Medication review", "Headache", "Sore throat", "Lab results review", "Rash", "Fatigue", "Knee pain",
+    "Annual physical",
+    "Blood pressure follow-up",
+    "Diabetes follow-up",
+    "Cough and fever",
+    "Back pain",
+    "Medication review",
+    "Headache",
+    "Sore throat",
+    "Lab results review",
+    "Rash",
+    "Fatigue",
+    "Knee pain",
 ];
 
 pub const SPECIALTIES: &[&str] = &["Family medicine", "Internal medicine", "Pediatrics", "Nurse practitioner"];

@@ -299,7 +299,8 @@ impl Clinic {
             "referenceRange": [range]});
         // Some labs send no interpretation: the flag then comes from the reference range.
         if self.chance(0.85) {
-            observation["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": interpretation}]}]);
+            observation["interpretation"] =
+                json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": interpretation}]}]);
         }
         observation
     }
@@ -316,9 +317,7 @@ impl Clinic {
         takes_slot: bool,
         sink: &mut dyn FnMut(Value),
     ) {
-        let participants = |patient: &Value, doctor: &Value, place: &Value| {
-            json!([{"actor": patient, "status": "accepted"}, {"actor": doctor, "status": "accepted"}, {"actor": place, "status": "accepted"}])
-        };
+        let participants = |patient: &Value, doctor: &Value, place: &Value| json!([{"actor": patient, "status": "accepted"}, {"actor": doctor, "status": "accepted"}, {"actor": place, "status": "accepted"}]);
         for (v, start) in visits.iter().enumerate() {
             sink(json!({"resourceType": "Appointment", "id": format!("appt-{id}-{v}"), "status": "fulfilled",
                 "serviceType": [{"text": "Office visit"}], "description": "Office visit",

@@ -115,10 +115,7 @@ mod tests {
         let body = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid",
             "diagnostics":"Unknown search parameter 'foo'"},{"severity":"warning","code":"x","details":{"text":"Slow"}}]}"#;
         let err = status_error(400, "application/fhir+json", body);
-        assert_eq!(
-            err.to_string(),
-            "the FHIR server refused the request (HTTP 400): error: Unknown search parameter 'foo'; warning: Slow"
-        );
+        assert_eq!(err.to_string(), "the FHIR server refused the request (HTTP 400): error: Unknown search parameter 'foo'; warning: Slow");
         assert!(!err.is_retryable());
     }
 

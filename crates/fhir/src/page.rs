@@ -85,9 +85,7 @@ impl Page {
             return Err(FhirError::BadResponse { detail: format!("expected a Bundle, got a {}", bundle.resource_type) });
         }
         let next = match bundle.link.iter().find(|l| l.relation == "next") {
-            Some(link) => Some(request_url.join(&link.url).map_err(|e| FhirError::BadResponse {
-                detail: format!("the next-page link is not a URL ({e})"),
-            })?),
+            Some(link) => Some(request_url.join(&link.url).map_err(|e| FhirError::BadResponse { detail: format!("the next-page link is not a URL ({e})") })?),
             None => None,
         };
         let is_history = bundle.bundle_type.as_deref() == Some("history");

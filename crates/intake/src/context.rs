@@ -47,7 +47,8 @@ impl<'a> Reading<'a> {
             idioms.iter().map(|(a, b, _)| (*a, *b)).chain(found_readings.iter().flat_map(|r| r.cues.iter().copied())).any(|(a, b)| s < b && a < e)
                 || medication_names.iter().any(|(a, b, _)| *a <= s && e <= *b)
         };
-        let matched: Vec<(usize, usize, usize, Vec<usize>)> = knowledge.concept_phrases.scan_with_gaps(&said).into_iter().filter(|(s, e, _, _)| !masked(*s, *e)).collect();
+        let matched: Vec<(usize, usize, usize, Vec<usize>)> =
+            knowledge.concept_phrases.scan_with_gaps(&said).into_iter().filter(|(s, e, _, _)| !masked(*s, *e)).collect();
         let mut in_gap = vec![false; words.len()];
         for gap in matched.iter().flat_map(|(_, _, _, gaps)| gaps) {
             in_gap[*gap] = true;
@@ -71,7 +72,8 @@ impl<'a> Reading<'a> {
             knowledge.triggers.scan(&said).into_iter().filter(|(s, e, _)| (*s..*e).all(|i| !in_concept[i] || in_gap[i])).collect();
         // "had a stroke in 2019", "in January": a year or a month looks back like "years ago".
         let year = |w: &str| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1900..2100).contains(&y));
-        let dated = (1..words.len()).filter(|&i| knowledge.grammar.is("in_words", words[i - 1]) && (year(words[i]) || knowledge.grammar.is("months", words[i])));
+        let dated =
+            (1..words.len()).filter(|&i| knowledge.grammar.is("in_words", words[i - 1]) && (year(words[i]) || knowledge.grammar.is("months", words[i])));
         let dated: Vec<(usize, usize)> = dated.map(|i| (i - 1, i + 1)).collect();
         triggers.extend(dated.iter().map(|&(s, e)| (s, e, Trigger::Sets { assertion: Assertion::Historical, looks_back: true })));
         let long_ago = knowledge.long_ago.scan(&said).into_iter().map(|(s, e, _)| (s, e));
@@ -80,7 +82,21 @@ impl<'a> Reading<'a> {
         for (s, e, _) in medication_names {
             in_medication[s..e].iter_mut().for_each(|c| *c = true);
         }
-        let mut reading = Reading { note, tokens, words, stems, knowledge, concepts, reading_severity, in_concept, in_medication, triggers, anchors, subject: None, age: None };
+        let mut reading = Reading {
+            note,
+            tokens,
+            words,
+            stems,
+            knowledge,
+            concepts,
+            reading_severity,
+            in_concept,
+            in_medication,
+            triggers,
+            anchors,
+            subject: None,
+            age: None,
+        };
         reading.subject = reading.find_subject();
         reading.age = reading.find_age();
         reading
@@ -120,7 +136,9 @@ impl<'a> Reading<'a> {
                 return None;
             }
             // "my 6 week old has a fever": the age stands for the child.
-            if self.is("possessives", word) && self.age_at(at + 1).is_some_and(|(_, len)| words.get(at + 1 + len).is_none_or(|w| !self.knowledge.relations.contains(*w))) {
+            if self.is("possessives", word)
+                && self.age_at(at + 1).is_some_and(|(_, len)| words.get(at + 1 + len).is_none_or(|w| !self.knowledge.relations.contains(*w)))
+            {
                 return Some("child".to_string());
             }
             // In a pregnancy, "the baby" is the one not yet born, not the one the call is about.
@@ -208,8 +226,10 @@ impl<'a> Reading<'a> {
     pub fn under_5(&self) -> bool {
         match &self.age {
             Some((months, _)) => *months < 60.0,
-            None => self.subject.as_deref().is_some_and(|s| self.is("young_child_words", s))
-                || self.words.iter().any(|w| self.is("young_child_words", w)) && self.subject.is_some(),
+            None => {
+                self.subject.as_deref().is_some_and(|s| self.is("young_child_words", s))
+                    || self.words.iter().any(|w| self.is("young_child_words", w)) && self.subject.is_some()
+            }
         }
     }
 

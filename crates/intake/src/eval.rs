@@ -71,7 +71,13 @@ impl LabelledCall {
                 let [concept, assertion, experiencer] = head[..] else {
                     return Err(format!("call {}: finding `{label}` needs `concept assertion experiencer`", self.id));
                 };
-                let mut gold = GoldFinding { concept: concept.into(), assertion: parse_enum(assertion)?, experiencer: parse_enum(experiencer)?, severity: None, onset: None };
+                let mut gold = GoldFinding {
+                    concept: concept.into(),
+                    assertion: parse_enum(assertion)?,
+                    experiencer: parse_enum(experiencer)?,
+                    severity: None,
+                    onset: None,
+                };
                 for part in parts {
                     match part.split_once('=') {
                         Some(("severity", v)) => gold.severity = Some(v.into()),
@@ -109,7 +115,11 @@ impl Counts {
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 
     /// Counts two multisets of labels against each other.
@@ -128,7 +138,11 @@ impl Counts {
 }
 
 fn ratio(a: u32, b: u32) -> f64 {
-    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+    if b == 0 {
+        1.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 #[derive(Serialize)]
@@ -191,7 +205,16 @@ impl DevSet {
 
     pub fn evaluate(&self) -> Report {
         let mut fields: BTreeMap<&'static str, Counts> = BTreeMap::new();
-        let mut report = Report { calls: self.call.len(), fields: BTreeMap::new(), negation: Counts::default(), urgency_confusion: [[0; 3]; 3], under_triaged: Vec::new(), over_triaged: 0, safety: Safety::default(), mistakes: Vec::new() };
+        let mut report = Report {
+            calls: self.call.len(),
+            fields: BTreeMap::new(),
+            negation: Counts::default(),
+            urgency_confusion: [[0; 3]; 3],
+            under_triaged: Vec::new(),
+            over_triaged: 0,
+            safety: Safety::default(),
+            mistakes: Vec::new(),
+        };
         for (call, gold) in self.call.iter().zip(&self.gold) {
             let intake = analyze(&call.note);
             let mut wrong = Vec::new();
@@ -205,12 +228,25 @@ impl DevSet {
                 }
             };
             score("findings", gold.iter().map(|g| g.concept.clone()).collect(), intake.findings.iter().map(|f| f.concept.clone()).collect());
-            score("assertion", gold.iter().map(|g| format!("{} {:?}", g.concept, g.assertion)).collect(), intake.findings.iter().map(|f| format!("{} {:?}", f.concept, f.assertion)).collect());
-            score("experiencer", gold.iter().map(|g| format!("{} {:?}", g.concept, g.experiencer)).collect(), intake.findings.iter().map(|f| format!("{} {:?}", f.concept, f.experiencer)).collect());
+            score(
+                "assertion",
+                gold.iter().map(|g| format!("{} {:?}", g.concept, g.assertion)).collect(),
+                intake.findings.iter().map(|f| format!("{} {:?}", f.concept, f.assertion)).collect(),
+            );
+            score(
+                "experiencer",
+                gold.iter().map(|g| format!("{} {:?}", g.concept, g.experiencer)).collect(),
+                intake.findings.iter().map(|f| format!("{} {:?}", f.concept, f.experiencer)).collect(),
+            );
             let labelled = |pick: fn(&GoldFinding) -> Option<String>, found: fn(&crate::Finding) -> Option<String>| {
                 let gold_pairs: Vec<String> = gold.iter().filter_map(|g| pick(g).map(|v| format!("{} {v}", g.concept))).collect();
                 let concepts: Vec<&str> = gold.iter().filter(|g| pick(g).is_some()).map(|g| g.concept.as_str()).collect();
-                let predicted: Vec<String> = intake.findings.iter().filter(|f| concepts.contains(&f.concept.as_str())).filter_map(|f| found(f).map(|v| format!("{} {}", f.concept, v.to_lowercase()))).collect();
+                let predicted: Vec<String> = intake
+                    .findings
+                    .iter()
+                    .filter(|f| concepts.contains(&f.concept.as_str()))
+                    .filter_map(|f| found(f).map(|v| format!("{} {}", f.concept, v.to_lowercase())))
+                    .collect();
                 (gold_pairs, predicted)
             };
             let (g, p) = labelled(|g| g.severity.clone(), |f| f.severity.clone());

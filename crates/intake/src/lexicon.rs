@@ -49,11 +49,51 @@ pub struct Grammar {
 
 /// Every list a `[grammar]` table must have.
 const GRAMMAR_LISTS: &[&str] = &[
-    "fillers", "clause_openers", "first_person", "third_person", "patient_words", "telling_verbs", "past_telling", "new_subject", "possessives",
-    "owners", "names_the_caller", "self_words", "self_verbs", "about_words", "time_or_dose", "age_is", "age_after", "age_before", "age_days",
-    "age_weeks", "age_months", "age_years", "age_abbreviations", "young_child_words", "newborn", "family_history", "number_words", "vague_counts",
-    "time_units", "when_words", "part_of_day", "dose_units", "since_words", "for_words", "ago_words", "this_words", "sudden_phrases",
-    "approximators", "count_joiners", "not_onset_before", "not_onset_after", "one_words", "present_cues", "in_words", "months",
+    "fillers",
+    "clause_openers",
+    "first_person",
+    "third_person",
+    "patient_words",
+    "telling_verbs",
+    "past_telling",
+    "new_subject",
+    "possessives",
+    "owners",
+    "names_the_caller",
+    "self_words",
+    "self_verbs",
+    "about_words",
+    "time_or_dose",
+    "age_is",
+    "age_after",
+    "age_before",
+    "age_days",
+    "age_weeks",
+    "age_months",
+    "age_years",
+    "age_abbreviations",
+    "young_child_words",
+    "newborn",
+    "family_history",
+    "number_words",
+    "vague_counts",
+    "time_units",
+    "when_words",
+    "part_of_day",
+    "dose_units",
+    "since_words",
+    "for_words",
+    "ago_words",
+    "this_words",
+    "sudden_phrases",
+    "approximators",
+    "count_joiners",
+    "not_onset_before",
+    "not_onset_after",
+    "one_words",
+    "present_cues",
+    "in_words",
+    "months",
 ];
 
 /// The `[grammar]` lists read as phrases; every other list is read one word at a time.
@@ -73,7 +113,12 @@ impl Grammar {
                 return Err(format!("[grammar] {name}: `{phrase}` is several words; only {} take phrases", PHRASE_LISTS.join(", ")));
             }
         }
-        let phrases = file.lists.iter().filter(|(name, _)| PHRASE_LISTS.contains(&name.as_str())).map(|(name, list)| (name.clone(), list.iter().map(|p| phrase_words(p)).collect())).collect();
+        let phrases = file
+            .lists
+            .iter()
+            .filter(|(name, _)| PHRASE_LISTS.contains(&name.as_str()))
+            .map(|(name, list)| (name.clone(), list.iter().map(|p| phrase_words(p)).collect()))
+            .collect();
         let number_words = file.lists["number_words"].clone();
         let lists = file.lists.into_iter().map(|(name, list)| (name, list.into_iter().collect())).collect();
         Ok(Grammar { language: file.language, lists, number_words, phrases })
@@ -296,7 +341,9 @@ impl Knowledge {
         static ES: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
         match language {
             Language::En => EN.get_or_init(|| Knowledge::parse(LEXICON_EN, RED_FLAGS).expect("the built-in English intake knowledge is valid")),
-            Language::Es => ES.get_or_init(|| Knowledge::parse_translation(LEXICON_EN, LEXICON_ES, RED_FLAGS).expect("the built-in Spanish intake knowledge is valid")),
+            Language::Es => {
+                ES.get_or_init(|| Knowledge::parse_translation(LEXICON_EN, LEXICON_ES, RED_FLAGS).expect("the built-in Spanish intake knowledge is valid"))
+            }
         }
     }
 
@@ -363,16 +410,25 @@ impl Knowledge {
         let none = HashSet::new();
         let stems = Some(&stemmer);
         let mut errors = Vec::new();
-        let concept_phrases = PhraseSet::new(lexicon.concept.iter().enumerate().flat_map(|(i, c)| c.phrases.iter().map(move |p| (p.clone(), i))), stems, &fillers, &mut errors);
+        let concept_phrases =
+            PhraseSet::new(lexicon.concept.iter().enumerate().flat_map(|(i, c)| c.phrases.iter().map(move |p| (p.clone(), i))), stems, &fillers, &mut errors);
         let idioms = PhraseSet::new(lexicon.idioms.iter().map(|p| (p.clone(), ())), None, &none, &mut errors);
         let clinical_words = PhraseSet::new(lexicon.clinical_words.iter().map(|p| (p.clone(), ())), stems, &none, &mut errors);
         let sites = PhraseSet::new(lexicon.site.iter().flat_map(|s| s.phrases.iter().map(|p| (p.clone(), s.name.clone()))), stems, &none, &mut errors);
-        let medications = PhraseSet::new(lexicon.medication.iter().flat_map(|m| m.aliases.iter().map(|a| (a.clone(), m.name.clone()))), None, &none, &mut errors);
-        let frequencies = PhraseSet::new(lexicon.frequency.iter().flat_map(|f| f.phrases.iter().map(|p| (p.clone(), f.value.clone()))), None, &none, &mut errors);
-        let reasons = PhraseSet::new(lexicon.reasons.iter().flat_map(|(reason, phrases)| phrases.iter().map(|p| (p.clone(), reason.clone()))), stems, &fillers, &mut errors);
+        let medications =
+            PhraseSet::new(lexicon.medication.iter().flat_map(|m| m.aliases.iter().map(|a| (a.clone(), m.name.clone()))), None, &none, &mut errors);
+        let frequencies =
+            PhraseSet::new(lexicon.frequency.iter().flat_map(|f| f.phrases.iter().map(|p| (p.clone(), f.value.clone()))), None, &none, &mut errors);
+        let reasons = PhraseSet::new(
+            lexicon.reasons.iter().flat_map(|(reason, phrases)| phrases.iter().map(|p| (p.clone(), reason.clone()))),
+            stems,
+            &fillers,
+            &mut errors,
+        );
         let triggers = PhraseSet::new(lexicon.assertion.triggers(), None, &none, &mut errors);
         let long_ago = PhraseSet::new(lexicon.assertion.historical_after.iter().map(|p| (p.clone(), ())), None, &none, &mut errors);
-        let severities = PhraseSet::new(lexicon.severity.iter().flat_map(|(level, phrases)| phrases.iter().map(|p| (p.clone(), level.clone()))), None, &none, &mut errors);
+        let severities =
+            PhraseSet::new(lexicon.severity.iter().flat_map(|(level, phrases)| phrases.iter().map(|p| (p.clone(), level.clone()))), None, &none, &mut errors);
         if let Some(problem) = errors.into_iter().next() {
             return Err(fail(file, problem));
         }
@@ -387,7 +443,8 @@ impl Knowledge {
         exact.extend(idioms.words().cloned());
         exact.extend(clinical_words.words().cloned());
         exact.extend(long_ago.words().cloned());
-        let plain: HashSet<String> = lexicon.plain_words.into_iter().chain(lexicon.relations.iter().cloned()).chain(grammar.lists.values().flatten().cloned()).collect();
+        let plain: HashSet<String> =
+            lexicon.plain_words.into_iter().chain(lexicon.relations.iter().cloned()).chain(grammar.lists.values().flatten().cloned()).collect();
         let mut fuzzy: HashMap<char, Vec<String>> = HashMap::new();
         for word in exact.iter().filter(|w| w.len() >= 3 && w.chars().all(char::is_alphabetic)) {
             fuzzy.entry(word.chars().next().unwrap_or(' ')).or_default().push(word.clone());
@@ -459,7 +516,11 @@ impl Knowledge {
 
     /// A note's word's stem in this language.
     pub fn stem(&self, word: &str) -> String {
-        if word.chars().count() > 3 { self.stemmer.stem(word).into_owned() } else { word.to_string() }
+        if word.chars().count() > 3 {
+            self.stemmer.stem(word).into_owned()
+        } else {
+            word.to_string()
+        }
     }
 }
 

@@ -18,9 +18,9 @@ mod triage;
 
 pub use lexicon::{Knowledge, KnowledgeError, Language, RedFlagRule};
 pub use questions::{Answer, Question};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use switchboard_core::TaskPriority;
-use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS))]
@@ -219,13 +219,23 @@ pub fn analyze_with(note: &str, knowledge: &Knowledge, answers: &BTreeMap<String
 pub fn language_of(note: &str) -> Language {
     let detector = whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Spa]);
     match detector.detect(note) {
-        Some(info) if info.is_reliable() => if info.lang() == whatlang::Lang::Spa { Language::Es } else { Language::En },
+        Some(info) if info.is_reliable() => {
+            if info.lang() == whatlang::Lang::Spa {
+                Language::Es
+            } else {
+                Language::En
+            }
+        }
         // Too short for the trigram check to be sure ("my 2 year old"): the language whose lexicon
         // knows more of its words, English when even.
         _ => {
             let tokens = text::tokenize(note, |_| false);
             let known = |language| tokens.iter().filter(|t| Knowledge::builtin_for(language).is_known_word(&t.norm)).count();
-            if known(Language::Es) > known(Language::En) { Language::Es } else { Language::En }
+            if known(Language::Es) > known(Language::En) {
+                Language::Es
+            } else {
+                Language::En
+            }
         }
     }
 }
@@ -324,16 +334,56 @@ mod tests {
     #[test]
     fn random_notes_keep_their_evidence_and_never_lower_a_red_flag() {
         const FRAGMENTS: &[&str] = &[
-            "my mom", "she has", "no fever", "chest pain", "since yesterday", "8/10", "María", "niño", "🙂", "—", "10mg",
-            "lisinopril", "twice a day", "denies", "cough", "if", "maybe", "I think", ",", ".", "?", "x2", "the baby", "6 week old",
-            "can't breathe", "¿", "ñ", "pregnant", "bleeding", "refill", "appointment", "his", "years ago", "   ", "\n", "'", "’s",
+            "my mom",
+            "she has",
+            "no fever",
+            "chest pain",
+            "since yesterday",
+            "8/10",
+            "María",
+            "niño",
+            "🙂",
+            "—",
+            "10mg",
+            "lisinopril",
+            "twice a day",
+            "denies",
+            "cough",
+            "if",
+            "maybe",
+            "I think",
+            ",",
+            ".",
+            "?",
+            "x2",
+            "the baby",
+            "6 week old",
+            "can't breathe",
+            "¿",
+            "ñ",
+            "pregnant",
+            "bleeding",
+            "refill",
+            "appointment",
+            "his",
+            "years ago",
+            "   ",
+            "\n",
+            "'",
+            "’s",
         ];
         let mut rng = fastrand::Rng::with_seed(20261126);
         for _ in 0..2000 {
             let words: Vec<&str> = (0..rng.usize(1..30)).map(|_| FRAGMENTS[rng.usize(..FRAGMENTS.len())]).collect();
             let note = words.join(if rng.bool() { " " } else { "" });
             let intake = analyze(&note);
-            let spans = intake.findings.iter().map(|f| &f.evidence).chain(intake.medications.iter().map(|m| &m.evidence)).chain(intake.red_flags.iter().flat_map(|f| &f.evidence)).chain(intake.reason_evidence.as_ref());
+            let spans = intake
+                .findings
+                .iter()
+                .map(|f| &f.evidence)
+                .chain(intake.medications.iter().map(|m| &m.evidence))
+                .chain(intake.red_flags.iter().flat_map(|f| &f.evidence))
+                .chain(intake.reason_evidence.as_ref());
             for e in spans {
                 assert_eq!(note.get(e.start..e.end), Some(e.text.as_str()), "{note:?}");
             }

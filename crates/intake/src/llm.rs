@@ -164,7 +164,8 @@ fn merge(intake: &Intake, note: &str, answer: Answer, knowledge: &Knowledge) -> 
     if urgency > intake.urgency {
         report.raised_to = Some(urgency);
         if !merged.urgency_because.contains("language model") {
-            merged.urgency_because = format!("red flag: {}", merged.red_flags.iter().filter(|f| f.urgency == urgency).map(|f| f.rule.as_str()).collect::<Vec<_>>().join(", "));
+            merged.urgency_because =
+                format!("red flag: {}", merged.red_flags.iter().filter(|f| f.urgency == urgency).map(|f| f.rule.as_str()).collect::<Vec<_>>().join(", "));
         }
     }
     merged.urgency = urgency;

@@ -66,10 +66,18 @@ fn onset_at(g: &Grammar, words: &[&str], at: usize) -> Option<usize> {
 fn score_at(g: &Grammar, words: &[&str], at: usize) -> Option<(usize, String)> {
     let (score, len) = match words[at].split_once('/') {
         Some((n, "10")) => (n.parse::<f64>().ok()?, 1),
-        _ if words.get(at + 1..at + 4).is_some_and(|w| w[2] == "10" && matches!((w[0], w[1]), ("out", "of") | ("de", "de") | ("sobre", _))) => (g.number_value(words[at])?, 4),
+        _ if words.get(at + 1..at + 4).is_some_and(|w| w[2] == "10" && matches!((w[0], w[1]), ("out", "of") | ("de", "de") | ("sobre", _))) => {
+            (g.number_value(words[at])?, 4)
+        }
         _ => return None,
     };
-    let level = if score >= 7.0 { "severe" } else if score >= 4.0 { "moderate" } else { "mild" };
+    let level = if score >= 7.0 {
+        "severe"
+    } else if score >= 4.0 {
+        "moderate"
+    } else {
+        "mild"
+    };
     Some((len, level.to_string()))
 }
 
@@ -132,7 +140,11 @@ impl Modifiers {
 
 /// Words between a modifier span and the finding at words s..e.
 fn gap(span: &(usize, usize, String), s: usize, e: usize) -> usize {
-    if span.0 >= e { span.0 - e } else { s.saturating_sub(span.1) }
+    if span.0 >= e {
+        span.0 - e
+    } else {
+        s.saturating_sub(span.1)
+    }
 }
 
 /// The span nearest to words s..e within `limit` words, in the same sentence.

@@ -115,9 +115,8 @@ impl Pattern {
             if n == first {
                 continue;
             }
-            let found = (at + 1..(at + ANY_ORDER_SPAN).min(said.words.len()))
-                .take_while(|&i| said.tokens[i].clause == clause)
-                .find(|&i| slot.matches(said, i))?;
+            let found =
+                (at + 1..(at + ANY_ORDER_SPAN).min(said.words.len())).take_while(|&i| said.tokens[i].clause == clause).find(|&i| slot.matches(said, i))?;
             end = end.max(found + 1);
         }
         Some(end)
@@ -174,7 +173,8 @@ impl<T: Clone> PhraseSet<T> {
             .filter_map(|i| {
                 let pattern = &self.patterns[i].0;
                 pattern.match_at(said, at, &self.fillers).map(|end| {
-                    let as_written = (at..end).filter(|&w| pattern.slots.iter().any(|slot| slot.alternatives.iter().any(|(word, _)| word == said.words[w]))).count();
+                    let as_written =
+                        (at..end).filter(|&w| pattern.slots.iter().any(|slot| slot.alternatives.iter().any(|(word, _)| word == said.words[w]))).count();
                     (pattern.slots.len(), !pattern.any_order, as_written, end - at, i)
                 })
             })

@@ -50,7 +50,8 @@ pub(crate) fn compile(entries: &[QuestionEntry], known: &HashSet<&str>) -> Resul
             if let Some(repeat) = entry.ask.iter().find(|a| !ids.insert(a.id.clone())) {
                 return Err(format!("question `{}` is listed twice", repeat.id));
             }
-            let asks = entry.ask.iter().map(|a| Ask { id: a.id.clone(), text: a.text.clone(), text_es: a.text_es.clone(), concept: a.concept.clone() }).collect();
+            let asks =
+                entry.ask.iter().map(|a| Ask { id: a.id.clone(), text: a.text.clone(), text_es: a.text_es.clone(), concept: a.concept.clone() }).collect();
             Ok(QuestionSet { complaint: entry.complaint.clone(), citation: entry.citation.clone(), asks })
         })
         .collect()
@@ -90,7 +91,14 @@ pub(crate) fn for_complaints(sets: &[QuestionSet], concepts: &[&str], answers: &
         for ask in &set.asks {
             let answer = answers.get(&ask.id).copied();
             if (raised || answer.is_some()) && !listed.iter().any(|q| q.id == ask.id) {
-                listed.push(Question { id: ask.id.clone(), text: ask.text.clone(), text_es: ask.text_es.clone(), concept: ask.concept.clone(), citation: set.citation.clone(), answer });
+                listed.push(Question {
+                    id: ask.id.clone(),
+                    text: ask.text.clone(),
+                    text_es: ask.text_es.clone(),
+                    concept: ask.concept.clone(),
+                    citation: set.citation.clone(),
+                    answer,
+                });
             }
         }
     }

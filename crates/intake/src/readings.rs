@@ -102,7 +102,9 @@ pub(crate) fn find<'k>(knowledge: &'k Knowledge, said: &Said) -> Vec<Found<'k>> 
     let mut pairings: Vec<Pairing> = Vec::new();
     for rule in &knowledge.readings {
         for at in 0..words.len() {
-            let Some(cue_len) = rule.cues.iter().find(|c| c.len() <= words.len() - at && c.iter().zip(&words[at..]).all(|(a, b)| a == b)).map(Vec::len) else { continue };
+            let Some(cue_len) = rule.cues.iter().find(|c| c.len() <= words.len() - at && c.iter().zip(&words[at..]).all(|(a, b)| a == b)).map(Vec::len) else {
+                continue;
+            };
             let sentence = said.tokens[at].sentence;
             let cue_end = at + cue_len;
             let near = (cue_end..(cue_end + AFTER).min(words.len())).chain(at.saturating_sub(BEFORE)..at).filter(|&i| said.tokens[i].sentence == sentence);

@@ -124,7 +124,14 @@ fn label(f: &Finding, language: Language) -> String {
 fn describe(f: &Finding, language: Language) -> String {
     let label = label(f, language);
     // The site and onset are the caller's words; a severity word is the assistant's (English).
-    let details: Vec<String> = [f.severity.clone().filter(|_| language == Language::En), f.site.clone().filter(|s| language == Language::En && !f.label.contains(s.as_str())), f.onset.clone()].into_iter().flatten().collect();
+    let details: Vec<String> = [
+        f.severity.clone().filter(|_| language == Language::En),
+        f.site.clone().filter(|s| language == Language::En && !f.label.contains(s.as_str())),
+        f.onset.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     match details.is_empty() {
         true => label,
         false => format!("{label} ({})", details.join(", ")),
@@ -147,7 +154,8 @@ pub fn summary(intake: &Intake, language: Language) -> String {
     }
     lines.push(format!("{who}."));
     for (assertion, heading) in w.headings {
-        let items: Vec<String> = intake.findings.iter().filter(|f| f.assertion == assertion && f.experiencer == Experiencer::Patient).map(|f| describe(f, language)).collect();
+        let items: Vec<String> =
+            intake.findings.iter().filter(|f| f.assertion == assertion && f.experiencer == Experiencer::Patient).map(|f| describe(f, language)).collect();
         if !items.is_empty() {
             lines.push(format!("{heading}: {}.", items.join("; ")));
         }
@@ -165,7 +173,8 @@ pub fn summary(intake: &Intake, language: Language) -> String {
         lines.push(format!("{}: {}.", w.medications, meds.join("; ")));
     }
     let text = |q: &crate::Question| if language == Language::Es { q.text_es.clone() } else { q.text.clone() };
-    let asked: Vec<String> = intake.questions.iter().filter_map(|q| q.answer.map(|a| format!("{} {}", text(q), w.yes_no[usize::from(a == Answer::No)]))).collect();
+    let asked: Vec<String> =
+        intake.questions.iter().filter_map(|q| q.answer.map(|a| format!("{} {}", text(q), w.yes_no[usize::from(a == Answer::No)]))).collect();
     if !asked.is_empty() {
         lines.push(format!("{}: {}.", w.asked, asked.join("; ")));
     }
@@ -184,6 +193,13 @@ pub fn summary(intake: &Intake, language: Language) -> String {
         lines.push(format!("{} ({}): {title} — {} \"{}\".", w.red_flag, urgency_words(flag.urgency, language), w.on, words.join("\", \"")));
     }
     // Why the urgency is what it is stays in the assistant's words (English) in either language.
-    lines.push(format!("{}: {} ({}). {} {}.", w.urgency, urgency_words(intake.urgency, language), intake.urgency_because, w.routed, routing_words(intake.routing, language)));
+    lines.push(format!(
+        "{}: {} ({}). {} {}.",
+        w.urgency,
+        urgency_words(intake.urgency, language),
+        intake.urgency_because,
+        w.routed,
+        routing_words(intake.routing, language)
+    ));
     lines.join("\n")
 }

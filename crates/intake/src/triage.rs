@@ -29,7 +29,8 @@ const SEVERITIES: &[&str] = &["mild", "moderate", "severe"];
 fn meets(rule: &RedFlagRule, finding: &Finding, read: &Reading) -> bool {
     let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s);
     let severe_enough = rule.min_severity.as_deref().is_none_or(|min| finding.severity.as_deref().and_then(rank) >= rank(min));
-    let long_enough = rule.min_days.is_none_or(|min| finding.onset.as_deref().and_then(|o| readings::days_in(o, read.knowledge)).is_some_and(|days| days >= min));
+    let long_enough =
+        rule.min_days.is_none_or(|min| finding.onset.as_deref().and_then(|o| readings::days_in(o, read.knowledge)).is_some_and(|days| days >= min));
     severe_enough && long_enough
 }
 
@@ -88,7 +89,11 @@ fn flag_about_someone_else(read: &Reading, findings: &[Finding], medications: &[
         .collect();
     let flag = red_flags(&read.knowledge.rules, read, &as_patient, medications).into_iter().find(|f| f.urgency == Urgency::Emergency)?;
     let words: Vec<&str> = flag.evidence.iter().map(|e| e.text.as_str()).collect();
-    Some(format!("an emergency red flag said about someone on the call ({}: \"{}\"): advise emergency care for them and confirm who the call is about", flag.title, words.join("\", \"")))
+    Some(format!(
+        "an emergency red flag said about someone on the call ({}: \"{}\"): advise emergency care for them and confirm who the call is about",
+        flag.title,
+        words.join("\", \"")
+    ))
 }
 
 pub(crate) fn routing_of(urgency: Urgency, reason: Reason) -> Routing {
@@ -146,7 +151,10 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
     // A minor complaint is routine only when the caller asks for a booking or advice about it, and
     // never for a baby under a year.
     let infant = read.age.as_ref().is_some_and(|(months, _)| *months < 12.0);
-    let minor = !asked_for.is_empty() && !infant && !symptoms.is_empty() && symptoms.iter().all(|f| read.knowledge.concepts.iter().any(|c| c.id == f.concept && c.minor));
+    let minor = !asked_for.is_empty()
+        && !infant
+        && !symptoms.is_empty()
+        && symptoms.iter().all(|f| read.knowledge.concepts.iter().any(|c| c.id == f.concept && c.minor));
     let (urgency, urgency_because) = match red_flags.iter().map(|f| f.urgency).max() {
         Some(highest) => {
             let rules: Vec<&str> = red_flags.iter().filter(|f| f.urgency == highest).map(|f| f.rule.as_str()).collect();
@@ -155,10 +163,16 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
         None => match flag_about_someone_else(read, &findings, &medications) {
             Some(words) => (Urgency::Emergency, words),
             None if !not_understood.is_empty() => (Urgency::SameDay, "parts of this call were not understood: same-day nurse review".to_string()),
-            None if minor => (Urgency::Routine, "a minor complaint (a cold, a cough, a sore throat) with no red flag, and the caller asks for a booking or advice: routine".to_string()),
+            None if minor => (
+                Urgency::Routine,
+                "a minor complaint (a cold, a cough, a sore throat) with no red flag, and the caller asks for a booking or advice: routine".to_string(),
+            ),
             None if new_symptom => (Urgency::SameDay, "a new symptom that matches no red-flag rule: same-day nurse review by default".to_string()),
             None if administrative => (Urgency::Routine, "an administrative call with no symptom and no red flag".to_string()),
-            None => (Urgency::SameDay, "not recognised as an administrative call (booking, billing, a refill or results): same-day nurse review to be safe".to_string()),
+            None => (
+                Urgency::SameDay,
+                "not recognised as an administrative call (booking, billing, a refill or results): same-day nurse review to be safe".to_string(),
+            ),
         },
     };
     let routing = routing_of(urgency, reason);
@@ -187,7 +201,8 @@ pub(crate) fn decide(read: &Reading, mut findings: Vec<Finding>, medications: Ve
 }
 
 /// Medical word endings: "cellulitis", "pneumonia", "neuropathy".
-const CLINICAL_ENDINGS: &[&str] = &["itis", "osis", "emia", "algia", "ectomy", "oma", "pathy", "rrhea", "uria", "plegia", "cardia", "pnea", "monia", "otomy", "scopy"];
+const CLINICAL_ENDINGS: &[&str] =
+    &["itis", "osis", "emia", "algia", "ectomy", "oma", "pathy", "rrhea", "uria", "plegia", "cardia", "pnea", "monia", "otomy", "scopy"];
 
 /// Words that look clinical but were not understood: a body part, a clinical word of the lexicon's
 /// `clinical_words`, or a medical ending, outside any finding, medication or idiom.
@@ -195,17 +210,26 @@ fn unexplained(read: &Reading) -> Vec<Evidence> {
     let knowledge = read.knowledge;
     let said = read.said();
     let mut known = vec![false; read.words.len()];
-    let spans = read.concepts.iter().map(|(s, e, _)| (*s, *e)).chain(knowledge.idioms.scan(&said).into_iter().map(|(s, e, _)| (s, e))).chain(knowledge.medications.scan(&said).into_iter().map(|(s, e, _)| (s, e)));
+    let spans = read
+        .concepts
+        .iter()
+        .map(|(s, e, _)| (*s, *e))
+        .chain(knowledge.idioms.scan(&said).into_iter().map(|(s, e, _)| (s, e)))
+        .chain(knowledge.medications.scan(&said).into_iter().map(|(s, e, _)| (s, e)));
     let triggers = knowledge.triggers.scan(&said).into_iter().map(|(s, e, _)| (s, e));
     for (s, e) in spans.chain(triggers) {
         known[s..e].iter_mut().for_each(|k| *k = true);
     }
     let mut found: Vec<(usize, usize)> = knowledge.sites.scan(&said).into_iter().map(|(s, e, _)| (s, e)).collect();
     found.extend(knowledge.clinical_words.scan(&said).into_iter().map(|(s, e, _)| (s, e)));
-    found.extend((0..read.words.len()).filter(|&i| {
-        let w = read.words[i];
-        w.len() >= 7 && w.chars().all(char::is_alphabetic) && CLINICAL_ENDINGS.iter().any(|end| w.ends_with(end)) && !knowledge.is_known_word(w)
-    }).map(|i| (i, i + 1)));
+    found.extend(
+        (0..read.words.len())
+            .filter(|&i| {
+                let w = read.words[i];
+                w.len() >= 7 && w.chars().all(char::is_alphabetic) && CLINICAL_ENDINGS.iter().any(|end| w.ends_with(end)) && !knowledge.is_known_word(w)
+            })
+            .map(|i| (i, i + 1)),
+    );
     found.sort();
     found.dedup();
     // Denied, past or hypothetical words ("no symptoms", "was in hospital") are understood enough, and

@@ -23,7 +23,8 @@ async fn stub(status: u16, content: Option<Value>, raw: Option<&'static str>) ->
             buffer.extend_from_slice(&chunk[..n]);
             let text = String::from_utf8_lossy(&buffer).to_string();
             if let Some(split) = text.find("\r\n\r\n") {
-                let length: usize = text[..split].lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
+                let length: usize =
+                    text[..split].lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
                 if buffer.len() >= split + 4 + length {
                     break (text[..split].to_string(), serde_json::from_slice::<Value>(&buffer[split + 4..split + 4 + length]).unwrap());
                 }
@@ -35,7 +36,8 @@ async fn stub(status: u16, content: Option<Value>, raw: Option<&'static str>) ->
             Some(raw) => raw.to_string(),
             None => json!({"choices": [{"message": {"role": "assistant", "content": content.unwrap().to_string()}}]}).to_string(),
         };
-        let response = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len());
+        let response =
+            format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len());
         socket.write_all(response.as_bytes()).await.unwrap();
         body
     });
@@ -62,14 +64,19 @@ async fn a_verbatim_finding_is_added_and_fires_its_rule_while_unquoted_ones_are_
     let note = "my dad is acting off and is talking gibberish since lunch";
     let before = analyze(note);
     assert!(before.findings.iter().all(|f| f.concept != "slurred_speech"), "the rules alone miss it: {before:?}");
-    let (url, served) = stub(200, Some(json!({
-        "findings": [
-            {"concept": "slurred_speech", "assertion": "present", "evidence": "talking gibberish"},
-            {"concept": "chest_pain", "assertion": "present", "evidence": "pain in his chest"},
-            {"concept": "made_up", "assertion": "present", "evidence": "acting off"},
-        ],
-        "urgency": "emergency", "urgency_evidence": "talking gibberish",
-    })), None).await;
+    let (url, served) = stub(
+        200,
+        Some(json!({
+            "findings": [
+                {"concept": "slurred_speech", "assertion": "present", "evidence": "talking gibberish"},
+                {"concept": "chest_pain", "assertion": "present", "evidence": "pain in his chest"},
+                {"concept": "made_up", "assertion": "present", "evidence": "acting off"},
+            ],
+            "urgency": "emergency", "urgency_evidence": "talking gibberish",
+        })),
+        None,
+    )
+    .await;
     let (after, report) = enrich(&before, note, &config(url)).await.unwrap();
     assert_protocol(&served.await.unwrap(), note);
     assert_eq!(report.added, ["slurred_speech"]);

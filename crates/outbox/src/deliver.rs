@@ -137,22 +137,24 @@ async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, no
         };
         match resolution {
             Resolution::Done(copies) => return Ok(sent(copies)),
-            Resolution::Blocked(words, copies) => {
-                return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies })
-            }
+            Resolution::Blocked(words, copies) => return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies }),
             Resolution::Reapply(next) => changes = next,
         }
     }
-    Ok(Attempt {
-        delivery: Delivery::Conflict { error: "the record kept changing on the server; try again".into() },
-        server_copies: Vec::new(),
-    })
+    Ok(Attempt { delivery: Delivery::Conflict { error: "the record kept changing on the server; try again".into() }, server_copies: Vec::new() })
 }
 
 fn sent(copies: Vec<Value>) -> Attempt {
     let result = copies
         .iter()
-        .map(|c| format!("{}/{}/_history/{}", c["resourceType"].as_str().unwrap_or_default(), c["id"].as_str().unwrap_or_default(), version_of(c).unwrap_or_default()))
+        .map(|c| {
+            format!(
+                "{}/{}/_history/{}",
+                c["resourceType"].as_str().unwrap_or_default(),
+                c["id"].as_str().unwrap_or_default(),
+                version_of(c).unwrap_or_default()
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ");
     Attempt { delivery: Delivery::Sent { result }, server_copies: copies }

@@ -94,7 +94,14 @@ pub fn on_changes(store: &mut Store, set: &RuleSet, now: DateTime<Utc>) -> Resul
     Ok(report)
 }
 
-fn on_change(store: &mut Store, set: &RuleSet, change: &ChangeRow, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
+fn on_change(
+    store: &mut Store,
+    set: &RuleSet,
+    change: &ChangeRow,
+    now: DateTime<Utc>,
+    outputs: &mut Outputs,
+    report: &mut RunReport,
+) -> Result<(), StoreError> {
     let wanted = match change.resource_type.as_str() {
         "Observation" => Trigger::Result,
         "Appointment" => Trigger::NoShow,
@@ -179,13 +186,23 @@ fn age_fits(rule: &Rule, age: Option<u32>) -> bool {
 
 fn patient_age(store: &Store, source: &str, patient: &str, now: DateTime<Utc>) -> Result<Option<u32>, StoreError> {
     let Some(json) = store.resource(source, "Patient", patient)? else { return Ok(None) };
-    let born = serde_json::from_str::<Value>(&json).ok().and_then(|p| p["birthDate"].as_str().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
+    let born =
+        serde_json::from_str::<Value>(&json).ok().and_then(|p| p["birthDate"].as_str().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()));
     Ok(born.and_then(|b| now.date_naive().years_since(b)))
 }
 
 /// Makes a rule's outputs for one trigger, once per dedupe key and content.
 #[allow(clippy::too_many_arguments)]
-fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str, now: DateTime<Utc>, outputs: &mut Outputs, report: &mut RunReport) -> Result<(), StoreError> {
+fn fire(
+    store: &mut Store,
+    set: &RuleSet,
+    rule: &Rule,
+    facts: &Facts,
+    key: &str,
+    now: DateTime<Utc>,
+    outputs: &mut Outputs,
+    report: &mut RunReport,
+) -> Result<(), StoreError> {
     let patient_key = format!("Patient/{}", facts.patient);
     let key = match rule.dedupe {
         Dedupe::Resource => key,
@@ -215,7 +232,13 @@ fn fire(store: &mut Store, set: &RuleSet, rule: &Rule, facts: &Facts, key: &str,
     }
     if let Some(reminder) = &rule.reminder {
         let about = facts.render(&reminder.about);
-        let action = Action::RuleReminder(RuleReminder { patient: facts.patient.clone(), rule: rule.id.clone(), key: key.to_string(), about: about.clone(), when: None });
+        let action = Action::RuleReminder(RuleReminder {
+            patient: facts.patient.clone(),
+            rule: rule.id.clone(),
+            key: key.to_string(),
+            about: about.clone(),
+            when: None,
+        });
         outputs.propose(store, &facts.source, &rule.id, key, &about, action, now)?;
     }
     if let Some(alert) = &rule.alert {
@@ -241,7 +264,16 @@ impl Outputs {
     /// Keeps the action unless this rule already made the same output for this key (here, or on another
     /// workstation whose copy this cache has).
     #[allow(clippy::too_many_arguments)]
-    fn propose(&mut self, store: &mut Store, source: &str, rule: &str, key: &str, signature: &str, action: Action, now: DateTime<Utc>) -> Result<(), StoreError> {
+    fn propose(
+        &mut self,
+        store: &mut Store,
+        source: &str,
+        rule: &str,
+        key: &str,
+        signature: &str,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let fired_key = rule_identifier(rule, key);
         if store.fired(&fired_key)?.is_some_and(|f| f.signature == signature || f.signature == WITHDRAWN) {
             return Ok(());
@@ -329,7 +361,10 @@ fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, o
         let Some(start) = appointment["start"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|s| s.with_timezone(&Utc)) else { continue };
         let Some(patient) = patient_of(&appointment) else { continue };
         let ahead = start - now;
-        let Some(rule) = rules.iter().find(|r| ahead > Duration::zero() && ahead <= Duration::from_std(r.before().unwrap_or_default()).unwrap_or_default()) else { continue };
+        let Some(rule) = rules.iter().find(|r| ahead > Duration::zero() && ahead <= Duration::from_std(r.before().unwrap_or_default()).unwrap_or_default())
+        else {
+            continue;
+        };
         let facts = Facts { source, patient, subject: format!("Appointment/{id}"), start: local_time(set, appointment["start"].as_str()), ..Facts::default() };
         let key = format!("Appointment/{id}|{}|{}", appointment["start"].as_str().unwrap_or_default(), rule.before.as_deref().unwrap_or_default());
         fire(store, set, rule, &facts, &key, now, outputs, report)?;
@@ -338,7 +373,14 @@ fn appointment_reminders(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, o
 }
 
 /// Withdraws the reminders of an appointment that was cancelled, missed, deleted or moved.
-fn withdraw_stale_reminders(store: &mut Store, set: &RuleSet, change: &ChangeRow, appointment: Option<&Value>, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
+fn withdraw_stale_reminders(
+    store: &mut Store,
+    set: &RuleSet,
+    change: &ChangeRow,
+    appointment: Option<&Value>,
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<(), StoreError> {
     let start = appointment.and_then(|a| a["start"].as_str()).unwrap_or_default();
     let still_on = appointment.is_some_and(|a| matches!(a["status"].as_str(), Some("booked" | "pending" | "arrived" | "checked-in" | "fulfilled")));
     // A deleted appointment no longer names its patient: the reminder on the server stays, its queued copy is dropped.

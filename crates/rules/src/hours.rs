@@ -49,9 +49,7 @@ impl Clinic {
             clinic.timezone = TimeZone::get(&name).map_err(|_| ("timezone", format!("`{name}` is not a time zone (e.g. America/Chicago)")))?;
             clinic.timezone_name = name;
         }
-        let time = |field: &'static str, text: &str| {
-            text.parse::<Time>().map_err(|_| (field, format!("`{text}` is not a time of day like 08:00")))
-        };
+        let time = |field: &'static str, text: &str| text.parse::<Time>().map_err(|_| (field, format!("`{text}` is not a time of day like 08:00")));
         if let Some(opens) = raw.opens {
             clinic.opens = time("opens", &opens)?;
         }

@@ -428,12 +428,18 @@ mod tests {
             "rules file rules.toml, rule `r1`, field `reminder.about`: unknown placeholder {name} (known: {test}, {value}, {flag}, {start}, {owner})"
         );
         assert_eq!(errors(base), "rules file rules.toml, rule `r1`, field `task`: a rule needs an action: task, reminder, alert or escalate");
-        assert!(errors(&format!("{base}colour = 1\nalert = {{ to = \"x\", text = \"y\" }}")).starts_with("rules file rules.toml, rule `r1`, field `colour`: unknown field `colour`"));
+        assert!(errors(&format!("{base}colour = 1\nalert = {{ to = \"x\", text = \"y\" }}"))
+            .starts_with("rules file rules.toml, rule `r1`, field `colour`: unknown field `colour`"));
         assert!(errors("[[rule]]\nid = \"r2\"\non = \"lunar\"\n").starts_with("rules file rules.toml, rule `r2`, field `lunar`: unknown variant `lunar`"));
-        assert_eq!(errors("[[rule]]\nid = \"r3\"\non = \"appointment-due\"\nreminder = { about = \"x\" }\n"),
-            "rules file rules.toml, rule `r3`, field `before`: an appointment-due rule says how long before, e.g. \"24h\"");
+        assert_eq!(
+            errors("[[rule]]\nid = \"r3\"\non = \"appointment-due\"\nreminder = { about = \"x\" }\n"),
+            "rules file rules.toml, rule `r3`, field `before`: an appointment-due rule says how long before, e.g. \"24h\""
+        );
         assert_eq!(errors("[[rule]\nid = 1"), "rules file rules.toml, line 1: unclosed array table, expected `]`");
-        assert_eq!(errors("[clinic]\ntimezone = \"Mars/Olympus\""), "rules file rules.toml, field `clinic.timezone`: `Mars/Olympus` is not a time zone (e.g. America/Chicago)");
+        assert_eq!(
+            errors("[clinic]\ntimezone = \"Mars/Olympus\""),
+            "rules file rules.toml, field `clinic.timezone`: `Mars/Olympus` is not a time zone (e.g. America/Chicago)"
+        );
     }
 
     #[test]
@@ -450,7 +456,8 @@ mod tests {
         assert_eq!(critical.origin, Origin::File(file.display().to_string()));
         assert_eq!(set.rules.len(), 8);
 
-        std::fs::write(&file, "[[rule]]\nid = \"ok\"\non = \"no-show\"\nalert = { to = \"x\", text = \"y\" }\n[[rule]]\nid = \"bad\"\non = \"no-show\"\n").unwrap();
+        std::fs::write(&file, "[[rule]]\nid = \"ok\"\non = \"no-show\"\nalert = { to = \"x\", text = \"y\" }\n[[rule]]\nid = \"bad\"\non = \"no-show\"\n")
+            .unwrap();
         assert!(load_rules(&file).unwrap_err().to_string().contains("rule `bad`"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -466,8 +473,14 @@ mod tests {
 
     #[test]
     fn the_dedupe_key_is_per_resource_unless_the_rule_says_patient() {
-        let set = parse_rules("r.toml", "[[rule]]\nid = \"one-per-patient\"\non = \"result\"\nflag = [\"abnormal\"]\ndedupe = \"patient\"\nalert = { to = \"x\", text = \"y\" }\n", Origin::Builtin).unwrap();
+        let set = parse_rules(
+            "r.toml",
+            "[[rule]]\nid = \"one-per-patient\"\non = \"result\"\nflag = [\"abnormal\"]\ndedupe = \"patient\"\nalert = { to = \"x\", text = \"y\" }\n",
+            Origin::Builtin,
+        )
+        .unwrap();
         assert_eq!(set.rules[0].dedupe, Dedupe::Patient);
-        assert!(errors("[[rule]]\nid = \"r\"\non = \"no-show\"\ndedupe = \"visit\"\nalert = { to = \"x\", text = \"y\" }\n").contains("field `visit`: unknown variant `visit`, expected `resource` or `patient`"));
+        assert!(errors("[[rule]]\nid = \"r\"\non = \"no-show\"\ndedupe = \"visit\"\nalert = { to = \"x\", text = \"y\" }\n")
+            .contains("field `visit`: unknown variant `visit`, expected `resource` or `patient`"));
     }
 }

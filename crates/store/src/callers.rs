@@ -82,11 +82,13 @@ impl Store {
         }
         let contact = patient["contact"].as_array().into_iter().flatten().find(|c| same(c.get("telecom")));
         CallerVia::Contact {
-            name: contact.and_then(|c| c.pointer("/name/text").and_then(Value::as_str).map(str::to_string).or_else(|| {
-                let given = c.pointer("/name/given/0").and_then(Value::as_str).unwrap_or_default();
-                let family = c.pointer("/name/family").and_then(Value::as_str).unwrap_or_default();
-                Some(format!("{given} {family}").trim().to_string()).filter(|n| !n.is_empty())
-            })),
+            name: contact.and_then(|c| {
+                c.pointer("/name/text").and_then(Value::as_str).map(str::to_string).or_else(|| {
+                    let given = c.pointer("/name/given/0").and_then(Value::as_str).unwrap_or_default();
+                    let family = c.pointer("/name/family").and_then(Value::as_str).unwrap_or_default();
+                    Some(format!("{given} {family}").trim().to_string()).filter(|n| !n.is_empty())
+                })
+            }),
             relationship: contact.and_then(|c| {
                 c.pointer("/relationship/0/text").or_else(|| c.pointer("/relationship/0/coding/0/display")).and_then(Value::as_str).map(str::to_string)
             }),

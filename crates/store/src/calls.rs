@@ -45,19 +45,21 @@ fn row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
 impl Store {
     /// Writes the call as it stands now (insert or replace by call id).
     pub fn save_call(&self, call: &CallRow) -> Result<(), StoreError> {
-        self.conn.prepare_cached(&format!("INSERT OR REPLACE INTO call_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?.execute(params![
-            call.call_id,
-            call.number,
-            call.started,
-            call.answered,
-            call.ended,
-            call.seconds,
-            call.agent,
-            call.disposition.as_str(),
-            call.source,
-            call.patient,
-            call.action
-        ])?;
+        self.conn.prepare_cached(&format!("INSERT OR REPLACE INTO call_log ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))?.execute(
+            params![
+                call.call_id,
+                call.number,
+                call.started,
+                call.answered,
+                call.ended,
+                call.seconds,
+                call.agent,
+                call.disposition.as_str(),
+                call.source,
+                call.patient,
+                call.action
+            ],
+        )?;
         Ok(())
     }
 

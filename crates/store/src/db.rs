@@ -83,20 +83,14 @@ impl Store {
     /// Resource counts per type, for summaries. Counted over the patient index, which holds a small
     /// entry for every row, rather than the table with its JSON (the window asks after every sync).
     pub fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT type, count(*) FROM resource INDEXED BY resource_by_patient GROUP BY type ORDER BY type")?;
+        let mut stmt = self.conn.prepare_cached("SELECT type, count(*) FROM resource INDEXED BY resource_by_patient GROUP BY type ORDER BY type")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Number of cached resources of one type from one source.
     pub fn count_of(&self, source: &str, resource_type: &str) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT count(*) FROM resource WHERE source = ?1 AND type = ?2",
-            [source, resource_type],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row("SELECT count(*) FROM resource WHERE source = ?1 AND type = ?2", [source, resource_type], |r| r.get(0))?)
     }
 
     /// The raw JSON of every cached resource of a type from a source, by id.

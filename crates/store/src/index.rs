@@ -1,8 +1,8 @@
 //! What the cache indexes about a resource: the patient it belongs to, and a patient's search tokens.
 
 use chrono::NaiveDate;
-use switchboard_core::reference::id_of;
 use serde_json::Value;
+use switchboard_core::reference::id_of;
 
 /// The id of the patient a resource is about, from the element that names the patient in that type.
 pub fn patient_of(resource_type: &str, id: &str, resource: &Value) -> Option<String> {
@@ -23,24 +23,13 @@ pub fn patient_of(resource_type: &str, id: &str, resource: &Value) -> Option<Str
 
 /// The rule that made a resource, from its rule identifier (`urn:switchboard:rule|<rule>:<key>`).
 pub fn rule_that_made(resource: &Value) -> Option<&str> {
-    resource["identifier"]
-        .as_array()?
-        .iter()
-        .find(|i| i["system"] == switchboard_core::RULE_SYSTEM)?["value"]
-        .as_str()?
-        .split(':')
-        .next()
+    resource["identifier"].as_array()?.iter().find(|i| i["system"] == switchboard_core::RULE_SYSTEM)?["value"].as_str()?.split(':').next()
 }
 
 /// Lower-case ASCII words: "Núñez-García" -> ["nunez", "garcia"].
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     let folded = deunicode::deunicode(text).to_lowercase();
-    folded
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+    folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect::<Vec<_>>().into_iter()
 }
 
 /// Identifier values compared without case or punctuation: "MRN-00123" -> "mrn00123".
@@ -67,14 +56,8 @@ pub fn phone_keys(value: &str, region: phonenumber::country::Id) -> Vec<String> 
 pub fn patient_tokens(patient: &Value, region: phonenumber::country::Id) -> Vec<String> {
     let mut tokens = Vec::new();
     for name in patient.get("name").and_then(Value::as_array).into_iter().flatten() {
-        let parts = name
-            .get("given")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .chain(name.get("family"))
-            .chain(name.get("text"))
-            .filter_map(Value::as_str);
+        let parts =
+            name.get("given").and_then(Value::as_array).into_iter().flatten().chain(name.get("family")).chain(name.get("text")).filter_map(Value::as_str);
         for part in parts {
             tokens.extend(words(part).map(|w| format!("n:{w}")));
         }
@@ -83,13 +66,8 @@ pub fn patient_tokens(patient: &Value, region: phonenumber::country::Id) -> Vec<
         tokens.push(format!("d:{}", date.format("%Y%m%d")));
     }
     let telecoms = patient.get("telecom").and_then(Value::as_array).into_iter().flatten();
-    let contact_telecoms = patient
-        .get("contact")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("telecom").and_then(Value::as_array))
-        .flatten();
+    let contact_telecoms =
+        patient.get("contact").and_then(Value::as_array).into_iter().flatten().filter_map(|c| c.get("telecom").and_then(Value::as_array)).flatten();
     for telecom in telecoms.chain(contact_telecoms) {
         let system = telecom.get("system").and_then(Value::as_str).unwrap_or("phone");
         if let (true, Some(value)) = (matches!(system, "phone" | "sms"), telecom.get("value").and_then(Value::as_str)) {

@@ -57,11 +57,7 @@ impl Parsed {
             .and_then(Value::as_str)
             .ok_or_else(|| StoreError::BadResource("a resource without resourceType".to_string()))?
             .to_string();
-        let id = value
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| StoreError::BadResource(format!("a {resource_type} without an id")))?
-            .to_string();
+        let id = value.get("id").and_then(Value::as_str).ok_or_else(|| StoreError::BadResource(format!("a {resource_type} without an id")))?.to_string();
         let meta: Meta = match value.get("meta") {
             Some(meta) => Meta::deserialize(meta).map_err(|e| StoreError::BadResource(format!("bad meta: {e}")))?,
             None => Meta { version_id: None, last_updated: None },
@@ -187,10 +183,8 @@ impl Writer<'_> {
 
     /// Removes a resource (deleted on the server). Returns whether the cache had it.
     pub fn delete(&mut self, source: &str, resource_type: &str, id: &str) -> Result<bool, StoreError> {
-        let removed = self
-            .tx
-            .prepare_cached("DELETE FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?
-            .execute(params![source, resource_type, id])?;
+        let removed =
+            self.tx.prepare_cached("DELETE FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?.execute(params![source, resource_type, id])?;
         if resource_type == "Patient" {
             self.replace_tokens(source, id, &[])?;
         }
@@ -216,12 +210,8 @@ impl Writer<'_> {
     }
 
     fn replace_tokens(&mut self, source: &str, patient_id: &str, tokens: &[String]) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("DELETE FROM patient_token WHERE source = ?1 AND patient_id = ?2")?
-            .execute(params![source, patient_id])?;
-        let mut insert = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO patient_token (token, source, patient_id) VALUES (?1, ?2, ?3)")?;
+        self.tx.prepare_cached("DELETE FROM patient_token WHERE source = ?1 AND patient_id = ?2")?.execute(params![source, patient_id])?;
+        let mut insert = self.tx.prepare_cached("INSERT OR IGNORE INTO patient_token (token, source, patient_id) VALUES (?1, ?2, ?3)")?;
         for token in tokens {
             insert.execute(params![token, source, patient_id])?;
         }
@@ -243,9 +233,6 @@ fn changed_elements(before: &str, after: &Value) -> String {
 impl Store {
     /// The sync high-water mark of a type, if it was ever synced.
     pub fn cursor(&self, source: &str, resource_type: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT high_water FROM sync_cursor WHERE source = ?1 AND type = ?2", [source, resource_type], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT high_water FROM sync_cursor WHERE source = ?1 AND type = ?2", [source, resource_type], |r| r.get(0)).optional()?)
     }
 }

@@ -9,8 +9,7 @@ pub const KEYRING_SERVICE: &str = "switchboard";
 /// The key for this home's cache. A new key is minted only when there is no cache file yet: an existing
 /// cache without its key is an error, never silently replaced.
 pub fn cache_key(home: &Home) -> Result<[u8; 32], StoreError> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, &home.cache_key_account())
-        .map_err(|e| StoreError::KeyringUnavailable(e.to_string()))?;
+    let entry = keyring::Entry::new(KEYRING_SERVICE, &home.cache_key_account()).map_err(|e| StoreError::KeyringUnavailable(e.to_string()))?;
     crate::usage::count_keyring_read();
     match entry.get_password() {
         Ok(hex) => decode_hex(&hex).ok_or(StoreError::KeyMalformed),

@@ -49,11 +49,20 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent { result: String },
+    Sent {
+        result: String,
+    },
     /// Try again at `not_before`.
-    Retry { error: String, not_before: String },
-    Failed { error: String },
-    Conflict { error: String },
+    Retry {
+        error: String,
+        not_before: String,
+    },
+    Failed {
+        error: String,
+    },
+    Conflict {
+        error: String,
+    },
 }
 
 impl Delivery {

@@ -52,9 +52,7 @@ impl Store {
     /// The next changes after the rules' cursor, oldest first.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<ChangeRow>, StoreError> {
         let after = self.rules_cursor()?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, source, type, id, kind, changed, initial FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+        let mut stmt = self.conn.prepare_cached("SELECT seq, source, type, id, kind, changed, initial FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
             let changed: Option<String> = r.get(5)?;
             Ok(ChangeRow {
@@ -71,20 +69,13 @@ impl Store {
     }
 
     fn rules_cursor(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT seq FROM rule_cursor WHERE name = ?1", [CURSOR], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0))
+        Ok(self.conn.query_row("SELECT seq FROM rule_cursor WHERE name = ?1", [CURSOR], |r| r.get(0)).optional()?.unwrap_or(0))
     }
 
     /// Moves the cursor past `seq` and forgets the changes read, in one transaction.
     pub fn mark_changes_read(&mut self, seq: i64) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO rule_cursor (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)",
-            params![CURSOR, seq],
-        )?;
+        tx.execute("INSERT INTO rule_cursor (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)", params![CURSOR, seq])?;
         tx.execute("DELETE FROM change_log WHERE seq <= ?1", [seq])?;
         Ok(tx.commit()?)
     }

@@ -7,8 +7,8 @@ use crate::view::{banner_of, fhir_values::Lookup};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use switchboard_core::reference::id_of;
 use std::collections::{BTreeMap, HashMap};
+use switchboard_core::reference::id_of;
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS))]

@@ -95,19 +95,13 @@ fn is_phone_like(text: &str) -> bool {
 /// A date of birth as people write it: 1980-03-05, 03/05/1980, 3/5/80, 5.3.1980, 19800305, Mar 5 1980.
 fn parse_date(text: &str, month_first: bool, today: NaiveDate) -> Option<NaiveDate> {
     let text = text.trim().trim_end_matches('.');
-    let ordered: &[&str] = if month_first {
-        &["%m/%d/%Y", "%m-%d-%Y", "%d/%m/%Y", "%d.%m.%Y"]
-    } else {
-        &["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%m/%d/%Y"]
-    };
+    let ordered: &[&str] = if month_first { &["%m/%d/%Y", "%m-%d-%Y", "%d/%m/%Y", "%d.%m.%Y"] } else { &["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%m/%d/%Y"] };
     let fixed = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d %Y", "%b %d, %Y", "%B %d %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y"];
     let four_digit_year = ordered.iter().chain(fixed.iter()).find_map(|f| NaiveDate::parse_from_str(text, f).ok());
     let date = four_digit_year.filter(|d| d.year() >= 1880).or_else(|| {
         let short: &[&str] = if month_first { &["%m/%d/%y", "%d/%m/%y"] } else { &["%d/%m/%y", "%m/%d/%y"] };
         // A two-digit year is a birth year: never in the future.
-        short.iter().find_map(|f| NaiveDate::parse_from_str(text, f).ok()).map(|d| {
-            if d > today { d.with_year(d.year() - 100).unwrap_or(d) } else { d }
-        })
+        short.iter().find_map(|f| NaiveDate::parse_from_str(text, f).ok()).map(|d| if d > today { d.with_year(d.year() - 100).unwrap_or(d) } else { d })
     })?;
     (date <= today).then_some(date)
 }
@@ -126,8 +120,7 @@ impl Store {
         let mut params: Vec<SqlValue> = Vec::new();
         let sql = match_sql(&query.terms, &mut params);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let keys: Vec<(String, String)> =
-            stmt.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let keys: Vec<(String, String)> = stmt.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         let mut hits = Vec::with_capacity(keys.len());
         for (source, id) in keys {
             if let Some(json) = self.resource(&source, "Patient", &id)? {
@@ -146,8 +139,7 @@ impl Store {
                 return Ok(Some((source, id_or_identifier.to_string())));
             }
         }
-        let mut by_identifier =
-            self.conn.prepare_cached("SELECT source, patient_id FROM patient_token WHERE token = ?1 LIMIT 1")?;
+        let mut by_identifier = self.conn.prepare_cached("SELECT source, patient_id FROM patient_token WHERE token = ?1 LIMIT 1")?;
         let token = format!("i:{}", identifier_key(id_or_identifier));
         let found = by_identifier.query_map([token], |r| Ok((r.get(0)?, r.get(1)?)))?.next().transpose()?;
         Ok(found)
@@ -180,10 +172,8 @@ fn match_sql(terms: &[Term], params: &mut Vec<SqlValue>) -> String {
     if selective.is_empty() {
         selective.push(broad.remove(0));
     }
-    let sets: Vec<String> = selective
-        .iter()
-        .map(|term| format!("SELECT source, patient_id FROM patient_token t WHERE {}", condition("t", term, params)))
-        .collect();
+    let sets: Vec<String> =
+        selective.iter().map(|term| format!("SELECT source, patient_id FROM patient_token t WHERE {}", condition("t", term, params))).collect();
     let mut sql = format!("SELECT DISTINCT k.source, k.patient_id FROM ({}) k WHERE 1", sets.join(" INTERSECT "));
     for (i, term) in broad.iter().enumerate() {
         let alias = format!("b{i}");

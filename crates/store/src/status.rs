@@ -41,12 +41,8 @@ impl Store {
     }
 
     pub fn source_statuses(&self) -> Result<Vec<SourceStatus>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT source, base_url, last_synced, last_error FROM source_status ORDER BY source")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(SourceStatus { name: r.get(0)?, base_url: r.get(1)?, last_synced: r.get(2)?, last_error: r.get(3)? })
-        })?;
+        let mut stmt = self.conn.prepare_cached("SELECT source, base_url, last_synced, last_error FROM source_status ORDER BY source")?;
+        let rows = stmt.query_map([], |r| Ok(SourceStatus { name: r.get(0)?, base_url: r.get(1)?, last_synced: r.get(2)?, last_error: r.get(3)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

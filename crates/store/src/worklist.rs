@@ -51,9 +51,9 @@ impl Store {
         let mut items = Vec::new();
         let mut patients: HashMap<(String, String), Option<Value>> = HashMap::new();
         for source in self.source_statuses()?.into_iter().map(|s| s.name) {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id, json, synced_at, pending_action IS NOT NULL, patient_id FROM resource WHERE source = ?1 AND type = 'Task'",
-            )?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id, json, synced_at, pending_action IS NOT NULL, patient_id FROM resource WHERE source = ?1 AND type = 'Task'")?;
             let rows = stmt.query_map([&source], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, Option<String>>(4)?))
             })?;
@@ -71,25 +71,15 @@ impl Store {
                 let patient = match &patient_id {
                     Some(pid) => patients
                         .entry((source.clone(), pid.clone()))
-                        .or_insert_with(|| {
-                            self.resource(&source, "Patient", pid).ok().flatten().and_then(|j| serde_json::from_str(&j).ok())
-                        })
+                        .or_insert_with(|| self.resource(&source, "Patient", pid).ok().flatten().and_then(|j| serde_json::from_str(&j).ok()))
                         .clone(),
                     None => None,
                 };
                 let banner = patient.as_ref().zip(patient_id.as_deref()).map(|(p, id)| banner_of(id, p, now.date_naive()));
-                items.push(WorkItem {
-                    task,
-                    patient_id,
-                    patient_name: banner.as_ref().and_then(|b| b.name.clone()),
-                    mrn: banner.and_then(|b| b.mrn),
-                    overdue,
-                });
+                items.push(WorkItem { task, patient_id, patient_name: banner.as_ref().and_then(|b| b.name.clone()), mrn: banner.and_then(|b| b.mrn), overdue });
             }
         }
-        items.sort_by(|a, b| {
-            (priority_rank(a.task.priority.as_deref()), &a.task.due).cmp(&(priority_rank(b.task.priority.as_deref()), &b.task.due))
-        });
+        items.sort_by(|a, b| (priority_rank(a.task.priority.as_deref()), &a.task.due).cmp(&(priority_rank(b.task.priority.as_deref()), &b.task.due)));
         Ok(items)
     }
 }

@@ -27,11 +27,7 @@ pub(crate) async fn deleted_on_server(
 /// Ids whose newest history entry since `since` is a delete. History lists newest first.
 async fn deleted_in_history(ctx: &Ctx<'_>, resource_type: &str, since: &str) -> Result<Vec<String>, SyncError> {
     let page_size = ctx.options.page_size.to_string();
-    let mut next = Some(
-        ctx.client
-            .history_url(resource_type, &[("_since", since), ("_count", &page_size)])
-            .map_err(|e| ctx.fhir_error(resource_type, e))?,
-    );
+    let mut next = Some(ctx.client.history_url(resource_type, &[("_since", since), ("_count", &page_size)]).map_err(|e| ctx.fhir_error(resource_type, e))?);
     let mut newest: HashMap<String, bool> = HashMap::new();
     while let Some(url) = next.take() {
         let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
@@ -59,8 +55,8 @@ async fn ids_missing_on_server(store: &Store, ctx: &Ctx<'_>, resource_type: &str
     while let Some(url) = next.take() {
         let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
         for raw in &page.resources {
-            let value: serde_json::Value = serde_json::from_str(raw.get())
-                .map_err(|e| SyncError::BadResource { resource_type: resource_type.to_string(), detail: e.to_string() })?;
+            let value: serde_json::Value =
+                serde_json::from_str(raw.get()).map_err(|e| SyncError::BadResource { resource_type: resource_type.to_string(), detail: e.to_string() })?;
             if let Some(id) = value.get("id").and_then(|v| v.as_str()) {
                 on_server.insert(id.to_string());
             }

@@ -8,13 +8,7 @@ use switchboard_fhir::FhirClient;
 use switchboard_store::Store;
 
 /// Fetches the patient and every patient-scoped type about them; returns how many resources changed.
-pub async fn refresh_patient(
-    store: &mut Store,
-    client: &FhirClient,
-    source: &str,
-    patient_id: &str,
-    clock: &dyn Clock,
-) -> Result<u64, SyncError> {
+pub async fn refresh_patient(store: &mut Store, client: &FhirClient, source: &str, patient_id: &str, clock: &dyn Clock) -> Result<u64, SyncError> {
     let options = SyncOptions::default();
     let ctx = Ctx { client, source, options: &options, clock };
     let reference = format!("Patient/{patient_id}");

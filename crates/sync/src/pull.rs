@@ -133,11 +133,7 @@ async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> 
         progress.type_done(&report);
         reports.push(report);
     }
-    let summary = format!(
-        "{} {}",
-        capabilities.software.as_deref().unwrap_or("unknown server"),
-        capabilities.fhir_version.as_deref().unwrap_or("")
-    );
+    let summary = format!("{} {}", capabilities.software.as_deref().unwrap_or("unknown server"), capabilities.fhir_version.as_deref().unwrap_or(""));
     Ok((reports, summary.trim().to_string()))
 }
 
@@ -150,9 +146,7 @@ async fn sync_type(
 ) -> Result<TypeReport, SyncError> {
     let mut report = TypeReport { resource_type: resource_type.to_string(), ..Default::default() };
     let cursor = store.cursor(ctx.source, resource_type)?.and_then(|c| parse_instant(&c));
-    let since = cursor.map(|c| {
-        (c - chrono::Duration::from_std(ctx.options.overlap).unwrap_or_default()).to_rfc3339_opts(SecondsFormat::Millis, true)
-    });
+    let since = cursor.map(|c| (c - chrono::Duration::from_std(ctx.options.overlap).unwrap_or_default()).to_rfc3339_opts(SecondsFormat::Millis, true));
     let total = server_count(ctx, resource_type, since.as_deref()).await?;
     progress.type_started(resource_type, total);
 

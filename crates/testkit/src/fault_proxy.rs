@@ -133,10 +133,8 @@ impl FaultProxy {
         let mut lines = head.split("\r\n");
         let mut request_line = lines.next().unwrap_or_default().split(' ');
         let (method, target) = (request_line.next().unwrap_or("GET").to_string(), request_line.next().unwrap_or("/").to_string());
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
         let encoding = headers.iter().find(|(k, _)| k == "accept-encoding").map(|(_, v)| v.clone()).unwrap_or_default();
         self.accept_encodings.lock().unwrap().push(encoding);
         let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
@@ -198,12 +196,7 @@ impl FaultProxy {
         let reply = match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let content_type = response
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("application/fhir+json")
-                    .to_string();
+                let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/fhir+json").to_string();
                 let bytes = response.bytes().await.unwrap_or_default();
                 respond(status, &content_type, &bytes, &[])
             }

@@ -195,12 +195,7 @@ pub async fn server_resources(client: &FhirClient, resource_type: &str) -> BTree
 
 /// Every cached resource of a type, by id.
 pub fn cached_resources(store: &Store, source: &str, resource_type: &str) -> BTreeMap<String, Value> {
-    store
-        .resources_of(source, resource_type)
-        .unwrap()
-        .into_iter()
-        .map(|(id, json)| (id, serde_json::from_str(&json).unwrap()))
-        .collect()
+    store.resources_of(source, resource_type).unwrap().into_iter().map(|(id, json)| (id, serde_json::from_str(&json).unwrap())).collect()
 }
 
 /// Asserts the cache holds exactly the server's content: every type, every resource, the same JSON.

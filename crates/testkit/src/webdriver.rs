@@ -2,8 +2,8 @@
 //! WebKitGTK's WebKitWebDriver: sessions, finding elements, typing, clicking, reading text.
 
 use serde_json::{json, Value};
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -172,4 +172,3 @@ pub fn shot(name: &str) {
         assert!(status.is_ok_and(|s| s.success()), "cannot save {}", path.display());
     }
 }
-

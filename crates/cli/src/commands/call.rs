@@ -1,9 +1,9 @@
 //! `switchboard call --from NUMBER`: who is calling, for a softphone's "run on incoming call" hook.
 
-use switchboard_app::App;
-use switchboard_app::AppError;
 use serde::Serialize;
 use switchboard_app::call_token;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use switchboard_calls::{CallEvent, HandOverError};
 use switchboard_store::{CallerMatch, CallerVia};
 

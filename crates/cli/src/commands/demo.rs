@@ -1,11 +1,11 @@
 //! `switchboard demo seed|load`.
 
 use crate::args::{DemoCommand, DemoSize};
-use switchboard_app::App;
-use switchboard_app::AppError;
 use crate::progress::counter_bar;
 use chrono::SecondsFormat;
 use std::time::Instant;
+use switchboard_app::App;
+use switchboard_app::AppError;
 use switchboard_core::config::parse_fhir_url;
 use switchboard_demo::{load_into_store, seed_server, DemoOptions};
 use switchboard_fhir::{ClientOptions, FhirClient};

@@ -1,11 +1,11 @@
 //! `switchboard intake`: a call note on standard input, read by the intake assistant.
 
 use crate::args::{IntakeCommand, SourceArg};
+use std::collections::BTreeMap;
+use std::io::Read;
 use switchboard_app::App;
 use switchboard_app::AppError;
-use std::io::Read;
 use switchboard_intake::llm::enrich;
-use std::collections::BTreeMap;
 use switchboard_intake::{analyze_answered, question_ids, Answer, Experiencer, Intake, Language};
 
 /// `--answer ID=yes|no` into answers by question id, refusing an unknown id or answer in words.
@@ -50,7 +50,16 @@ pub struct Reading {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn run(ctx: &App, command: Option<IntakeCommand>, json: bool, patient: Option<String>, confirm: bool, no_llm: bool, reading: &Reading, target: &SourceArg) -> Result<(), AppError> {
+pub fn run(
+    ctx: &App,
+    command: Option<IntakeCommand>,
+    json: bool,
+    patient: Option<String>,
+    confirm: bool,
+    no_llm: bool,
+    reading: &Reading,
+    target: &SourceArg,
+) -> Result<(), AppError> {
     if let Some(IntakeCommand::Eval { file, json }) = command {
         return eval(&file, json);
     }

@@ -42,9 +42,7 @@ pub fn dispatch(command: Command) -> Result<(), AppError> {
         Command::Note { patient, text, target } => actions::queue_and_print(&ctx, StaffAction::Note(Note { patient, text }), &target),
         Command::Remind { patient, about, when, target } => actions::queue_and_print(&ctx, StaffAction::Remind(Remind { patient, about, when }), &target),
         Command::Book { patient, slot, reason, target } => actions::queue_and_print(&ctx, StaffAction::Book(Book { patient, slot, reason }), &target),
-        Command::Reschedule { appointment, slot, target } => {
-            actions::queue_and_print(&ctx, StaffAction::Reschedule(Reschedule { appointment, slot }), &target)
-        }
+        Command::Reschedule { appointment, slot, target } => actions::queue_and_print(&ctx, StaffAction::Reschedule(Reschedule { appointment, slot }), &target),
         Command::Cancel { appointment, reason, target } => actions::queue_and_print(&ctx, StaffAction::Cancel(Cancel { appointment, reason }), &target),
         Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, StaffAction::Arrived(Arrived { appointment }), &target),
         Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, StaffAction::NoShow(NoShow { appointment }), &target),

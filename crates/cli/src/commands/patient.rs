@@ -38,16 +38,20 @@ pub fn render(view: &PatientView) -> String {
         p.id
     );
     out += &format!("phones: {}\naddress: {}\n", p.phones.join(", "), or_dash(&view.patient.address));
-    let allergies: Vec<String> = view
-        .allergies
-        .iter()
-        .map(|a| format!("{} [{}] {}", or_dash(&a.substance), or_dash(&a.criticality), a.reactions.join("; ")))
-        .collect();
+    let allergies: Vec<String> =
+        view.allergies.iter().map(|a| format!("{} [{}] {}", or_dash(&a.substance), or_dash(&a.criticality), a.reactions.join("; "))).collect();
     out += &format!("ALLERGIES: {}\n", if allergies.is_empty() { "none recorded".to_string() } else { allergies.join(" | ") });
 
     out += &format!("\nVisits ({})\n", view.encounters.len());
     for e in &view.encounters {
-        out += &format!("  {}  {:<28} {:<22} {:<26} {}\n", date_part(&e.date), or_dash(&e.kind), or_dash(&e.practitioner), or_dash(&e.location), or_dash(&e.reason));
+        out += &format!(
+            "  {}  {:<28} {:<22} {:<26} {}\n",
+            date_part(&e.date),
+            or_dash(&e.kind),
+            or_dash(&e.practitioner),
+            or_dash(&e.location),
+            or_dash(&e.reason)
+        );
     }
     out += &format!("\nMedications: {} active, {} past\n", view.medications.active.len(), view.medications.past.len());
     for (label, list) in [("active", &view.medications.active), ("past", &view.medications.past)] {
@@ -71,13 +75,7 @@ pub fn render(view: &PatientView) -> String {
         );
     }
     let a = &view.appointments;
-    out += &format!(
-        "\nAppointments: {} upcoming, {} past, {} cancelled, {} no-shows\n",
-        a.upcoming.len(),
-        a.past.len(),
-        a.cancelled.len(),
-        a.no_shows.len()
-    );
+    out += &format!("\nAppointments: {} upcoming, {} past, {} cancelled, {} no-shows\n", a.upcoming.len(), a.past.len(), a.cancelled.len(), a.no_shows.len());
     let line = |label: &str, appt: &Appointment| {
         format!("  [{label}] {}  {}  {}  {}\n", or_dash(&appt.start), or_dash(&appt.practitioner), or_dash(&appt.location), or_dash(&appt.reason))
     };

@@ -1,9 +1,9 @@
 //! `switchboard rules`, `worklist`, `alerts` and `tick`: the orchestration rules and what they made.
 
 use crate::args::{Role, RulesCommand};
+use chrono::{DateTime, Utc};
 use switchboard_app::App;
 use switchboard_app::AppError;
-use chrono::{DateTime, Utc};
 use switchboard_rules::{load_rules, parse_rules, Origin};
 use switchboard_store::WorklistFilter;
 
@@ -36,7 +36,9 @@ pub fn rules(ctx: &App, command: RulesCommand) -> Result<(), AppError> {
 
 pub fn tick(ctx: &App, now: Option<&str>, json: bool) -> Result<(), AppError> {
     let now = match now {
-        Some(text) => DateTime::parse_from_rfc3339(text).map_err(|_| AppError::Invalid(format!("--now: `{text}` is not a time like 2026-12-01T09:00:00Z")))?.with_timezone(&Utc),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|_| AppError::Invalid(format!("--now: `{text}` is not a time like 2026-12-01T09:00:00Z")))?
+            .with_timezone(&Utc),
         None => ctx.clock.now(),
     };
     let mut store = ctx.open_store()?;

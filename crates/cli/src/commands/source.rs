@@ -1,10 +1,10 @@
 //! `switchboard source add|list|remove`.
 
 use crate::args::SourceCommand;
-use switchboard_app::{store_source_token, App};
-use switchboard_app::AppError;
 use std::io::Read;
 use switchboard_app::source_entry;
+use switchboard_app::AppError;
+use switchboard_app::{store_source_token, App};
 use switchboard_core::config::DEFAULT_PAGE_SIZE;
 use switchboard_core::SourceConfig;
 

@@ -1,8 +1,8 @@
 //! `switchboard sync`: pull every configured source into the cache, with progress and a summary.
 
+use crate::progress::SyncBars;
 use switchboard_app::App;
 use switchboard_app::AppError;
-use crate::progress::SyncBars;
 use switchboard_sync::SyncReport;
 
 pub fn run(ctx: &App, only: Option<&str>, strict: bool, json: bool) -> Result<(), AppError> {

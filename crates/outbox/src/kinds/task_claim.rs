@@ -72,6 +72,9 @@ mod tests {
     fn a_task_changed_otherwise_is_claimed_again_on_the_fresh_version() {
         let Resolution::Reapply(changes) = reconcile(task("ready", None)) else { panic!() };
         let [Change::Update(t)] = changes.as_slice() else { panic!() };
-        assert_eq!((t["status"].as_str(), t["owner"]["reference"].as_str(), t["meta"]["versionId"].as_str()), (Some("in-progress"), Some("Practitioner/ann"), Some("3")));
+        assert_eq!(
+            (t["status"].as_str(), t["owner"]["reference"].as_str(), t["meta"]["versionId"].as_str()),
+            (Some("in-progress"), Some("Practitioner/ann"), Some("3"))
+        );
     }
 }

@@ -23,7 +23,8 @@ impl Kind for TaskCreate {
         local.require_patient(&self.patient)?;
         require_text(&self.reason, "a task needs a reason")?;
         local.require_future(self.due.as_deref(), "due")?;
-        let task = NewTask { patient: &self.patient, description: &self.reason, priority: self.priority, due: self.due.as_deref(), owner: self.owner.as_deref() };
+        let task =
+            NewTask { patient: &self.patient, description: &self.reason, priority: self.priority, due: self.due.as_deref(), owner: self.owner.as_deref() };
         Ok(Effect::one(new_task(local.id, task, local.now)))
     }
 

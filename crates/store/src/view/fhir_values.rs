@@ -38,7 +38,12 @@ pub fn person_name(resource: &Value) -> Option<String> {
         return Some(text.to_string());
     }
     let given = name.get("given").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-    let parts: Vec<&str> = name.get("prefix").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+    let parts: Vec<&str> = name
+        .get("prefix")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
         .chain(given)
         .chain(name.get("family").and_then(Value::as_str))
         .collect();
@@ -51,9 +56,7 @@ pub fn address(patient: &Value) -> Option<String> {
         return Some(text.to_string());
     }
     let lines = address.get("line").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-    let parts: Vec<&str> = lines
-        .chain(["city", "state", "postalCode"].iter().filter_map(|k| address.get(*k).and_then(Value::as_str)))
-        .collect();
+    let parts: Vec<&str> = lines.chain(["city", "state", "postalCode"].iter().filter_map(|k| address.get(*k).and_then(Value::as_str))).collect();
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 

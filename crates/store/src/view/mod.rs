@@ -51,9 +51,9 @@ pub(crate) struct Row {
 impl Store {
     /// The whole picture of one patient, or `None` when the cache does not hold that patient.
     pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2",
+        )?;
         let rows = stmt.query_map([source, patient_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?))
         })?;

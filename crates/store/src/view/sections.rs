@@ -5,9 +5,9 @@ use super::{Origin, Row};
 use crate::error::StoreError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use switchboard_core::status::{ACTIVE_MEDICATION, OPEN_TASK};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use switchboard_core::status::{ACTIVE_MEDICATION, OPEN_TASK};
 
 /// Who the patient is: enough to tell two "Maria Garcia"s apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -163,10 +163,8 @@ pub struct TaskItem {
 }
 
 pub fn banner_of(id: &str, patient: &Value, today: NaiveDate) -> Banner {
-    let official = patient
-        .get("name")
-        .and_then(Value::as_array)
-        .and_then(|names| names.iter().find(|n| str_at(n, "/use") == Some("official")).or(names.first()));
+    let official =
+        patient.get("name").and_then(Value::as_array).and_then(|names| names.iter().find(|n| str_at(n, "/use") == Some("official")).or(names.first()));
     let birth_date = owned_at(patient, "/birthDate");
     let age = birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|born| {
         let had_birthday = (today.month(), today.day()) >= (born.month(), born.day());
@@ -175,9 +173,7 @@ pub fn banner_of(id: &str, patient: &Value, today: NaiveDate) -> Banner {
     let identifiers = patient.get("identifier").and_then(Value::as_array).into_iter().flatten();
     let mrn = identifiers
         .clone()
-        .find(|i| {
-            i.pointer("/type/coding").and_then(Value::as_array).into_iter().flatten().any(|c| str_at(c, "/code") == Some("MR"))
-        })
+        .find(|i| i.pointer("/type/coding").and_then(Value::as_array).into_iter().flatten().any(|c| str_at(c, "/code") == Some("MR")))
         .or_else(|| identifiers.clone().next())
         .and_then(|i| owned_at(i, "/value"));
     let phones = patient
@@ -393,11 +389,7 @@ fn range_text(range: Option<&Value>) -> Option<String> {
     Some(text.trim_end().to_string())
 }
 
-pub(crate) fn appointments<'r>(
-    rows: impl Iterator<Item = &'r Row>,
-    lookup: &Lookup,
-    now: DateTime<Utc>,
-) -> Result<Appointments, StoreError> {
+pub(crate) fn appointments<'r>(rows: impl Iterator<Item = &'r Row>, lookup: &Lookup, now: DateTime<Utc>) -> Result<Appointments, StoreError> {
     let mut appts = Appointments::default();
     for row in rows {
         let v = &row.value;
@@ -420,11 +412,7 @@ pub(crate) fn appointments<'r>(
             reason: first_concept_text(v, "reasonCode").or_else(|| owned_at(v, "/description")),
             origin: row.origin.clone(),
         };
-        let starts_later = appointment
-            .start
-            .as_deref()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .is_some_and(|s| s.with_timezone(&Utc) >= now);
+        let starts_later = appointment.start.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).is_some_and(|s| s.with_timezone(&Utc) >= now);
         match appointment.status.as_deref() {
             Some("cancelled") => appts.cancelled.push(appointment),
             Some("noshow") => appts.no_shows.push(appointment),
