@@ -70,7 +70,7 @@ fn the_json_has_every_field_scripts_rely_on_and_nothing_is_queued_without_confir
     assert_eq!(intake["reason"], "new_symptom");
     assert_eq!(intake["routing"], "nurse_triage");
     assert!(intake["summary"].as_str().unwrap().contains("Chest pain that may be cardiac"));
-    let flag = &intake["red_flags"][0];
+    let flag = &intake["redFlags"][0];
     assert_eq!(flag["rule"], "cardiac-chest-pain");
     assert_eq!(flag["evidence"][0]["text"], "chest pain");
     for finding in intake["findings"].as_array().unwrap() {
@@ -105,7 +105,7 @@ fn red_flag_questions_are_listed_per_complaint_and_a_yes_raises_urgency_through_
 
     let answered = json(switchboard(&home, &["intake", "--json", "--answer", "fever-rash=yes", "--answer", "fever-neck=no"], note));
     assert_eq!(answered["urgency"], "emergency");
-    assert!(answered["red_flags"].as_array().unwrap().iter().any(|f| f["rule"] == "meningitis-rash"), "{answered:#}");
+    assert!(answered["redFlags"].as_array().unwrap().iter().any(|f| f["rule"] == "meningitis-rash"), "{answered:#}");
     let summary = answered["summary"].as_str().unwrap();
     assert!(
         summary.contains("Red-flag questions asked:")
@@ -129,7 +129,7 @@ fn a_spanish_note_is_read_with_the_spanish_lexicon_and_summarised_in_english() {
     let note = "llamo por mi papá, tiene una presión en el pecho que se le va al brazo y está sudando frío";
     let intake = json(switchboard(&home, &["intake", "--json"], note));
     assert_eq!((intake["language"].as_str(), intake["urgency"].as_str()), (Some("es"), Some("emergency")));
-    assert_eq!(intake["calling_about"], "papa");
+    assert_eq!(intake["callingAbout"], "papa");
     // The evidence is the caller's own words; the chart summary is in the staff's words.
     let chest = intake["findings"].as_array().unwrap().iter().find(|f| f["concept"] == "chest_pain").unwrap();
     assert!(note.contains(chest["evidence"]["text"].as_str().unwrap()));
@@ -145,8 +145,8 @@ fn a_spanish_note_is_read_with_the_spanish_lexicon_and_summarised_in_english() {
     // Words that look clinical but are not understood make a call same-day, never routine.
     let unclear = json(switchboard(&home, &["intake", "--json"], "she says her arm feels kind of funny"));
     assert_eq!(unclear["urgency"], "same_day");
-    assert!(unclear["urgency_because"].as_str().unwrap().contains("not understood"), "{unclear:#}");
-    assert!(!unclear["not_understood"].as_array().unwrap().is_empty());
+    assert!(unclear["urgencyBecause"].as_str().unwrap().contains("not understood"), "{unclear:#}");
+    assert!(!unclear["notUnderstood"].as_array().unwrap().is_empty());
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn a_confirmed_intake_lands_on_the_server_as_a_note_and_a_routed_task() {
     assert_eq!(emergency["urgency"], "emergency");
     let refill = json(switchboard(&home, &["intake", "--patient", "pat-000002", "--confirm", "--json"], "need a refill of my metformin 500 mg twice a day"));
     assert_eq!(refill["routing"], "refill_queue");
-    assert_eq!(refill["reason_evidence"]["text"], "refill");
+    assert_eq!(refill["reasonEvidence"]["text"], "refill");
     let drained = switchboard(&home, &["outbox", "drain"], "");
     assert!(drained.status.success(), "{}", String::from_utf8_lossy(&drained.stderr));
 

@@ -6,15 +6,29 @@
 
 use crate::event::{parse_event, CallEvent, EventError};
 use base64::Engine;
-use std::io::Read;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::{Method, Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tiny_http::{Header, Method, Request, Response, Server};
+use tokio::sync::{oneshot, Semaphore};
 
-/// A call event is a few hundred bytes; anything far larger is not one.
-const MAX_BODY: u64 = 16 * 1024;
+/// A call event is a few hundred bytes; anything far larger is not one. A larger `Content-Length` is
+/// refused before any of the body is read, and the connection is closed rather than drained.
+const MAX_BODY: usize = 16 * 1024;
+/// The request line and headers together; a longer head is refused (431) without buffering the rest.
+const MAX_HEAD: usize = 16 * 1024;
+/// Connections served at once; one more is closed at once. Each is a small task, not a thread.
+const MAX_CONNECTIONS: usize = 1024;
+/// A client must have sent its whole head by then...
+const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// ...and be done with the whole exchange by then.
+const CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
 /// What `GET /health` answers, so a second launch knows the port holds a Switchboard.
 const HEALTH: &str = "switchboard";
 
@@ -27,47 +41,86 @@ pub enum Inbound {
     Focus,
 }
 
+type Handler = dyn Fn(Inbound) + Send + Sync;
+
 pub struct Listener {
-    server: Arc<Server>,
+    stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     pub port: u16,
 }
 
 impl Listener {
-    /// Listens on 127.0.0.1:`port` (0 picks a free port) until dropped. Each request is read on its
-    /// own thread, so a client that stalls mid-body holds up nobody else.
+    /// Listens on 127.0.0.1:`port` (0 picks a free port) until dropped, on a thread with its own
+    /// runtime. The app's handler runs on a blocking thread, so a slow cache never holds up answers,
+    /// and a client that stalls holds up nobody else.
     pub fn start(port: u16, token: String, on: impl Fn(Inbound) + Send + Sync + 'static) -> std::io::Result<Listener> {
-        let server = Server::http(SocketAddr::from(([127, 0, 0, 1], port))).map_err(std::io::Error::other)?;
-        let port = server.server_addr().to_ip().map_or(port, |a| a.port());
-        let server = Arc::new(server);
-        let serving = Arc::clone(&server);
-        let (token, on) = (Arc::new(token), Arc::new(on));
+        let socket = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        socket.set_nonblocking(true)?;
+        let port = socket.local_addr()?.port();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (stop, stopped) = oneshot::channel();
+        let (token, on): (Arc<str>, Arc<Handler>) = (Arc::from(token), Arc::new(on));
         let thread = std::thread::Builder::new().name("call-listener".into()).spawn(move || {
-            for request in serving.incoming_requests() {
-                let (token, on) = (Arc::clone(&token), Arc::clone(&on));
-                let _ = std::thread::Builder::new().name("call-request".into()).spawn(move || handle(&token, request, &*on));
-            }
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(socket) {
+                    Ok(socket) => serve(socket, token, on, stopped).await,
+                    Err(error) => tracing::error!(%error, "the call listener could not start"),
+                }
+            })
         })?;
-        Ok(Listener { server, thread: Some(thread), port })
+        Ok(Listener { stop: Some(stop), thread: Some(thread), port })
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.server.unblock();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
+async fn serve(socket: tokio::net::TcpListener, token: Arc<str>, on: Arc<Handler>, mut stopped: oneshot::Receiver<()>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = socket.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait a moment instead of spinning.
+                tracing::warn!(%error, "the call listener could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(limit = MAX_CONNECTIONS, "too many connections to the call listener; one closed");
+            continue;
+        };
+        let (token, on) = (Arc::clone(&token), Arc::clone(&on));
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| respond(Arc::clone(&token), Arc::clone(&on), request));
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_DEADLINE)
+                .max_buf_size(MAX_HEAD)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_DEADLINE, connection).await;
+            drop(slot);
+        });
+    }
+}
+
 /// Milliseconds since the epoch: when an event arrived, on the clock the window's paint times use too.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-fn header<'r>(request: &'r Request, name: &'static str) -> Option<&'r str> {
-    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
 }
 
 /// Compares without stopping at the first differing byte, so timing does not reveal the token.
@@ -77,8 +130,8 @@ fn same_secret(given: &str, token: &str) -> bool {
 
 /// `Authorization: Bearer <token>`, or Basic with the token as the password (Twilio sends the
 /// credentials of its webhook URL that way).
-fn authorized(request: &Request, token: &str) -> bool {
-    let Some(value) = header(request, "Authorization").map(str::trim) else { return false };
+fn authorized(request: &Request<Incoming>, token: &str) -> bool {
+    let Some(value) = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::trim) else { return false };
     if let Some(given) = value.strip_prefix("Bearer ") {
         return same_secret(given.trim(), token);
     }
@@ -88,61 +141,64 @@ fn authorized(request: &Request, token: &str) -> bool {
     decoded.split_once(':').is_some_and(|(_, password)| same_secret(password, token))
 }
 
-fn reply(request: Request, status: u16, words: &str) {
-    let response = Response::from_string(words)
-        .with_status_code(status)
-        .with_header(Header::from_bytes("Content-Type", "text/plain; charset=utf-8").expect("a valid header"));
-    let response = match status {
-        401 => response.with_header(Header::from_bytes("WWW-Authenticate", "Bearer realm=\"switchboard\"").expect("a valid header")),
-        _ => response,
-    };
-    let _ = request.respond(response);
+fn reply(status: u16, words: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(words)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    if status == 401 {
+        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"switchboard\""));
+    }
+    response
 }
 
-fn handle(token: &str, mut request: Request, on: &(impl Fn(Inbound) + ?Sized)) {
+async fn respond(token: Arc<str>, on: Arc<Handler>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let received_ms = now_ms();
-    let path = request.url().split('?').next().unwrap_or_default().to_string();
-    match read(token, &mut request, &path, received_ms) {
+    let path = request.uri().path().to_string();
+    Ok(match read(&token, request, &path, received_ms).await {
         Ok((status, words, inbound)) => {
-            reply(request, status, &words);
             if let Some(inbound) = inbound {
-                on(inbound);
+                // The answer goes out now; the app applies the event on a blocking thread.
+                tokio::task::spawn_blocking(move || on(inbound));
             }
+            reply(status, words)
         }
         Err((status, words)) => {
             // The status and the sentence name the problem; the body (phone numbers) is not logged.
             tracing::warn!(status, path = %path, problem = %words, "call event refused");
-            reply(request, status, &words);
+            reply(status, words)
         }
-    }
+    })
 }
 
 type Answer = (u16, String, Option<Inbound>);
 
-fn read(token: &str, request: &mut Request, path: &str, received_ms: u64) -> Result<Answer, (u16, String)> {
+async fn read(token: &str, request: Request<Incoming>, path: &str, received_ms: u64) -> Result<Answer, (u16, String)> {
     match (request.method(), path) {
-        (Method::Get, "/health") => return Ok((200, HEALTH.to_string(), None)),
-        (Method::Post, "/calls" | "/focus") => {}
+        (&Method::GET, "/health") => return Ok((200, HEALTH.to_string(), None)),
+        (&Method::POST, "/calls" | "/focus") => {}
         (_, "/calls" | "/focus" | "/health") => return Err((405, "this path does not take that method".into())),
         _ => return Err((404, "no such path: use POST /calls".into())),
     }
-    if !authorized(request, token) {
+    if !authorized(&request, token) {
         return Err((401, "missing or wrong token: send `Authorization: Bearer <token>` (see `switchboard phone token`)".into()));
     }
     if path == "/focus" {
         return Ok((204, String::new(), Some(Inbound::Focus)));
     }
     let too_large = || (413, "the body is too large for a call event".to_string());
-    if request.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
-        return Err(too_large());
+    let claimed = request.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|n| n.trim().parse::<u64>().ok()));
+    match claimed {
+        Some(None) => return Err((400, "the Content-Length is not a number".into())),
+        Some(Some(n)) if n > MAX_BODY as u64 => return Err(too_large()),
+        _ => {}
     }
-    let mut body = Vec::new();
-    request.as_reader().take(MAX_BODY + 1).read_to_end(&mut body).map_err(|_| (400, "the body could not be read".to_string()))?;
-    if body.len() as u64 > MAX_BODY {
-        return Err(too_large());
-    }
-    let event = parse_event(header(request, "Content-Type").unwrap_or_default(), &body)
-        .map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
+    let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Err(_) => return Err((400, "the body could not be read".to_string())),
+    };
+    let event = parse_event(&content_type, &body).map_err(|e| (if e == EventError::ContentType { 415 } else { 400 }, e.to_string()))?;
     tracing::info!(state = ?event.state, "call event accepted");
     Ok((204, String::new(), Some(Inbound::Call { event, received_ms })))
 }
@@ -238,6 +294,95 @@ mod tests {
             .unwrap();
         assert!(matches!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Inbound::Call { event: e, .. } if e.call_id == "CA-after"));
         drop(stalled);
+    }
+
+    /// Sends `head` (and nothing more) and returns what the listener answers before it closes.
+    async fn answer_to(port: u16, head: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut answer)).await.expect("the listener closes the connection").unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// How long one real event takes to be answered, and that it reached the app.
+    async fn real_event_answered(port: u16, rx: &mpsc::Receiver<Inbound>, id: &str) -> Duration {
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        let response = client
+            .post(format!("http://127.0.0.1:{port}/calls"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({"call_id": id, "from": "+15551230001", "state": "ringing"}))
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .expect("a real event is answered");
+        let took = started.elapsed();
+        assert_eq!(response.status(), 204);
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Inbound::Call { event, .. } if event.call_id == id));
+        took
+    }
+
+    #[tokio::test]
+    async fn a_huge_content_length_is_refused_before_anything_is_read_with_or_without_the_token() {
+        let (listener, rx) = started();
+        let huge = "Content-Type: application/json\r\nContent-Length: 40000000000\r\n\r\n";
+        let without = answer_to(listener.port, &format!("POST /calls HTTP/1.1\r\nHost: x\r\n{huge}")).await;
+        assert!(without.starts_with("HTTP/1.1 401"), "{without}");
+        let with = answer_to(listener.port, &format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n{huge}")).await;
+        assert!(with.starts_with("HTTP/1.1 413"), "{with}");
+        let nonsense =
+            answer_to(listener.port, &format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: lots\r\n\r\n")).await;
+        assert!(nonsense.starts_with("HTTP/1.1 400"), "{nonsense}");
+        real_event_answered(listener.port, &rx, "CA-after-huge").await;
+    }
+
+    #[tokio::test]
+    async fn an_endless_header_is_cut_off_and_real_events_are_answered_meanwhile() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (listener, rx) = started();
+        let port = listener.port;
+        let flood = tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            stream.write_all(b"POST /calls HTTP/1.1\r\nX-Endless: ").await.unwrap();
+            let chunk = vec![b'a'; 64 * 1024];
+            let mut sent = 0usize;
+            // 200 MB offered; the listener stops reading long before.
+            while sent < 200 * 1024 * 1024 && stream.write_all(&chunk).await.is_ok() {
+                sent += chunk.len();
+            }
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut answer)).await;
+            (sent, String::from_utf8_lossy(&answer).into_owned())
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        real_event_answered(port, &rx, "CA-during-flood").await;
+        let (sent, answer) = flood.await.unwrap();
+        assert!(sent < 200 * 1024 * 1024, "the listener read a 200 MB header");
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn hundreds_of_silent_or_huge_claiming_senders_leave_real_events_answered() {
+        use tokio::io::AsyncWriteExt;
+        let (listener, rx) = started();
+        let mut held = Vec::new();
+        for n in 0..300 {
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", listener.port)).await.unwrap();
+            if n % 2 == 1 {
+                let head = format!("POST /calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 10000000000\r\n\r\n{{");
+                stream.write_all(head.as_bytes()).await.unwrap();
+            }
+            held.push(stream);
+        }
+        let mut slowest = Duration::ZERO;
+        for n in 0..5 {
+            slowest = slowest.max(real_event_answered(listener.port, &rx, &format!("CA-real-{n}")).await);
+        }
+        println!("real events answered beside 300 hostile connections: slowest {} ms", slowest.as_millis());
+        assert!(slowest < Duration::from_secs(1), "answered, if slowly: {slowest:?}");
+        drop(held);
     }
 
     #[tokio::test]
