@@ -11,6 +11,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver                          # the window without a display; UI end-to-end tests
   curl ca-certificates tzdata                           # tzdata: clinic hours in the clinic's time zone
   faketime                                              # the suite again with the clock moved (scripts/test.sh)
+  time                                                  # GNU time: peak memory of a sync against hostile servers (tests)
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 

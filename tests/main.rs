@@ -7,6 +7,8 @@ mod calls;
 mod cli;
 mod e2e;
 mod e2e_calls;
+mod fuzz;
+mod hostile;
 mod intake;
 mod invariants;
 mod outbox;

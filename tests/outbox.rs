@@ -558,3 +558,72 @@ fn two_app_instances_booking_one_slot_give_one_appointment_and_one_clear_conflic
         assert_eq!(direct.get_page(&url).await.unwrap().resources.len(), 1);
     });
 }
+
+/// The delivering process is killed 1,000 times (`SWITCHBOARD_KILL_TRIALS` changes it), each time just
+/// after the server committed a request: a relay holds every answer, and the kill lands while it does.
+/// After a final drain every action has been applied exactly once. Minutes long, so `scripts/nightly.sh`
+/// runs it rather than every CI run (the 50-kill test above runs there).
+#[test]
+#[ignore = "minutes long: scripts/nightly.sh runs it"]
+fn delivery_killed_after_each_server_commit_applies_every_action_exactly_once() {
+    use std::process::{Command, Stdio};
+    let trials: u32 = std::env::var("SWITCHBOARD_KILL_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000);
+    let rt = runtime();
+    let proxy_port = free_port();
+    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
+    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
+    let direct = client(&format!("http://127.0.0.1:{}/", server.port));
+    rt.block_on(seeded(&direct, 30));
+    let home = TestHome::new();
+    let switchboard = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(args).env("SWITCHBOARD_HOME", home.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    };
+    assert!(switchboard(&["source", "add", SOURCE, "--fhir", &format!("http://127.0.0.1:{proxy_port}/")]).status().unwrap().success());
+    assert!(switchboard(&["sync"]).status().unwrap().success());
+    assert!(switchboard(&["outbox", "drain"]).status().unwrap().success(), "the sync's own rule outputs are delivered first");
+    proxy.inject(&["/Task"], Fault::HeldAnswer, None);
+
+    let started = std::time::Instant::now();
+    let mut rng = fastrand::Rng::with_seed(20261202);
+    let mut created = Vec::new();
+    let mut killed_after_commit = 0;
+    for trial in 0..trials {
+        let patient = format!("pat-{:06}", rng.u32(1..=30));
+        let action = Action::TaskCreate(TaskCreate { patient, reason: format!("trial {trial}"), priority: TaskPriority::Routine, due: None, owner: None });
+        created.push(queue(&mut home.store(), SOURCE, &action, Utc::now()).unwrap().id);
+        let held_before = proxy.held();
+        let mut child = switchboard(&["outbox", "drain"]).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while proxy.held() == held_before && child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if proxy.held() > held_before && child.try_wait().unwrap().is_none() {
+            killed_after_commit += 1;
+        }
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+    }
+    proxy.clear();
+    let last = switchboard(&["outbox", "drain"]).status().unwrap();
+    assert!(last.success(), "the final drain left actions unsettled");
+    let mut duplicated = 0;
+    let mut lost = 0;
+    rt.block_on(async {
+        for id in &created {
+            match server_tasks_for(&direct, id).await.len() {
+                0 => lost += 1,
+                1 => {}
+                _ => duplicated += 1,
+            }
+        }
+    });
+    println!(
+        "{trials} trials in {:.0} s: {killed_after_commit} kills after the server committed; {} actions, {lost} lost, {duplicated} applied twice",
+        started.elapsed().as_secs_f64(),
+        created.len()
+    );
+    assert!(killed_after_commit * 10 >= trials * 9, "only {killed_after_commit} of {trials} kills landed after a commit");
+    assert_eq!((lost, duplicated), (0, 0));
+}

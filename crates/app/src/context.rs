@@ -64,8 +64,17 @@ impl App {
         self.new_client(self.source(name)?, true)
     }
 
+    /// A client for the source. A token is sent over plain http:// only to this machine, unless the
+    /// source says `allow_insecure_http = true`.
     fn new_client(&self, source: &SourceConfig, strict: bool) -> Result<FhirClient, AppError> {
-        let options = ClientOptions { bearer_token: secrets::source_token(&self.home, &source.name)?, strict, ..ClientOptions::default() };
+        let bearer_token = secrets::source_token(&self.home, &source.name)?;
+        if bearer_token.is_some() && source.is_insecure_remote() && !source.allow_insecure_http {
+            return Err(AppError::Invalid(format!(
+                "source `{}` would send its token over plain http:// to another host; use https://, or set allow_insecure_http = true for it",
+                source.name
+            )));
+        }
+        let options = ClientOptions { bearer_token, strict, max_response_bytes: source.max_page_mb * 1024 * 1024, ..ClientOptions::default() };
         Ok(FhirClient::new(source.fhir.clone(), options)?)
     }
 

@@ -17,7 +17,10 @@ impl App {
         let mut reports = Vec::new();
         for source in self.config.sources.iter().filter(|s| only.is_none_or(|name| s.name == name)) {
             let client = if strict { self.strict_client(&source.name)? } else { self.client(&source.name)? };
-            let options = SyncOptions { page_size: source.page_size, ..SyncOptions::default() };
+            if source.allow_insecure_http && source.is_insecure_remote() {
+                tracing::warn!(source = %source.name, "syncing over plain http:// to another host (allow_insecure_http = true)");
+            }
+            let options = SyncOptions { page_size: source.page_size, max_pages: source.max_pages, ..SyncOptions::default() };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
         }
         Ok(reports)

@@ -3,7 +3,7 @@
 use crate::context::App;
 use crate::error::AppError;
 use serde::Serialize;
-use switchboard_core::config::{parse_fhir_url, valid_source_name, DEFAULT_PAGE_SIZE};
+use switchboard_core::config::{parse_fhir_url, valid_source_name};
 use switchboard_core::{Config, SourceConfig};
 use switchboard_store::Store;
 
@@ -13,7 +13,7 @@ pub fn source_entry(name: &str, fhir: &str) -> Result<SourceConfig, AppError> {
         return Err(AppError::Invalid("a source name must be 1-40 letters, digits, '-' or '_'".to_string()));
     }
     let fhir = parse_fhir_url(fhir).map_err(|problem| AppError::Invalid(format!("FHIR URL: {problem}")))?;
-    Ok(SourceConfig { name: name.to_string(), fhir, page_size: DEFAULT_PAGE_SIZE })
+    Ok(SourceConfig::new(name, fhir))
 }
 
 /// Every configured source with how its last sync went.

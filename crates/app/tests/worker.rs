@@ -32,7 +32,7 @@ fn rounds_after_start_read_no_keyring_and_open_no_cache() {
     runtime().block_on(switchboard_demo::seed_server(&client, &demo_today(3, 5), &mut |_| {})).unwrap();
     let home = TestHome::new();
     let mut config = Config::default();
-    config.sources.push(SourceConfig { name: "ehr".into(), fhir: server.base().parse().unwrap(), page_size: 100 });
+    config.sources.push(SourceConfig { page_size: 100, ..SourceConfig::new("ehr", server.base().parse().unwrap()) });
     let at = home.home.clone();
     let app = move || Ok(App::new(at.clone(), config.clone(), Arc::new(SystemClock)));
 

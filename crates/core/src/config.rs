@@ -52,6 +52,42 @@ pub struct SourceConfig {
     pub name: String,
     pub fhir: Url,
     pub page_size: u32,
+    /// Pages followed per search at most.
+    pub max_pages: usize,
+    /// One response, decompressed, at most this many MB.
+    pub max_page_mb: usize,
+    /// Lets a token go over plain http:// to a host other than this machine (warned on every sync).
+    pub allow_insecure_http: bool,
+}
+
+/// Pages per search unless `max_pages` says otherwise: with 100 per page, a million of one type.
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+/// MB per response unless `max_page_mb` says otherwise.
+pub const DEFAULT_MAX_PAGE_MB: usize = 64;
+
+impl SourceConfig {
+    /// A source with the default limits.
+    pub fn new(name: impl Into<String>, fhir: Url) -> SourceConfig {
+        SourceConfig {
+            name: name.into(),
+            fhir,
+            page_size: DEFAULT_PAGE_SIZE,
+            max_pages: DEFAULT_MAX_PAGES,
+            max_page_mb: DEFAULT_MAX_PAGE_MB,
+            allow_insecure_http: false,
+        }
+    }
+
+    /// Plain http:// to a host other than this machine: a token sent there can be read on the way.
+    pub fn is_insecure_remote(&self) -> bool {
+        let loopback = match self.fhir.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        self.fhir.scheme() == "http" && !loopback
+    }
 }
 
 impl Default for Config {
@@ -123,6 +159,12 @@ struct RawSource {
     fhir: Spanned<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     page_size: Option<Spanned<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_pages: Option<Spanned<usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_page_mb: Option<Spanned<usize>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    allow_insecure_http: bool,
 }
 
 impl Config {
@@ -144,7 +186,9 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().to_string();
-            error(e.span(), field_in_message(&message).as_deref(), message)
+            // The parser may quote the value; a long one is cut to its start.
+            let field = field_in_message(&message).map(|f| f.chars().take(60).collect::<String>());
+            error(e.span(), field.as_deref(), shortened(&message, 300))
         })?;
         let phone_region = match raw.phone_region {
             Some(region) => {
@@ -153,7 +197,7 @@ impl Config {
                     return Err(error(
                         Some(region.span()),
                         Some("phone_region"),
-                        format!("`{}` is not a two-letter country code such as US or MX", region.get_ref()),
+                        format!("{} is not a two-letter country code such as US or MX", quoted(region.get_ref())),
                     ));
                 }
                 value
@@ -177,7 +221,16 @@ impl Config {
                 Some(size) => size.into_inner(),
                 None => DEFAULT_PAGE_SIZE,
             };
-            sources.push(SourceConfig { name, fhir, page_size });
+            let bounded = |value: Option<Spanned<usize>>, field: &str, range: std::ops::RangeInclusive<usize>, default: usize| match value {
+                Some(v) if !range.contains(v.get_ref()) => {
+                    Err(error(Some(v.span()), Some(field), format!("must be between {} and {}", range.start(), range.end())))
+                }
+                Some(v) => Ok(v.into_inner()),
+                None => Ok(default),
+            };
+            let max_pages = bounded(raw_source.max_pages, "max_pages", 1..=1_000_000, DEFAULT_MAX_PAGES)?;
+            let max_page_mb = bounded(raw_source.max_page_mb, "max_page_mb", 1..=1024, DEFAULT_MAX_PAGE_MB)?;
+            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http: raw_source.allow_insecure_http });
         }
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
@@ -215,6 +268,9 @@ impl Config {
                     name: Spanned::new(0..0, s.name.clone()),
                     fhir: Spanned::new(0..0, s.fhir.to_string()),
                     page_size: (s.page_size != DEFAULT_PAGE_SIZE).then(|| Spanned::new(0..0, s.page_size)),
+                    max_pages: (s.max_pages != DEFAULT_MAX_PAGES).then(|| Spanned::new(0..0, s.max_pages)),
+                    max_page_mb: (s.max_page_mb != DEFAULT_MAX_PAGE_MB).then(|| Spanned::new(0..0, s.max_page_mb)),
+                    allow_insecure_http: s.allow_insecure_http,
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -245,20 +301,52 @@ pub fn valid_source_name(name: &str) -> bool {
     (1..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// An http or https URL.
+/// A value someone supplied, as an error message quotes it: at most 60 characters.
+pub fn quoted(text: &str) -> String {
+    format!("`{}`", shortened(text, 60))
+}
+
+/// The text, or its first `max` characters and how long it was.
+pub fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
+        None => text.to_string(),
+    }
+}
+
+/// An http or https URL without credentials in it (a user name or password there would be stored in
+/// the config file and printed); the message never repeats them.
 fn parse_http_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    let url = Url::parse(text.trim()).map_err(|e| format!("{} is not a URL ({e})", quoted(&without_userinfo(text))))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(format!(
+            "{} must not carry a user name or password; keep a token in the OS keyring (`switchboard source add NAME --fhir URL --token-stdin`)",
+            quoted(shown.as_str())
+        ));
+    }
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!("`{text}` must start with http:// or https://"));
+        return Err(format!("{} must start with http:// or https://", quoted(text)));
     }
     Ok(url)
+}
+
+/// The text with anything between `://` and an `@` before the host removed, for messages about a
+/// string that did not parse as a URL.
+fn without_userinfo(text: &str) -> String {
+    match (text.find("://"), text.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &text[..scheme + 3], &text[at + 1..]),
+        _ => text.to_string(),
+    }
 }
 
 /// A FHIR base URL: http or https, no query or fragment, with a trailing slash so relative joins work.
 pub fn parse_fhir_url(text: &str) -> Result<Url, String> {
     let mut url = parse_http_url(text)?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`{text}` must be a base URL without ?query or #fragment"));
+        return Err(format!("{} must be a base URL without ?query or #fragment", quoted(text)));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -339,11 +427,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         let mut config = Config::default();
-        config.sources.push(SourceConfig { name: "a".into(), fhir: parse_fhir_url("http://h/fhir").unwrap(), page_size: 50 });
+        config.sources.push(SourceConfig { page_size: 50, ..SourceConfig::new("a", parse_fhir_url("http://h/fhir").unwrap()) });
         config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.save(&file).unwrap();
         assert_eq!(Config::load(&file).unwrap(), config);
         assert_eq!(Config::load(&dir.path().join("absent.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn huge_values_are_quoted_by_their_start_only() {
+        let huge = "x".repeat(10 * 1024 * 1024);
+        for text in [format!("phone_region = \"{huge}\"\n"), format!("[[source]]\nname = \"a\"\nfhir = \"{huge}\"\n"), format!("{huge} = 1\n")] {
+            let message = parse(&text).unwrap_err().to_string();
+            assert!(message.len() < 600, "{} bytes: {}", message.len(), &message[..200]);
+        }
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_refused_and_never_repeated() {
+        let err = parse("[[source]]\nname = \"a\"\nfhir = \"https://clinic:hunter2@fhir.example.org/r4\"\n").unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("must not carry a user name or password"), "{message}");
+        assert!(!message.contains("hunter2") && !message.contains("clinic:"), "{message}");
+        let unparsable = parse_fhir_url("https://clinic:hunter2@[bad").unwrap_err();
+        assert!(!unparsable.contains("hunter2"), "{unparsable}");
+    }
+
+    #[test]
+    fn per_source_limits_and_the_insecure_http_opt_in_are_read_and_kept() {
+        let text = "[[source]]\nname = \"a\"\nfhir = \"http://10.0.0.5/fhir\"\nmax_pages = 50\nmax_page_mb = 8\nallow_insecure_http = true\n";
+        let source = &parse(text).unwrap().sources[0];
+        assert_eq!((source.max_pages, source.max_page_mb, source.allow_insecure_http), (50, 8, true));
+        assert!(source.is_insecure_remote());
+        assert!(!SourceConfig::new("b", parse_fhir_url("http://127.0.0.1:8080/fhir").unwrap()).is_insecure_remote());
+        assert!(!SourceConfig::new("c", parse_fhir_url("https://fhir.example.org/").unwrap()).is_insecure_remote());
+        let err = parse("[[source]]\nname = \"a\"\nfhir = \"http://h/\"\nmax_page_mb = 0\n").unwrap_err();
+        assert_eq!((err.field.as_deref(), err.line), (Some("max_page_mb"), Some(4)));
     }
 }

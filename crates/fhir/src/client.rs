@@ -3,13 +3,15 @@
 use crate::capability::Capabilities;
 use crate::error::{bad_json, status_error, FhirError};
 use crate::page::Page;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
 use url::Url;
 
 const FHIR_JSON: &str = "application/fhir+json";
+/// Redirects followed for one read, all on the configured server's origin.
+const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -43,7 +45,12 @@ pub struct ClientOptions {
     pub bearer_token: Option<String>,
     /// Sends `Prefer: handling=strict`, so an unknown search parameter is an error rather than ignored.
     pub strict: bool,
+    /// A response body (after decompression) larger than this is refused.
+    pub max_response_bytes: usize,
 }
+
+/// The default cap on one response, decompressed.
+pub const DEFAULT_MAX_RESPONSE_MB: usize = 64;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -53,6 +60,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             bearer_token: None,
             strict: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
         }
     }
 }
@@ -69,6 +77,7 @@ struct Reply {
     content_type: String,
     body: String,
     retry_after: Option<Duration>,
+    location: Option<String>,
 }
 
 impl FhirClient {
@@ -79,6 +88,8 @@ impl FhirClient {
             .connect_timeout(options.connect_timeout)
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
             .gzip(true)
+            // Redirects are followed by `send`, which knows the configured origin and the method.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FhirError::Request(e.to_string()))?;
         Ok(FhirClient { http, base, options })
@@ -169,14 +180,34 @@ impl FhirClient {
         self.base.join(path).map_err(|e| FhirError::Request(format!("bad path {path}: {e}")))
     }
 
-    /// Sends with retries: transient failures back off exponentially; 429 and 503 wait `Retry-After`.
+    /// Sends, following a read's redirects only while they stay on the configured server's origin (a
+    /// write's not at all): another host's data must not replace the clinic's, nor a token go there.
     async fn send(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let reply = self.send_retrying(method.clone(), &url, body.clone(), headers).await?;
+            if !reply.status.is_redirection() {
+                return Ok(reply);
+            }
+            let next = reply.location.as_deref().and_then(|l| url.join(l).ok());
+            let what = if method == Method::GET { "a read" } else { "a write" };
+            match next {
+                Some(next) if method == Method::GET && next.origin() == self.base.origin() => url = next,
+                Some(next) => return Err(FhirError::Redirected { what, to: next.host_str().unwrap_or("an unnamed host").chars().take(100).collect() }),
+                None => return Err(FhirError::Redirected { what, to: "nowhere (no usable Location)".into() }),
+            }
+        }
+        Err(FhirError::Redirected { what: "a read", to: format!("yet another page after {MAX_REDIRECTS} redirects") })
+    }
+
+    /// Sends with retries: transient failures back off exponentially; 429 and 503 wait `Retry-After`.
+    async fn send_retrying(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
         let policy = &self.options.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let (error, retry_after) = match self.send_once(method.clone(), url, body.clone(), headers).await {
-                Ok(reply) if reply.status.is_success() => return Ok(reply),
+                Ok(reply) if reply.status.is_success() || reply.status.is_redirection() => return Ok(reply),
                 Ok(reply) => {
                     let error = if reply.status == StatusCode::TOO_MANY_REQUESTS {
                         FhirError::RateLimited { attempts: attempt }
@@ -215,21 +246,36 @@ impl FhirClient {
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, FHIR_JSON).body(body);
         }
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-        let body = response.text().await.map_err(|e| {
-            if e.is_timeout() {
-                FhirError::Timeout { seconds: self.options.timeout.as_secs() }
-            } else {
-                FhirError::Unreachable {
-                    base: self.base.to_string(),
-                    detail: "the connection closed before the whole response arrived (truncated body)".to_string(),
-                }
+        let headers = response.headers();
+        let retry_after = retry_after(headers);
+        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+        let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let limit = self.options.max_response_bytes;
+        let too_large = || FhirError::TooLarge { limit_mb: limit.div_ceil(1024 * 1024) };
+        let claimed = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|n| n.parse::<u64>().ok());
+        if claimed.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        // Read chunk by chunk (decompressed), so an endless body or a gzip bomb stops at the limit.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.body_error(&e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
             }
-        })?;
-        Ok(Reply { status, content_type, body, retry_after })
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body).map_err(|_| FhirError::BadResponse { detail: "the body is not UTF-8 text".into() })?;
+        Ok(Reply { status, content_type, body, retry_after, location })
+    }
+
+    fn body_error(&self, error: &reqwest::Error) -> FhirError {
+        if error.is_timeout() {
+            return FhirError::Timeout { seconds: self.options.timeout.as_secs() };
+        }
+        let detail = "the connection closed before the whole response arrived (truncated body)".to_string();
+        FhirError::Unreachable { base: self.base.to_string(), detail }
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> FhirError {

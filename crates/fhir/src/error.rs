@@ -2,6 +2,7 @@
 //! words where it gave some (OperationOutcome `diagnostics` / `details.text`), never a resource body.
 
 use serde_json::Value;
+use switchboard_core::config::shortened;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum FhirError {
@@ -17,6 +18,14 @@ pub enum FhirError {
     BadResponse { detail: String },
     #[error("the FHIR server's next-page link points to another server ({url}); refusing to follow it")]
     ForeignLink { url: String },
+    #[error("the FHIR server redirected {what} to {to}; not followed")]
+    Redirected { what: &'static str, to: String },
+    #[error("the FHIR server sent a response larger than {limit_mb} MB (after decompression); refused")]
+    TooLarge { limit_mb: usize },
+    #[error("the FHIR server's next-page link points back to a page already read (a paging loop); stopped")]
+    PagingLoop,
+    #[error("the search went past {max} pages; stopped (raise `max_pages` for this source if the server really holds that much)")]
+    TooManyPages { max: usize },
     #[error("invalid FHIR request: {0}")]
     Request(String),
 }
@@ -40,14 +49,19 @@ impl FhirError {
             FhirError::Status { .. } => "fhir.status",
             FhirError::BadResponse { .. } => "fhir.bad_response",
             FhirError::ForeignLink { .. } => "fhir.foreign_link",
+            FhirError::Redirected { .. } => "fhir.redirected",
+            FhirError::TooLarge { .. } => "fhir.too_large",
+            FhirError::PagingLoop => "fhir.paging_loop",
+            FhirError::TooManyPages { .. } => "fhir.too_many_pages",
             FhirError::Request(_) => "fhir.request",
         }
     }
 }
 
 /// Builds the error for a non-success status from whatever body came with it.
+/// The server's own words are quoted by their start only.
 pub(crate) fn status_error(status: u16, content_type: &str, body: &str) -> FhirError {
-    FhirError::Status { status, message: describe_error_body(status, content_type, body) }
+    FhirError::Status { status, message: shortened(&describe_error_body(status, content_type, body), 300) }
 }
 
 /// The human words of an error body: OperationOutcome issues, an HTML page's title, or the status reason.

@@ -10,6 +10,6 @@ mod error;
 mod page;
 
 pub use capability::Capabilities;
-pub use client::{ClientOptions, FhirClient, RetryPolicy};
+pub use client::{ClientOptions, FhirClient, RetryPolicy, DEFAULT_MAX_RESPONSE_MB};
 pub use error::FhirError;
-pub use page::{HistoryEntry, Page};
+pub use page::{HistoryEntry, Page, PageTrail, DEFAULT_MAX_PAGES};

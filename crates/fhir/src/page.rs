@@ -4,6 +4,7 @@
 use crate::error::{bad_json, FhirError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use switchboard_core::config::shortened;
 use switchboard_core::reference::type_and_id;
 use url::Url;
 
@@ -82,7 +83,7 @@ impl Page {
     pub fn parse(body: &str, request_url: &Url) -> Result<Page, FhirError> {
         let bundle: RawBundle = serde_json::from_str(body).map_err(|e| bad_json(&e))?;
         if bundle.resource_type != "Bundle" {
-            return Err(FhirError::BadResponse { detail: format!("expected a Bundle, got a {}", bundle.resource_type) });
+            return Err(FhirError::BadResponse { detail: format!("expected a Bundle, got a {}", shortened(&bundle.resource_type, 60)) });
         }
         let next = match bundle.link.iter().find(|l| l.relation == "next") {
             Some(link) => Some(request_url.join(&link.url).map_err(|e| FhirError::BadResponse { detail: format!("the next-page link is not a URL ({e})") })?),
@@ -102,6 +103,53 @@ impl Page {
             }
         }
         Ok(Page { resources, next, total: bundle.total, history })
+    }
+}
+
+impl Page {
+    /// Drops the entries whose type the search did not ask for (a search for one type returns only
+    /// that type; this client asks for no `_include`) and returns the types it dropped.
+    pub fn keep_only(&mut self, resource_type: &str) -> Vec<String> {
+        let mut dropped = Vec::new();
+        self.resources.retain(|raw| match serde_json::from_str::<TypeAndId>(raw.get()) {
+            Ok(ids) if ids.resource_type == resource_type => true,
+            Ok(ids) => {
+                dropped.push(ids.resource_type.chars().take(64).collect());
+                false
+            }
+            Err(_) => {
+                dropped.push("an entry without a resourceType".to_string());
+                false
+            }
+        });
+        dropped
+    }
+}
+
+/// The pages of one search as they are followed: a `next` link already seen is a paging loop, and a
+/// search stops at a bound on pages.
+pub struct PageTrail {
+    seen: std::collections::HashSet<String>,
+    max_pages: usize,
+}
+
+/// The default bound on pages per search: with 100 per page, a million resources of one type.
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
+impl PageTrail {
+    pub fn new(max_pages: usize) -> PageTrail {
+        PageTrail { seen: std::collections::HashSet::new(), max_pages }
+    }
+
+    /// Records the next page to fetch, or says why it must not be.
+    pub fn follow(&mut self, url: &Url) -> Result<(), FhirError> {
+        if self.seen.len() >= self.max_pages {
+            return Err(FhirError::TooManyPages { max: self.max_pages });
+        }
+        if !self.seen.insert(url.as_str().to_string()) {
+            return Err(FhirError::PagingLoop);
+        }
+        Ok(())
     }
 }
 

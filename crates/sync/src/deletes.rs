@@ -4,7 +4,7 @@
 use crate::pull::{server_count, Ctx, DeleteDetection, SyncError};
 use std::collections::{HashMap, HashSet};
 use switchboard_core::resource_types;
-use switchboard_fhir::Capabilities;
+use switchboard_fhir::{Capabilities, PageTrail};
 use switchboard_store::Store;
 
 /// The ids of cached resources of this type that the server has deleted.
@@ -29,7 +29,9 @@ async fn deleted_in_history(ctx: &Ctx<'_>, resource_type: &str, since: &str) -> 
     let page_size = ctx.options.page_size.to_string();
     let mut next = Some(ctx.client.history_url(resource_type, &[("_since", since), ("_count", &page_size)]).map_err(|e| ctx.fhir_error(resource_type, e))?);
     let mut newest: HashMap<String, bool> = HashMap::new();
+    let mut trail = PageTrail::new(ctx.options.max_pages);
     while let Some(url) = next.take() {
+        trail.follow(&url).map_err(|e| ctx.fhir_error(resource_type, e))?;
         let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
         for entry in page.history.into_iter().filter(|e| e.resource_type == resource_type) {
             newest.entry(entry.id).or_insert(entry.deleted);
@@ -52,8 +54,11 @@ async fn ids_missing_on_server(store: &Store, ctx: &Ctx<'_>, resource_type: &str
     params.extend([("_elements", "id"), ("_count", page_size.as_str())]);
     let mut next = Some(ctx.client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?);
     let mut on_server = HashSet::new();
+    let mut trail = PageTrail::new(ctx.options.max_pages);
     while let Some(url) = next.take() {
-        let page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
+        trail.follow(&url).map_err(|e| ctx.fhir_error(resource_type, e))?;
+        let mut page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
+        page.keep_only(resource_type);
         for raw in &page.resources {
             let value: serde_json::Value =
                 serde_json::from_str(raw.get()).map_err(|e| SyncError::BadResource { resource_type: resource_type.to_string(), detail: e.to_string() })?;

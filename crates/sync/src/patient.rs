@@ -4,7 +4,7 @@
 
 use crate::pull::{write_page, Ctx, SyncError, SyncOptions, TypeReport};
 use switchboard_core::{resource_types, Clock};
-use switchboard_fhir::FhirClient;
+use switchboard_fhir::{FhirClient, PageTrail};
 use switchboard_store::Store;
 
 /// Fetches the patient and every patient-scoped type about them; returns how many resources changed.
@@ -20,8 +20,11 @@ pub async fn refresh_patient(store: &mut Store, client: &FhirClient, source: &st
         params.extend([(param, value), ("_count", "100")]);
         let mut next = Some(client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?);
         let mut report = TypeReport::default();
+        let mut trail = PageTrail::new(options.max_pages);
         while let Some(url) = next.take() {
-            let page = client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
+            trail.follow(&url).map_err(|e| ctx.fhir_error(resource_type, e))?;
+            let mut page = client.get_page(&url).await.map_err(|e| ctx.fhir_error(resource_type, e))?;
+            page.keep_only(resource_type);
             write_page(store, &ctx, resource_type, &page, false, &mut None, &mut report)?;
             next = page.next;
         }

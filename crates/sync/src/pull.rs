@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use switchboard_core::{resource_types, Clock};
-use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page};
+use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page, PageTrail};
 use switchboard_store::{Store, StoreError, Upserted};
 use url::Url;
 
@@ -25,6 +25,8 @@ pub struct SyncOptions {
     pub overlap: Duration,
     pub types: Vec<String>,
     pub deletes: DeleteDetection,
+    /// Pages followed per search at most (a server's paging that never ends stops here).
+    pub max_pages: usize,
 }
 
 impl Default for SyncOptions {
@@ -34,6 +36,7 @@ impl Default for SyncOptions {
             overlap: Duration::from_secs(60),
             types: resource_types::SYNCED.iter().map(|t| t.to_string()).collect(),
             deletes: DeleteDetection::Auto,
+            max_pages: switchboard_fhir::DEFAULT_MAX_PAGES,
         }
     }
 }
@@ -49,6 +52,10 @@ pub struct TypeReport {
     pub deleted: u64,
     /// The server does not offer this type; nothing was fetched.
     pub skipped: bool,
+    /// Entries of other types the server put in this type's search: ignored, counted, and the first
+    /// ten types named.
+    pub refused: u64,
+    pub refused_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,7 +125,25 @@ pub async fn sync_source(
     }
     let (types, capabilities) = result?;
     store.record_sync_done(source, &ctx.now(), Some(&capabilities))?;
+    if let Some(words) = refusals(&types) {
+        tracing::warn!(entries = types.iter().map(|t| t.refused).sum::<u64>(), "entries of types not asked for were ignored");
+        store.record_sync_error(source, &words)?;
+    }
     Ok(SyncReport { source: source.to_string(), types, elapsed_ms: started.elapsed().as_millis() })
+}
+
+/// The entries of other types the searches ignored, in words for the source's status.
+fn refusals(types: &[TypeReport]) -> Option<String> {
+    let searches: Vec<String> = types
+        .iter()
+        .filter(|t| t.refused > 0)
+        .map(|t| {
+            let mut kinds = t.refused_types.clone();
+            kinds.sort();
+            format!("{} ({}) in the {} search", t.refused, kinds.join(", "), t.resource_type)
+        })
+        .collect();
+    (!searches.is_empty()).then(|| format!("synced, but ignored entries of types the search did not ask for: {}", searches.join("; ")))
 }
 
 async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> Result<(Vec<TypeReport>, String), SyncError> {
@@ -159,13 +184,24 @@ async fn sync_type(
     }
     let first = ctx.client.search_url(resource_type, &params).map_err(|e| ctx.fhir_error(resource_type, e))?;
     let mut high_water = cursor;
+    let mut trail = PageTrail::new(ctx.options.max_pages);
+    trail.follow(&first).map_err(|e| ctx.fhir_error(resource_type, e))?;
     let mut pending = Some(fetch(ctx.client, first));
     while let Some(handle) = pending.take() {
-        let page = match handle.await {
+        let mut page = match handle.await {
             Ok(page) => page.map_err(|e| ctx.fhir_error(resource_type, e))?,
             Err(join) => return Err(ctx.fhir_error(resource_type, FhirError::Request(join.to_string()))),
         };
+        for kind in page.keep_only(resource_type) {
+            report.refused += 1;
+            if report.refused_types.len() < 10 && !report.refused_types.contains(&kind) {
+                report.refused_types.push(kind);
+            }
+        }
         // Fetch the next page while this one is written.
+        if let Some(next) = &page.next {
+            trail.follow(next).map_err(|e| ctx.fhir_error(resource_type, e))?;
+        }
         pending = page.next.clone().map(|next| fetch(ctx.client, next));
         let written = write_page(store, ctx, resource_type, &page, cursor.is_none(), &mut high_water, &mut report);
         if let Err(error) = written {

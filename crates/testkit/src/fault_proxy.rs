@@ -27,6 +27,9 @@ pub enum Fault {
     ServerError,
     /// Closes the connection without an answer, before the server sees the request.
     Reset,
+    /// Forwards the request, then holds the server's answer for two seconds before relaying it: a
+    /// process killed meanwhile dies after the server committed (`held` counts these answers).
+    HeldAnswer,
 }
 
 /// Faults drawn at random for every request: a seeded rng, the chance of a fault, and the kinds.
@@ -50,13 +53,15 @@ pub struct FaultProxy {
     injected: Arc<Mutex<u32>>,
     accept_encodings: Arc<Mutex<Vec<String>>>,
     chaos: Arc<Mutex<Option<Chaos>>>,
+    held: Arc<Mutex<u32>>,
 }
 
 impl FaultProxy {
     /// Listens on `port` and forwards to the server on `upstream_port`. Runs on the current runtime.
     pub async fn start(port: u16, upstream_port: u16) -> FaultProxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let proxy = FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default(), chaos: Arc::default() };
+        let proxy =
+            FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default(), chaos: Arc::default(), held: Arc::default() };
         let http = reqwest::Client::new();
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -90,6 +95,11 @@ impl FaultProxy {
     /// How many faults were served.
     pub fn injected(&self) -> u32 {
         *self.injected.lock().unwrap()
+    }
+
+    /// How many answers `HeldAnswer` has held so far (each after the server committed).
+    pub fn held(&self) -> u32 {
+        *self.held.lock().unwrap()
     }
 
     /// The `Accept-Encoding` header of every request seen so far.
@@ -148,7 +158,7 @@ impl FaultProxy {
         let body = buffer[head_end..].to_vec();
 
         let fault = self.fault_for(&target);
-        if let Some(fault) = fault.filter(|f| *f != Fault::LostResponse) {
+        if let Some(fault) = fault.filter(|f| !matches!(f, Fault::LostResponse | Fault::HeldAnswer)) {
             if fault == Fault::Stall {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
@@ -175,7 +185,7 @@ impl FaultProxy {
                     br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"Internal error"}]}"#,
                     &[],
                 ),
-                Fault::Stall | Fault::LostResponse | Fault::Reset => Vec::new(),
+                Fault::Stall | Fault::LostResponse | Fault::Reset | Fault::HeldAnswer => Vec::new(),
                 Fault::Truncated => {
                     let mut reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".to_vec();
                     reply.extend_from_slice(b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":");
@@ -204,6 +214,10 @@ impl FaultProxy {
         };
         if fault == Some(Fault::LostResponse) {
             return stream.shutdown().await;
+        }
+        if fault == Some(Fault::HeldAnswer) {
+            *self.held.lock().unwrap() += 1;
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         }
         stream.write_all(&reply).await?;
         stream.shutdown().await

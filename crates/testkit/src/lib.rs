@@ -2,6 +2,7 @@
 //! isolated homes, and the real OS keyring.
 
 pub mod fault_proxy;
+pub mod hostile;
 pub mod webdriver;
 
 use serde_json::Value;
@@ -247,5 +248,30 @@ pub fn post_call(port: u16, token: Option<&str>, content_type: &str, body: &str)
         }
         let response = request.send().await.expect("the listener answers");
         (response.status().as_u16(), response.text().await.unwrap_or_default())
+    })
+}
+
+/// Seeded mutations of a valid input, for property tests of parsers: bytes flipped, cut, repeated,
+/// spliced with structure characters and long runs. The same seed gives the same inputs.
+pub fn mutations(seed: u64, valid: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    const NOISE: &[&[u8]] = &[b"{", b"}", b"[", b"]", b"\"", b",", b":", b"&", b"=", b"%", b"\\u0000", b"\xff\xfe", b"null", b"-1e999", b"\n"];
+    let mut rng = fastrand::Rng::with_seed(seed);
+    std::iter::repeat_with(move || {
+        let mut input = valid.to_vec();
+        for _ in 0..rng.usize(1..6) {
+            let at = rng.usize(..=input.len());
+            match rng.u8(..5) {
+                0 => input.truncate(at),
+                1 if at < input.len() => input[at] = rng.u8(..),
+                2 => input.splice(at..at, NOISE[rng.usize(..NOISE.len())].iter().copied()).for_each(drop),
+                3 => input.splice(at..at, std::iter::repeat_n(rng.u8(32..127), rng.usize(1..70_000))).for_each(drop),
+                _ => {
+                    let end = rng.usize(at..=input.len());
+                    let copy = input[at..end].to_vec();
+                    input.splice(at..at, copy).for_each(drop);
+                }
+            }
+        }
+        input
     })
 }

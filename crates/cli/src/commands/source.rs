@@ -17,7 +17,7 @@ pub fn run(ctx: &App, command: SourceCommand) -> Result<(), AppError> {
 }
 
 fn add(ctx: &App, name: String, fhir: &str, token_stdin: bool, page_size: Option<u32>) -> Result<(), AppError> {
-    let SourceConfig { fhir, .. } = source_entry(&name, fhir)?;
+    let entry = source_entry(&name, fhir)?;
     let page_size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=1000).contains(&page_size) {
         return Err(AppError::Invalid("--page-size must be between 1 and 1000".to_string()));
@@ -34,7 +34,8 @@ fn add(ctx: &App, name: String, fhir: &str, token_stdin: bool, page_size: Option
         None
     };
     store_source_token(&ctx.home, &name, token.as_deref())?;
-    let replaced = ctx.save_source(SourceConfig { name: name.clone(), fhir: fhir.clone(), page_size })?;
+    let fhir = entry.fhir.clone();
+    let replaced = ctx.save_source(SourceConfig { page_size, ..entry })?;
     let verb = if replaced { "updated" } else { "added" };
     println!("{verb} source {name} ({fhir}){}", if token.is_some() { ", token kept in the OS keyring" } else { "" });
     Ok(())
