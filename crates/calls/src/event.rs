@@ -73,6 +73,16 @@ struct JsonEvent {
 }
 
 /// Reads an event body by its content type.
+/// What is wrong with a JSON body, without quoting it (serde's own message repeats values: numbers).
+fn json_problem(error: &serde_json::Error) -> String {
+    let what = match error.classify() {
+        serde_json::error::Category::Eof => "it ends too soon",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => "it is not well-formed",
+        serde_json::error::Category::Data => "a field is missing or has the wrong type",
+    };
+    format!("{what} (line {}, column {})", error.line(), error.column())
+}
+
 pub fn parse_event(content_type: &str, body: &[u8]) -> Result<CallEvent, EventError> {
     let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let (from, to, call_id, state, names) = match media.as_str() {
@@ -81,7 +91,7 @@ pub fn parse_event(content_type: &str, body: &[u8]) -> Result<CallEvent, EventEr
             (field("From"), field("To"), field("CallSid"), field("CallStatus"), ["From", "CallSid", "CallStatus", TWILIO_STATES])
         }
         "application/json" => {
-            let event: JsonEvent = serde_json::from_slice(body).map_err(|e| EventError::Json(e.to_string()))?;
+            let event: JsonEvent = serde_json::from_slice(body).map_err(|e| EventError::Json(json_problem(&e)))?;
             (event.from, event.to, event.call_id, event.state, ["from", "call_id", "state", JSON_STATES])
         }
         _ => return Err(EventError::ContentType),
