@@ -4,7 +4,7 @@
 
 use crate::error::BoundaryError;
 use std::path::Path;
-use switchboard_app::{DataChanged, SourceView, SyncProgress};
+use switchboard_app::{ClinicInfo, DataChanged, SourceView, SyncProgress};
 use switchboard_core::TaskPriority;
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
@@ -19,6 +19,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     PatientHit::export_all(&config)?;
     Overview::export_all(&config)?;
     StaffAction::export_all(&config)?;
+    ClinicInfo::export_all(&config)?;
     TaskPriority::export_all(&config)?;
     Queued::export_all(&config)?;
     OutboxRow::export_all(&config)?;

@@ -5,7 +5,7 @@ use crate::phone::PhoneStatus;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use switchboard_app::{source_entry, Job, SourceView};
+use switchboard_app::{source_entry, ClinicInfo, Job, SourceView};
 use switchboard_calls::{CallPop, PatientRef};
 use switchboard_core::OutboxState;
 use switchboard_intake::llm::{enrich, SecondOpinion};
@@ -192,6 +192,13 @@ pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> 
     let deterministic = switchboard_intake::analyze(&note);
     let (intake, report) = enrich(&deterministic, &note, &config).await.map_err(|e| BoundaryError { code: "intake.model".into(), message: e.to_string() })?;
     Ok(SecondOpinion { intake, report })
+}
+
+/// The clinic's time zone and phone region, for showing times and numbers.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn clinic(state: State<'_, AppState>) -> ClinicInfo {
+    state.app().clinic_info()
 }
 
 /// Whether the call listener is listening, for the Sources page.

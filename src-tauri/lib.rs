@@ -69,7 +69,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::confirm_intake,
             commands::intake_model,
             commands::intake_second_opinion,
-            commands::phone_status
+            commands::phone_status,
+            commands::clinic
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

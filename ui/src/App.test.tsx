@@ -127,6 +127,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US" }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },
@@ -236,7 +237,7 @@ test("cancelling without a reason shows the refusal in words, and booking offers
 
   await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
   const book = await screen.findByRole("form", { name: "Book appointment" });
-  await within(book).findByRole("option", { name: /2026-12-04 09:00/ });
+  await within(book).findByRole("option", { name: /Dec 4, 2026, 9:00\sAM/ });
   await user.selectOptions(within(book).getByRole("combobox", { name: "Slot" }), "slot-9");
   await user.click(within(book).getByRole("button", { name: "Save" }));
   expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "slot-9", reason: null });
@@ -315,7 +316,7 @@ test("a lab test opens its trend chart, oldest result first", async () => {
   await user.click(within(workspace).getByRole("button", { name: "Potassium" }));
   const chart = await within(workspace).findByRole("figure", { name: "Potassium trend" });
   expect(chart.querySelector("svg")).not.toBeNull();
-  expect(chart.querySelector("figcaption")!.textContent).toBe("2026-05-02: 4.4 · 2026-11-20: 6.9 (critical-high)");
+  expect(chart.querySelector("figcaption")!.textContent).toBe("May 2, 2026: 4.4 · Nov 20, 2026: 6.9 (critical-high)");
 });
 
 test("a cache that cannot be opened gives one message in words and nothing else", async () => {
@@ -438,7 +439,7 @@ test("a ringing call pops its patient without taking focus, and F2 opens the wor
   await screen.findByRole("status", { name: "" }).catch(() => undefined);
   sendCall(ringing());
   const pop = await screen.findByRole("region", { name: "Phone call" });
-  expect(within(pop).getByText(/Incoming call from \+12175550101/)).toBeTruthy();
+  expect(within(pop).getByText(/Incoming call from \(217\) 555-0101/)).toBeTruthy();
   expect(pop.textContent).toContain("María García");
   expect(document.activeElement).toBe(box);
   await user.type(box, "r");
@@ -543,4 +544,29 @@ test("with a language model configured, its second opinion can raise the urgency
   expect(within(intake).getAllByText("Emergency").length).toBeGreaterThan(0);
   await user.click(within(intake).getByRole("button", { name: /Send note and task/ }));
   expect(confirmIntake).toHaveBeenLastCalledWith("demo", "pat-000001", "he keeps mixing up words?/", expect.any(String), "emergency", {});
+});
+
+/// No screen shows a machine timestamp: every time goes through the formatters (src/format.ts).
+test("no screen renders a raw ISO timestamp", async () => {
+  const user = userEvent.setup();
+  const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+  const noIso = () => expect(document.body.textContent ?? "").not.toMatch(iso);
+  renderApp();
+  await screen.findByText(/1000 patients/);
+  await screen.findByRole("table");
+  noIso();
+  await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");
+  await screen.findByRole("option", { name: /María García/ });
+  noIso();
+  await user.keyboard("{Enter}");
+  const workspace = await screen.findByRole("region", { name: "María García" });
+  await within(workspace).findByText(/Penicillin/);
+  noIso();
+  await user.click(within(workspace).getAllByRole("button", { name: /Potassium/ })[0]);
+  noIso();
+  for (const name of ["Schedule", "Sources", "Rules"]) {
+    await user.click(screen.getByRole("button", { name }));
+    await screen.findByRole("heading", { name: new RegExp(name) });
+    noIso();
+  }
 });

@@ -17,6 +17,7 @@ import { IntakePanel } from "./components/IntakePanel";
 import type { SyncProgress } from "./ipc";
 import { typingIn } from "./keys";
 import { routeOf } from "./routes";
+import { useFormats } from "./format";
 import type { ActiveCall, ScreenName, Selected } from "./types";
 
 const ROLE_KEY = "switchboard.role";
@@ -35,6 +36,7 @@ declare global {
 
 export function App() {
   const { t, i18n } = useTranslation();
+  const f = useFormats();
   const [selected, setSelected] = useState<Selected | null>(null);
   // The front desk starts on the schedule; nurses and agents on their worklist.
   const homeOf = (role: string | null) => (role === "frontdesk" ? "schedule" : "home");
@@ -165,7 +167,7 @@ export function App() {
               })
             : overview.data &&
               [t("status.patients", { count: patients }),
-               ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ?? t("status.never") }))].join(" · ")}
+               ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ? f.since(s.lastSynced) : t("status.never") }))].join(" · ")}
         </span>
       </div>
       <CallBanner onOpen={openFromCall} onNewCaller={newCaller} />

@@ -12,7 +12,7 @@ mod worker;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
 pub use secrets::{call_token, source_token, store_source_token};
-pub use sources::{source_entry, SourceView};
+pub use sources::{source_entry, ClinicInfo, SourceView};
 pub use worker::{AppEvent, ChangeReason, DataChanged, Job, Notify, Rounds, SyncProgress, Worker};
 
 /// Keyring reads and cache opens since the process started: a long-running process should do each

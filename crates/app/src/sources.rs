@@ -27,7 +27,24 @@ pub struct SourceView {
     pub last_error: Option<String>,
 }
 
+/// What the window needs to show times and numbers the clinic's way.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS), serde(rename_all = "camelCase"))]
+pub struct ClinicInfo {
+    /// The clinic's IANA time zone (the rules' `[clinic] timezone`), in which every time is shown.
+    pub time_zone: String,
+    /// The region phone numbers without a country code belong to (`phone_region`).
+    pub phone_region: String,
+}
+
 impl App {
+    /// The clinic's time zone and phone region. A rules file that does not load leaves UTC (the
+    /// Rules page says why).
+    pub fn clinic_info(&self) -> ClinicInfo {
+        let time_zone = self.rules().map(|rules| rules.clinic.timezone_name).unwrap_or_else(|_| "UTC".into());
+        ClinicInfo { time_zone, phone_region: self.config.phone_region.clone() }
+    }
+
     /// Adds or replaces a source in the config file (read fresh, so a concurrent edit is kept).
     /// Returns whether one of that name was replaced. The caller reloads.
     pub fn save_source(&self, source: SourceConfig) -> Result<bool, AppError> {

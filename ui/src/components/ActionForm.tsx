@@ -2,6 +2,7 @@ import { FormEvent, ReactNode, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type StaffAction, type TaskPriority } from "../ipc";
+import { useFormats } from "../format";
 
 /// What a form is about: the action kind and, where it acts on one record, that record's id.
 export type FormTarget =
@@ -18,6 +19,7 @@ const PRIORITIES = (Object.keys(PRIORITY_ORDER) as TaskPriority[]).sort((a, b) =
 /// One form for every staff action. Submitting queues the action; it shows at once, marked pending.
 export function ActionForm({ source, patient, target, onDone }: { source: string; patient: string; target: FormTarget; onDone: () => void }) {
   const { t } = useTranslation();
+  const f = useFormats();
   const queries = useQueryClient();
   const [fields, setFields] = useState<Record<string, string>>({ priority: "routine", owner: localStorage.getItem(USER_KEY) ?? "" });
   const set = (name: string) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value }));
@@ -80,7 +82,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       {needsSlot && field("slot", t("fields.slot"), (
         <select name="slot" value={fields.slot ?? ""} onChange={set("slot")} autoFocus>
           <option value="">{slots.isLoading ? "…" : t("fields.chooseSlot")}</option>
-          {(slots.data ?? []).map((s) => <option key={s.id} value={s.id}>{s.start.replace("T", " ").slice(0, 16)} · {s.schedule ?? ""}</option>)}
+          {(slots.data ?? []).map((s) => <option key={s.id} value={s.id}>{f.dateTime(s.start)} · {s.schedule ?? ""}</option>)}
         </select>
       ))}
       {target.kind === "book" && text("reason", t("fields.reason"))}

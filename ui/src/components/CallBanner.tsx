@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type CallPop } from "../ipc";
 import type { Selected } from "../types";
+import { useFormats } from "../format";
 
 /// How long an ended call's line stays up before it clears itself.
 const ENDED_SHOWN_MS = 10_000;
@@ -17,6 +18,7 @@ type Props = {
 
 export function CallBanner({ onOpen, onNewCaller }: Props) {
   const { t } = useTranslation();
+  const f = useFormats();
   const [pop, setPop] = useState<CallPop | null>(null);
   const [error, setError] = useState<string | null>(null);
   const choices = useRef<HTMLUListElement>(null);
@@ -78,8 +80,8 @@ export function CallBanner({ onOpen, onNewCaller }: Props) {
   if (!pop) return null;
   const minutes = Math.floor(pop.seconds / 60);
   const headline = pop.logged
-    ? t(pop.seconds > 0 ? "call.ended" : "call.missed", { number: pop.number, minutes, seconds: pop.seconds % 60 })
-    : t(pop.state === "answered" ? "call.onCall" : "call.incoming", { number: pop.number });
+    ? t(pop.seconds > 0 ? "call.ended" : "call.missed", { number: f.phone(pop.number), minutes, seconds: pop.seconds % 60 })
+    : t(pop.state === "answered" ? "call.onCall" : "call.incoming", { number: f.phone(pop.number) });
   const only = pop.matches.length === 1 ? pop.matches[0] : null;
   return (
     <section className={`callbar call-${pop.state}`} aria-label={t("call.region")}>

@@ -1,5 +1,6 @@
 import { CartesianGrid, Line, LineChart, ReferenceArea, Tooltip, XAxis, YAxis } from "recharts";
 import type { LabTest } from "../bindings/LabTest";
+import { useFormats } from "../format";
 
 /// Parses "3.5-5.1 mmol/L", ">= 40 mg/dL" or "<= 200 mg/dL" into the band to shade.
 function band(range: string | null): { low?: number; high?: number } {
@@ -14,10 +15,11 @@ function band(range: string | null): { low?: number; high?: number } {
 
 /// One test's results over time, oldest first, with its reference range shaded.
 export function LabTrend({ test }: { test: LabTest }) {
+  const f = useFormats();
   const points = [...test.history]
     .filter((r) => r.numeric !== null && r.date)
     .reverse()
-    .map((r) => ({ date: (r.date ?? "").slice(0, 10), value: r.numeric, flag: r.flag }));
+    .map((r) => ({ date: f.date(r.date), value: r.numeric, flag: r.flag }));
   if (points.length === 0) return null;
   const { low, high } = band(test.range);
   return (

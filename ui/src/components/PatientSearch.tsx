@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Command } from "cmdk";
 import { ipc, errorMessage } from "../ipc";
 import type { Selected } from "../types";
+import { useFormats } from "../format";
 
 type Props = {
   inputRef: RefObject<HTMLInputElement | null>;
@@ -19,6 +20,7 @@ const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
 /// cache ranks the results, so cmdk's own filtering is off.
 export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
   const { t } = useTranslation();
+  const f = useFormats();
   const [text, setText] = useState("");
   useEffect(() => {
     if (!prefill) return;
@@ -58,7 +60,7 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
             <Command.Item key={keyOf(hit)} value={keyOf(hit)} onSelect={() => open({ source: hit.source, id: hit.id })}>
               <strong>{hit.name}</strong>
               <small>
-                {[hit.gender, `${hit.birthDate ?? "–"} (${hit.age ?? "?"}y)`, hit.phones[0], hit.mrn].filter(Boolean).join(" · ")}
+                {[hit.gender, `${f.date(hit.birthDate)} (${f.age(hit.birthDate)})`, hit.phones[0] && f.phone(hit.phones[0]), hit.mrn].filter(Boolean).join(" · ")}
               </small>
             </Command.Item>
           ))}

@@ -7,8 +7,8 @@ import { ActionForm, type FormTarget } from "./ActionForm";
 import { LabTrend } from "./LabTrend";
 import { CallHistory } from "./CallHistory";
 import { typingIn } from "../keys";
+import { useFormats } from "../format";
 
-const day = (value: string | null) => (value ?? "").slice(0, 10) || "–";
 const text = (value: string | number | null | undefined) => (value === null || value === undefined ? "–" : String(value));
 
 function Table({ headers, rows }: { headers: string[]; rows: ReactNode[][] }) {
@@ -31,6 +31,7 @@ type Props = { selected: Selected; onPainted?: () => void; onIntake?: () => void
 
 export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   const { t } = useTranslation();
+  const f = useFormats();
   const view = useQuery({ queryKey: ["patient", selected.source, selected.id], queryFn: () => ipc.patientView(selected.source, selected.id) });
   const [form, setForm] = useState<FormTarget | null>(null);
   const [trend, setTrend] = useState<string | null>(null);
@@ -68,7 +69,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   return (
     <section aria-label={p.name ?? p.id}>
       <h2>{p.name}</h2>
-      <p>{[p.gender, `${text(p.birthDate)} (${text(p.age)}y)`, `MRN ${text(p.mrn)}`, p.phones.join(", ")].join(" · ")}</p>
+      <p>{[p.gender, `${f.date(p.birthDate)} (${f.age(p.birthDate)})`, `MRN ${text(p.mrn)}`, p.phones.map(f.phone).join(", ")].join(" · ")}</p>
       <p className="allergies">
         {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => x.substance).join(", ") : t("patient.noAllergies")}
       </p>
@@ -91,7 +92,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
           <span className={`flag-${test.latest.flag ?? "none"}`}>
             {text(test.latest.value)} {test.latest.flag && test.latest.flag !== "normal" ? test.latest.flag : ""}
           </span>,
-          day(test.latest.date),
+          f.dateTime(test.latest.date),
           text(test.range),
           test.history.length,
         ])}
@@ -106,7 +107,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
       <Table
         headers={[t("columns.start"), t("columns.status"), t("columns.with"), t("columns.where"), ""]}
         rows={[...a.upcoming, ...a.past, ...a.cancelled, ...a.noShows].map((x) => [
-          text(x.start),
+          f.dateTime(x.start),
           `${text(x.status)}${x.pending ? ` (${t("patient.pending")})` : ""}`,
           text(x.practitioner),
           text(x.location),
@@ -123,7 +124,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
       <h3>{t("patient.visits")}</h3>
       <Table
         headers={[t("columns.date"), t("columns.type"), t("columns.practitioner"), t("columns.location"), t("columns.reason")]}
-        rows={v.encounters.map((e) => [day(e.date), text(e.type), text(e.practitioner), text(e.location), text(e.reason)])}
+        rows={v.encounters.map((e) => [f.date(e.date), text(e.type), text(e.practitioner), text(e.location), text(e.reason)])}
       />
       <CallHistory selected={selected} />
       <h3>{t("patient.tasks")}</h3>
@@ -132,7 +133,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
         rows={v.tasks.map((task) => [
           `${text(task.description)}${task.pending ? ` (${t("patient.pending")})` : ""}`,
           text(task.priority),
-          text(task.due),
+          f.dateTime(task.due),
           `${text(task.status)}${task.owner ? ` · ${task.owner}` : ""}`,
           task.pending ? "" : (
             <span className="buttons">
@@ -143,7 +144,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
         ])}
       />
       <p className="origin">
-        {v.sources.map((s) => t("patient.from", { source: s.name, when: s.lastSynced ?? t("status.never") })).join("; ")}
+        {v.sources.map((s) => t("patient.from", { source: s.name, when: s.lastSynced ? f.since(s.lastSynced) : t("status.never") })).join("; ")}
       </p>
     </section>
   );

@@ -3,30 +3,36 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "../ipc";
 import type { Selected } from "../types";
+import { useFormats } from "../format";
 
 const DAY = 24 * 60 * 60 * 1000;
-const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
-const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-const dayName = (d: Date) => d.toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" });
 
 /// Each practitioner's day or week: free and busy slots, and who holds each busy one.
 export function Schedule({ source, onOpen }: { source: string; onOpen: (patient: Selected) => void }) {
   const { t } = useTranslation();
-  const [day, setDay] = useState(() => startOfDay(new Date()));
+  const f = useFormats();
+  // Days begin at midnight in the clinic's time zone, whatever the workstation's; the midday guard
+  // keeps a 23- or 25-hour day (daylight saving) from landing on the wrong one.
+  const addDays = (d: Date, n: number) => new Date(f.startOfDay(d.getTime() + n * DAY + DAY / 2));
+  const startOfDay = (d: Date) => new Date(f.startOfDay(d.getTime()));
+  // Days from today, so the day follows the clinic's time zone once it is known.
+  const [offset, setOffset] = useState(0);
+  const day = addDays(startOfDay(new Date()), offset);
   const [week, setWeek] = useState(false);
   const [location, setLocation] = useState("");
-  const to = new Date(day.getTime() + (week ? 7 : 1) * DAY);
+  const to = addDays(day, week ? 7 : 1);
   const columns = useQuery({ queryKey: ["schedule", source, day.toISOString(), week], queryFn: () => ipc.schedule(source, day, to) });
   const shown = (columns.data ?? []).filter((c) => !location || c.location === location);
   const locations = [...new Set((columns.data ?? []).map((c) => c.location).filter((l): l is string => !!l))];
-  const days = Array.from({ length: 7 }, (_, i) => new Date(day.getTime() + i * DAY));
+  const days = Array.from({ length: 7 }, (_, i) => addDays(day, i));
+  const dayName = (d: Date) => f.weekday(d.getTime());
   return (
     <section aria-label={t("schedule.title")}>
       <h2>{t("schedule.title")} · {dayName(day)}{week ? ` – ${dayName(days[6])}` : ""}</h2>
       <div className="buttons">
-        <button onClick={() => setDay(new Date(day.getTime() - (week ? 7 : 1) * DAY))}>{t("schedule.previous")}</button>
-        <button onClick={() => setDay(startOfDay(new Date()))}>{t("schedule.today")}</button>
-        <button onClick={() => setDay(new Date(day.getTime() + (week ? 7 : 1) * DAY))}>{t("schedule.next")}</button>
+        <button onClick={() => setOffset((o) => o - (week ? 7 : 1))}>{t("schedule.previous")}</button>
+        <button onClick={() => setOffset(0)}>{t("schedule.today")}</button>
+        <button onClick={() => setOffset((o) => o + (week ? 7 : 1))}>{t("schedule.next")}</button>
         <button aria-pressed={!week} onClick={() => setWeek(false)}>{t("schedule.day")}</button>
         <button aria-pressed={week} onClick={() => setWeek(true)}>{t("schedule.week")}</button>
         <label>
@@ -49,7 +55,7 @@ export function Schedule({ source, onOpen }: { source: string; onOpen: (patient:
               <tr key={c.schedule}>
                 <td>{c.practitioner} · {c.location}</td>
                 {days.map((d) => {
-                  const slots = c.slots.filter((s) => new Date(s.start) >= d && new Date(s.start).getTime() < d.getTime() + DAY);
+                  const slots = c.slots.filter((s) => new Date(s.start) >= d && new Date(s.start) < addDays(d, 1));
                   const free = slots.filter((s) => s.status === "free").length;
                   return <td key={d.toISOString()}>{slots.length ? t("schedule.counts", { free, busy: slots.length - free }) : "–"}</td>;
                 })}
@@ -66,7 +72,7 @@ export function Schedule({ source, onOpen }: { source: string; onOpen: (patient:
               <ol>
                 {c.slots.map((s) => (
                   <li key={s.id} className={`slot slot-${s.status}`}>
-                    <span>{time(s.start)}</span>{" "}
+                    <span>{f.time(s.start)}</span>{" "}
                     {s.appointment ? (
                       <button className="link" onClick={() => s.appointment?.patientId && onOpen({ source, id: s.appointment.patientId })}>
                         {s.appointment.patientName ?? s.appointment.id} ({s.appointment.status})

@@ -2,10 +2,12 @@ import { FormEvent, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "../ipc";
+import { useFormats } from "../format";
 
 /// The clinic's FHIR endpoints: how each last synced, in words, and a form to add or edit one.
 export function Sources() {
   const { t } = useTranslation();
+  const f = useFormats();
   const queries = useQueryClient();
   const sources = useQuery({ queryKey: ["sources"], queryFn: ipc.sources, refetchInterval: 5000 });
   const [name, setName] = useState("");
@@ -33,7 +35,7 @@ export function Sources() {
       <ul className="sources">
         {list.map((s) => (
           <li key={s.name}>
-            <strong>{s.name}</strong> · {s.fhir} · {s.lastSynced ? t("sources.synced", { when: s.lastSynced }) : t("sources.never")}
+            <strong>{s.name}</strong> · {s.fhir} · {s.lastSynced ? t("sources.synced", { when: f.since(s.lastSynced) }) : t("sources.never")}
             {s.lastError && <p className="error">{s.lastError}</p>}
             <button onClick={() => { setName(s.name); setFhir(s.fhir); }}>{t("sources.edit")}</button>
           </li>

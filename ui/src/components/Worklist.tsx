@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type WorklistFilter } from "../ipc";
 import type { Selected } from "../types";
 import { Countdown } from "./Countdown";
+import { useFormats } from "../format";
 
 export type Role = "agent" | "frontdesk" | "nurse";
 
@@ -15,6 +16,7 @@ type Scope = "pool" | "mine" | "all";
 /// Open tasks across patients, most pressing first. A row opens its patient.
 export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen: (patient: Selected) => void }) {
   const { t } = useTranslation();
+  const f = useFormats();
   const [scope, setScope] = useState<Scope>("pool");
   const [overdue, setOverdue] = useState(false);
   const [priority, setPriority] = useState("");
@@ -61,7 +63,7 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
                 {item.why && <small className="why">{item.why}</small>}
               </td>
               <td>{item.patientName} {item.mrn ? `· ${item.mrn}` : ""}</td>
-              <td>{item.due && <><Countdown due={item.due} /><br /><small>{item.due.replace("T", " ").slice(0, 16)}</small></>}</td>
+              <td>{item.due && <><Countdown due={item.due} /><br /><small>{f.dateTime(item.due)}</small></>}</td>
               <td>{t(item.status === "in-progress" ? "worklist.claimed" : "worklist.open")}{item.owner ? ` · ${item.owner}` : ""}</td>
             </tr>
           ))}

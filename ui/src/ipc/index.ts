@@ -29,8 +29,9 @@ import type { Answer } from "../bindings/Answer";
 import type { Question } from "../bindings/Question";
 import type { Language } from "../bindings/Language";
 import type { PhoneStatus } from "../bindings/PhoneStatus";
+import type { ClinicInfo } from "../bindings/ClinicInfo";
 
-export type { Answer, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
+export type { Answer, ClinicInfo, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
 /// The agent's answers to the red-flag questions, by question id; a question not in it was not asked.
 export type Answers = Record<string, Answer>;
 export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
@@ -65,6 +66,7 @@ export const ipc = {
     invoke<Queued>("confirm_intake", { source, patient, note, summary, urgency, answers }),
   intakeModel: () => invoke<boolean>("intake_model"),
   phoneStatus: () => invoke<PhoneStatus>("phone_status"),
+  clinic: () => invoke<ClinicInfo>("clinic"),
   intakeSecondOpinion: (note: string) => invoke<SecondOpinion>("intake_second_opinion", { note }),
   schedule: (source: string, from: Date, to: Date) =>
     invoke<ScheduleColumn[]>("schedule", { source, from: from.toISOString(), to: to.toISOString() }),
