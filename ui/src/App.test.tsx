@@ -190,6 +190,10 @@ test("finds a patient by typing and opens the workspace from the keyboard", asyn
   expect(critical.className).toBe("flag-critical-high");
   expect(searchPatients).toHaveBeenCalledWith("gar");
   expect(screen.queryByRole("option", { name: /María García/ })).toBeNull();
+  // The keyboard is the workspace's now: B opens the booking form, not a "b" in the search.
+  await user.keyboard("b");
+  expect((screen.getByRole("combobox", { name: "Find a patient" }) as HTMLInputElement).value).toBe("");
+  expect(await screen.findByRole("heading", { name: "Book appointment" })).toBeTruthy();
 });
 
 test("shows when nothing matches, and the count of cached patients", async () => {

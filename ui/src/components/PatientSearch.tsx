@@ -35,10 +35,12 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
   const first = results[0] ? keyOf(results[0]) : "";
   useEffect(() => setActive(first), [hits.data]);
 
-  // Opening a patient closes the list, ready for the next search.
+  // Opening a patient closes the list, ready for the next search, and hands the keyboard to the
+  // workspace: N, T, B, R and I work at once.
   const open = (patient: Selected) => {
     onOpen(patient);
     setText("");
+    inputRef.current?.blur();
   };
 
   return (
@@ -48,7 +50,12 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
       shouldFilter={false}
       value={active}
       onValueChange={setActive}
-      onKeyDown={(e) => e.key === "Escape" && setText("")}
+      // Escape clears the search; on an empty one it returns the keyboard to the screen below.
+      onKeyDown={(e) => {
+        if (e.key !== "Escape") return;
+        if (text) setText("");
+        else inputRef.current?.blur();
+      }}
     >
       <Command.Input ref={inputRef} autoFocus aria-label={t("search.label")} placeholder={t("search.placeholder")} value={text} onValueChange={setText} />
       {/* Always rendered: the input's aria-controls names it. */}
