@@ -33,12 +33,15 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     shot("search");
     // The card shows phone and date of birth: search by each, in other formats.
     let phone_digits: String = card.split(" · ").find(|p| p.starts_with('(')).unwrap().chars().filter(char::is_ascii_digit).collect();
-    let born = card.split(" · ").find(|p| p.contains(" (") && p.contains('-')).unwrap().split(' ').next().unwrap().to_string();
+    // The date of birth as the card shows it ("Jul 29, 1995 (31 years)"), typed back as 07/29/1995.
+    let born = card.split(" · ").find(|p| p.contains(" (") && p.contains(", ")).unwrap().split(" (").next().unwrap().replace(',', "");
+    let [month, day, year] = <[&str; 3]>::try_from(born.split(' ').collect::<Vec<_>>()).unwrap();
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == month).unwrap() + 1;
     app.clear(&search);
     app.type_into(&search, &format!("{}.{}.{}", &phone_digits[..3], &phone_digits[3..6], &phone_digits[6..]));
     app.find("//*[@role='option'][contains(., 'García')]");
     app.clear(&search);
-    app.type_into(&search, &format!("{}/{}/{}", &born[5..7], &born[8..10], &born[..4]));
+    app.type_into(&search, &format!("{month:02}/{day:0>2}/{year}"));
     app.find("//*[@role='option'][contains(., 'García')]");
 
     // Open the patient from the keyboard: labs, medications and appointments are there.

@@ -5,7 +5,8 @@ import { useTranslation } from "react-i18next";
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 import { ipc, type ClinicInfo } from "./ipc";
 
-const FALLBACK: ClinicInfo = { timeZone: "UTC", phoneRegion: "US" };
+/// Until the clinic is known: the workstation's own zone.
+const FALLBACK: ClinicInfo = { timeZone: null, phoneRegion: "US" };
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -16,7 +17,9 @@ export type Formats = ReturnType<typeof formatsFor>;
 
 /// The formatters for a language and clinic; pure, so tests can call it directly.
 export function formatsFor(language: string, clinic: ClinicInfo, now: () => number = Date.now) {
-  const zone = { timeZone: clinic.timeZone };
+  // No zone named: the workstation's own.
+  const zone = { timeZone: clinic.timeZone ?? undefined };
+  const zoneName = clinic.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const dateTime = new Intl.DateTimeFormat(language, { ...zone, dateStyle: "medium", timeStyle: "short" });
   const dateOnly = new Intl.DateTimeFormat(language, { ...zone, dateStyle: "medium" });
   const plainDay = new Intl.DateTimeFormat(language, { timeZone: "UTC", dateStyle: "medium" });
@@ -82,7 +85,7 @@ export function formatsFor(language: string, clinic: ClinicInfo, now: () => numb
       return months < 24 ? unit(months, "month") : unit(Math.floor(months / 12), "year");
     },
     /// Midnight in the clinic's time zone of the day `at` falls on, as an instant.
-    startOfDay: (at: number) => zonedMidnight(at, clinic.timeZone),
+    startOfDay: (at: number) => zonedMidnight(at, zoneName),
   };
 }
 

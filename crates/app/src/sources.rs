@@ -31,18 +31,20 @@ pub struct SourceView {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS), serde(rename_all = "camelCase"))]
 pub struct ClinicInfo {
-    /// The clinic's IANA time zone (the rules' `[clinic] timezone`), in which every time is shown.
-    pub time_zone: String,
+    /// The clinic's IANA time zone, in which every time is shown: the rules' `[clinic] timezone`, the
+    /// demo clinic's own, or none (the workstation's zone) when neither says.
+    pub time_zone: Option<String>,
     /// The region phone numbers without a country code belong to (`phone_region`).
     pub phone_region: String,
 }
 
 impl App {
-    /// The clinic's time zone and phone region. A rules file that does not load leaves UTC (the
+    /// The clinic's time zone and phone region. A rules file that does not load names no zone (the
     /// Rules page says why).
     pub fn clinic_info(&self) -> ClinicInfo {
-        let time_zone = self.rules().map(|rules| rules.clinic.timezone_name).unwrap_or_else(|_| "UTC".into());
-        ClinicInfo { time_zone, phone_region: self.config.phone_region.clone() }
+        let configured = self.rules().ok().map(|rules| rules.clinic).filter(|clinic| clinic.timezone_set).map(|clinic| clinic.timezone_name);
+        let demo = self.config.sources.is_empty().then(|| switchboard_demo::DEMO_TIME_ZONE.to_string());
+        ClinicInfo { time_zone: configured.or(demo), phone_region: self.config.phone_region.clone() }
     }
 
     /// Adds or replaces a source in the config file (read fresh, so a concurrent edit is kept).

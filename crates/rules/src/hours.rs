@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub struct Clinic {
     pub timezone: TimeZone,
     pub timezone_name: String,
+    /// Whether the rules file named the time zone (else UTC is assumed for due times).
+    pub timezone_set: bool,
     pub opens: Time,
     pub closes: Time,
     pub days: Vec<Weekday>,
@@ -33,6 +35,7 @@ impl Default for Clinic {
         Clinic {
             timezone: TimeZone::UTC,
             timezone_name: "UTC".into(),
+            timezone_set: false,
             opens: Time::constant(8, 0, 0, 0),
             closes: Time::constant(17, 0, 0, 0),
             days: vec![Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday],
@@ -48,6 +51,7 @@ impl Clinic {
         if let Some(name) = raw.timezone {
             clinic.timezone = TimeZone::get(&name).map_err(|_| ("timezone", format!("`{name}` is not a time zone (e.g. America/Chicago)")))?;
             clinic.timezone_name = name;
+            clinic.timezone_set = true;
         }
         let time = |field: &'static str, text: &str| text.parse::<Time>().map_err(|_| (field, format!("`{text}` is not a time of day like 08:00")));
         if let Some(opens) = raw.opens {

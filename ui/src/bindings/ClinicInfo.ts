@@ -5,9 +5,10 @@
  */
 export type ClinicInfo = { 
 /**
- * The clinic's IANA time zone (the rules' `[clinic] timezone`), in which every time is shown.
+ * The clinic's IANA time zone, in which every time is shown: the rules' `[clinic] timezone`, the
+ * demo clinic's own, or none (the workstation's zone) when neither says.
  */
-timeZone: string, 
+timeZone: string | null, 
 /**
  * The region phone numbers without a country code belong to (`phone_region`).
  */

@@ -87,7 +87,7 @@ export function CallBanner({ onOpen, onNewCaller }: Props) {
     <section className={`callbar call-${pop.state}`} aria-label={t("call.region")}>
       <p role="status" aria-live="polite">
         <strong>{headline}</strong>
-        {only && ` · ${only.name ?? only.id} · ${only.birthDate ?? "–"} · MRN ${only.mrn ?? "–"}`}
+        {only && ` · ${only.name ?? only.id} · ${f.date(only.birthDate)} · MRN ${only.mrn ?? "–"}`}
         {pop.matches.length === 0 && !pop.logged && ` · ${t("call.newCaller")}`}
       </p>
       {pop.matches.length > 1 && !pop.chosen && (
@@ -105,7 +105,7 @@ export function CallBanner({ onOpen, onNewCaller }: Props) {
             {pop.matches.map((m, i) => (
               <li key={`${m.source}/${m.id}`}>
                 <button onClick={() => void choose(pop, i)}>
-                  <kbd>{i + 1}</kbd> {m.name ?? m.id} · {m.birthDate ?? "–"} ·{" "}
+                  <kbd>{i + 1}</kbd> {m.name ?? m.id} · {f.date(m.birthDate)} ·{" "}
                   {m.via.kind === "patient" ? t("call.ownPhone") : t("call.contactPhone", { name: m.via.name ?? "–", relationship: m.via.relationship ?? "–" })}
                 </button>
               </li>
