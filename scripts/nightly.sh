@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export SWITCHBOARD_PRIVATE_KEYRING=1
 export SWITCHBOARD_FUZZ_SCALE="${SWITCHBOARD_FUZZ_SCALE:-20}" SWITCHBOARD_KILL_TRIALS="${SWITCHBOARD_KILL_TRIALS:-5000}"
-exec scripts/with-keyring.sh cargo test --locked --test app -- fuzz:: after_each_server_commit --nocapture "$@"
+scripts/with-keyring.sh cargo test --locked --test app -- fuzz:: --nocapture
+exec scripts/with-keyring.sh cargo test --locked --test app -- --ignored after_each_server_commit --nocapture "$@"
