@@ -54,16 +54,15 @@ impl App {
     }
 
     /// Queues what a person asked for. Only staff actions come this way; rule outputs, call logs and
-    /// intakes are made by the core.
+    /// intakes are made by the core. `source` is where the cached records came from (the demo clinic's
+    /// is in no config; the action then waits in the outbox).
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
-        self.source(source)?;
         Ok(queue(store, source, &Action::from(action), self.clock.now())?)
     }
 
     /// Queues a confirmed intake: the caller's words and the summary as staff left it (a
     /// Communication), and a Task for the team the reading routes to, due by its urgency.
     pub fn queue_intake(&self, store: &mut Store, source: &str, patient: String, note: &str, summary: &str, reading: &Intake) -> Result<Queued, AppError> {
-        self.source(source)?;
         let action = intake_action(patient, note, summary, reading, self.clock.now());
         Ok(queue(store, source, &action, self.clock.now())?)
     }
@@ -80,4 +79,28 @@ fn intake_action(patient: String, note: &str, summary: &str, intake: &Intake, no
         priority,
         due,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use switchboard_core::{Config, FixedClock, Home, OutboxState};
+    use switchboard_outbox::kinds::Note;
+
+    /// On the demo clinic no source is configured: a staff action on a demo patient is still queued,
+    /// and waits in the outbox.
+    #[test]
+    fn a_staff_action_on_the_demo_clinic_is_queued_without_a_configured_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let app = App::new(Home::under(dir.path()), Config::default(), Arc::new(FixedClock(now)));
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[7; 32], "US").unwrap();
+        let options = switchboard_demo::DemoOptions { patients: 3, seed: 1, today: now.date_naive() };
+        switchboard_demo::load_into_store(&mut store, &options, &now.to_rfc3339(), &mut |_| {}).unwrap();
+        let patient = store.resources_of(switchboard_demo::DEMO_SOURCE, "Patient").unwrap().remove(0).0;
+        let note = StaffAction::Note(Note { patient, text: "prefers mornings".into() });
+        let queued = app.queue_staff(&mut store, switchboard_demo::DEMO_SOURCE, note).unwrap();
+        assert_eq!(queued.state, OutboxState::Pending);
+    }
 }
