@@ -18,4 +18,4 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ -z "${SWITCHBOARD_HOME:-}" ]; the
   echo "no desktop session: using a temporary keyring and a temporary cache in $SWITCHBOARD_HOME" >&2
 fi
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
-exec scripts/with-keyring.sh "${RUN[@]}" target/debug/switchboard "$@"
+exec scripts/with-keyring.sh "${RUN[@]}" "${CARGO_TARGET_DIR:-target}/debug/switchboard" "$@"

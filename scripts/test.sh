@@ -38,7 +38,7 @@ date_sensitive() {
   run env NO_COLOR=1 faketime -m -f "$1" npm test --prefix ui
   run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --workspace --locked --no-fail-fast --lib
   run env "$runner=faketime -m -f $1" scripts/with-keyring.sh cargo test --locked --no-fail-fast -p switchboard --test app -- \
-    outbox:: rules:: calls:: sync_fhir:: cli:: --skip e2e
+    outbox:: rules:: calls:: sync_fhir:: cli:: live_demo:: --skip e2e
 }
 
 # Seconds from now to 01:30 on the next Sunday daylight saving time starts in America/Chicago (the

@@ -198,7 +198,7 @@ pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub fn clinic(state: State<'_, AppState>) -> ClinicInfo {
-    state.app().clinic_info()
+    state.app().clinic_info(state.demo())
 }
 
 /// Whether the call listener is listening, for the Sources page.

@@ -2,8 +2,9 @@
 //! could not be opened), the background worker and the phone side.
 
 use crate::error::BoundaryError;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
-use switchboard_app::{App, Job, Notify, Rounds, Worker};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
+use switchboard_app::live_demo::{self, DemoSettings, DemoState};
+use switchboard_app::{App, AppEvent, ChangeReason, DataChanged, Job, Notify, Rounds, Worker};
 use switchboard_core::{Clock, Config, Home, SystemClock};
 use switchboard_store::Store;
 
@@ -12,20 +13,21 @@ pub struct AppState {
     pub worker: Worker,
     pub phone: crate::phone::Phone,
     store: Mutex<Result<Store, BoundaryError>>,
+    /// How the demo clinic runs, when no clinic is configured.
+    demo: Arc<Mutex<Option<DemoState>>>,
 }
-
-/// Patients in the demo clinic the app opens on when no clinic is configured.
-const DEMO_PATIENTS: u32 = 1_000;
 
 impl AppState {
     /// Loads the app and opens the cache; with no source configured and no demo data yet, loads the
-    /// demo clinic. Starts the worker, which keeps its own connection.
+    /// demo clinic, and starts its live server in the background. Starts the worker, which keeps its
+    /// own connection.
     pub fn start(notify: Notify) -> AppState {
+        let settings = DemoSettings::from_env();
         let loaded = App::from_env().map_err(BoundaryError::from);
         let opened = loaded.as_ref().map_err(Clone::clone).and_then(|app| {
             let mut store = app.open_store()?;
-            if app.config.sources.is_empty() {
-                switchboard_demo::ensure_demo_loaded(&mut store, DEMO_PATIENTS, app.clock.now())
+            if app.demo_clinic {
+                switchboard_demo::ensure_demo_loaded(&mut store, settings.patients, app.clock.now())
                     .map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
             }
             Ok(store)
@@ -36,7 +38,33 @@ impl AppState {
         // Without a readable config the window still opens, on defaults, and says why.
         let app = loaded
             .unwrap_or_else(|_| App::new(Home::from_env().unwrap_or_else(|_| Home::under(&std::env::temp_dir())), Config::default(), Arc::new(SystemClock)));
-        AppState { app: RwLock::new(app), worker: Worker::start(notify, Rounds::default()), phone: Default::default(), store: Mutex::new(opened) }
+        let demo = Arc::new(Mutex::new(None));
+        // The worker's app gains the live demo's server as its source once it is up.
+        let live_server = Arc::new(OnceLock::new());
+        let load = {
+            let live_server = live_server.clone();
+            move || App::from_env().map(|app| app.with_live_demo(live_server.get()))
+        };
+        let rounds = if app.demo_clinic { Rounds::live_demo() } else { Rounds::default() };
+        let worker = Worker::start_with(load, notify.clone(), rounds);
+        if app.demo_clinic {
+            let (demo, jobs) = (demo.clone(), worker.jobs());
+            let on_state = move |state: DemoState, server: Option<live_demo::Url>| {
+                *demo.lock().unwrap_or_else(|p| p.into_inner()) = Some(state);
+                if let Some(server) = server {
+                    let _ = live_server.set(server);
+                    jobs.request(Job::Reload);
+                }
+                notify(AppEvent::DataChanged(DataChanged { reason: ChangeReason::Sync }));
+            };
+            std::thread::Builder::new().name("switchboard-demo".into()).spawn(move || live_demo::run(&settings, &on_state)).expect("the OS can start a thread");
+        }
+        AppState { app: RwLock::new(app), worker, phone: Default::default(), store: Mutex::new(opened), demo }
+    }
+
+    /// How the demo clinic runs (None on a configured clinic).
+    pub fn demo(&self) -> Option<DemoState> {
+        self.demo.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The loaded application core.

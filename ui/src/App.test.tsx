@@ -7,6 +7,7 @@ import "./i18n";
 import { App } from "./App";
 import type { StaffAction, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
+import type { DemoState } from "./bindings/DemoState";
 import type { Answers, CallPop, Intake } from "./ipc";
 
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
@@ -110,6 +111,7 @@ const emergencyIntake: Intake = {
   emergencyScript: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
   language: "en", notUnderstood: [], questions: [],
 };
+let demoState: DemoState | null = { mode: "live", simulated: true };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
 }
@@ -127,7 +129,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US" }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },
@@ -380,6 +382,30 @@ test("first run offers the demo clinic or a FHIR endpoint, and asks only once", 
   renderApp();
   expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
   expect(screen.queryByRole("dialog")).toBeNull();
+});
+
+test("on the live demo, the first run and the status bar say what the simulator plays", async () => {
+  savedSources.length = 0;
+  localStorage.removeItem("switchboard.firstRunDone");
+  renderApp();
+  const dialog = await screen.findByRole("dialog", { name: "Welcome to Switchboard" });
+  expect(within(dialog).getByText(/A simulator plays the clinic's day/)).toBeTruthy();
+  expect(await screen.findByText(/Live demo clinic on a local FHIR server · a simulator plays/)).toBeTruthy();
+});
+
+test("without its local server the demo says it is offline, why, and that actions stay pending", async () => {
+  savedSources.length = 0;
+  localStorage.removeItem("switchboard.firstRunDone");
+  demoState = { mode: "offline", reason: "the Helios FHIR server is not installed here" };
+  try {
+    renderApp();
+    const dialog = await screen.findByRole("dialog", { name: "Welcome to Switchboard" });
+    expect(within(dialog).getByText(/offline, in this computer's cache only: actions stay pending/)).toBeTruthy();
+    const status = await screen.findByText(/Offline demo clinic.*Helios FHIR server is not installed here.*actions stay pending/);
+    expect(status.className).toBe("warning");
+  } finally {
+    demoState = { mode: "live", simulated: true };
+  }
 });
 
 test("choosing the demo clinic on first run stays on the home screen", async () => {

@@ -82,6 +82,8 @@ export function App() {
   const searchBox = useRef<HTMLInputElement>(null);
   const overview = useQuery({ queryKey: ["overview"], queryFn: ipc.overview });
   const configured = useQuery({ queryKey: ["sources"], queryFn: ipc.sources });
+  const clinic = useQuery({ queryKey: ["clinic"], queryFn: ipc.clinic, staleTime: Infinity });
+  const demo = clinic.data?.demo ?? null;
   const [firstRunDone, setFirstRunDone] = useState(() => localStorage.getItem(FIRST_RUN_KEY) !== null);
   const finishFirstRun = (connect: boolean) => {
     localStorage.setItem(FIRST_RUN_KEY, connect ? "connect" : "demo");
@@ -169,6 +171,11 @@ export function App() {
               [t("status.patients", { count: patients }),
                ...overview.data.sources.map((s) => t("status.synced", { source: s.name, when: s.lastSynced ? f.since(s.lastSynced) : t("status.never") }))].join(" · ")}
         </span>
+        {demo && (
+          <span id="demo-state" className={demo.mode === "offline" ? "warning" : undefined}>
+            {demo.mode === "offline" ? t("demo.offline", { reason: demo.reason }) : t(demo.mode === "starting" ? "demo.starting" : demo.simulated ? "demo.simulated" : "demo.live")}
+          </span>
+        )}
       </div>
       <CallBanner onOpen={openFromCall} onNewCaller={newCaller} />
       <main>
@@ -203,7 +210,7 @@ export function App() {
         )}
         {help && <HelpOverlay onClose={() => setHelp(false)} />}
         {configured.isSuccess && configured.data.length === 0 && !firstRunDone && (
-          <FirstRun onDemo={() => finishFirstRun(false)} onConnect={() => finishFirstRun(true)} />
+          <FirstRun demo={clinic.data?.demo ?? null} onDemo={() => finishFirstRun(false)} onConnect={() => finishFirstRun(true)} />
         )}
       </main>
     </>

@@ -80,6 +80,14 @@ const resources = {
         on: { result: "a lab result arrives", "no-show": "a no-show", "task-completed": "a task is completed", "appointment-due": "an appointment is near", "follow-up-due": "a follow-up is due", "task-overdue": "a task is past due" },
       },
       alerts: { title: "Alerts", dismiss: "Dismiss" },
+      demo: {
+        starting: "Demo clinic: starting its local FHIR server…",
+        live: "Live demo clinic on a local FHIR server: actions are delivered and rules run",
+        simulated: "Live demo clinic on a local FHIR server · a simulator plays the clinic's day (results, arrivals, cancellations, calls)",
+        offline: "Offline demo clinic, in this computer's cache only ({{reason}}): actions stay pending and no rule runs",
+        firstRunLive: "The demo clinic runs on a FHIR server on this computer. A simulator plays the clinic's day: new lab results (a few critical), patients arriving or not showing, cancellations and phone calls. Watch a critical result become a nurse callback task, reminders go out and calls pop. Nothing in it is real.",
+        firstRunOffline: "The demo clinic is offline, in this computer's cache only: actions stay pending and no rule runs.",
+      },
       firstRun: {
         title: "Welcome to Switchboard", body: "No clinic server is connected yet. Look around on the built-in demo clinic (made-up patients), or connect your clinic's FHIR endpoint now.",
         demo: "Start on the demo clinic", connect: "Connect a FHIR endpoint",
@@ -166,6 +174,14 @@ const resources = {
         on: { result: "llega un resultado", "no-show": "una inasistencia", "task-completed": "se completa una tarea", "appointment-due": "se acerca una cita", "follow-up-due": "vence un seguimiento", "task-overdue": "una tarea vence" },
       },
       alerts: { title: "Alertas", dismiss: "Descartar" },
+      demo: {
+        starting: "Clínica de demostración: iniciando su servidor FHIR local…",
+        live: "Clínica de demostración en vivo en un servidor FHIR local: las acciones se entregan y las reglas se ejecutan",
+        simulated: "Clínica de demostración en vivo en un servidor FHIR local · un simulador recrea el día de la clínica (resultados, llegadas, cancelaciones, llamadas)",
+        offline: "Clínica de demostración sin conexión, solo en la caché de este equipo ({{reason}}): las acciones quedan pendientes y no se ejecutan reglas",
+        firstRunLive: "La clínica de demostración funciona en un servidor FHIR de este equipo. Un simulador recrea el día de la clínica: resultados de laboratorio nuevos (algunos críticos), pacientes que llegan o no se presentan, cancelaciones y llamadas. Vea cómo un resultado crítico se convierte en una tarea de llamada de enfermería, salen recordatorios y aparecen llamadas. Nada es real.",
+        firstRunOffline: "La clínica de demostración está sin conexión, solo en la caché de este equipo: las acciones quedan pendientes y no se ejecutan reglas.",
+      },
       firstRun: {
         title: "Bienvenido a Switchboard", body: "Aún no hay un servidor de la clínica conectado. Explore la clínica de demostración integrada (pacientes ficticios) o conecte ahora el punto FHIR de su clínica.",
         demo: "Empezar con la clínica de demostración", connect: "Conectar un punto FHIR",

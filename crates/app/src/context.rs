@@ -8,11 +8,14 @@ use std::sync::{Arc, Mutex};
 use switchboard_core::{Clock, Config, Home, SourceConfig, SystemClock};
 use switchboard_fhir::{ClientOptions, FhirClient};
 use switchboard_store::Store;
+use url::Url;
 
 pub struct App {
     pub home: Home,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// No clinic is configured: the app is on the demo clinic (live or offline).
+    pub demo_clinic: bool,
     /// Each source's client, made on first use: the keyring is read once per source (again only after
     /// a failed read), and not at all by a verb that never talks to a server.
     clients: Mutex<BTreeMap<String, FhirClient>>,
@@ -27,7 +30,15 @@ impl App {
     }
 
     pub fn new(home: Home, config: Config, clock: Arc<dyn Clock>) -> App {
-        App { home, config, clock, clients: Mutex::default() }
+        App { demo_clinic: config.sources.is_empty(), home, config, clock, clients: Mutex::default() }
+    }
+
+    /// On the demo clinic, with its live server at `server`: the server becomes the demo's source.
+    pub fn with_live_demo(mut self, server: Option<&Url>) -> App {
+        if let (true, Some(server)) = (self.demo_clinic, server) {
+            self.config.sources = vec![SourceConfig::new(switchboard_demo::DEMO_SOURCE, server.clone())];
+        }
+        self
     }
 
     pub fn open_store(&self) -> Result<Store, AppError> {

@@ -4,6 +4,7 @@
 
 mod context;
 mod error;
+pub mod live_demo;
 mod operations;
 mod secrets;
 mod sources;
@@ -13,7 +14,7 @@ pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
 pub use secrets::{call_token, source_token, store_source_token};
 pub use sources::{source_entry, ClinicInfo, SourceView};
-pub use worker::{AppEvent, ChangeReason, DataChanged, Job, Notify, Rounds, SyncProgress, Worker};
+pub use worker::{AppEvent, ChangeReason, DataChanged, Job, Jobs, Notify, Rounds, SyncProgress, Worker};
 
 /// Keyring reads and cache opens since the process started: a long-running process should do each
 /// once (the worker is measured by it).

@@ -2,6 +2,7 @@
 
 use crate::context::App;
 use crate::error::AppError;
+use crate::live_demo::DemoState;
 use serde::Serialize;
 use switchboard_core::config::{parse_fhir_url, valid_source_name};
 use switchboard_core::{Config, SourceConfig};
@@ -36,15 +37,17 @@ pub struct ClinicInfo {
     pub time_zone: Option<String>,
     /// The region phone numbers without a country code belong to (`phone_region`).
     pub phone_region: String,
+    /// How the demo clinic runs, when the app is on it.
+    pub demo: Option<DemoState>,
 }
 
 impl App {
     /// The clinic's time zone and phone region. A rules file that does not load names no zone (the
     /// Rules page says why).
-    pub fn clinic_info(&self) -> ClinicInfo {
+    pub fn clinic_info(&self, demo: Option<DemoState>) -> ClinicInfo {
         let configured = self.rules().ok().map(|rules| rules.clinic).filter(|clinic| clinic.timezone_set).map(|clinic| clinic.timezone_name);
-        let demo = self.config.sources.is_empty().then(|| switchboard_demo::DEMO_TIME_ZONE.to_string());
-        ClinicInfo { time_zone: configured.or(demo), phone_region: self.config.phone_region.clone() }
+        let demo_zone = self.demo_clinic.then(|| switchboard_demo::DEMO_TIME_ZONE.to_string());
+        ClinicInfo { time_zone: configured.or(demo_zone), phone_region: self.config.phone_region.clone(), demo: demo.filter(|_| self.demo_clinic) }
     }
 
     /// Adds or replaces a source in the config file (read fresh, so a concurrent edit is kept).

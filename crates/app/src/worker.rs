@@ -78,6 +78,13 @@ pub struct Rounds {
     pub sync_every: u32,
 }
 
+impl Rounds {
+    /// On the live demo: delivery every 10 s and a sync every 20 s, so the simulator's day shows at once.
+    pub fn live_demo() -> Rounds {
+        Rounds { every: Duration::from_secs(10), sync_every: 2 }
+    }
+}
+
 impl Default for Rounds {
     /// Delivery every 30 s, a sync every 5 minutes.
     fn default() -> Rounds {
@@ -90,7 +97,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 
 /// The handle: send it jobs; dropping it stops the worker.
 pub struct Worker {
-    messages: Sender<Message>,
+    jobs: Jobs,
 }
 
 impl Worker {
@@ -107,10 +114,28 @@ impl Worker {
             .name("switchboard-worker".into())
             .spawn(move || Actor::new(load, notify).run(&incoming, rounds))
             .expect("the OS can start a thread");
-        let _ = messages.send(Message::Job(Job::Sync));
-        Worker { messages }
+        let jobs = Jobs { messages };
+        jobs.request(Job::Sync);
+        Worker { jobs }
     }
 
+    pub fn request(&self, job: Job) {
+        self.jobs.request(job);
+    }
+
+    /// Another way to send jobs, for another thread; dropping it does not stop the worker.
+    pub fn jobs(&self) -> Jobs {
+        self.jobs.clone()
+    }
+}
+
+/// Sends jobs to the worker.
+#[derive(Clone)]
+pub struct Jobs {
+    messages: Sender<Message>,
+}
+
+impl Jobs {
     pub fn request(&self, job: Job) {
         let _ = self.messages.send(Message::Job(job));
     }
@@ -118,7 +143,7 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        let _ = self.messages.send(Message::Stop);
+        let _ = self.jobs.messages.send(Message::Stop);
     }
 }
 

@@ -287,6 +287,20 @@ pub enum DemoCommand {
         #[command(flatten)]
         size: DemoSize,
     },
+    /// Play the demo clinic's day on its local server (started and seeded if none runs): results,
+    /// arrivals, no-shows, cancellations and calls to this workstation's call listener. Runs until stopped.
+    Live {
+        /// How much faster than the clinic's pace happenings come
+        #[arg(long, default_value_t = 10.0, value_parser = positive_speed)]
+        speed: f64,
+    },
+}
+
+fn positive_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed > 0.0 && speed <= 1000.0 => Ok(speed),
+        _ => Err(format!("{} is not a speed between 0 and 1000", switchboard_core::config::quoted(text))),
+    }
 }
 
 #[derive(Args)]

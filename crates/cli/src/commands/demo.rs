@@ -4,6 +4,7 @@ use crate::args::{DemoCommand, DemoSize};
 use crate::progress::counter_bar;
 use chrono::SecondsFormat;
 use std::time::Instant;
+use switchboard_app::live_demo::{self, DemoSettings, DemoState, Simulate};
 use switchboard_app::App;
 use switchboard_app::AppError;
 use switchboard_core::config::parse_fhir_url;
@@ -14,6 +15,24 @@ pub fn run(ctx: &App, command: DemoCommand) -> Result<(), AppError> {
     match command {
         DemoCommand::Seed { fhir, size } => seed(ctx, &fhir, &size),
         DemoCommand::Load { size } => load(ctx, &size),
+        DemoCommand::Live { speed } => live(speed),
+    }
+}
+
+/// Runs until stopped (Ctrl+C), printing each change of the demo's state.
+fn live(speed: f64) -> Result<(), AppError> {
+    let settings = DemoSettings { live: true, simulate: Simulate::Always, speed, ..DemoSettings::from_env() };
+    let failed = std::cell::RefCell::new(None);
+    live_demo::run(&settings, &|state, server| match state {
+        DemoState::Starting => eprintln!("starting the demo clinic's server"),
+        DemoState::Live { .. } => {
+            println!("the demo clinic is live at {}; playing its day at {speed}x (Ctrl+C stops)", server.map(|s| s.to_string()).unwrap_or_default())
+        }
+        DemoState::Offline { reason } => *failed.borrow_mut() = Some(reason),
+    });
+    match failed.into_inner() {
+        Some(reason) => Err(AppError::NotFound(format!("the live demo cannot run: {reason}"))),
+        None => Ok(()),
     }
 }
 
