@@ -57,10 +57,13 @@ pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState)
     Ok(changed)
 }
 
+/// Free slots the booking form offers: about two weeks of a small clinic's.
+const FREE_SLOTS_SHOWN: usize = 400;
+
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn free_slots(state: State<'_, AppState>, source: String) -> Result<Vec<FreeSlot>, BoundaryError> {
-    state.with_store(|store| Ok(store.free_slots(&source, state.clock().now(), 40)?))
+pub fn free_slots(state: State<'_, AppState>, source: String, patient: Option<String>) -> Result<Vec<FreeSlot>, BoundaryError> {
+    state.with_store(|store| Ok(store.free_slots(&source, state.clock().now(), FREE_SLOTS_SHOWN, patient.as_deref())?))
 }
 
 #[tauri::command]

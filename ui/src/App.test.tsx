@@ -111,6 +111,15 @@ const emergencyIntake: Intake = {
   emergencyScript: ["Advise the caller to call 911 now."], summary: "Patient called.\nReports: chest pain.",
   language: "en", notUnderstood: [], questions: [],
 };
+const slot = (id: string, start: string, practitioner: string, location: string, usual: boolean) =>
+  ({ id, start, end: null, schedule: "Schedule/x", practitioner, location, usual });
+// Soonest first, as the core sends them; Dr. Chen is the patient's own practitioner.
+const freeSlots = [
+  slot("s-a", "2026-12-04T09:00:00-06:00", "Dr. Ava Ortiz", "Main Street Clinic", false),
+  slot("s-b", "2026-12-04T09:30:00-06:00", "Dr. Ava Ortiz", "Main Street Clinic", false),
+  slot("s-c", "2026-12-04T10:00:00-06:00", "Dr. Li Chen", "North Clinic", true),
+  slot("s-d", "2026-12-05T09:00:00-06:00", "Dr. Li Chen", "North Clinic", true),
+];
 let demoState: DemoState | null = { mode: "live", simulated: true };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -163,7 +172,7 @@ vi.mock("./ipc", async (importOriginal) => ({
         { id: "s2", start: tomorrowAt(9, 30), end: null, status: "busy", appointment: { id: "appt-1", status: "booked", patientId: "pat-000001", patientName: "María García" } },
       ],
     }],
-    freeSlots: async () => [{ id: "slot-9", start: "2026-12-04T09:00:00-06:00", end: null, schedule: "Schedule/sched-1" }],
+    freeSlots: async () => freeSlots,
   },
 }));
 
@@ -243,10 +252,43 @@ test("cancelling without a reason shows the refusal in words, and booking offers
 
   await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
   const book = await screen.findByRole("form", { name: "Book appointment" });
-  await within(book).findByRole("option", { name: /Dec 4, 2026, 9:00\sAM/ });
-  await user.selectOptions(within(book).getByRole("combobox", { name: "Slot" }), "slot-9");
+  await within(book).findByRole("option", { name: /9:00\sAM · Main Street Clinic/ });
+  await user.click(within(book).getByRole("option", { name: /9:30\sAM/ }));
   await user.click(within(book).getByRole("button", { name: "Save" }));
-  expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "slot-9", reason: null });
+  expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "s-b", reason: null });
+});
+
+test("booking by keyboard: slots grouped by day and practitioner, the usual one first, arrows, Enter, a reason, Ctrl+Enter", async () => {
+  const user = userEvent.setup();
+  const workspace = await openPatient(user);
+  await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
+  const book = await screen.findByRole("form", { name: "Book appointment" });
+  const list = await within(book).findByRole("listbox", { name: "Free slots" });
+  expect(document.activeElement).toBe(list);
+  const groups = within(list).getAllByRole("group").map((g) => g.getAttribute("aria-label"));
+  expect(groups).toEqual(["Fri, Dec 4 · Dr. Li Chen (usual practitioner)", "Sat, Dec 5 · Dr. Li Chen (usual practitioner)", "Fri, Dec 4 · Dr. Ava Ortiz"]);
+  const active = () => document.getElementById(list.getAttribute("aria-activedescendant")!)!.textContent;
+  expect(active()).toMatch(/10:00\sAM/);
+  await user.keyboard("{ArrowDown}");
+  expect(active()).toMatch(/9:00\sAM · North Clinic/);
+  await user.keyboard("{ArrowRight}{ArrowDown}");
+  expect(active()).toMatch(/9:30\sAM · Main Street Clinic/);
+  await user.keyboard("{Enter}");
+  expect(document.activeElement).toBe(within(book).getByRole("textbox", { name: "Reason" }));
+  expect(within(book).getByText(/Picked: Dec 4, 2026, 9:30\sAM · Dr. Ava Ortiz/)).toBeTruthy();
+  await user.keyboard("Knee pain{Control>}{Enter}{/Control}");
+  expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "s-b", reason: "Knee pain" });
+});
+
+test("the slot picker filters by location", async () => {
+  const user = userEvent.setup();
+  const workspace = await openPatient(user);
+  await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
+  const book = await screen.findByRole("form", { name: "Book appointment" });
+  await user.selectOptions(await within(book).findByRole("combobox", { name: "Location" }), "North Clinic");
+  const options = within(within(book).getByRole("listbox")).getAllByRole("option").map((o) => o.textContent);
+  expect(options.every((o) => o?.includes("North Clinic"))).toBe(true);
+  expect(options).toHaveLength(2);
 });
 
 test("the outbox shows a conflict in words, with retry and discard", async () => {

@@ -46,9 +46,13 @@ const resources = {
         task_complete: "Complete task", cancel: "Cancel appointment", reschedule: "Reschedule", arrived: "Arrived",
         no_show: "No-show", remind: "Remind the patient", submit: "Save", close: "Close",
       },
+      slots: {
+        label: "Free slots", location: "Location", anyLocation: "Any location", usual: "usual practitioner",
+        none: "No free slot here: try another location.", picked: "Picked: {{slot}}",
+      },
       fields: {
         text: "Note", reason: "Reason", priority: "Priority", due: "Due", owner: "Owner (role or Practitioner/ID)",
-        slot: "Slot", chooseSlot: "Choose a free slot", claimAs: "Claim as (Practitioner/ID)", outcome: "Outcome note", about: "About", when: "When",
+        slot: "Slot", claimAs: "Claim as (Practitioner/ID)", outcome: "Outcome note", about: "About", when: "When",
       },
       outbox: {
         title: "Outbox", empty: "Nothing sent from this workstation yet.", pending: "Pending", sent: "Sent",
@@ -140,9 +144,13 @@ const resources = {
         task_complete: "Completar tarea", cancel: "Cancelar cita", reschedule: "Cambiar cita", arrived: "Llegó",
         no_show: "No se presentó", remind: "Recordar al paciente", submit: "Guardar", close: "Cerrar",
       },
+      slots: {
+        label: "Huecos libres", location: "Lugar", anyLocation: "Cualquier lugar", usual: "profesional habitual",
+        none: "No hay huecos libres aquí: pruebe otro lugar.", picked: "Elegido: {{slot}}",
+      },
       fields: {
         text: "Nota", reason: "Motivo", priority: "Prioridad", due: "Vence", owner: "Responsable (rol o Practitioner/ID)",
-        slot: "Hueco", chooseSlot: "Elija un hueco libre", claimAs: "Tomar como (Practitioner/ID)", outcome: "Nota de resultado", about: "Sobre", when: "Cuándo",
+        slot: "Hueco", claimAs: "Tomar como (Practitioner/ID)", outcome: "Nota de resultado", about: "Sobre", when: "Cuándo",
       },
       outbox: {
         title: "Bandeja de salida", empty: "Aún no se ha enviado nada desde este puesto.", pending: "Pendiente", sent: "Enviado",

@@ -117,24 +117,67 @@ pub struct FreeSlot {
     pub start: String,
     pub end: Option<String>,
     pub schedule: Option<String>,
+    pub practitioner: Option<String>,
+    pub location: Option<String>,
+    /// The slot is with the patient's own practitioner (`Patient.generalPractitioner`).
+    pub usual: bool,
+}
+
+/// Who and where a schedule books.
+struct ScheduleParties {
+    practitioner_id: Option<String>,
+    practitioner: Option<String>,
+    location: Option<String>,
 }
 
 impl Store {
-    /// Free slots from a source that start after `after`, soonest first, at most `limit`.
-    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize) -> Result<Vec<FreeSlot>, StoreError> {
+    /// Free slots from a source that start after `after`, soonest first, at most `limit`; those with
+    /// `patient`'s own practitioner are marked.
+    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize, patient: Option<&str>) -> Result<Vec<FreeSlot>, StoreError> {
+        let lookup = Lookup::new(self, source);
+        let mut parties: HashMap<String, ScheduleParties> = HashMap::new();
+        for (id, json) in self.resources_of(source, "Schedule")? {
+            let schedule = parse(&json)?;
+            let actor =
+                |kind: &str| schedule["actor"].as_array().into_iter().flatten().find(|a| a["reference"].as_str().is_some_and(|r| r.starts_with(kind))).cloned();
+            let practitioner = actor("Practitioner/");
+            parties.insert(
+                id,
+                ScheduleParties {
+                    practitioner_id: practitioner.as_ref().and_then(|p| p["reference"].as_str()).and_then(|r| id_of(r, "Practitioner")),
+                    practitioner: lookup.name_of(practitioner.as_ref())?,
+                    location: lookup.name_of(actor("Location/").as_ref())?,
+                },
+            );
+        }
+        let usual: Vec<String> = match patient {
+            Some(id) => self.resource(source, "Patient", id)?.map(|j| parse(&j)).transpose()?.map_or_else(Vec::new, |p| {
+                p["generalPractitioner"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|g| g["reference"].as_str().and_then(|r| id_of(r, "Practitioner")))
+                    .collect()
+            }),
+            None => Vec::new(),
+        };
         let mut slots = Vec::new();
         for (id, json) in self.resources_of(source, "Slot")? {
-            let slot: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-            let start = slot["start"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-            if let (true, Some(start)) = (slot["status"] == "free", start.filter(|s| *s > after)) {
-                let free = FreeSlot {
-                    id,
-                    start: slot["start"].as_str().unwrap_or_default().to_string(),
-                    end: slot["end"].as_str().map(str::to_string),
-                    schedule: slot.pointer("/schedule/reference").and_then(|v| v.as_str()).map(str::to_string),
-                };
-                slots.push((start, free));
-            }
+            let slot = parse(&json)?;
+            let start = instant(&slot, "start").filter(|s| *s > after);
+            let (true, Some(start)) = (slot["status"] == "free", start) else { continue };
+            let schedule = slot.pointer("/schedule/reference").and_then(Value::as_str);
+            let party = schedule.and_then(|r| id_of(r, "Schedule")).and_then(|s| parties.get(&s));
+            let free = FreeSlot {
+                id,
+                start: slot["start"].as_str().unwrap_or_default().to_string(),
+                end: slot["end"].as_str().map(str::to_string),
+                schedule: schedule.map(str::to_string),
+                practitioner: party.and_then(|p| p.practitioner.clone()),
+                location: party.and_then(|p| p.location.clone()),
+                usual: party.and_then(|p| p.practitioner_id.as_ref()).is_some_and(|p| usual.contains(p)),
+            };
+            slots.push((start, free));
         }
         slots.sort_by_key(|(start, _)| *start);
         Ok(slots.into_iter().take(limit).map(|(_, slot)| slot).collect())
@@ -174,5 +217,33 @@ mod tests {
         let held = column.slots[1].appointment.as_ref().unwrap();
         assert_eq!((held.id.as_str(), held.patient_name.as_deref()), ("x", Some("Ana Lee")));
         assert!(column.slots[0].appointment.is_none());
+    }
+
+    #[test]
+    fn free_slots_say_with_whom_and_where_and_mark_the_patients_own_practitioner() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[4; 32], "US").unwrap();
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        for resource in [
+            json!({"resourceType": "Practitioner", "id": "d1", "name": [{"family": "Ortiz", "given": ["Ava"], "prefix": ["Dr."]}]}),
+            json!({"resourceType": "Practitioner", "id": "d2", "name": [{"family": "Chen", "given": ["Li"], "prefix": ["Dr."]}]}),
+            json!({"resourceType": "Location", "id": "l1", "name": "Main Street Clinic"}),
+            json!({"resourceType": "Patient", "id": "p1", "generalPractitioner": [{"reference": "Practitioner/d2"}]}),
+            json!({"resourceType": "Schedule", "id": "s1", "actor": [{"reference": "Practitioner/d1"}, {"reference": "Location/l1"}]}),
+            json!({"resourceType": "Schedule", "id": "s2", "actor": [{"reference": "Practitioner/d2"}]}),
+            json!({"resourceType": "Slot", "id": "past", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-11-30T09:00:00-06:00"}),
+            json!({"resourceType": "Slot", "id": "busy", "schedule": {"reference": "Schedule/s2"}, "status": "busy", "start": "2026-12-01T08:00:00-06:00"}),
+            json!({"resourceType": "Slot", "id": "later", "schedule": {"reference": "Schedule/s2"}, "status": "free", "start": "2026-12-01T10:00:00-06:00"}),
+            json!({"resourceType": "Slot", "id": "soon", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-01T09:00:00-06:00"}),
+        ] {
+            writer.upsert("s", &resource.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        let after = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let slots = store.free_slots("s", after, 10, Some("p1")).unwrap();
+        let seen: Vec<_> = slots.iter().map(|s| (s.id.as_str(), s.practitioner.as_deref(), s.location.as_deref(), s.usual)).collect();
+        assert_eq!(seen, [("soon", Some("Dr. Ava Ortiz"), Some("Main Street Clinic"), false), ("later", Some("Dr. Li Chen"), None, true)]);
+        assert!(store.free_slots("s", after, 10, None).unwrap().iter().all(|s| !s.usual));
+        assert_eq!(store.free_slots("s", after, 1, Some("p1")).unwrap().len(), 1);
     }
 }

@@ -129,6 +129,37 @@ impl AppSession {
         self.session_call("POST", &format!("/element/{element}/value"), Some(json!({"text": text})));
     }
 
+    /// Presses keys on whatever has the keyboard focus, as a person would: "\u{E009}" (Control) stays
+    /// down until "\u{E000}" or the end, "\u{E007}" is Enter, "\u{E015}" arrow down, "\u{E014}" right.
+    pub fn keys(&self, text: &str) {
+        const CONTROL: char = '\u{E009}';
+        const RELEASE: char = '\u{E000}';
+        let mut actions = Vec::new();
+        let mut held = false;
+        for key in text.chars() {
+            match key {
+                CONTROL => {
+                    actions.push(json!({"type": "keyDown", "value": CONTROL.to_string()}));
+                    held = true;
+                }
+                RELEASE if held => {
+                    actions.push(json!({"type": "keyUp", "value": CONTROL.to_string()}));
+                    held = false;
+                }
+                _ => {
+                    actions.push(json!({"type": "keyDown", "value": key.to_string()}));
+                    actions.push(json!({"type": "keyUp", "value": key.to_string()}));
+                }
+            }
+        }
+        if held {
+            actions.push(json!({"type": "keyUp", "value": CONTROL.to_string()}));
+        }
+        let answer = self.session_call("POST", "/actions", Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
+        assert!(answer.get("error").is_none(), "keys refused: {answer}");
+        self.session_call("DELETE", "/actions", None);
+    }
+
     /// Runs an async script in the page; it finishes by calling its last argument with the result.
     pub fn execute_async(&self, script: &str) -> Value {
         self.session_call("POST", "/execute/async", Some(json!({"script": script, "args": []})))

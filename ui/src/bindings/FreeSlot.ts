@@ -3,4 +3,8 @@
 /**
  * A free slot to book, with whom and where.
  */
-export type FreeSlot = { id: string, start: string, end: string | null, schedule: string | null, };
+export type FreeSlot = { id: string, start: string, end: string | null, schedule: string | null, practitioner: string | null, location: string | null, 
+/**
+ * The slot is with the patient's own practitioner (`Patient.generalPractitioner`).
+ */
+usual: boolean, };

@@ -1,8 +1,8 @@
-import { FormEvent, ReactNode, useState } from "react";
+import { FormEvent, ReactNode, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc, errorMessage, type StaffAction, type TaskPriority } from "../ipc";
-import { useFormats } from "../format";
+import { ipc, errorMessage, type OutboxRow, type Queued, type StaffAction, type TaskPriority } from "../ipc";
+import { SlotPicker } from "./SlotPicker";
 
 /// What a form is about: the action kind and, where it acts on one record, that record's id.
 export type FormTarget =
@@ -16,18 +16,32 @@ const USER_KEY = "switchboard.user";
 const PRIORITY_ORDER: Record<TaskPriority, number> = { routine: 0, urgent: 1, asap: 2, stat: 3 };
 const PRIORITIES = (Object.keys(PRIORITY_ORDER) as TaskPriority[]).sort((a, b) => PRIORITY_ORDER[a] - PRIORITY_ORDER[b]);
 
+/// The outbox line of an action just queued, until the outbox is read again.
+function pendingRow(rows: OutboxRow[], queued: Queued, source: string, kind: string): OutboxRow {
+  const now = new Date().toISOString();
+  const seq = rows.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
+  return { seq, id: queued.id, source, kind, target: queued.target, intent: "", state: queued.state, attempts: 0, notBefore: null, error: null, result: null, createdAt: now, updatedAt: now };
+}
+
 /// One form for every staff action. Submitting queues the action; it shows at once, marked pending.
 export function ActionForm({ source, patient, target, onDone }: { source: string; patient: string; target: FormTarget; onDone: () => void }) {
   const { t } = useTranslation();
-  const f = useFormats();
   const queries = useQueryClient();
   const [fields, setFields] = useState<Record<string, string>>({ priority: "routine", owner: localStorage.getItem(USER_KEY) ?? "" });
   const set = (name: string) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value }));
   const needsSlot = target.kind === "book" || target.kind === "reschedule";
-  const slots = useQuery({ queryKey: ["free-slots", source], queryFn: () => ipc.freeSlots(source), enabled: needsSlot });
+  const slots = useQuery({ queryKey: ["free-slots", source, patient], queryFn: () => ipc.freeSlots(source, patient), enabled: needsSlot });
+  const form = useRef<HTMLFormElement>(null);
+  // A slot picked: on to the reason, or to the button when there is none.
+  const pickSlot = (id: string) => {
+    setFields((f) => ({ ...f, slot: id }));
+    form.current?.querySelector<HTMLElement>("input[name=reason], button[type=submit]")?.focus();
+  };
   const submit = useMutation({
     mutationFn: (action: StaffAction) => ipc.queueAction(source, action),
-    onSuccess: () => {
+    onSuccess: (queued, action) => {
+      // In the outbox at once, pending, even when the worker delivers it before the list is read again.
+      queries.setQueryData<OutboxRow[]>(["outbox"], (rows) => rows && !rows.some((r) => r.id === queued.id) ? [...rows, pendingRow(rows, queued, source, action.kind)] : rows);
       void queries.invalidateQueries();
       onDone();
     },
@@ -62,7 +76,17 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
     field(name, label, <input name={name} value={fields[name] ?? ""} onChange={set(name)} autoFocus={autoFocus} />);
 
   return (
-    <form className="action-form" aria-label={t(`actions.${target.kind}`)} onSubmit={onSubmit} onKeyDown={(e) => e.key === "Escape" && onDone()}>
+    <form
+      ref={form}
+      className="action-form"
+      aria-label={t(`actions.${target.kind}`)}
+      onSubmit={onSubmit}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onDone();
+        // Ctrl+Enter sends the form from any field.
+        if (e.key === "Enter" && e.ctrlKey) form.current?.requestSubmit();
+      }}
+    >
       <h3>{t(`actions.${target.kind}`)}</h3>
       {target.kind === "note" && text("text", t("fields.text"), true)}
       {target.kind === "remind" && [
@@ -79,12 +103,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
         field("due", t("fields.due"), <input name="due" type="datetime-local" value={fields.due ?? ""} onChange={set("due")} />),
         text("owner", t("fields.owner")),
       ]}
-      {needsSlot && field("slot", t("fields.slot"), (
-        <select name="slot" value={fields.slot ?? ""} onChange={set("slot")} autoFocus>
-          <option value="">{slots.isLoading ? "…" : t("fields.chooseSlot")}</option>
-          {(slots.data ?? []).map((s) => <option key={s.id} value={s.id}>{f.dateTime(s.start)} · {s.schedule ?? ""}</option>)}
-        </select>
-      ))}
+      {needsSlot && (slots.isLoading ? <p>…</p> : <SlotPicker slots={slots.data ?? []} value={fields.slot ?? ""} onPick={pickSlot} />)}
       {target.kind === "book" && text("reason", t("fields.reason"))}
       {target.kind === "cancel" && text("reason", t("fields.reason"), true)}
       {target.kind === "task_claim" && text("owner", t("fields.claimAs"), true)}
