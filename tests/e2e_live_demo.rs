@@ -85,7 +85,7 @@ fn a_booking_by_keyboard_alone_goes_from_pending_to_sent() {
     assert!(app.count("//form[@aria-label='Book appointment']//*[@role='group'][contains(@aria-label, '(usual practitioner)')]") > 0);
     // Arrows to a slot, Enter picks it, a reason, Ctrl+Enter sends.
     app.keys(&format!("{DOWN}{RIGHT}{DOWN}"));
-    let slot = app.execute_async(&format!("arguments[arguments.length - 1](document.activeElement.getAttribute('aria-activedescendant'))"));
+    let slot = app.execute_async("arguments[arguments.length - 1](document.activeElement.getAttribute('aria-activedescendant'))");
     let slot = slot.as_str().unwrap().strip_prefix("slot-").unwrap().to_string();
     app.keys(ENTER);
     shot("booking-keyboard");
