@@ -88,7 +88,7 @@ fn a_booking_by_keyboard_alone_goes_from_pending_to_sent() {
     let slot = app.execute_async("arguments[arguments.length - 1](document.activeElement.getAttribute('aria-activedescendant'))");
     let slot = slot.as_str().unwrap().strip_prefix("slot-").unwrap().to_string();
     app.keys(ENTER);
-    shot("booking-keyboard");
+    shot("book");
     // Every state the booking's outbox line shows from now on, in order.
     app.execute_async(
         "window.bookingStates = [];\n\

@@ -30,7 +30,7 @@ const CLINIC_LINE: &str = "(217) 555-0100";
 /// How the demo clinic runs, for the window to say.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS))]
-#[serde(tag = "mode", rename_all = "camelCase")]
+#[serde(tag = "mode", rename_all = "lowercase")]
 pub enum DemoState {
     /// The local server is starting (or being seeded); the cache's copy is shown meanwhile.
     Starting,
