@@ -124,7 +124,7 @@ impl DemoServer {
     }
 
     pub fn client(&self) -> Result<FhirClient, AppError> {
-        Ok(FhirClient::new(self.base.clone(), ClientOptions::default())?)
+        client_of(&self.base)
     }
 }
 
@@ -137,6 +137,10 @@ impl Drop for DemoServer {
     }
 }
 
+fn client_of(base: &Url) -> Result<FhirClient, AppError> {
+    Ok(FhirClient::new(base.clone(), ClientOptions::default())?)
+}
+
 /// The day and size of the clinic the server in `dir` was seeded with, once seeding finished.
 fn read_marker(dir: &Path) -> Option<(NaiveDate, u32)> {
     let text = std::fs::read_to_string(dir.join(SEEDED_MARKER)).ok()?;
@@ -147,8 +151,7 @@ fn read_marker(dir: &Path) -> Option<(NaiveDate, u32)> {
 /// The day the running server's clinic was seeded for (its schedules' horizon starts then). A server
 /// on the port without the demo clinic is not ours to use.
 fn served_day(base: &Url) -> Result<NaiveDate, AppError> {
-    let client = FhirClient::new(base.clone(), ClientOptions::default())?;
-    let schedule = runtime()?.block_on(client.read("Schedule", "sched-1")).map_err(|_| {
+    let schedule = runtime()?.block_on(client_of(base)?.read("Schedule", "sched-1")).map_err(|_| {
         AppError::Invalid(format!("port {} answers, but not with the demo clinic (set SWITCHBOARD_DEMO_PORT to another port)", base.port().unwrap_or_default()))
     })?;
     schedule

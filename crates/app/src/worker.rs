@@ -101,13 +101,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker on the app the environment names (`App::from_env`, read again on `Reload`).
-    /// It syncs at once, which also delivers anything left from an earlier run.
-    pub fn start(notify: Notify, rounds: Rounds) -> Worker {
-        Worker::start_with(App::from_env, notify, rounds)
-    }
-
-    /// Starts the worker on the app `load` gives (tests pass their own).
+    /// Starts the worker on the app `load` gives (read again on `Reload`). It syncs at once, which also
+    /// delivers anything left from an earlier run.
     pub fn start_with(load: impl Fn() -> Result<App, AppError> + Send + 'static, notify: Notify, rounds: Rounds) -> Worker {
         let (messages, incoming) = channel();
         std::thread::Builder::new()

@@ -9,7 +9,7 @@ use crate::clinic::{generate, lab_observation, DemoOptions};
 use crate::DemoError;
 use chrono::{DateTime, Duration as Span, Utc};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 use switchboard_fhir::{FhirClient, FhirError};
 
@@ -97,9 +97,12 @@ impl Simulator {
             }
             _ => {}
         });
-        let phones: Vec<String> = people.iter().map(|p| p.phone.clone()).collect();
+        let mut holders: HashMap<String, usize> = HashMap::new();
+        for person in &people {
+            *holders.entry(person.phone.clone()).or_default() += 1;
+        }
         for person in &mut people {
-            person.shares_phone = phones.iter().filter(|p| **p == person.phone).count() > 1;
+            person.shares_phone = holders[&person.phone] > 1;
         }
         booked.sort_by_key(|(start, _)| DateTime::parse_from_rfc3339(start).map(|t| t.timestamp()).unwrap_or_default());
         Simulator { rng: fastrand::Rng::with_seed(seed), people, booked: booked.into_iter().map(|(_, id)| id).collect(), run: run.to_string(), step: 0 }

@@ -53,22 +53,11 @@ fn instant(value: &Value, field: &str) -> Option<DateTime<Utc>> {
 impl Store {
     /// Every schedule of `source` with its slots starting in `[from, to)`, soonest first.
     pub fn schedule(&self, source: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, StoreError> {
-        let lookup = Lookup::new(self, source);
-        let mut columns: BTreeMap<String, ScheduleColumn> = BTreeMap::new();
-        for (id, json) in self.resources_of(source, "Schedule")? {
-            let schedule = parse(&json)?;
-            let actors = schedule["actor"].as_array().cloned().unwrap_or_default();
-            let actor = |kind: &str| actors.iter().find(|a| a["reference"].as_str().is_some_and(|r| r.starts_with(kind))).cloned();
-            columns.insert(
-                id.clone(),
-                ScheduleColumn {
-                    schedule: id,
-                    practitioner: lookup.name_of(actor("Practitioner/").as_ref())?,
-                    location: lookup.name_of(actor("Location/").as_ref())?,
-                    slots: Vec::new(),
-                },
-            );
-        }
+        let mut columns: BTreeMap<String, ScheduleColumn> = self
+            .schedule_parties(source)?
+            .into_iter()
+            .map(|(id, p)| (id.clone(), ScheduleColumn { schedule: id, practitioner: p.practitioner, location: p.location, slots: Vec::new() }))
+            .collect();
         let mut by_slot: HashMap<String, SlotAppointment> = HashMap::new();
         for (id, json) in self.resources_of(source, "Appointment")? {
             let appointment = parse(&json)?;
@@ -131,25 +120,29 @@ struct ScheduleParties {
 }
 
 impl Store {
-    /// Free slots from a source that start after `after`, soonest first, at most `limit`; those with
-    /// `patient`'s own practitioner are marked.
-    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize, patient: Option<&str>) -> Result<Vec<FreeSlot>, StoreError> {
+    /// Each schedule's practitioner and location, by schedule id.
+    fn schedule_parties(&self, source: &str) -> Result<BTreeMap<String, ScheduleParties>, StoreError> {
         let lookup = Lookup::new(self, source);
-        let mut parties: HashMap<String, ScheduleParties> = HashMap::new();
+        let mut parties = BTreeMap::new();
         for (id, json) in self.resources_of(source, "Schedule")? {
             let schedule = parse(&json)?;
             let actor =
                 |kind: &str| schedule["actor"].as_array().into_iter().flatten().find(|a| a["reference"].as_str().is_some_and(|r| r.starts_with(kind))).cloned();
             let practitioner = actor("Practitioner/");
-            parties.insert(
-                id,
-                ScheduleParties {
-                    practitioner_id: practitioner.as_ref().and_then(|p| p["reference"].as_str()).and_then(|r| id_of(r, "Practitioner")),
-                    practitioner: lookup.name_of(practitioner.as_ref())?,
-                    location: lookup.name_of(actor("Location/").as_ref())?,
-                },
-            );
+            let party = ScheduleParties {
+                practitioner_id: practitioner.as_ref().and_then(|p| p["reference"].as_str()).and_then(|r| id_of(r, "Practitioner")),
+                practitioner: lookup.name_of(practitioner.as_ref())?,
+                location: lookup.name_of(actor("Location/").as_ref())?,
+            };
+            parties.insert(id, party);
         }
+        Ok(parties)
+    }
+
+    /// Free slots from a source that start after `after`, soonest first, at most `limit`; those with
+    /// `patient`'s own practitioner are marked.
+    pub fn free_slots(&self, source: &str, after: DateTime<Utc>, limit: usize, patient: Option<&str>) -> Result<Vec<FreeSlot>, StoreError> {
+        let parties = self.schedule_parties(source)?;
         let usual: Vec<String> = match patient {
             Some(id) => self.resource(source, "Patient", id)?.map(|j| parse(&j)).transpose()?.map_or_else(Vec::new, |p| {
                 p["generalPractitioner"]
@@ -189,12 +182,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn slots_in_range_with_the_appointment_that_holds_them() {
+    /// A cache holding `resources` from source `s` (and the directory it lives in).
+    fn store_with(resources: &[Value]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open_with_key(&dir.path().join("c.db"), &[4; 32], "US").unwrap();
         let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
-        for resource in [
+        for resource in resources {
+            writer.upsert("s", &resource.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn slots_in_range_with_the_appointment_that_holds_them() {
+        let (_dir, store) = store_with(&[
             json!({"resourceType": "Practitioner", "id": "d1", "name": [{"family": "Ortiz", "given": ["Ava"], "prefix": ["Dr."]}]}),
             json!({"resourceType": "Location", "id": "l1", "name": "Main Street Clinic"}),
             json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Lee", "given": ["Ana"]}]}),
@@ -204,10 +206,7 @@ mod tests {
             json!({"resourceType": "Slot", "id": "c", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-02T09:00:00-06:00"}),
             json!({"resourceType": "Appointment", "id": "x", "status": "booked", "slot": [{"reference": "Slot/a"}],
                 "start": "2026-12-01T09:30:00-06:00", "participant": [{"actor": {"reference": "Patient/p1"}}]}),
-        ] {
-            writer.upsert("s", &resource.to_string()).unwrap();
-        }
-        writer.commit().unwrap();
+        ]);
         let day = |d: &str| DateTime::parse_from_rfc3339(d).unwrap().with_timezone(&Utc);
         let columns = store.schedule("s", day("2026-12-01T06:00:00Z"), day("2026-12-02T06:00:00Z")).unwrap();
         assert_eq!(columns.len(), 1);
@@ -221,10 +220,7 @@ mod tests {
 
     #[test]
     fn free_slots_say_with_whom_and_where_and_mark_the_patients_own_practitioner() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[4; 32], "US").unwrap();
-        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
-        for resource in [
+        let (_dir, store) = store_with(&[
             json!({"resourceType": "Practitioner", "id": "d1", "name": [{"family": "Ortiz", "given": ["Ava"], "prefix": ["Dr."]}]}),
             json!({"resourceType": "Practitioner", "id": "d2", "name": [{"family": "Chen", "given": ["Li"], "prefix": ["Dr."]}]}),
             json!({"resourceType": "Location", "id": "l1", "name": "Main Street Clinic"}),
@@ -235,10 +231,7 @@ mod tests {
             json!({"resourceType": "Slot", "id": "busy", "schedule": {"reference": "Schedule/s2"}, "status": "busy", "start": "2026-12-01T08:00:00-06:00"}),
             json!({"resourceType": "Slot", "id": "later", "schedule": {"reference": "Schedule/s2"}, "status": "free", "start": "2026-12-01T10:00:00-06:00"}),
             json!({"resourceType": "Slot", "id": "soon", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-01T09:00:00-06:00"}),
-        ] {
-            writer.upsert("s", &resource.to_string()).unwrap();
-        }
-        writer.commit().unwrap();
+        ]);
         let after = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().with_timezone(&Utc);
         let slots = store.free_slots("s", after, 10, Some("p1")).unwrap();
         let seen: Vec<_> = slots.iter().map(|s| (s.id.as_str(), s.practitioner.as_deref(), s.location.as_deref(), s.usual)).collect();

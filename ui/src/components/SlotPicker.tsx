@@ -1,4 +1,4 @@
-import { KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
+import { KeyboardEvent, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { FreeSlot } from "../bindings/FreeSlot";
 import { useFormats, type Formats } from "../format";
@@ -45,8 +45,8 @@ export function SlotPicker({ slots, value, onPick }: { slots: FreeSlot[]; value:
   const f = useFormats();
   const [location, setLocation] = useState("");
   const [active, setActive] = useState(0);
-  const locations = useMemo(() => [...new Set(slots.map((s) => s.location).filter((l): l is string => !!l))].sort(), [slots]);
-  const groups = useMemo(() => groupSlots(slots.filter((s) => !location || s.location === location), f), [slots, location, f]);
+  const locations = [...new Set(slots.map((s) => s.location).filter((l): l is string => !!l))].sort();
+  const groups = groupSlots(slots.filter((s) => !location || s.location === location), f);
   const flat = groups.flatMap((g) => g.slots);
   const current = flat[Math.min(active, flat.length - 1)];
   const picked = slots.find((s) => s.id === value);
