@@ -8,7 +8,7 @@ use switchboard_app::{ClinicInfo, DataChanged, SourceView, SyncProgress};
 use switchboard_core::TaskPriority;
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
-use switchboard_store::{AlertRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
+use switchboard_store::{AlertRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, Worklist, WorklistFilter};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -25,6 +25,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     OutboxRow::export_all(&config)?;
     FreeSlot::export_all(&config)?;
     WorkItem::export_all(&config)?;
+    Worklist::export_all(&config)?;
     WorklistFilter::export_all(&config)?;
     SourceView::export_all(&config)?;
     ScheduleColumn::export_all(&config)?;

@@ -1,4 +1,5 @@
-//! IPC commands: each takes ids or text, calls one core function and maps the error.
+//! IPC commands: each takes ids or text, calls one core function and maps the error. Each runs on
+//! Tauri's async runtime (`async`), not the main thread, so a slow read never freezes the window.
 
 use crate::error::BoundaryError;
 use crate::phone::PhoneStatus;
@@ -12,29 +13,29 @@ use switchboard_intake::llm::{enrich, SecondOpinion};
 use switchboard_intake::{Answer, Intake, Language, Urgency};
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
-use switchboard_store::{AlertRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, WorklistFilter};
+use switchboard_store::{AlertRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, Worklist, WorklistFilter};
 use tauri::State;
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn overview(state: State<'_, AppState>) -> Result<Overview, BoundaryError> {
     state.with_store(|store| Ok(store.overview()?))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
     let today = state.clock().now().date_naive();
     state.with_store(|store| Ok(store.search_text(&text, state.app().month_first(), today)?))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
     state.with_store(|store| Ok(store.patient_view(&source, &id, state.clock().now())?))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAction) -> Result<Queued, BoundaryError> {
     let queued = state.with_store(|store| Ok(state.app().queue_staff(store, &source, action)?))?;
@@ -42,14 +43,14 @@ pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAct
     Ok(queued)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryError> {
     state.with_store(|store| Ok(store.outbox()?))
 }
 
 /// `pending` puts a failed or conflicting action back in the queue; `discarded` gives it up.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState) -> Result<bool, BoundaryError> {
     let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, to, &state.clock().now().to_rfc3339())?))?;
@@ -60,26 +61,29 @@ pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState)
 /// Free slots the booking form offers: about two weeks of a small clinic's.
 const FREE_SLOTS_SHOWN: usize = 400;
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String, patient: Option<String>) -> Result<Vec<FreeSlot>, BoundaryError> {
     state.with_store(|store| Ok(store.free_slots(&source, state.clock().now(), FREE_SLOTS_SHOWN, patient.as_deref())?))
 }
 
-#[tauri::command]
+/// Open tasks the worklist shows: more than a shift works, few enough to draw at once.
+const WORKLIST_SHOWN: usize = 200;
+
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
-pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Vec<WorkItem>, BoundaryError> {
-    state.with_store(|store| Ok(store.worklist(&filter, state.clock().now())?))
+pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Worklist, BoundaryError> {
+    state.with_store(|store| Ok(store.worklist(&filter, state.clock().now(), WORKLIST_SHOWN)?))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn sources(state: State<'_, AppState>) -> Result<Vec<SourceView>, BoundaryError> {
     state.with_store(|store| Ok(state.app().source_views(store)?))
 }
 
 /// Adds or edits a FHIR endpoint, then pulls from it.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn save_source(state: State<'_, AppState>, name: String, fhir: String) -> Result<bool, BoundaryError> {
     let replaced = state.app().save_source(source_entry(&name, &fhir)?)?;
@@ -87,53 +91,53 @@ pub fn save_source(state: State<'_, AppState>, name: String, fhir: String) -> Re
     Ok(replaced)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn sync_now(state: State<'_, AppState>) {
     state.worker.request(Job::Sync);
 }
 
 /// The workspace opened on a patient: fetch them again in the background; `data-changed` follows.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
     state.worker.request(Job::RefreshPatient { source, patient: id });
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {
     state.with_store(|store| Ok(store.schedule(&source, from, to)?))
 }
 
 /// The active rules and where each comes from; a rules file that does not load is the error.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn rules(state: State<'_, AppState>) -> Result<Vec<RuleView>, BoundaryError> {
     Ok(state.app().rules()?.rules.iter().map(|r| r.view()).collect())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError> {
     state.with_store(|store| Ok(store.alerts()?))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
     state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock().now().to_rfc3339())?))
 }
 
 /// The latest call pop, for a window that opened after it arrived.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
     state.phone.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// The agent says which patient a household's or new caller's call is about.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
     let pop = state.with_store(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock().now())?))?;
@@ -142,7 +146,7 @@ pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: Patie
     Ok(pop)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> Result<Vec<CallRow>, BoundaryError> {
     state.with_store(|store| Ok(store.calls_for(&source, &id, 20)?))
@@ -150,7 +154,7 @@ pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> 
 
 /// The note read with the red-flag questions answered so far (by question id), its draft summary in
 /// the window's language.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>, language: Language) -> Intake {
     switchboard_intake::analyze_for_staff(&note, &answers, language)
@@ -158,7 +162,7 @@ pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>, language:
 
 /// Writes the intake back: the caller's words with the summary as staff edited it (a Communication),
 /// and a Task for the team it is routed to, with the priority its urgency gives.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 #[allow(clippy::too_many_arguments)]
 pub fn confirm_intake(
@@ -178,14 +182,14 @@ pub fn confirm_intake(
 }
 
 /// Whether `[intake] llm_url` names a language model for second opinions.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn intake_model(state: State<'_, AppState>) -> bool {
     state.app().llm_config().is_some()
 }
 
 /// Asks the configured language model, which may only add findings or raise urgency.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> Result<SecondOpinion, BoundaryError> {
     let config = state
@@ -198,14 +202,14 @@ pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> 
 }
 
 /// The clinic's time zone and phone region, for showing times and numbers.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn clinic(state: State<'_, AppState>) -> ClinicInfo {
     state.app().clinic_info(state.demo())
 }
 
 /// Whether the call listener is listening, for the Sources page.
-#[tauri::command]
+#[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn phone_status(state: State<'_, AppState>) -> PhoneStatus {
     state.phone.status.lock().unwrap_or_else(|p| p.into_inner()).clone()

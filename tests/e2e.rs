@@ -21,7 +21,7 @@ fn first_run_search_patient_schedule_worklist_and_language() {
     app.find("//section[@aria-label='Worklist']//tbody/tr");
     app.assert_accessible("worklist");
     shot("worklist");
-    app.find("//span[@id='status'][contains(., '1000 patients')]");
+    app.find("//span[@id='status'][contains(., '1,000 patients')]");
 
     // Search by name.
     let search = app.find("//input[@aria-label='Find a patient']");

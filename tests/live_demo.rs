@@ -29,7 +29,7 @@ fn round(app: &App, store: &mut Store) {
 /// The open tasks of a pool, each as its description and why, filtered by priority when given.
 fn tasks(store: &Store, pool: &str, priority: Option<&str>) -> Vec<String> {
     let filter = WorklistFilter { owner: Some(pool.into()), ..Default::default() };
-    let items = store.worklist(&filter, chrono::Utc::now()).unwrap();
+    let items = store.worklist(&filter, chrono::Utc::now(), usize::MAX).unwrap().items;
     items
         .iter()
         .filter(|i| priority.is_none_or(|p| i.task.priority.as_deref() == Some(p)))

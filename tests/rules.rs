@@ -115,7 +115,8 @@ fn results_become_one_task_each_on_every_workstation_and_a_correction_updates_it
         round(&mut a, &other, t0).await;
         round(&mut b, &other, t0).await;
         for store in [&a, &b] {
-            let items = store.worklist(&switchboard_store::WorklistFilter { owner: Some("Nurse pool".into()), ..Default::default() }, t0).unwrap();
+            let items =
+                store.worklist(&switchboard_store::WorklistFilter { owner: Some("Nurse pool".into()), ..Default::default() }, t0, usize::MAX).unwrap().items;
             let ours: Vec<_> = items.iter().filter(|i| i.task.rule.is_some()).collect();
             assert_eq!(ours.len(), 2, "{ours:?}");
             assert!(ours.iter().any(|i| i.task.why.as_deref().is_some_and(|w| w.contains("Potassium 6.9 mmol/L (critical-high)"))));

@@ -50,11 +50,11 @@ const queueAction = vi.fn(async (_source: string, action: StaffAction) => {
   if (action.kind === "cancel" && !action.reason.trim()) throw { code: "invalid", message: "cancelling needs a reason" };
   return { id: "act-1", target: "x", state: "pending" };
 });
-const worklist = vi.fn(async (filter: WorklistFilter) => [{
+const worklist = vi.fn(async (filter: WorklistFilter) => ({ total: 1, items: [{
   id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: filter.owner, due: new Date(Date.now() - 3 * 3600_000).toISOString(),
   authored: null, rule: "critical-result-callback", why: "Rule critical-result-callback: Potassium 6.9 mmol/L (critical-high), from Observation/o1",
   ...origin, patientId: "pat-000001", patientName: "María García", mrn: "MRN1000000", overdue: true,
-}]);
+}] }));
 const alertRows = [{ key: "task-sla-escalation:Task/t9_overdue", rule: "task-sla-escalation", source: "demo", patientId: "pat-000001",
   role: "Nurse pool lead", message: "Past due: Call about potassium", subject: "Task/t9", raisedAt: "2026-11-26T10:00:00Z" }];
 const dismissAlert = vi.fn(async (key: string) => {
@@ -210,7 +210,7 @@ test("finds a patient by typing and opens the workspace from the keyboard", asyn
 test("shows when nothing matches, and the count of cached patients", async () => {
   const user = userEvent.setup();
   renderApp();
-  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  expect(await screen.findByText(/1,000 patients/)).toBeTruthy();
   await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "zzz");
   expect(await screen.findByText("No matching patients")).toBeTruthy();
 });
@@ -325,6 +325,18 @@ test("the worklist opens on the role's pool, filters, and a task opens its patie
   expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
 });
 
+test("a long worklist says how many open tasks it leaves out", async () => {
+  const original = worklist.getMockImplementation()!;
+  worklist.mockImplementation(async (filter) => ({ ...(await original(filter)), total: 15000 }));
+  try {
+    renderApp();
+    const list = await screen.findByRole("region", { name: "Worklist" });
+    expect(await within(list).findByText("The 1 most pressing of 15,000 open tasks. Filter to narrow the list.")).toBeTruthy();
+  } finally {
+    worklist.mockImplementation(original);
+  }
+});
+
 test("? shows every shortcut and Escape closes the help", async () => {
   const user = userEvent.setup();
   renderApp();
@@ -391,23 +403,23 @@ test("the schedule shows free and busy slots, and a booked slot opens its patien
 
 test("a data-changed event from the background worker reads the cache again", async () => {
   renderApp();
-  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  expect(await screen.findByText(/1,000 patients/)).toBeTruthy();
   const before = overview.mock.calls.length;
   overview.mockResolvedValueOnce({ counts: [["Patient", 1001]], sources: [] });
   act(() => dataChanged.at(-1)!({ reason: "sync" }));
-  expect(await screen.findByText(/1001 patients/)).toBeTruthy();
+  expect(await screen.findByText(/1,001 patients/)).toBeTruthy();
   expect(overview.mock.calls.length).toBeGreaterThan(before);
 });
 
 test("sync progress shows in the status bar until the sync's data-changed arrives", async () => {
   renderApp();
-  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  expect(await screen.findByText(/1,000 patients/)).toBeTruthy();
   act(() => syncProgress.at(-1)!({ source: "main", resourceType: "Observation", done: 1200, total: 5000 }));
   expect(screen.getByText("Syncing main: Observation 1200 of 5000")).toBeTruthy();
   act(() => dataChanged.at(-1)!({ reason: "outbox" }));
   expect(screen.getByText(/Syncing main/)).toBeTruthy();
   act(() => dataChanged.at(-1)!({ reason: "sync" }));
-  expect(await screen.findByText(/1000 patients/)).toBeTruthy();
+  expect(await screen.findByText(/1,000 patients/)).toBeTruthy();
 });
 
 test("first run offers the demo clinic or a FHIR endpoint, and asks only once", async () => {
@@ -624,7 +636,7 @@ test("no screen renders a raw ISO timestamp", async () => {
   const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   const noIso = () => expect(document.body.textContent ?? "").not.toMatch(iso);
   renderApp();
-  await screen.findByText(/1000 patients/);
+  await screen.findByText(/1,000 patients/);
   await screen.findByRole("table");
   noIso();
   await user.type(screen.getByRole("combobox", { name: "Find a patient" }), "gar");

@@ -5,7 +5,7 @@ const resources = {
   en: {
     translation: {
       search: { label: "Find a patient", placeholder: "Name, date of birth, phone or MRN  (Ctrl+K)", none: "No matching patients" },
-      status: { patients: "{{count}} patients", synced: "{{source}}: last synced {{when}}", never: "never", syncing: "Syncing {{source}}: {{type}} {{done}}", of: "{{done}} of {{total}}" },
+      status: { patients: "{{count, number}} patients", synced: "{{source}}: last synced {{when}}", never: "never", syncing: "Syncing {{source}}: {{type}} {{done}}", of: "{{done}} of {{total}}" },
       call: {
         region: "Phone call", incoming: "Incoming call from {{number}}", onCall: "On call with {{number}}",
         ended: "Call with {{number}} ended after {{minutes}} min {{seconds}} s · logged", missed: "Missed call from {{number}} · logged",
@@ -61,6 +61,7 @@ const resources = {
       worklist: {
         title: "Worklist", filters: "Worklist filters", mine: "Mine", all: "All open", overdue: "Overdue", any: "Any",
         patient: "Patient", empty: "No open tasks match.", open: "open", claimed: "claimed",
+        shown: "The {{shown, number}} most pressing of {{total, number}} open tasks. Filter to narrow the list.",
       },
       schedule: {
         title: "Schedule", previous: "Previous", next: "Next", today: "Today", day: "Day", week: "Week",
@@ -103,7 +104,7 @@ const resources = {
   es: {
     translation: {
       search: { label: "Buscar paciente", placeholder: "Nombre, fecha de nacimiento, teléfono o NHC  (Ctrl+K)", none: "Ningún paciente coincide" },
-      status: { patients: "{{count}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca", syncing: "Sincronizando {{source}}: {{type}} {{done}}", of: "{{done}} de {{total}}" },
+      status: { patients: "{{count, number}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca", syncing: "Sincronizando {{source}}: {{type}} {{done}}", of: "{{done}} de {{total}}" },
       call: {
         region: "Llamada", incoming: "Llamada entrante de {{number}}", onCall: "En llamada con {{number}}",
         ended: "La llamada con {{number}} terminó tras {{minutes}} min {{seconds}} s · registrada", missed: "Llamada perdida de {{number}} · registrada",
@@ -159,6 +160,7 @@ const resources = {
       worklist: {
         title: "Lista de trabajo", filters: "Filtros de la lista", mine: "Mías", all: "Todas abiertas", overdue: "Vencidas", any: "Cualquiera",
         patient: "Paciente", empty: "Ninguna tarea abierta coincide.", open: "abierta", claimed: "asignada",
+        shown: "Las {{shown, number}} más urgentes de {{total, number}} tareas abiertas. Filtre para acotar la lista.",
       },
       schedule: {
         title: "Agenda", previous: "Anterior", next: "Siguiente", today: "Hoy", day: "Día", week: "Semana",

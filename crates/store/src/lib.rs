@@ -30,7 +30,7 @@ pub use schedule::{FreeSlot, ScheduleColumn, SlotAppointment, SlotEntry};
 pub use search::{normalize_query, PatientHit, Query};
 pub use status::{Overview, SourceStatus};
 pub use view::{flag as lab_flag, PatientView};
-pub use worklist::{WorkItem, WorklistFilter};
+pub use worklist::{WorkItem, Worklist, WorklistFilter};
 
 /// A column holding one of the vocabulary's words (`switchboard_core::vocab`), read as its enum.
 pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<T> {

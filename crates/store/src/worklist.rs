@@ -45,11 +45,20 @@ fn is_overdue(due: Option<&str>, now: DateTime<Utc>) -> bool {
     due.and_then(|d| DateTime::parse_from_rfc3339(d).ok()).is_some_and(|d| d < now)
 }
 
+/// The most pressing open tasks, and how many match in all.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
+pub struct Worklist {
+    pub items: Vec<WorkItem>,
+    pub total: usize,
+}
+
 impl Store {
-    /// Open tasks of every source, most pressing first (priority, then due time).
-    pub fn worklist(&self, filter: &WorklistFilter, now: DateTime<Utc>) -> Result<Vec<WorkItem>, StoreError> {
-        let mut items = Vec::new();
-        let mut patients: HashMap<(String, String), Option<Value>> = HashMap::new();
+    /// Open tasks of every source, most pressing first (priority, then due time): the first `limit`,
+    /// with their patients' names, and the number that match. Only the shown tasks' patients are read.
+    pub fn worklist(&self, filter: &WorklistFilter, now: DateTime<Utc>, limit: usize) -> Result<Worklist, StoreError> {
+        let mut matching = Vec::new();
         for source in self.source_statuses()?.into_iter().map(|s| s.name) {
             let mut stmt = self
                 .conn
@@ -65,22 +74,36 @@ impl Store {
                 let overdue = is_overdue(task.due.as_deref(), now);
                 let owner_matches = filter.owner.as_deref().is_none_or(|o| task.owner.as_deref() == Some(o));
                 let priority_matches = filter.priority.as_deref().is_none_or(|p| task.priority.as_deref() == Some(p));
-                if !owner_matches || !priority_matches || (filter.overdue && !overdue) {
-                    continue;
+                if owner_matches && priority_matches && (overdue || !filter.overdue) {
+                    matching.push((task, patient_id, overdue));
                 }
-                let patient = match &patient_id {
-                    Some(pid) => patients
-                        .entry((source.clone(), pid.clone()))
-                        .or_insert_with(|| self.resource(&source, "Patient", pid).ok().flatten().and_then(|j| serde_json::from_str(&j).ok()))
-                        .clone(),
-                    None => None,
-                };
-                let banner = patient.as_ref().zip(patient_id.as_deref()).map(|(p, id)| banner_of(id, p, now.date_naive()));
-                items.push(WorkItem { task, patient_id, patient_name: banner.as_ref().and_then(|b| b.name.clone()), mrn: banner.and_then(|b| b.mrn), overdue });
             }
         }
-        items.sort_by(|a, b| (priority_rank(a.task.priority.as_deref()), &a.task.due).cmp(&(priority_rank(b.task.priority.as_deref()), &b.task.due)));
-        Ok(items)
+        let total = matching.len();
+        // Ties keep one order: by source and id.
+        let rank = |(task, _, _): &(TaskItem, Option<String>, bool)| {
+            (priority_rank(task.priority.as_deref()), task.due.clone(), task.origin.source.clone(), task.id.clone())
+        };
+        if limit < total {
+            matching.select_nth_unstable_by_key(limit, rank);
+            matching.truncate(limit);
+        }
+        matching.sort_by_key(rank);
+        let mut patients: HashMap<(String, String), Option<Value>> = HashMap::new();
+        let items = matching
+            .into_iter()
+            .map(|(task, patient_id, overdue)| {
+                let patient = patient_id.as_ref().and_then(|pid| {
+                    patients
+                        .entry((task.origin.source.clone(), pid.clone()))
+                        .or_insert_with(|| self.resource(&task.origin.source, "Patient", pid).ok().flatten().and_then(|j| serde_json::from_str(&j).ok()))
+                        .clone()
+                });
+                let banner = patient.as_ref().zip(patient_id.as_deref()).map(|(p, id)| banner_of(id, p, now.date_naive()));
+                WorkItem { patient_name: banner.as_ref().and_then(|b| b.name.clone()), mrn: banner.and_then(|b| b.mrn), task, patient_id, overdue }
+            })
+            .collect();
+        Ok(Worklist { items, total })
     }
 }
 
@@ -110,12 +133,42 @@ mod tests {
         writer.commit().unwrap();
         store.record_sync_start("s", "http://x/", "2026-11-26T00:00:00Z").unwrap();
         let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().with_timezone(&Utc);
-        let ids = |filter: WorklistFilter| -> Vec<String> { store.worklist(&filter, now).unwrap().into_iter().map(|w| w.task.id).collect() };
+        let ids = |filter: WorklistFilter| -> Vec<String> { store.worklist(&filter, now, 10).unwrap().items.into_iter().map(|w| w.task.id).collect() };
         assert_eq!(ids(WorklistFilter::default()), ["t2", "t4", "t1"]);
         assert_eq!(ids(WorklistFilter { owner: Some("Nurse pool".into()), ..Default::default() }), ["t2", "t1"]);
         assert_eq!(ids(WorklistFilter { overdue: true, ..Default::default() }), ["t1"]);
         assert_eq!(ids(WorklistFilter { priority: Some("urgent".into()), ..Default::default() }), ["t4"]);
-        let first = &store.worklist(&WorklistFilter::default(), now).unwrap()[0];
+        let first = &store.worklist(&WorklistFilter::default(), now, 10).unwrap().items[0];
         assert_eq!(first.patient_name.as_deref(), Some("Ana Lee"));
+        let shortened = store.worklist(&WorklistFilter::default(), now, 2).unwrap();
+        assert_eq!((shortened.items.iter().map(|w| w.task.id.as_str()).collect::<Vec<_>>(), shortened.total), (vec!["t2", "t4"], 3));
+    }
+
+    /// A shortened worklist is the head of the whole one, for any limit, over seeded random tasks.
+    #[test]
+    fn a_limit_keeps_the_most_pressing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("c.db"), &[4; 32], "US").unwrap();
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        for i in 0..300 {
+            let priority = ["stat", "asap", "urgent", "routine"][rng.usize(..4)];
+            let due = format!("2026-12-{:02}T{:02}:00:00Z", rng.u8(1..20), rng.u8(..24));
+            let task = json!({"resourceType": "Task", "id": format!("t{i}"), "status": "requested", "intent": "order",
+                "priority": priority, "for": {"reference": format!("Patient/p{}", i % 7)}, "restriction": {"period": {"end": due}}});
+            writer.upsert(["a", "b"][i % 2], &task.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        for source in ["a", "b"] {
+            store.record_sync_start(source, "http://x/", "2026-11-26T00:00:00Z").unwrap();
+        }
+        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().with_timezone(&Utc);
+        let ids = |limit| -> Vec<String> { store.worklist(&WorklistFilter::default(), now, limit).unwrap().items.into_iter().map(|w| w.task.id).collect() };
+        let whole = ids(1000);
+        assert_eq!(whole.len(), 300);
+        for limit in [0, 1, 2, 50, 299, 300] {
+            assert_eq!(ids(limit), whole[..limit], "limit {limit}");
+            assert_eq!(store.worklist(&WorklistFilter::default(), now, limit).unwrap().total, 300);
+        }
     }
 }

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type WorklistFilter } from "../ipc";
@@ -13,6 +13,8 @@ export const ROLE_POOL: Record<Role, string> = { agent: "Call center", frontdesk
 
 type Scope = "pool" | "mine" | "all";
 
+const FIRST_SCREEN = "switchboard:first-screen";
+
 /// Open tasks across patients, most pressing first. A row opens its patient.
 export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen: (patient: Selected) => void }) {
   const { t } = useTranslation();
@@ -23,6 +25,12 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
   const owner = scope === "pool" ? ROLE_POOL[role] : scope === "mine" ? me : null;
   const filter: WorklistFilter = { owner, overdue, priority: priority || null };
   const items = useQuery({ queryKey: ["worklist", filter], queryFn: () => ipc.worklist(filter) });
+  useEffect(() => {
+    // The benchmark's cold start ends when the first worklist is on screen.
+    if (items.isSuccess && performance.getEntriesByName(FIRST_SCREEN).length === 0) {
+      requestAnimationFrame(() => performance.mark(FIRST_SCREEN));
+    }
+  }, [items.isSuccess]);
   return (
     <section aria-label={t("worklist.title")}>
       <h2>{t("worklist.title")}</h2>
@@ -44,7 +52,10 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
         </label>
       </div>
       {items.error && <p role="alert" className="error">{errorMessage(items.error)}</p>}
-      {items.isSuccess && items.data.length === 0 && <p>{t("worklist.empty")}</p>}
+      {items.isSuccess && items.data.total === 0 && <p>{t("worklist.empty")}</p>}
+      {items.isSuccess && items.data.total > items.data.items.length && (
+        <p role="status">{t("worklist.shown", { shown: items.data.items.length, total: items.data.total })}</p>
+      )}
       <table>
         <thead>
           <tr>
@@ -53,7 +64,7 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
           </tr>
         </thead>
         <tbody>
-          {(items.data ?? []).map((item) => (
+          {(items.data?.items ?? []).map((item) => (
             <tr key={`${item.source}/${item.id}`} className={item.overdue ? "overdue" : undefined}>
               <td>{item.priority}</td>
               <td>

@@ -12,6 +12,7 @@ import type { Queued } from "../bindings/Queued";
 import type { OutboxRow } from "../bindings/OutboxRow";
 import type { FreeSlot } from "../bindings/FreeSlot";
 import type { WorkItem } from "../bindings/WorkItem";
+import type { Worklist } from "../bindings/Worklist";
 import type { WorklistFilter } from "../bindings/WorklistFilter";
 import type { SourceView } from "../bindings/SourceView";
 import type { ScheduleColumn } from "../bindings/ScheduleColumn";
@@ -34,7 +35,7 @@ import type { ClinicInfo } from "../bindings/ClinicInfo";
 export type { Answer, ClinicInfo, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
 /// The agent's answers to the red-flag questions, by question id; a question not in it was not asked.
 export type Answers = Record<string, Answer>;
-export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, WorklistFilter };
+export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, Worklist, WorklistFilter };
 
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
@@ -44,7 +45,7 @@ export const ipc = {
   outbox: () => invoke<OutboxRow[]>("outbox"),
   setActionState: (id: string, to: Extract<OutboxState, "pending" | "discarded">) => invoke<boolean>("set_action_state", { id, to }),
   freeSlots: (source: string, patient: string | null) => invoke<FreeSlot[]>("free_slots", { source, patient }),
-  worklist: (filter: WorklistFilter) => invoke<WorkItem[]>("worklist", { filter }),
+  worklist: (filter: WorklistFilter) => invoke<Worklist>("worklist", { filter }),
   sources: () => invoke<SourceView[]>("sources"),
   saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
   syncNow: () => invoke<void>("sync_now"),
