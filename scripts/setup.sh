@@ -12,6 +12,7 @@ APT_PACKAGES=(
   curl ca-certificates tzdata                           # tzdata: clinic hours in the clinic's time zone
   faketime                                              # the suite again with the clock moved (scripts/test.sh)
   time                                                  # GNU time: peak memory of a sync against hostile servers (tests)
+  xdg-utils desktop-file-utils                          # the package's tel: handler registration (tests)
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 

@@ -65,6 +65,9 @@ run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --
 # The delivery killed 1,000 times, in a keyring session of its own: a thousand killed Secret Service
 # clients must not disturb the keyring the other tests use.
 run scripts/with-keyring.sh cargo test --locked -p switchboard --test app -- --ignored after_each_server_commit
+# The release .deb, built, then installed into a directory root, launched and removed by its test.
+run scripts/package.sh
+run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --locked -p switchboard --test app -- --ignored package::
 
 if [ -z "${SWITCHBOARD_NO_MOVED_CLOCK:-}" ]; then
   # A relative offset, so every process (the tests, the Helios servers they start, the CLI) reads the same

@@ -41,6 +41,10 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
                     AppEvent::SyncProgress(progress) => window.emit(SYNC_PROGRESS, progress),
                 };
             });
+            #[cfg(target_os = "linux")]
+            if let Some(window) = app.get_webview_window("main") {
+                window.with_webview(lean_webkit)?;
+            }
             app.manage(AppState::start(notify));
             phone::start(app.handle(), phone_setup, tel);
             Ok(())
@@ -74,4 +78,13 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");
+}
+
+/// One local page, never browsed away from: WebKit's smallest memory caches.
+#[cfg(target_os = "linux")]
+fn lean_webkit(webview: tauri::webview::PlatformWebview) {
+    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+    if let Some(context) = webview.inner().context() {
+        context.set_cache_model(CacheModel::DocumentViewer);
+    }
 }

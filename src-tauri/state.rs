@@ -8,6 +8,9 @@ use switchboard_app::{App, AppEvent, ChangeReason, DataChanged, Job, Notify, Rou
 use switchboard_core::{Clock, Config, Home, SystemClock};
 use switchboard_store::Store;
 
+/// The window's page cache: a worklist and a few workspaces' pages (memory figures in ARCHITECTURE.md).
+const WINDOW_PAGE_CACHE_MIB: u32 = 8;
+
 pub struct AppState {
     app: RwLock<App>,
     pub worker: Worker,
@@ -26,6 +29,7 @@ impl AppState {
         let loaded = App::from_env().map_err(BoundaryError::from);
         let opened = loaded.as_ref().map_err(Clone::clone).and_then(|app| {
             let mut store = app.open_store()?;
+            store.limit_page_cache(WINDOW_PAGE_CACHE_MIB).map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
             if app.demo_clinic {
                 switchboard_demo::ensure_demo_loaded(&mut store, settings.patients, app.clock.now())
                     .map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;

@@ -14,6 +14,7 @@ mod intake;
 mod invariants;
 mod live_demo;
 mod outbox;
+mod package;
 mod rules;
 mod sync_faults;
 mod sync_fhir;

@@ -58,6 +58,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Caps this connection's page cache (decrypted pages). The window's connection reads a patient
+    /// at a time and needs little; the default (32 MB) suits writing a sync.
+    pub fn limit_page_cache(&self, mib: u32) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch(&format!("PRAGMA cache_size = -{};", mib * 1024))?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
