@@ -49,8 +49,7 @@ impl AppState {
             let live_server = live_server.clone();
             move || App::from_env().map(|app| app.with_live_demo(live_server.get()))
         };
-        let rounds = if app.demo_clinic { Rounds::live_demo() } else { Rounds::default() };
-        let worker = Worker::start_with(load, notify.clone(), rounds);
+        let worker = Worker::start_with(load, notify.clone(), Rounds::for_app);
         if app.demo_clinic {
             let (demo, jobs) = (demo.clone(), worker.jobs());
             let on_state = move |state: DemoState, server: Option<live_demo::Url>| {

@@ -70,7 +70,7 @@ pub enum AppEvent {
 pub type Notify = Arc<dyn Fn(AppEvent) + Send + Sync>;
 
 /// How often the worker wakes on its own.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rounds {
     /// A delivery round this often.
     pub every: Duration,
@@ -82,6 +82,15 @@ impl Rounds {
     /// On the live demo: delivery every 10 s and a sync every 20 s, so the simulator's day shows at once.
     pub fn live_demo() -> Rounds {
         Rounds { every: Duration::from_secs(10), sync_every: 2 }
+    }
+
+    /// The live demo's rounds while no clinic is configured, the default's once one is.
+    pub fn for_app(app: &App) -> Rounds {
+        if app.demo_clinic {
+            Rounds::live_demo()
+        } else {
+            Rounds::default()
+        }
     }
 }
 
@@ -101,9 +110,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker on the app `load` gives (read again on `Reload`). It syncs at once, which also
-    /// delivers anything left from an earlier run.
-    pub fn start_with(load: impl Fn() -> Result<App, AppError> + Send + 'static, notify: Notify, rounds: Rounds) -> Worker {
+    /// Starts the worker on the app `load` gives (read again on `Reload`), waking as `rounds` says for
+    /// the app loaded (`Rounds::for_app`). It syncs at once, which also delivers anything left from an
+    /// earlier run.
+    pub fn start_with(load: impl Fn() -> Result<App, AppError> + Send + 'static, notify: Notify, rounds: impl Fn(&App) -> Rounds + Send + 'static) -> Worker {
         let (messages, incoming) = channel();
         std::thread::Builder::new()
             .name("switchboard-worker".into())
@@ -166,9 +176,11 @@ impl<L: Fn() -> Result<App, AppError>> Actor<L> {
         }
     }
 
-    fn run(mut self, incoming: &Receiver<Message>, rounds: Rounds) {
+    fn run(mut self, incoming: &Receiver<Message>, rounds_of: impl Fn(&App) -> Rounds) {
         let mut round = 0u32;
         loop {
+            // Read each time: a clinic added to the live demo's window moves it to the clinic's pace.
+            let rounds = self.app.as_ref().map(&rounds_of).unwrap_or_default();
             let job = match incoming.recv_timeout(rounds.every) {
                 Ok(Message::Job(job)) => job,
                 Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -279,5 +291,21 @@ impl Progress for EventProgress {
 
     fn type_done(&self, report: &TypeReport) {
         self.send(&report.resource_type, report.fetched, Some(report.fetched));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::{Config, Home, SourceConfig, SystemClock};
+
+    #[test]
+    fn a_configured_clinic_leaves_the_live_demos_pace() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = |config: Config| App::new(Home::under(dir.path()), config, Arc::new(SystemClock));
+        assert_eq!(Rounds::for_app(&app(Config::default())), Rounds::live_demo());
+        let mut clinic = Config::default();
+        clinic.sources.push(SourceConfig::new("ehr", "https://ehr.example/fhir".parse().unwrap()));
+        assert_eq!(Rounds::for_app(&app(clinic)), Rounds::default());
     }
 }

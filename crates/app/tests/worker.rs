@@ -43,7 +43,7 @@ fn rounds_after_start_read_no_keyring_and_open_no_cache() {
             let _ = sender.lock().unwrap().send(change.reason);
         }
     });
-    let worker = Worker::start_with(app.clone(), notify, Rounds { every: Duration::from_millis(50), sync_every: 4 });
+    let worker = Worker::start_with(app.clone(), notify, |_: &App| Rounds { every: Duration::from_millis(50), sync_every: 4 });
     wait_for(&reasons, ChangeReason::Sync, 1);
     let started = Usage::now();
     assert!(started.cache_opens >= 1 && started.keyring_reads >= 2, "start-up opened the cache and read its key and the token: {started:?}");
