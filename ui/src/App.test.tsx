@@ -252,7 +252,8 @@ test("cancelling without a reason shows the refusal in words, and booking offers
 
   await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
   const book = await screen.findByRole("form", { name: "Book appointment" });
-  await within(book).findByRole("option", { name: /9:00\sAM · Main Street Clinic/ });
+  const mainStreet = await within(book).findByRole("group", { name: "Fri, Dec 4 · Dr. Ava Ortiz · Main Street Clinic" });
+  expect(within(mainStreet).getAllByRole("option").map((o) => o.textContent).join(", ")).toMatch(/^9:00\sAM, 9:30\sAM$/);
   await user.click(within(book).getByRole("option", { name: /9:30\sAM/ }));
   await user.click(within(book).getByRole("button", { name: "Save" }));
   expect(queueAction).toHaveBeenLastCalledWith("demo", { kind: "book", patient: "pat-000001", slot: "s-b", reason: null });
@@ -266,13 +267,20 @@ test("booking by keyboard: slots grouped by day and practitioner, the usual one 
   const list = await within(book).findByRole("listbox", { name: "Free slots" });
   expect(document.activeElement).toBe(list);
   const groups = within(list).getAllByRole("group").map((g) => g.getAttribute("aria-label"));
-  expect(groups).toEqual(["Fri, Dec 4 · Dr. Li Chen (usual practitioner)", "Sat, Dec 5 · Dr. Li Chen (usual practitioner)", "Fri, Dec 4 · Dr. Ava Ortiz"]);
-  const active = () => document.getElementById(list.getAttribute("aria-activedescendant")!)!.textContent;
-  expect(active()).toMatch(/10:00\sAM/);
+  expect(groups).toEqual([
+    "Fri, Dec 4 · Dr. Li Chen (usual practitioner) · North Clinic",
+    "Sat, Dec 5 · Dr. Li Chen (usual practitioner) · North Clinic",
+    "Fri, Dec 4 · Dr. Ava Ortiz · Main Street Clinic",
+  ]);
+  const active = () => {
+    const option = document.getElementById(list.getAttribute("aria-activedescendant")!)!;
+    return `${option.closest("[role='group']")!.getAttribute("aria-label")}: ${option.textContent}`;
+  };
+  expect(active()).toMatch(/Fri, Dec 4 · Dr. Li Chen .*: 10:00\sAM/);
   await user.keyboard("{ArrowDown}");
-  expect(active()).toMatch(/9:00\sAM · North Clinic/);
+  expect(active()).toMatch(/Sat, Dec 5 · Dr. Li Chen .*: 9:00\sAM/);
   await user.keyboard("{ArrowRight}{ArrowDown}");
-  expect(active()).toMatch(/9:30\sAM · Main Street Clinic/);
+  expect(active()).toMatch(/Dr. Ava Ortiz · Main Street Clinic: 9:30\sAM/);
   await user.keyboard("{Enter}");
   expect(document.activeElement).toBe(within(book).getByRole("textbox", { name: "Reason" }));
   expect(within(book).getByText(/Picked: Dec 4, 2026, 9:30\sAM · Dr. Ava Ortiz/)).toBeTruthy();
@@ -286,9 +294,9 @@ test("the slot picker filters by location", async () => {
   await user.click(within(workspace).getByRole("button", { name: /Book appointment/ }));
   const book = await screen.findByRole("form", { name: "Book appointment" });
   await user.selectOptions(await within(book).findByRole("combobox", { name: "Location" }), "North Clinic");
-  const options = within(within(book).getByRole("listbox")).getAllByRole("option").map((o) => o.textContent);
-  expect(options.every((o) => o?.includes("North Clinic"))).toBe(true);
-  expect(options).toHaveLength(2);
+  const listbox = within(book).getByRole("listbox");
+  expect(within(listbox).getAllByRole("group").every((g) => g.getAttribute("aria-label")!.endsWith("· North Clinic"))).toBe(true);
+  expect(within(listbox).getAllByRole("option")).toHaveLength(2);
 });
 
 test("the outbox shows a conflict in words, with retry and discard", async () => {

@@ -3,7 +3,8 @@ import { useTranslation } from "react-i18next";
 import type { FreeSlot } from "../bindings/FreeSlot";
 import { useFormats, type Formats } from "../format";
 
-export type SlotGroup = { key: string; day: number; practitioner: string; usual: boolean; slots: FreeSlot[] };
+/// `place` is the location every slot of the group shares, named once in its title.
+export type SlotGroup = { key: string; day: number; practitioner: string; usual: boolean; place: string | null; slots: FreeSlot[] };
 
 /// Slots grouped by the clinic's day and practitioner: the patient's own practitioner's groups first,
 /// then by day and name. The slots keep their order (soonest first).
@@ -13,7 +14,8 @@ export function groupSlots(slots: FreeSlot[], f: Pick<Formats, "startOfDay">): S
     const day = f.startOfDay(Date.parse(slot.start));
     const practitioner = slot.practitioner ?? slot.schedule ?? "";
     const key = `${day}|${practitioner}`;
-    const group = groups.get(key) ?? { key, day, practitioner, usual: slot.usual, slots: [] };
+    const group = groups.get(key) ?? { key, day, practitioner, usual: slot.usual, place: slot.location, slots: [] };
+    if (group.place !== slot.location) group.place = null;
     group.slots.push(slot);
     groups.set(key, group);
   }
@@ -84,7 +86,7 @@ export function SlotPicker({ slots, value, onPick }: { slots: FreeSlot[]; value:
       <div role="listbox" ref={list} tabIndex={0} aria-label={t("slots.label")} aria-activedescendant={current ? `slot-${current.id}` : undefined} onKeyDown={onKey}>
         {flat.length === 0 && <p>{t("slots.none")}</p>}
         {groups.map((g) => {
-          const title = `${f.weekday(g.day)} · ${g.practitioner}${g.usual ? ` (${t("slots.usual")})` : ""}`;
+          const title = `${f.weekday(g.day)} · ${g.practitioner}${g.usual ? ` (${t("slots.usual")})` : ""}${g.place ? ` · ${g.place}` : ""}`;
           return (
             <div role="group" key={g.key} aria-label={title}>
               <div className="slot-group-title" aria-hidden="true">{title}</div>
@@ -97,7 +99,7 @@ export function SlotPicker({ slots, value, onPick }: { slots: FreeSlot[]; value:
                   className={s.id === current?.id ? "active" : undefined}
                   onClick={() => { setActive(flat.indexOf(s)); onPick(s.id); }}
                 >
-                  {f.time(s.start)}{s.location ? ` · ${s.location}` : ""}
+                  {f.time(s.start)}{s.location && !g.place ? ` · ${s.location}` : ""}
                 </div>
               ))}
             </div>
