@@ -97,7 +97,12 @@ fn a_booking_by_keyboard_alone_goes_from_pending_to_sent() {
          new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });\n\
          arguments[arguments.length - 1](true);",
     );
+    // The demo server paused, so the delivery waits on it: the booking must show pending meanwhile
+    // (a local server can otherwise answer before the window has drawn the pending line).
+    let paused = Paused::server_on(&demo_port);
     app.keys(&format!("Knee pain{CONTROL}{ENTER}{RELEASE}"));
+    app.find("//section[contains(@class, 'outbox')]//li[contains(@class, 'state-pending')][contains(., 'Book appointment')]");
+    drop(paused);
     app.find_within("//section[contains(@class, 'outbox')]//li[contains(@class, 'state-sent')][contains(., 'Book appointment')]", FIRST_MINUTES);
     let states = app.execute_async("arguments[arguments.length - 1](window.bookingStates)");
     assert_eq!(states, serde_json::json!(["state-pending", "state-sent"]), "the booking shows pending, then sent");
@@ -106,4 +111,31 @@ fn a_booking_by_keyboard_alone_goes_from_pending_to_sent() {
     let server = client(&format!("http://127.0.0.1:{demo_port}/"));
     let taken = runtime().block_on(server.read("Slot", &slot)).unwrap();
     assert_eq!(taken["status"], "busy", "{taken}");
+}
+
+/// A stopped (SIGSTOP) Helios server, found by the port it listens on; continued when dropped, also
+/// when the test fails.
+struct Paused(String);
+
+impl Paused {
+    fn server_on(port: &str) -> Paused {
+        let pid = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .find(|entry| {
+                let args = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let args: Vec<&[u8]> = args.split(|b| *b == 0).collect();
+                args.windows(2).any(|pair| pair[0] == b"--port" && pair[1] == port.as_bytes()) && args.iter().any(|a| a.ends_with(b"hfs"))
+            })
+            .map(|entry| entry.file_name().to_string_lossy().to_string())
+            .expect("the demo server's process");
+        assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+        Paused(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-CONT", &self.0]).status();
+    }
 }
