@@ -44,13 +44,13 @@ fn a_new_user_sees_the_loop_work_on_the_live_demo() {
     // A call from a patient's own number pops, through the app's real listener.
     let pop = app.find_within("//section[@aria-label='Phone call'][contains(., 'Incoming call')][contains(., 'MRN')]", FIRST_MINUTES);
     assert!(app.text(&pop).contains("Open patient"), "{}", app.text(&pop));
-    shot("live-call-pop");
 
     // The simulated critical potassium became a stat callback task on the nurses' worklist, with why.
     let task = app.find_within("//section[@aria-label='Worklist']//tbody/tr[contains(., 'critical Potassium')]", FIRST_MINUTES);
     let row = app.text(&task);
     assert!(row.contains("stat"), "{row}");
     app.assert_accessible("live demo worklist");
+    // One screenshot shows both: the pop above the worklist with the task.
     shot("live-critical-task");
 }
 
