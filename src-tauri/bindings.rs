@@ -8,7 +8,9 @@ use switchboard_app::{ClinicInfo, DataChanged, SourceView, SyncProgress};
 use switchboard_core::TaskPriority;
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
-use switchboard_store::{AlertRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, Worklist, WorklistFilter};
+use switchboard_store::{
+    AlertRow, AuditFilter, AuditRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, WorkItem, Worklist, WorklistFilter,
+};
 use ts_rs::{Config, TS};
 
 /// Writes one `.ts` file per type (and the types it uses) into `dir`.
@@ -33,6 +35,8 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SyncProgress::export_all(&config)?;
     RuleView::export_all(&config)?;
     AlertRow::export_all(&config)?;
+    AuditRow::export_all(&config)?;
+    AuditFilter::export_all(&config)?;
     crate::phone::PhoneStatus::export_all(&config)?;
     switchboard_calls::CallPop::export_all(&config)?;
     switchboard_calls::PatientRef::export_all(&config)?;

@@ -8,12 +8,14 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use switchboard_app::{source_entry, ClinicInfo, Job, SourceView};
 use switchboard_calls::{CallPop, PatientRef};
-use switchboard_core::OutboxState;
+use switchboard_core::{AuditAction, OutboxState};
 use switchboard_intake::llm::{enrich, SecondOpinion};
 use switchboard_intake::{Answer, Intake, Language, Urgency};
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
-use switchboard_store::{AlertRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, Worklist, WorklistFilter};
+use switchboard_store::{
+    AlertRow, AuditFilter, AuditRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, Worklist, WorklistFilter,
+};
 use tauri::State;
 
 #[tauri::command(async)]
@@ -26,13 +28,19 @@ pub fn overview(state: State<'_, AppState>) -> Result<Overview, BoundaryError> {
 #[tracing::instrument(skip_all)]
 pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
     let today = state.clock().now().date_naive();
-    state.with_store(|store| Ok(store.search_text(&text, state.app().month_first(), today)?))
+    let app = state.app();
+    state.with_store(|store| {
+        if !text.trim().is_empty() {
+            app.audit(store, AuditAction::Search, None, text.trim())?;
+        }
+        Ok(store.search_text(&text, app.month_first(), today)?)
+    })
 }
 
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
-    state.with_store(|store| Ok(store.patient_view(&source, &id, state.clock().now())?))
+    state.with_store(|store| Ok(state.app().open_patient(store, &source, &id)?))
 }
 
 #[tauri::command(async)]
@@ -73,7 +81,18 @@ const WORKLIST_SHOWN: usize = 200;
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Worklist, BoundaryError> {
-    state.with_store(|store| Ok(store.worklist(&filter, state.clock().now(), WORKLIST_SHOWN)?))
+    let app = state.app();
+    state.with_store(|store| {
+        app.audit(store, AuditAction::List, None, "worklist")?;
+        Ok(store.worklist(&filter, app.clock.now(), WORKLIST_SHOWN)?)
+    })
+}
+
+/// The audit log for the supervisor screen, newest first.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn audit_log(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditRow>, BoundaryError> {
+    state.with_store(|store| Ok(store.audit_log(&filter)?))
 }
 
 #[tauri::command(async)]
@@ -107,7 +126,11 @@ pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {
-    state.with_store(|store| Ok(store.schedule(&source, from, to)?))
+    let app = state.app();
+    state.with_store(|store| {
+        app.audit(store, AuditAction::List, None, &format!("schedule of {source}"))?;
+        Ok(store.schedule(&source, from, to)?)
+    })
 }
 
 /// The active rules and where each comes from; a rules file that does not load is the error.
@@ -149,15 +172,29 @@ pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: Patie
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> Result<Vec<CallRow>, BoundaryError> {
-    state.with_store(|store| Ok(store.calls_for(&source, &id, 20)?))
+    let app = state.app();
+    state.with_store(|store| {
+        app.audit(store, AuditAction::View, Some((&source, &id)), "calls")?;
+        Ok(store.calls_for(&source, &id, 20)?)
+    })
 }
 
 /// The note read with the red-flag questions answered so far (by question id), its draft summary in
 /// the window's language.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
-pub fn analyze_intake(note: String, answers: BTreeMap<String, Answer>, language: Language) -> Intake {
-    switchboard_intake::analyze_for_staff(&note, &answers, language)
+pub fn analyze_intake(
+    state: State<'_, AppState>,
+    note: String,
+    answers: BTreeMap<String, Answer>,
+    language: Language,
+    patient: Option<PatientRef>,
+) -> Result<Intake, BoundaryError> {
+    // The caller's words are patient data: the analysis is audited (a call's keystrokes fold into one).
+    let app = state.app();
+    let patient = patient.as_ref().map(|p| (p.source.as_str(), p.id.as_str()));
+    state.with_store(|store| Ok(app.audit(store, AuditAction::Intake, patient, "intake analysis")?))?;
+    Ok(switchboard_intake::analyze_for_staff(&note, &answers, language))
 }
 
 /// Writes the intake back: the caller's words with the summary as staff edited it (a Communication),

@@ -53,6 +53,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::overview,
             commands::search_patients,
             commands::patient_view,
+            commands::audit_log,
             commands::queue_action,
             commands::outbox,
             commands::set_action_state,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::sync::Mutex;
 use switchboard_app::{call_token, App, Job};
 use switchboard_calls::{hand_over, now_ms, on_event, CallEvent, CallPop, CallState, Inbound, Listener};
+use switchboard_core::AuditAction;
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
 use ts_rs::TS;
 
@@ -107,7 +108,16 @@ fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
         Inbound::Call { event, received_ms } => {
             let state = app.state::<AppState>();
             let now = state.clock().now();
-            let pop = match state.with_store(|store| Ok(on_event(store, &event, agent, received_ms, now)?)) {
+            let applied = state.with_store(|store| {
+                let pop = on_event(store, &event, agent, received_ms, now)?;
+                // Each patient the pop names is read by the agent (the same call's events fold into one read).
+                for caller in &pop.matches {
+                    let patient = (caller.hit.source.as_str(), caller.hit.banner.id.as_str());
+                    state.app().audit(store, AuditAction::CallPop, Some(patient), &format!("call {}", pop.call_id))?;
+                }
+                Ok(pop)
+            });
+            let pop = match applied {
                 Ok(pop) => pop,
                 Err(error) => return tracing::error!(code = %error.code, "a call event could not be applied"),
             };

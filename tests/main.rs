@@ -1,6 +1,7 @@
 //! The app-level tests, linked as one binary (each file is a module): against a real Helios server,
 //! the real OS keyring and the real app binary. `cargo test --test app MODULE::` runs one file's tests.
 
+mod audit;
 mod bindings;
 mod cache_keys;
 mod calls;

@@ -7,6 +7,8 @@ import "./i18n";
 import { App } from "./App";
 import type { StaffAction, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
+import type { AuditFilter } from "./bindings/AuditFilter";
+import type { AuditRow } from "./bindings/AuditRow";
 import type { DemoState } from "./bindings/DemoState";
 import type { Answers, CallPop, Intake } from "./ipc";
 
@@ -120,6 +122,10 @@ const freeSlots = [
   slot("s-c", "2026-12-04T10:00:00-06:00", "Dr. Li Chen", "North Clinic", true),
   slot("s-d", "2026-12-05T09:00:00-06:00", "Dr. Li Chen", "North Clinic", true),
 ];
+const auditLog = vi.fn(async (_filter: AuditFilter): Promise<AuditRow[]> => [
+  { seq: 2, id: "a2", recorded: "2026-11-20T15:05:00Z", user: "Practitioner/ann", userName: "Ann Lee", workstation: "desk-1", action: "refused", source: "demo", patient: "pat-000001", detail: "task_complete: not yours", sent: null, error: null },
+  { seq: 1, id: "a1", recorded: "2026-11-20T15:00:00Z", user: "Practitioner/ann", userName: "Ann Lee", workstation: "desk-1", action: "view", source: "demo", patient: "pat-000001", detail: "workspace", sent: "2026-11-20T15:00:30Z", error: null },
+]);
 let demoState: DemoState | null = { mode: "live", simulated: true };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -135,7 +141,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     currentCall: async () => null,
     chooseCaller: (callId: string, patient: { source: string; id: string }) => chooseCaller(callId, patient),
     patientCalls: async () => [{ callId: "CA0", number: "+12175550101", started: "2026-11-20T15:00:00Z", answered: "2026-11-20T15:00:05Z", ended: "2026-11-20T15:03:00Z", seconds: 175, agent: "Desk 1", disposition: "completed", source: "demo", patient: "pat-000001", action: "act-0" }],
-    analyzeIntake: (note: string, answers: Answers, _language: string) => analyzeIntake(note, answers),
+    analyzeIntake: (note: string, answers: Answers, _language: string, _patient: unknown) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
     clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState }),
@@ -173,6 +179,7 @@ vi.mock("./ipc", async (importOriginal) => ({
       ],
     }],
     freeSlots: async () => freeSlots,
+    auditLog: (filter: AuditFilter) => auditLog(filter),
   },
 }));
 
@@ -490,6 +497,24 @@ test("choosing the front desk role opens the schedule; the nurse role its workli
   await user.selectOptions(screen.getByRole("combobox", { name: /Role/ }), "nurse");
   expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
   expect(worklist).toHaveBeenLastCalledWith({ owner: "Nurse pool", overdue: false, priority: null });
+  localStorage.removeItem("switchboard.role");
+});
+
+test("a supervisor sees everyone's work and the audit log, filtered by user and patient", async () => {
+  const user = userEvent.setup();
+  renderApp();
+  expect(screen.queryByRole("button", { name: "Audit log" })).toBeNull();
+  await user.selectOptions(screen.getByRole("combobox", { name: /Role/ }), "supervisor");
+  expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
+  expect(worklist).toHaveBeenLastCalledWith({ owner: null, overdue: false, priority: null });
+  await user.click(screen.getByRole("button", { name: "Audit log" }));
+  const log = await screen.findByRole("region", { name: "Audit log" });
+  expect(await within(log).findByText("Refused")).toBeTruthy();
+  expect(within(log).getByText("Viewed")).toBeTruthy();
+  expect(within(log).getByText("waiting")).toBeTruthy();
+  await user.type(within(log).getByRole("textbox", { name: "User" }), "Ann");
+  await user.type(within(log).getByRole("textbox", { name: "Patient" }), "pat-000001");
+  expect(auditLog).toHaveBeenLastCalledWith({ user: "Ann", patient: "pat-000001", since: null, until: null, limit: 500 });
   localStorage.removeItem("switchboard.role");
 });
 

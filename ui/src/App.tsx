@@ -6,6 +6,7 @@ import { PatientSearch } from "./components/PatientSearch";
 import { PatientWorkspace } from "./components/PatientWorkspace";
 import { OutboxPanel } from "./components/OutboxPanel";
 import { Worklist, type Role } from "./components/Worklist";
+import { AuditLog } from "./components/AuditLog";
 import { HelpOverlay } from "./components/HelpOverlay";
 import { Sources } from "./components/Sources";
 import { Schedule } from "./components/Schedule";
@@ -136,6 +137,7 @@ export function App() {
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
         <button onClick={() => setScreen("rules")}>{t("rules.title")}</button>
+        {role === "supervisor" && <button onClick={() => setScreen("audit")}>{t("audit.title")}</button>}
         <label>
           {t("role.label")}{" "}
           <select
@@ -150,6 +152,7 @@ export function App() {
             <option value="agent">{t("role.agent")}</option>
             <option value="frontdesk">{t("role.frontdesk")}</option>
             <option value="nurse">{t("role.nurse")}</option>
+            <option value="supervisor">{t("role.supervisor")}</option>
           </select>
         </label>
         <label>
@@ -189,6 +192,7 @@ export function App() {
               switch (route.kind) {
                 case "sources": return <Sources />;
                 case "rules": return <RulesSettings />;
+                case "audit": return <AuditLog />;
                 case "schedule": return <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />;
                 case "patient": return (
                   <>

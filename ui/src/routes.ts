@@ -4,6 +4,7 @@ import type { ActiveCall, ScreenName, Selected } from "./types";
 export type Route =
   | { kind: "sources" }
   | { kind: "rules" }
+  | { kind: "audit" }
   | { kind: "schedule" }
   | { kind: "patient"; patient: Selected; intake: boolean }
   | { kind: "new-caller-intake"; callId: string }

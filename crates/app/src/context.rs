@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::secrets;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use switchboard_core::config::AUDIT_REPOSITORY;
 use switchboard_core::{Clock, Config, Home, SourceConfig, SystemClock};
 use switchboard_fhir::{ClientOptions, FhirClient};
 use switchboard_store::Store;
@@ -19,6 +20,8 @@ pub struct App {
     /// Each source's client, made on first use: the keyring is read once per source (again only after
     /// a failed read), and not at all by a verb that never talks to a server.
     clients: Mutex<BTreeMap<String, FhirClient>>,
+    /// Per source, whether its CapabilityStatement offers AuditEvent writes (read once).
+    pub(crate) takes_audits: Mutex<BTreeMap<String, bool>>,
 }
 
 impl App {
@@ -30,7 +33,7 @@ impl App {
     }
 
     pub fn new(home: Home, config: Config, clock: Arc<dyn Clock>) -> App {
-        App { demo_clinic: config.sources.is_empty(), home, config, clock, clients: Mutex::default() }
+        App { demo_clinic: config.sources.is_empty(), home, config, clock, clients: Mutex::default(), takes_audits: Mutex::default() }
     }
 
     /// On the demo clinic, with its live server at `server`: the server becomes the demo's source.
@@ -65,9 +68,17 @@ impl App {
         if let Some(client) = clients.get(name) {
             return Ok(client.clone());
         }
-        let client = self.new_client(self.source(name)?, false)?;
+        let client = self.new_client(&self.endpoint(name)?, false)?;
         clients.insert(name.to_string(), client.clone());
         Ok(client)
+    }
+
+    /// A configured source, or the audit repository by its reserved name.
+    fn endpoint(&self, name: &str) -> Result<SourceConfig, AppError> {
+        match (&self.config.audit.repository, name == AUDIT_REPOSITORY) {
+            (Some(url), true) => Ok(SourceConfig::new(AUDIT_REPOSITORY, url.clone())),
+            _ => self.source(name).cloned(),
+        }
     }
 
     /// A client that sends `Prefer: handling=strict` (`switchboard sync --strict`), made for one use.

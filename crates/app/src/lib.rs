@@ -2,6 +2,7 @@
 //! configuration and sources, one FHIR client per source, secrets read from the OS keyring once, the
 //! operations the window and the verbs call, and the long-lived background worker.
 
+mod audit;
 mod context;
 mod error;
 pub mod live_demo;
@@ -10,6 +11,7 @@ mod secrets;
 mod sources;
 mod worker;
 
+pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
 pub use secrets::{call_token, source_token, store_source_token};

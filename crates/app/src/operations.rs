@@ -4,8 +4,9 @@
 use crate::context::App;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
+use switchboard_core::AuditAction;
 use switchboard_intake::Intake;
-use switchboard_outbox::{drain, queue, Action, DrainReport, Queued, StaffAction};
+use switchboard_outbox::{queue, Action, ActionError, Queued, StaffAction};
 use switchboard_rules::RunReport;
 use switchboard_store::Store;
 use switchboard_sync::{refresh_patient, sync_source, Progress, SyncOptions, SyncReport};
@@ -22,16 +23,6 @@ impl App {
             }
             let options = SyncOptions { page_size: source.page_size, max_pages: source.max_pages, ..SyncOptions::default() };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
-        }
-        Ok(reports)
-    }
-
-    /// Delivers every source's due actions.
-    pub fn deliver(&self, store: &mut Store, runtime: &Runtime) -> Result<Vec<(String, DrainReport)>, AppError> {
-        let mut reports = Vec::new();
-        for source in &self.config.sources {
-            let client = self.client(&source.name)?;
-            reports.push((source.name.clone(), runtime.block_on(drain(store, &client, &source.name, self.clock.as_ref()))?));
         }
         Ok(reports)
     }
@@ -56,16 +47,39 @@ impl App {
     /// Queues what a person asked for. Only staff actions come this way; rule outputs, call logs and
     /// intakes are made by the core. `source` is where the cached records came from (the demo clinic's
     /// is in no config; the action then waits in the outbox).
+    /// The action is audited, and so is a refusal.
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
-        Ok(queue(store, source, &Action::from(action), self.clock.now())?)
+        let action = Action::from(action);
+        let named = serde_json::to_value(&action).ok().and_then(|v| v["patient"].as_str().map(str::to_string));
+        match queue(store, source, &action, self.clock.now()) {
+            Ok(queued) => {
+                let patient = named.or_else(|| patient_of_target(store, source, &queued.target));
+                self.audit(store, AuditAction::Action, patient.as_deref().map(|id| (source, id)), &format!("{} {}", action.kind_name(), queued.target))?;
+                Ok(queued)
+            }
+            Err(ActionError::Invalid(why)) => {
+                self.audit(store, AuditAction::Refused, named.as_deref().map(|id| (source, id)), &format!("{}: {why}", action.kind_name()))?;
+                Err(AppError::Invalid(why))
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Queues a confirmed intake: the caller's words and the summary as staff left it (a
     /// Communication), and a Task for the team the reading routes to, due by its urgency.
     pub fn queue_intake(&self, store: &mut Store, source: &str, patient: String, note: &str, summary: &str, reading: &Intake) -> Result<Queued, AppError> {
-        let action = intake_action(patient, note, summary, reading, self.clock.now());
-        Ok(queue(store, source, &action, self.clock.now())?)
+        let action = intake_action(patient.clone(), note, summary, reading, self.clock.now());
+        let queued = queue(store, source, &action, self.clock.now())?;
+        self.audit(store, AuditAction::Action, Some((source, &patient)), &format!("intake {}", queued.target))?;
+        Ok(queued)
     }
+}
+
+/// The patient of the resource an action changed ("Type/id"), from the cache.
+fn patient_of_target(store: &Store, source: &str, target: &str) -> Option<String> {
+    let (kind, id) = target.split_once('/')?;
+    let json = store.resource(source, kind, id).ok()??;
+    switchboard_store::patient_of(kind, id, &serde_json::from_str(&json).ok()?)
 }
 
 fn intake_action(patient: String, note: &str, summary: &str, intake: &Intake, now: DateTime<Utc>) -> Action {

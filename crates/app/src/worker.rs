@@ -239,8 +239,9 @@ impl<L: Fn() -> Result<App, AppError>> Actor<L> {
             Job::Deliver => {}
         }
         let mut settled = run_rules(app, store, *job == Job::Sync);
-        for (source, report) in app.deliver(store, runtime)? {
-            tracing::info!(%source, sent = report.sent, failed = report.failed, conflicts = report.conflicts, waiting = report.waiting, "outbox round");
+        for round in app.deliver(store, runtime)? {
+            let report = round.actions;
+            tracing::info!(source = %round.source, sent = report.sent, failed = report.failed, conflicts = report.conflicts, waiting = report.waiting, audits = round.audits.sent, "outbox round");
             settled |= report.sent + report.failed + report.conflicts > 0;
         }
         Ok(*job == Job::Sync || settled)

@@ -6,12 +6,12 @@
 use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use switchboard_core::{SystemClock, TaskPriority};
+use switchboard_core::{Actor, AuditAction, SystemClock, TaskPriority};
 use switchboard_demo::{generate, seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;
 use switchboard_outbox::kinds::TaskCreate;
 use switchboard_outbox::{drain, queue, Action};
-use switchboard_store::Store;
+use switchboard_store::{AuditEntry, Store};
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
 use switchboard_testkit::{client, runtime, FhirServer};
 
@@ -78,6 +78,8 @@ fn cache_figures(patients: u32) {
         assert_eq!(view.patient.banner.id, id);
     }
 
+    let audit = audit_figures(&mut store, &people, view_now, &mut rng);
+
     let mut searches = Vec::with_capacity(SAMPLES);
     let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); 5];
     for i in 0..SAMPLES {
@@ -107,9 +109,43 @@ fn cache_figures(patients: u32) {
         percentile(&mut searches, 0.5),
         percentile(&mut searches, 0.99)
     );
+    println!("{audit}");
     let kinds = ["name prefix", "full name", "phone", "DOB", "MRN"];
     let per_kind: Vec<String> = kinds.iter().zip(by_kind.iter_mut()).map(|(k, d)| format!("{k} {:.3}", percentile(d, 0.99))).collect();
     println!("  search p99 by kind (ms): {}", per_kind.join(", "));
+}
+
+/// What auditing adds to a patient open: audited opens (the view, then the `patient_opened` row and
+/// the audit row in one transaction) against plain views of other random patients, on a log that
+/// already holds a busy year's worth of events for the repeat check's index to search.
+fn audit_figures(store: &mut Store, people: &[Value], now: chrono::DateTime<Utc>, rng: &mut fastrand::Rng) -> String {
+    const EARLIER_EVENTS: usize = 200_000;
+    let staff: Vec<Actor> = (0..50).map(|n| Actor { practitioner: Some(format!("Practitioner/staff-{n}")), name: format!("Staff {n}"), workstation: "bench".into() }).collect();
+    let mut writer = store.writer(&now.to_rfc3339()).unwrap();
+    for n in 0..EARLIER_EVENTS {
+        let patient = people[n % people.len()]["id"].as_str().unwrap().to_string();
+        let entry = AuditEntry { action: AuditAction::View, source: "demo".into(), patient: Some(patient), detail: "workspace".into() };
+        writer.audit(&staff[n % staff.len()], &entry, now - chrono::Duration::minutes((EARLIER_EVENTS - n) as i64)).unwrap();
+    }
+    writer.commit().unwrap();
+    let (mut opens, mut views) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    for _ in 0..SAMPLES {
+        let id = people[rng.usize(..people.len())]["id"].as_str().unwrap();
+        let started = Instant::now();
+        store.patient_view("demo", id, now).unwrap().unwrap();
+        views.push(started.elapsed());
+        let id = people[rng.usize(..people.len())]["id"].as_str().unwrap();
+        let started = Instant::now();
+        store.open_patient(&staff[rng.usize(..staff.len())], "demo", id, now).unwrap().unwrap();
+        opens.push(started.elapsed());
+    }
+    let (open50, open99) = (percentile(&mut opens, 0.5), percentile(&mut opens, 0.99));
+    let (view50, view99) = (percentile(&mut views, 0.5), percentile(&mut views, 0.99));
+    format!(
+        "audited open      p50 {open50:>7.3} ms   p99 {open99:>7.3} ms   (plain view p50 {view50:.3}, p99 {view99:.3}: auditing adds {:.3} ms at p50, {:.3} ms at p99; {EARLIER_EVENTS} earlier events in the log)",
+        open50 - view50,
+        open99 - view99
+    )
 }
 
 /// A burst of `changes` resources arriving after the first sync (so every one is evaluated), then one

@@ -192,6 +192,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log: who read or did what, newest first
+    Audit {
+        /// A user: Practitioner/ID or the name shown
+        #[arg(long)]
+        user: Option<String>,
+        /// A patient id
+        #[arg(long)]
+        patient: Option<String>,
+        /// From this date or time (YYYY-MM-DD is midnight UTC, or RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this date or time
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many events
+        #[arg(long, default_value_t = 500)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]

@@ -20,7 +20,19 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub phone: PhoneConfig,
     pub intake: IntakeConfig,
+    pub audit: AuditConfig,
 }
+
+/// `[audit]`: where the audit log is sent. Without a repository, each event goes to its patient's
+/// source when that server takes AuditEvent writes, and otherwise stays in this workstation's log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditConfig {
+    /// The clinic's audit record repository: a FHIR endpoint that takes AuditEvents (IHE RESTful ATNA).
+    pub repository: Option<Url>,
+}
+
+/// The keyring name of the audit repository's bearer token (kept like a source's).
+pub const AUDIT_REPOSITORY: &str = "audit-repository";
 
 /// `[phone]`: the local listener phone systems report calls to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +104,13 @@ impl SourceConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { phone_region: DEFAULT_PHONE_REGION.to_string(), sources: Vec::new(), phone: PhoneConfig::default(), intake: IntakeConfig::default() }
+        Config {
+            phone_region: DEFAULT_PHONE_REGION.to_string(),
+            sources: Vec::new(),
+            phone: PhoneConfig::default(),
+            intake: IntakeConfig::default(),
+            audit: AuditConfig::default(),
+        }
     }
 }
 
@@ -130,6 +148,15 @@ struct RawConfig {
     phone: Option<RawPhone>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     intake: Option<RawIntake>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit: Option<RawAudit>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repository: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -254,7 +281,16 @@ impl Config {
             },
             None => IntakeConfig::default(),
         };
-        Ok(Config { phone_region, sources, phone, intake })
+        let audit = AuditConfig {
+            repository: match raw.audit.and_then(|a| a.repository) {
+                Some(url) => Some(parse_fhir_url(url.get_ref()).map_err(|problem| error(Some(url.span()), Some("repository"), problem))?),
+                None => None,
+            },
+        };
+        if let Some(name) = sources.iter().map(|s| s.name.as_str()).find(|name| *name == AUDIT_REPOSITORY) {
+            return Err(error(None, Some("name"), format!("`{name}` is the audit repository's name; choose another for the source")));
+        }
+        Ok(Config { phone_region, sources, phone, intake, audit })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -282,6 +318,7 @@ impl Config {
                 llm_url: self.intake.llm_url.as_ref().map(|u| Spanned::new(0..0, u.to_string())),
                 llm_model: self.intake.llm_model.clone(),
             }),
+            audit: self.audit.repository.as_ref().map(|url| RawAudit { repository: Some(Spanned::new(0..0, url.to_string())) }),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {

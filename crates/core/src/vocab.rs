@@ -151,3 +151,27 @@ mod tests {
         assert!(!LocalId::is_local("abc"));
     }
 }
+
+word_enum!(
+    /// What an audit event records (`AuditEvent` in the BALP shapes): a read of one patient, a query
+    /// over many, a call pop, an intake analysis, an export, a staff action, a refused action or a
+    /// failed sign-in.
+    AuditAction, "audit action" {
+        View = "view",
+        Search = "search",
+        List = "list",
+        CallPop = "call-pop",
+        Intake = "intake",
+        Export = "export",
+        Action = "action",
+        Refused = "refused",
+        SignInFailed = "sign-in-failed",
+    }
+);
+
+impl AuditAction {
+    /// Whether the event records something that failed or was refused (the AuditEvent's outcome).
+    pub fn failed(self) -> bool {
+        matches!(self, AuditAction::Refused | AuditAction::SignInFailed)
+    }
+}

@@ -178,16 +178,6 @@ pub(crate) fn reference_of(resource: &Value) -> String {
     format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default())
 }
 
-/// A random version-4 UUID, minted on this device.
-pub(crate) fn new_id() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the OS has randomness");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
-}
-
 /// Checks the action against the cache, applies it locally and queues it, in one transaction.
 pub fn queue(store: &mut Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Queued, ActionError> {
     let prepared = prepare(store, source, action, now)?;
@@ -208,7 +198,7 @@ pub struct Prepared {
 /// Checks an action and works out its local effect, reading the cache only; `Prepared::write` then
 /// queues it in a transaction of the caller's (the rules queue a whole batch in one).
 pub fn prepare(store: &Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Prepared, ActionError> {
-    let id = new_id();
+    let id = switchboard_store::new_uuid();
     let local = Local { store, source, id: &id, now };
     let effect = with_kind!(action, kind => kind.local_effect(&local))?;
     let intent = serde_json::to_string(action).map_err(|e| invalid(e.to_string()))?;

@@ -8,6 +8,7 @@
 //! of `kinds`.
 
 mod action;
+pub mod audit;
 mod cache;
 mod change;
 mod deliver;

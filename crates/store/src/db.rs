@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_calls.sql"),
     include_str!("../migrations/0005_kind_names.sql"),
     include_str!("../migrations/0006_resource_counts.sql"),
+    include_str!("../migrations/0007_audit.sql"),
 ];
 
 pub struct Store {

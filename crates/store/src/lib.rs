@@ -1,6 +1,7 @@
 //! The local cache. SQLite with SQLCipher, keyed by a random 256-bit key kept in the OS keyring.
 //! Reads on the hot path (search, the workspace view) touch only this cache, never the network.
 
+mod audit;
 mod callers;
 mod calls;
 mod db;
@@ -17,6 +18,7 @@ pub mod usage;
 pub mod view;
 mod worklist;
 
+pub use audit::{AuditEntry, AuditFilter, AuditRow, REPEAT_WINDOW_MINUTES};
 pub use callers::{CallerMatch, CallerVia};
 pub use calls::CallRow;
 pub use db::Store;
@@ -36,4 +38,14 @@ pub use worklist::{WorkItem, Worklist, WorklistFilter};
 pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<T> {
     let text: String = row.get(index)?;
     text.parse().map_err(|problem: String| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, problem.into()))
+}
+
+/// A random version-4 UUID, minted on this device (ids of actions, audit events and what they create).
+pub fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS has randomness");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }

@@ -1,6 +1,7 @@
 //! Shared fixtures for the app-level tests and the benchmark: a real Helios FHIR Server per test,
 //! isolated homes, and the real OS keyring.
 
+pub mod audit_repository;
 pub mod fault_proxy;
 pub mod hostile;
 pub mod webdriver;

@@ -76,7 +76,7 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
   const queries = useQueryClient();
   const analysis = useQuery({
     queryKey: ["intake", note, answers, staff],
-    queryFn: () => ipc.analyzeIntake(note, answers, staff),
+    queryFn: () => ipc.analyzeIntake(note, answers, staff, patient && { source: patient.source, id: patient.id }),
     enabled: note.trim().length > 0,
     placeholderData: keepPreviousData,
   });

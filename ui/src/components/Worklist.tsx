@@ -6,10 +6,10 @@ import type { Selected } from "../types";
 import { Countdown } from "./Countdown";
 import { useFormats } from "../format";
 
-export type Role = "agent" | "frontdesk" | "nurse";
+export type Role = "agent" | "frontdesk" | "nurse" | "supervisor";
 
-/// The task pool each role works by default.
-export const ROLE_POOL: Record<Role, string> = { agent: "Call center", frontdesk: "Front desk", nurse: "Nurse pool" };
+/// The task pool each role works by default; a supervisor sees everyone's work.
+export const ROLE_POOL: Record<Role, string | null> = { agent: "Call center", frontdesk: "Front desk", nurse: "Nurse pool", supervisor: null };
 
 type Scope = "pool" | "mine" | "all";
 
@@ -19,10 +19,11 @@ const FIRST_SCREEN = "switchboard:first-screen";
 export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen: (patient: Selected) => void }) {
   const { t } = useTranslation();
   const f = useFormats();
-  const [scope, setScope] = useState<Scope>("pool");
+  const pool = ROLE_POOL[role];
+  const [scope, setScope] = useState<Scope>(pool ? "pool" : "all");
   const [overdue, setOverdue] = useState(false);
   const [priority, setPriority] = useState("");
-  const owner = scope === "pool" ? ROLE_POOL[role] : scope === "mine" ? me : null;
+  const owner = scope === "pool" ? pool : scope === "mine" ? me : null;
   const filter: WorklistFilter = { owner, overdue, priority: priority || null };
   const items = useQuery({ queryKey: ["worklist", filter], queryFn: () => ipc.worklist(filter) });
   useEffect(() => {
@@ -35,9 +36,9 @@ export function Worklist({ role, me, onOpen }: { role: Role; me: string; onOpen:
     <section aria-label={t("worklist.title")}>
       <h2>{t("worklist.title")}</h2>
       <div className="buttons" role="group" aria-label={t("worklist.filters")}>
-        {(["pool", "mine", "all"] as const).map((s) => (
+        {(pool ? (["pool", "mine", "all"] as const) : (["mine", "all"] as const)).map((s) => (
           <button key={s} aria-pressed={scope === s} onClick={() => setScope(s)}>
-            {s === "pool" ? ROLE_POOL[role] : t(`worklist.${s}`)}
+            {s === "pool" ? pool : t(`worklist.${s}`)}
           </button>
         ))}
         <label>

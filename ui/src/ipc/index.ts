@@ -24,6 +24,8 @@ import type { CallPop } from "../bindings/CallPop";
 import type { CallRow } from "../bindings/CallRow";
 import type { Intake } from "../bindings/Intake";
 import type { PatientRef } from "../bindings/PatientRef";
+import type { AuditFilter } from "../bindings/AuditFilter";
+import type { AuditRow } from "../bindings/AuditRow";
 import type { SecondOpinion } from "../bindings/SecondOpinion";
 import type { Urgency } from "../bindings/Urgency";
 import type { Answer } from "../bindings/Answer";
@@ -62,7 +64,9 @@ export const ipc = {
   currentCall: () => invoke<CallPop | null>("current_call"),
   chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
-  analyzeIntake: (note: string, answers: Answers, language: Language) => invoke<Intake>("analyze_intake", { note, answers, language }),
+  auditLog: (filter: AuditFilter) => invoke<AuditRow[]>("audit_log", { filter }),
+  analyzeIntake: (note: string, answers: Answers, language: Language, patient: PatientRef | null) =>
+    invoke<Intake>("analyze_intake", { note, answers, language, patient }),
   confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency, answers: Answers) =>
     invoke<Queued>("confirm_intake", { source, patient, note, summary, urgency, answers }),
   intakeModel: () => invoke<boolean>("intake_model"),

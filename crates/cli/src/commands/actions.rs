@@ -66,10 +66,20 @@ pub fn outbox(ctx: &App, command: Option<OutboxCommand>, json: bool) -> Result<(
         }
         Some(OutboxCommand::Drain) => {
             let mut unsettled = Vec::new();
-            for (source, report) in ctx.deliver(&mut store, &switchboard_app::runtime()?)? {
-                println!("{}: {} sent, {} failed, {} in conflict, {} waiting to retry", source, report.sent, report.failed, report.conflicts, report.waiting);
-                if report.failed + report.conflicts + report.waiting > 0 {
-                    unsettled.push(source);
+            for round in ctx.deliver(&mut store, &switchboard_app::runtime()?)? {
+                let report = &round.actions;
+                println!(
+                    "{}: {} sent, {} failed, {} in conflict, {} waiting to retry; {} audit events sent",
+                    round.source, report.sent, report.failed, report.conflicts, report.waiting, round.audits.sent
+                );
+                if let Some(error) = &round.audits.error {
+                    println!("  {error}");
+                }
+                if round.audits.kept_here {
+                    println!("  {} takes no AuditEvent writes: the audit log stays here until [audit] repository names where to send it", round.source);
+                }
+                if report.failed + report.conflicts + report.waiting > 0 || round.audits.error.is_some() {
+                    unsettled.push(round.source);
                 }
             }
             match unsettled.is_empty() {

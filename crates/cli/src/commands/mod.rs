@@ -1,6 +1,7 @@
 //! One module per verb.
 
 pub(crate) mod actions;
+mod audit;
 mod call;
 mod demo;
 mod intake;
@@ -47,6 +48,7 @@ pub fn dispatch(command: Command) -> Result<(), AppError> {
         Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, StaffAction::Arrived(Arrived { appointment }), &target),
         Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, StaffAction::NoShow(NoShow { appointment }), &target),
         Command::Outbox { command, json } => actions::outbox(&ctx, command, json),
+        Command::Audit { user, patient, since, until, limit, json } => audit::run(&ctx, user, patient, since.as_deref(), until.as_deref(), limit, json),
     }
 }
 

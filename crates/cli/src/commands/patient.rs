@@ -5,11 +5,11 @@ use switchboard_app::AppError;
 use switchboard_store::view::{Appointment, PatientView};
 
 pub fn run(ctx: &App, id_or_mrn: &str, json: bool) -> Result<(), AppError> {
-    let store = ctx.open_store()?;
+    let mut store = ctx.open_store()?;
     // The message does not repeat what was typed: an MRN is patient data.
     let not_found = || AppError::NotFound("no patient with that id or MRN is in the cache".to_string());
     let (source, id) = store.find_patient(id_or_mrn)?.ok_or_else(not_found)?;
-    let view = store.patient_view(&source, &id, ctx.clock.now())?.ok_or_else(not_found)?;
+    let view = ctx.open_patient(&mut store, &source, &id)?.ok_or_else(not_found)?;
     if json {
         return super::print_json(&view);
     }

@@ -54,7 +54,8 @@ pub fn tick(ctx: &App, now: Option<&str>, json: bool) -> Result<(), AppError> {
 }
 
 pub fn worklist(ctx: &App, role: Option<Role>, json: bool) -> Result<(), AppError> {
-    let store = ctx.open_store()?;
+    let mut store = ctx.open_store()?;
+    ctx.audit(&mut store, switchboard_core::AuditAction::List, None, "worklist")?;
     let filter = WorklistFilter { owner: role.map(|r| r.pool().to_string()), ..WorklistFilter::default() };
     // Every open task: a terminal pages, and scripts want them all.
     let items = store.worklist(&filter, ctx.clock.now(), usize::MAX)?.items;

@@ -2,6 +2,7 @@
 
 use switchboard_app::App;
 use switchboard_app::AppError;
+use switchboard_core::AuditAction;
 use switchboard_store::normalize_query;
 
 pub fn run(ctx: &App, text: &str, json: bool) -> Result<(), AppError> {
@@ -10,7 +11,9 @@ pub fn run(ctx: &App, text: &str, json: bool) -> Result<(), AppError> {
     if query.is_empty() {
         return Err(AppError::Invalid("type a name, a date of birth, a phone number or an MRN".to_string()));
     }
-    let hits = ctx.open_store()?.search(&query, today)?;
+    let mut store = ctx.open_store()?;
+    ctx.audit(&mut store, AuditAction::Search, None, text.trim())?;
+    let hits = store.search(&query, today)?;
     if json {
         return super::print_json(&hits);
     }

@@ -2,7 +2,7 @@
 //! for the team it is routed to, in one transaction.
 
 use super::fields;
-use crate::action::{local_id, new_id, ActionError, Effect, Kind, Local};
+use crate::action::{local_id, ActionError, Effect, Kind, Local};
 use crate::cache::{new_note, new_task, require_text, NewTask};
 use crate::change::{create_refused, Change, Resolution, Server};
 use chrono::{DateTime, Utc};
@@ -32,7 +32,7 @@ impl Kind for Intake {
             payload.push(json!({"contentString": format!("Caller's words: {}", self.note)}));
         }
         let routed = NewTask { patient: &self.patient, description: &self.summary, priority: self.priority, due: Some(&self.due), owner: Some(&self.owner) };
-        let task = new_task(&new_id(), routed, local.now);
+        let task = new_task(&switchboard_store::new_uuid(), routed, local.now);
         Ok(Effect { target: format!("Communication/{}", local_id(local.id)), changed: vec![communication, task] })
     }
 
