@@ -2,17 +2,22 @@
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
-use switchboard_core::{FixedClock, OutboxState, SystemClock, TaskPriority};
+use switchboard_core::{Actor, FixedClock, OutboxState, SystemClock, TaskPriority};
 use switchboard_demo::seed_server;
 use switchboard_fhir::FhirClient;
 use switchboard_outbox::kinds::*;
-use switchboard_outbox::{drain, queue, Action, ACTION_SYSTEM};
+use switchboard_outbox::{drain, Action, ActionError, Queued, ACTION_SYSTEM};
 use switchboard_store::Store;
 use switchboard_sync::{sync_source, NoProgress, SyncOptions};
 use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
 use switchboard_testkit::{client, demo_today, free_port, runtime, FhirServer, TestHome};
 
 const SOURCE: &str = "clinic";
+
+/// Queues as the nurse at this test's workstation (the Provenance test names its own people).
+fn queue(store: &mut Store, source: &str, action: &Action, now: chrono::DateTime<Utc>) -> Result<Queued, ActionError> {
+    switchboard_outbox::queue(store, source, action, &Actor::at_workstation("Test Nurse"), now)
+}
 
 async fn seeded(client: &FhirClient, patients: u32) {
     let options = demo_today(patients, 3);
@@ -126,6 +131,62 @@ fn actions_apply_locally_at_once_and_round_trip_to_a_second_workstation() {
     });
 }
 
+/// Each delivered action carries, in its own transaction, a Provenance naming the person and the
+/// workstation; what a person creates names them too. Two people on two workstations stay apart.
+#[test]
+fn two_people_on_two_workstations_are_each_named_on_what_they_delivered() {
+    let desks = TwoDesks::new(20);
+    let client = &desks.client;
+    let ann = Actor { practitioner: Some("Practitioner/prac-1".into()), name: "Ann Lee".into(), workstation: "desk-a".into() };
+    let bo = Actor { practitioner: None, name: "Bo Diaz".into(), workstation: "desk-b".into() };
+    desks.rt.block_on(async {
+        let (mut store_a, mut store_b) = desks.synced_stores().await;
+        let as_ann = |store: &mut Store, action: Action| switchboard_outbox::queue(store, SOURCE, &action, &ann, Utc::now()).unwrap().id;
+        let note = as_ann(&mut store_a, Action::Note(Note { patient: "pat-000001".into(), text: "asked for a callback".into() }));
+        let task = store_a.ids_of(SOURCE, "Task").unwrap().remove(0);
+        let claim = as_ann(&mut store_a, Action::TaskClaim(TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }));
+        let create = TaskCreate { patient: "pat-000002".into(), reason: "call back".into(), priority: TaskPriority::Routine, due: None, owner: None };
+        let created = switchboard_outbox::queue(&mut store_b, SOURCE, &Action::TaskCreate(create), &bo, Utc::now()).unwrap().id;
+        let slot = free_slots(&store_b).remove(0);
+        let book = Action::Book(Book { patient: "pat-000003".into(), slot: slot.clone(), reason: None });
+        let booked = switchboard_outbox::queue(&mut store_b, SOURCE, &book, &bo, Utc::now()).unwrap().id;
+        assert_eq!(drain(&mut store_a, client, SOURCE, &SystemClock).await.unwrap().sent, 2);
+        assert_eq!(drain(&mut store_b, client, SOURCE, &SystemClock).await.unwrap().sent, 2);
+
+        let provenance = |action: String| async move { client.read("Provenance", &format!("sb-{action}")).await.unwrap() };
+        let by_identifier = |kind: &'static str, action: String| async move {
+            let identifier = format!("{ACTION_SYSTEM}|urn:uuid:{action}");
+            let url = client.search_url(kind, &[("identifier", identifier.as_str())]).unwrap();
+            let found: Vec<Value> = client.get_page(&url).await.unwrap().resources.iter().map(|r| serde_json::from_str(r.get()).unwrap()).collect();
+            assert_eq!(found.len(), 1, "{kind} of action {action}");
+            found.into_iter().next().unwrap()
+        };
+
+        let communication = by_identifier("Communication", note.clone()).await;
+        assert_eq!(communication["sender"]["reference"], "Practitioner/prac-1");
+        let of_note = provenance(note).await;
+        assert_eq!(of_note["target"][0]["reference"], format!("Communication/{}", communication["id"].as_str().unwrap()));
+        assert_eq!(of_note["agent"][0]["who"]["reference"], "Practitioner/prac-1");
+        assert_eq!(of_note["agent"][1]["who"]["display"], "Switchboard at desk-a");
+        assert_eq!(of_note["activity"]["coding"][0]["code"], "CREATE");
+        let of_claim = provenance(claim).await;
+        assert_eq!(of_claim["target"][0]["reference"], format!("Task/{task}"));
+        assert_eq!(of_claim["activity"]["coding"][0]["code"], "UPDATE");
+
+        let made = by_identifier("Task", created.clone()).await;
+        assert_eq!(made["requester"]["display"], "Bo Diaz at desk-b");
+        assert_eq!(provenance(created).await["agent"][0]["who"]["display"], "Bo Diaz at desk-b");
+        let of_booking = provenance(booked.clone()).await;
+        let targets: Vec<&str> = of_booking["target"].as_array().unwrap().iter().map(|t| t["reference"].as_str().unwrap()).collect();
+        let appointment = by_identifier("Appointment", booked).await;
+        assert!(
+            targets.contains(&format!("Slot/{slot}").as_str()) && targets.contains(&format!("Appointment/{}", appointment["id"].as_str().unwrap()).as_str()),
+            "{targets:?}"
+        );
+        assert_eq!(of_booking["agent"][1]["who"]["display"], "Switchboard at desk-b");
+    });
+}
+
 #[test]
 fn two_workstations_claiming_one_task_give_exactly_one_owner() {
     let desks = TwoDesks::new(20);
@@ -172,7 +233,8 @@ fn a_create_whose_response_was_lost_is_not_duplicated() {
         let action =
             Action::TaskCreate(TaskCreate { patient: "pat-000002".into(), reason: "Refill".into(), priority: TaskPriority::Routine, due: None, owner: None });
         let queued = queue(&mut store, SOURCE, &action, Utc::now()).unwrap();
-        proxy.inject(&["/Task"], Fault::LostResponse, Some(1));
+        // The create goes with its Provenance as one transaction Bundle, to the base URL.
+        proxy.inject(&[""], Fault::LostResponse, Some(1));
         let report = drain(&mut store, &client, SOURCE, &SystemClock).await.unwrap();
         assert_eq!((report.sent, proxy.injected()), (1, 1), "{report:?}");
         assert_eq!(server_tasks_for(&client, &queued.id).await.len(), 1, "the retry created a duplicate");
@@ -584,7 +646,8 @@ fn delivery_killed_after_each_server_commit_applies_every_action_exactly_once() 
     assert!(switchboard(&["source", "add", SOURCE, "--fhir", &format!("http://127.0.0.1:{proxy_port}/")]).status().unwrap().success());
     assert!(switchboard(&["sync"]).status().unwrap().success());
     assert!(switchboard(&["outbox", "drain"]).status().unwrap().success(), "the sync's own rule outputs are delivered first");
-    proxy.inject(&["/Task"], Fault::HeldAnswer, None);
+    // Every answer: a delivery is one transaction Bundle (the create and its Provenance).
+    proxy.inject(&[""], Fault::HeldAnswer, None);
 
     let started = std::time::Instant::now();
     let mut rng = fastrand::Rng::with_seed(20261202);

@@ -51,7 +51,7 @@ impl App {
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
         let action = Action::from(action);
         let named = serde_json::to_value(&action).ok().and_then(|v| v["patient"].as_str().map(str::to_string));
-        match queue(store, source, &action, self.clock.now()) {
+        match queue(store, source, &action, &self.actor(), self.clock.now()) {
             Ok(queued) => {
                 let patient = named.or_else(|| patient_of_target(store, source, &queued.target));
                 self.audit(store, AuditAction::Action, patient.as_deref().map(|id| (source, id)), &format!("{} {}", action.kind_name(), queued.target))?;
@@ -69,7 +69,7 @@ impl App {
     /// Communication), and a Task for the team the reading routes to, due by its urgency.
     pub fn queue_intake(&self, store: &mut Store, source: &str, patient: String, note: &str, summary: &str, reading: &Intake) -> Result<Queued, AppError> {
         let action = intake_action(patient.clone(), note, summary, reading, self.clock.now());
-        let queued = queue(store, source, &action, self.clock.now())?;
+        let queued = queue(store, source, &action, &self.actor(), self.clock.now())?;
         self.audit(store, AuditAction::Action, Some((source, &patient)), &format!("intake {}", queued.target))?;
         Ok(queued)
     }

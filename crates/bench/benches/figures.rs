@@ -120,7 +120,8 @@ fn cache_figures(patients: u32) {
 /// already holds a busy year's worth of events for the repeat check's index to search.
 fn audit_figures(store: &mut Store, people: &[Value], now: chrono::DateTime<Utc>, rng: &mut fastrand::Rng) -> String {
     const EARLIER_EVENTS: usize = 200_000;
-    let staff: Vec<Actor> = (0..50).map(|n| Actor { practitioner: Some(format!("Practitioner/staff-{n}")), name: format!("Staff {n}"), workstation: "bench".into() }).collect();
+    let staff: Vec<Actor> =
+        (0..50).map(|n| Actor { practitioner: Some(format!("Practitioner/staff-{n}")), name: format!("Staff {n}"), workstation: "bench".into() }).collect();
     let mut writer = store.writer(&now.to_rfc3339()).unwrap();
     for n in 0..EARLIER_EVENTS {
         let patient = people[n % people.len()]["id"].as_str().unwrap().to_string();
@@ -269,16 +270,17 @@ fn sync_figures(patients: u32) {
 
         // Outbox delivery: conditional creates of callback tasks, one after another.
         let actions = 300;
+        let nurse = Actor::at_workstation("Bench Nurse");
         for n in 0..actions {
             let patient = format!("pat-{:06}", n % patients + 1);
             let action = Action::TaskCreate(TaskCreate { patient, reason: format!("bench {n}"), priority: TaskPriority::Routine, due: None, owner: None });
-            queue(&mut store, "bench", &action, Utc::now()).unwrap();
+            queue(&mut store, "bench", &action, &nurse, Utc::now()).unwrap();
         }
         let started = Instant::now();
         let report = drain(&mut store, &client, "bench", &SystemClock).await.unwrap();
         let elapsed = started.elapsed();
         assert_eq!(report.sent, actions);
-        println!("== outbox: {actions} task creates delivered to the local Helios server");
+        println!("== outbox: {actions} task creates delivered to the local Helios server, each with its Provenance");
         println!("delivery          {:>7.1} actions/s ({:.2} s)", f64::from(actions) / elapsed.as_secs_f64(), elapsed.as_secs_f64());
     });
 }

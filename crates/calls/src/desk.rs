@@ -6,7 +6,7 @@
 use crate::event::{CallEvent, CallState};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use switchboard_core::CallDisposition;
+use switchboard_core::{Actor, CallDisposition};
 use switchboard_outbox::{kinds::CallLog, queue, Action, ActionError};
 use switchboard_store::{CallRow, CallerMatch, Store};
 
@@ -133,7 +133,7 @@ fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>) -> Resu
         agent: call.agent.clone(),
         disposition: call.disposition,
     });
-    call.action = Some(queue(store, &source, &action, now)?.id);
+    call.action = Some(queue(store, &source, &action, &Actor::at_workstation(call.agent.clone()), now)?.id);
     Ok(())
 }
 

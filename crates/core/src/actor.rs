@@ -20,6 +20,11 @@ impl Actor {
         Actor { practitioner: None, name: user.into(), workstation: workstation_name() }
     }
 
+    /// The rules, which act on no one's behalf: this workstation's copy of them.
+    pub fn rules() -> Actor {
+        Actor::at_workstation("Switchboard rules")
+    }
+
     /// What the audit log's "user" column holds: the Practitioner reference, else the name.
     pub fn user_key(&self) -> &str {
         self.practitioner.as_deref().unwrap_or(&self.name)

@@ -6,7 +6,7 @@ use crate::kinds::*;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_core::{LocalId, OutboxState};
+use switchboard_core::{Actor, LocalId, OutboxState};
 use switchboard_fhir::FhirError;
 use switchboard_store::{Store, StoreError, Writer};
 
@@ -179,8 +179,9 @@ pub(crate) fn reference_of(resource: &Value) -> String {
 }
 
 /// Checks the action against the cache, applies it locally and queues it, in one transaction.
-pub fn queue(store: &mut Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Queued, ActionError> {
-    let prepared = prepare(store, source, action, now)?;
+/// `actor` is who asked for it: what it creates names them, and its delivery carries a Provenance.
+pub fn queue(store: &mut Store, source: &str, action: &Action, actor: &Actor, now: DateTime<Utc>) -> Result<Queued, ActionError> {
+    let prepared = prepare(store, source, action, actor, now)?;
     let mut writer = store.writer(&now.to_rfc3339_opts(SecondsFormat::Millis, true))?;
     let queued = prepared.write(&mut writer, source)?;
     writer.commit()?;
@@ -193,16 +194,19 @@ pub struct Prepared {
     effect: Effect,
     intent: String,
     kind: String,
+    actor: String,
 }
 
 /// Checks an action and works out its local effect, reading the cache only; `Prepared::write` then
 /// queues it in a transaction of the caller's (the rules queue a whole batch in one).
-pub fn prepare(store: &Store, source: &str, action: &Action, now: DateTime<Utc>) -> Result<Prepared, ActionError> {
+pub fn prepare(store: &Store, source: &str, action: &Action, actor: &Actor, now: DateTime<Utc>) -> Result<Prepared, ActionError> {
     let id = switchboard_store::new_uuid();
     let local = Local { store, source, id: &id, now };
-    let effect = with_kind!(action, kind => kind.local_effect(&local))?;
+    let mut effect = with_kind!(action, kind => kind.local_effect(&local))?;
+    crate::identity::stamp_created(&mut effect.changed, actor);
     let intent = serde_json::to_string(action).map_err(|e| invalid(e.to_string()))?;
-    Ok(Prepared { id, effect, intent, kind: action.kind_name() })
+    let actor = serde_json::to_string(actor).map_err(|e| invalid(e.to_string()))?;
+    Ok(Prepared { id, effect, intent, kind: action.kind_name(), actor })
 }
 
 impl Prepared {
@@ -211,7 +215,7 @@ impl Prepared {
         for resource in &self.effect.changed {
             writer.upsert_forced(source, &resource.to_string(), Some(&self.id))?;
         }
-        writer.enqueue(&self.id, source, &self.kind, &self.effect.target, &self.intent)?;
+        writer.enqueue(&self.id, source, &self.kind, &self.effect.target, &self.intent, &self.actor)?;
         Ok(Queued { id: self.id.clone(), target: self.effect.target.clone(), state: OutboxState::Pending })
     }
 }

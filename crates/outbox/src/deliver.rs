@@ -2,10 +2,11 @@
 
 use crate::action::{Action, ACTION_SYSTEM};
 use crate::change::{Change, Resolution};
+use crate::identity;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use switchboard_core::{Clock, LocalId};
+use switchboard_core::{Actor, Clock, LocalId};
 use switchboard_fhir::{FhirClient, FhirError};
 use switchboard_store::{Delivery, OutboxRow, Store, StoreError};
 
@@ -69,8 +70,9 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
     for json in store.changed_by(&row.id)? {
         local.push(serde_json::from_str::<Value>(&json).map_err(|e| StoreError::BadResource(e.to_string()))?);
     }
+    let authorship = Authorship { action_id: &row.id, actor: row.actor.as_deref().and_then(|a| serde_json::from_str(a).ok()), recorded: &row.created_at };
     let result = match plan(&action, &row.id, local) {
-        Some(changes) => send(client, &action, changes, now).await,
+        Some(changes) => send(client, &action, changes, &authorship, now).await,
         None => return Ok(failed("the changed resources are no longer in the cache")),
     };
     Ok(match result {
@@ -127,10 +129,10 @@ fn is_version_conflict(error: &FhirError) -> bool {
 }
 
 /// Sends the changes; on a version conflict, reads the server again and settles or re-applies.
-async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, now: DateTime<Utc>) -> Result<Attempt, FhirError> {
+async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, authorship: &Authorship<'_>, now: DateTime<Utc>) -> Result<Attempt, FhirError> {
     let first = changes.clone();
     for _ in 0..MAX_REAPPLY {
-        let resolution = match send_changes(client, &changes).await {
+        let resolution = match send_changes(client, &changes, authorship).await {
             Ok(copies) => Resolution::Done(copies),
             Err(error) if is_version_conflict(&error) => action.reconcile(client, &first, now).await?,
             Err(error) => return Err(error),
@@ -160,31 +162,51 @@ fn sent(copies: Vec<Value>) -> Attempt {
     Attempt { delivery: Delivery::Sent { result }, server_copies: copies }
 }
 
-/// One change as a plain request; several as one transaction Bundle (all or nothing).
-async fn send_changes(client: &FhirClient, changes: &[Change]) -> Result<Vec<Value>, FhirError> {
-    if let [single] = changes {
+/// Who an action's delivery names in its Provenance (an action queued before actors were kept has none).
+struct Authorship<'a> {
+    action_id: &'a str,
+    actor: Option<Actor>,
+    recorded: &'a str,
+}
+
+/// The changes and the action's Provenance as one transaction Bundle (all or nothing); a lone change
+/// without a Provenance as a plain request.
+async fn send_changes(client: &FhirClient, changes: &[Change], authorship: &Authorship<'_>) -> Result<Vec<Value>, FhirError> {
+    if let ([single], None) = (changes, &authorship.actor) {
         return Ok(vec![match single {
             Change::Update(resource) => client.update(resource, version_of(resource).as_deref()).await?,
             Change::Create { resource, condition } => client.create(resource, condition).await?,
         }]);
     }
-    let entries: Vec<Value> = changes
+    let mut targets = Vec::new();
+    let mut entries: Vec<Value> = changes
         .iter()
         .map(|change| match change {
             Change::Update(resource) => {
                 let url = format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default());
+                targets.push(url.clone());
                 let mut request = json!({"method": "PUT", "url": url});
                 if let Some(version) = version_of(resource) {
                     request["ifMatch"] = json!(format!("W/\"{version}\""));
                 }
                 json!({"resource": resource, "request": request})
             }
-            Change::Create { resource, condition } => json!({"resource": resource,
-                "request": {"method": "POST", "url": resource["resourceType"], "ifNoneExist": condition}}),
+            Change::Create { resource, condition } => {
+                // The Provenance names the create by this Bundle-local address; the server rewrites it.
+                let full_url = format!("urn:uuid:{}", switchboard_store::new_uuid());
+                targets.push(full_url.clone());
+                json!({"fullUrl": full_url, "resource": resource, "request": {"method": "POST", "url": resource["resourceType"], "ifNoneExist": condition}})
+            }
         })
         .collect();
+    if let Some(actor) = &authorship.actor {
+        let creates = changes.iter().any(|c| matches!(c, Change::Create { .. }));
+        let provenance = identity::provenance(authorship.action_id, &targets, authorship.recorded, creates, actor);
+        let url = format!("Provenance/{}", identity::provenance_id(authorship.action_id));
+        entries.push(json!({"resource": provenance, "request": {"method": "PUT", "url": url}}));
+    }
     let response = client.transaction(&json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})).await?;
-    let copies: Vec<Value> = response["entry"].as_array().into_iter().flatten().filter_map(|e| e.get("resource").cloned()).collect();
+    let copies: Vec<Value> = response["entry"].as_array().into_iter().flatten().take(changes.len()).filter_map(|e| e.get("resource").cloned()).collect();
     if copies.len() != changes.len() {
         return Err(FhirError::BadResponse { detail: "the transaction response does not return every resource".into() });
     }

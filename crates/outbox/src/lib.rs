@@ -12,6 +12,7 @@ pub mod audit;
 mod cache;
 mod change;
 mod deliver;
+pub mod identity;
 pub mod kinds;
 
 pub use action::{prepare, queue, Action, ActionError, Prepared, Queued, StaffAction, ACTION_SYSTEM, CALL_SYSTEM, RULE_SYSTEM};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use switchboard_core::status::OPEN_TASK;
-use switchboard_core::{LocalId, OutboxState, TaskPriority};
+use switchboard_core::{Actor, LocalId, OutboxState, TaskPriority};
 use switchboard_outbox::kinds::{Escalate, RuleReminder, RuleTask, Withdraw};
 use switchboard_outbox::{made_by_rule, prepare, queue, rule_identifier, Action, ActionError};
 use switchboard_store::{lab_flag, rule_that_made, AlertRow, ChangeRow, Fired, Store, StoreError};
@@ -293,7 +293,7 @@ impl Outputs {
     fn queue(self, store: &mut Store, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
         let mut ready = Vec::new();
         for pending in self.0 {
-            match prepare(store, &pending.source, &pending.action, now) {
+            match prepare(store, &pending.source, &pending.action, &Actor::rules(), now) {
                 Ok(prepared) => ready.push((pending, prepared)),
                 Err(ActionError::Store(error)) => return Err(error),
                 Err(ActionError::Invalid(words)) => tracing::warn!(rule = %pending.fired.rule, problem = %words, "rule output skipped"),
@@ -411,7 +411,7 @@ fn withdraw(store: &mut Store, source: &str, patient: Option<&str>, identifier: 
     let Some(request) = made_by_rule(store, source, patient, "CommunicationRequest", identifier).map_err(action_store_error)? else { return Ok(()) };
     let id = request["id"].as_str().unwrap_or_default().to_string();
     if request["status"] == "active" && !LocalId::is_local(&id) {
-        match queue(store, source, &Action::Withdraw(Withdraw { request: id }), now) {
+        match queue(store, source, &Action::Withdraw(Withdraw { request: id }), &Actor::rules(), now) {
             Ok(_) | Err(ActionError::Invalid(_)) => {}
             Err(ActionError::Store(error)) => return Err(error),
         }
@@ -470,7 +470,7 @@ fn overdue_tasks(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &
         let priority = task["priority"].as_str().and_then(|p| p.parse::<TaskPriority>().ok()).unwrap_or(TaskPriority::Routine);
         let mut action_id = None;
         if let Some(raised) = priority.escalated() {
-            match queue(store, &source, &Action::Escalate(Escalate { task: id.clone(), priority: raised }), now) {
+            match queue(store, &source, &Action::Escalate(Escalate { task: id.clone(), priority: raised }), &Actor::rules(), now) {
                 Ok(queued) => action_id = Some(queued.id),
                 Err(ActionError::Invalid(words)) => tracing::warn!(rule = %rule.id, problem = %words, "escalation skipped"),
                 Err(ActionError::Store(error)) => return Err(error),

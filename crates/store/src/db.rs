@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_kind_names.sql"),
     include_str!("../migrations/0006_resource_counts.sql"),
     include_str!("../migrations/0007_audit.sql"),
+    include_str!("../migrations/0008_outbox_actor.sql"),
 ];
 
 pub struct Store {

@@ -24,9 +24,11 @@ pub struct OutboxRow {
     pub result: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Who queued it (`switchboard_core::Actor` as JSON); None on rows from before it was kept.
+    pub actor: Option<String>,
 }
 
-const COLUMNS: &str = "seq, id, source, kind, target, intent, state, attempts, not_before, error, result, created_at, updated_at";
+const COLUMNS: &str = "seq, id, source, kind, target, intent, state, attempts, not_before, error, result, created_at, updated_at, actor";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -43,6 +45,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         result: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        actor: r.get(13)?,
     })
 }
 
@@ -79,11 +82,11 @@ impl Delivery {
 
 impl Writer<'_> {
     /// Queues an action (its local effect is written through the same writer).
-    pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str) -> Result<(), StoreError> {
+    pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str, actor: &str) -> Result<(), StoreError> {
         self.tx().execute(
-            "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6)",
-            params![id, source, kind, target, intent, self.synced_at(), OutboxState::Pending.as_str()],
+            "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)",
+            params![id, source, kind, target, intent, self.synced_at(), OutboxState::Pending.as_str(), actor],
         )?;
         Ok(())
     }
