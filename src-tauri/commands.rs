@@ -29,7 +29,7 @@ pub fn overview(state: State<'_, AppState>) -> Result<Overview, BoundaryError> {
 pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
     let today = state.clock().now().date_naive();
     let app = state.app();
-    state.with_store(|store| {
+    state.with_phi(|store| {
         if !text.trim().is_empty() {
             app.audit(store, AuditAction::Search, None, text.trim())?;
         }
@@ -40,13 +40,13 @@ pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<P
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
-    state.with_store(|store| Ok(state.app().open_patient(store, &source, &id)?))
+    state.with_phi(|store| Ok(state.app().open_patient(store, &source, &id)?))
 }
 
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAction) -> Result<Queued, BoundaryError> {
-    let queued = state.with_store(|store| Ok(state.app().queue_staff(store, &source, action)?))?;
+    let queued = state.with_phi(|store| Ok(state.app().queue_staff(store, &source, action)?))?;
     state.worker.request(Job::Deliver);
     Ok(queued)
 }
@@ -54,14 +54,14 @@ pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAct
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryError> {
-    state.with_store(|store| Ok(store.outbox()?))
+    state.with_phi(|store| Ok(store.outbox()?))
 }
 
 /// `pending` puts a failed or conflicting action back in the queue; `discarded` gives it up.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState) -> Result<bool, BoundaryError> {
-    let changed = state.with_store(|store| Ok(store.set_outbox_state(&id, to, &state.clock().now().to_rfc3339())?))?;
+    let changed = state.with_phi(|store| Ok(store.set_outbox_state(&id, to, &state.clock().now().to_rfc3339())?))?;
     state.worker.request(Job::Deliver);
     Ok(changed)
 }
@@ -72,7 +72,7 @@ const FREE_SLOTS_SHOWN: usize = 400;
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String, patient: Option<String>) -> Result<Vec<FreeSlot>, BoundaryError> {
-    state.with_store(|store| Ok(store.free_slots(&source, state.clock().now(), FREE_SLOTS_SHOWN, patient.as_deref())?))
+    state.with_phi(|store| Ok(store.free_slots(&source, state.clock().now(), FREE_SLOTS_SHOWN, patient.as_deref())?))
 }
 
 /// Open tasks the worklist shows: more than a shift works, few enough to draw at once.
@@ -82,17 +82,31 @@ const WORKLIST_SHOWN: usize = 200;
 #[tracing::instrument(skip_all)]
 pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Worklist, BoundaryError> {
     let app = state.app();
-    state.with_store(|store| {
+    state.with_phi(|store| {
         app.audit(store, AuditAction::List, None, "worklist")?;
         Ok(store.worklist(&filter, app.clock.now(), WORKLIST_SHOWN)?)
     })
+}
+
+/// Hides every screen's patient data until `unlock_screen`: the window asks after its idle time or on
+/// Ctrl+L, and from then on every command that reads patient data refuses.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn lock_screen(state: State<'_, AppState>) {
+    state.set_locked(true);
+}
+
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn unlock_screen(state: State<'_, AppState>) {
+    state.set_locked(false);
 }
 
 /// The audit log for the supervisor screen, newest first.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn audit_log(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditRow>, BoundaryError> {
-    state.with_store(|store| Ok(store.audit_log(&filter)?))
+    state.with_phi(|store| Ok(store.audit_log(&filter)?))
 }
 
 #[tauri::command(async)]
@@ -127,7 +141,7 @@ pub fn refresh_patient(state: State<'_, AppState>, source: String, id: String) {
 #[tracing::instrument(skip_all)]
 pub fn schedule(state: State<'_, AppState>, source: String, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduleColumn>, BoundaryError> {
     let app = state.app();
-    state.with_store(|store| {
+    state.with_phi(|store| {
         app.audit(store, AuditAction::List, None, &format!("schedule of {source}"))?;
         Ok(store.schedule(&source, from, to)?)
     })
@@ -143,27 +157,28 @@ pub fn rules(state: State<'_, AppState>) -> Result<Vec<RuleView>, BoundaryError>
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError> {
-    state.with_store(|store| Ok(store.alerts()?))
+    state.with_phi(|store| Ok(store.alerts()?))
 }
 
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
-    state.with_store(|store| Ok(store.dismiss_alert(&key, &state.clock().now().to_rfc3339())?))
+    state.with_phi(|store| Ok(store.dismiss_alert(&key, &state.clock().now().to_rfc3339())?))
 }
 
 /// The latest call pop, for a window that opened after it arrived.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
-    state.phone.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    let last = state.phone.last.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    last.map(|pop| if state.is_locked() { pop.redacted() } else { pop })
 }
 
 /// The agent says which patient a household's or new caller's call is about.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
-    let pop = state.with_store(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock().now())?))?;
+    let pop = state.with_phi(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock().now())?))?;
     *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
     state.worker.request(Job::Deliver);
     Ok(pop)
@@ -173,7 +188,7 @@ pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: Patie
 #[tracing::instrument(skip_all)]
 pub fn patient_calls(state: State<'_, AppState>, source: String, id: String) -> Result<Vec<CallRow>, BoundaryError> {
     let app = state.app();
-    state.with_store(|store| {
+    state.with_phi(|store| {
         app.audit(store, AuditAction::View, Some((&source, &id)), "calls")?;
         Ok(store.calls_for(&source, &id, 20)?)
     })
@@ -193,7 +208,7 @@ pub fn analyze_intake(
     // The caller's words are patient data: the analysis is audited (a call's keystrokes fold into one).
     let app = state.app();
     let patient = patient.as_ref().map(|p| (p.source.as_str(), p.id.as_str()));
-    state.with_store(|store| Ok(app.audit(store, AuditAction::Intake, patient, "intake analysis")?))?;
+    state.with_phi(|store| Ok(app.audit(store, AuditAction::Intake, patient, "intake analysis")?))?;
     Ok(switchboard_intake::analyze_for_staff(&note, &answers, language))
 }
 
@@ -213,7 +228,7 @@ pub fn confirm_intake(
 ) -> Result<Queued, BoundaryError> {
     // The window's urgency counts only when it is higher (a language model's second opinion).
     let reading = switchboard_intake::analyze_answered(&note, &answers).raised_to(urgency);
-    let queued = state.with_store(|store| Ok(state.app().queue_intake(store, &source, patient, &note, &summary, &reading)?))?;
+    let queued = state.with_phi(|store| Ok(state.app().queue_intake(store, &source, patient, &note, &summary, &reading)?))?;
     state.worker.request(Job::Deliver);
     Ok(queued)
 }
@@ -229,6 +244,7 @@ pub fn intake_model(state: State<'_, AppState>) -> bool {
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub async fn intake_second_opinion(state: State<'_, AppState>, note: String) -> Result<SecondOpinion, BoundaryError> {
+    state.unlocked()?;
     let config = state
         .app()
         .llm_config()

@@ -54,6 +54,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::search_patients,
             commands::patient_view,
             commands::audit_log,
+            commands::lock_screen,
+            commands::unlock_screen,
             commands::queue_action,
             commands::outbox,
             commands::set_action_state,

@@ -131,7 +131,8 @@ fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
                 }
             }
             *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
-            let _ = app.emit(CALL, pop);
+            // A locked screen learns only that a call came in; the caller is shown once unlocked.
+            let _ = app.emit(CALL, if state.is_locked() { pop.redacted() } else { pop });
         }
     }
 }

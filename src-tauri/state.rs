@@ -2,6 +2,7 @@
 //! could not be opened), the background worker and the phone side.
 
 use crate::error::BoundaryError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use switchboard_app::live_demo::{self, DemoSettings, DemoState};
 use switchboard_app::{App, AppEvent, ChangeReason, DataChanged, Job, Notify, Rounds, Worker};
@@ -18,6 +19,7 @@ pub struct AppState {
     store: Mutex<Result<Store, BoundaryError>>,
     /// How the demo clinic runs, when no clinic is configured.
     demo: Arc<Mutex<Option<DemoState>>>,
+    locked: AtomicBool,
 }
 
 impl AppState {
@@ -62,7 +64,7 @@ impl AppState {
             };
             std::thread::Builder::new().name("switchboard-demo".into()).spawn(move || live_demo::run(&settings, &on_state)).expect("the OS can start a thread");
         }
-        AppState { app: RwLock::new(app), worker, phone: Default::default(), store: Mutex::new(opened), demo }
+        AppState { app: RwLock::new(app), worker, phone: Default::default(), store: Mutex::new(opened), demo, locked: AtomicBool::new(false) }
     }
 
     /// How the demo clinic runs (None on a configured clinic).
@@ -85,6 +87,29 @@ impl AppState {
         *self.app.write().unwrap_or_else(|p| p.into_inner()) = app;
         self.worker.request(Job::Reload);
         Ok(())
+    }
+
+    /// Whether the screen is locked (see `commands::lock_screen`).
+    pub fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::SeqCst)
+    }
+
+    pub fn set_locked(&self, locked: bool) {
+        self.locked.store(locked, Ordering::SeqCst);
+    }
+
+    /// Refuses while the screen is locked.
+    pub fn unlocked(&self) -> Result<(), BoundaryError> {
+        match self.is_locked() {
+            true => Err(BoundaryError { code: "locked".into(), message: "The screen is locked: unlock it to see patient data.".into() }),
+            false => Ok(()),
+        }
+    }
+
+    /// The open cache for a read or write of patient data: refused while the screen is locked.
+    pub fn with_phi<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, BoundaryError>) -> Result<T, BoundaryError> {
+        self.unlocked()?;
+        self.with_store(f)
     }
 
     /// The open cache, or the reason it is not open.

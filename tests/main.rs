@@ -9,6 +9,7 @@ mod cli;
 mod e2e;
 mod e2e_calls;
 mod e2e_live_demo;
+mod e2e_lock;
 mod fuzz;
 mod hostile;
 mod intake;

@@ -1,5 +1,5 @@
 // Component tests with the IPC module mocked: the Rust side is exercised by the cargo tests.
-import { act, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
@@ -7,6 +7,7 @@ import "./i18n";
 import { App } from "./App";
 import type { StaffAction, OutboxRow, PatientHit, PatientView, SyncProgress, WorklistFilter } from "./ipc";
 import type { DataChanged } from "./bindings/DataChanged";
+import { forgetDrafts } from "./drafts";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { AuditRow } from "./bindings/AuditRow";
 import type { DemoState } from "./bindings/DemoState";
@@ -76,7 +77,7 @@ const saveSource = vi.fn(async (name: string, fhir: string) => {
 const setActionState = vi.fn(async (_id: string, _to: string) => true);
 const outboxRows: OutboxRow[] = [{
   seq: 1, id: "act-0", source: "demo", kind: "task_claim", target: "Task/task-9", intent: "{}", state: "conflict", attempts: 1,
-  notBefore: null, error: "already claimed by Practitioner/prac-2", result: null, createdAt: "", updatedAt: "",
+  notBefore: null, error: "already claimed by Practitioner/prac-2", result: null, createdAt: "", updatedAt: "", actor: null,
 }];
 const callListeners: ((pop: CallPop) => void)[] = [];
 const chooseCaller = vi.fn(async (callId: string, patient: { source: string; id: string }) => ({ ...ringing(), callId, chosen: patient }));
@@ -126,6 +127,8 @@ const auditLog = vi.fn(async (_filter: AuditFilter): Promise<AuditRow[]> => [
   { seq: 2, id: "a2", recorded: "2026-11-20T15:05:00Z", user: "Practitioner/ann", userName: "Ann Lee", workstation: "desk-1", action: "refused", source: "demo", patient: "pat-000001", detail: "task_complete: not yours", sent: null, error: null },
   { seq: 1, id: "a1", recorded: "2026-11-20T15:00:00Z", user: "Practitioner/ann", userName: "Ann Lee", workstation: "desk-1", action: "view", source: "demo", patient: "pat-000001", detail: "workspace", sent: "2026-11-20T15:00:30Z", error: null },
 ]);
+const lockScreen = vi.fn(async () => undefined);
+const unlockScreen = vi.fn(async () => undefined);
 let demoState: DemoState | null = { mode: "live", simulated: true };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -144,7 +147,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string, _patient: unknown) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10 }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },
@@ -180,11 +183,16 @@ vi.mock("./ipc", async (importOriginal) => ({
     }],
     freeSlots: async () => freeSlots,
     auditLog: (filter: AuditFilter) => auditLog(filter),
+    lockScreen: () => lockScreen(),
+    unlockScreen: () => unlockScreen(),
   },
 }));
 
 // Every test but the first-run ones starts past the first-run choice.
-beforeEach(() => localStorage.setItem("switchboard.firstRunDone", "demo"));
+beforeEach(() => {
+  localStorage.setItem("switchboard.firstRunDone", "demo");
+  forgetDrafts();
+});
 
 function renderApp() {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -247,6 +255,42 @@ test("N opens a note form that queues the note for this patient", async () => {
   await user.type(within(form).getByRole("textbox", { name: "Note" }), "Prefers calls after 5pm{Enter}");
   expect(queueAction).toHaveBeenCalledWith("demo", { kind: "note", patient: "pat-000001", text: "Prefers calls after 5pm" });
   expect(screen.queryByRole("form", { name: "Add note" })).toBeNull();
+});
+
+test("Ctrl+L locks: no patient data on screen, a call shows only that it rings, and a half-written note comes back", async () => {
+  const user = userEvent.setup();
+  await openPatient(user);
+  (document.activeElement as HTMLElement).blur();
+  await user.keyboard("n");
+  await user.type(within(await screen.findByRole("form", { name: "Add note" })).getByRole("textbox", { name: "Note" }), "Half a note");
+  await user.keyboard("{Control>}l{/Control}");
+  expect(await screen.findByRole("region", { name: "Switchboard is locked" })).toBeTruthy();
+  expect(lockScreen).toHaveBeenCalled();
+  expect(document.body.textContent).not.toMatch(/García|Half a note|MRN/);
+  sendCall(ringing());
+  expect(await screen.findByText("Incoming call")).toBeTruthy();
+  expect(document.body.textContent).not.toMatch(/García|217|555/);
+  await user.click(screen.getByRole("button", { name: "Unlock" }));
+  expect(unlockScreen).toHaveBeenCalled();
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+  expect(within(screen.getByRole("form", { name: "Add note" })).getByRole("textbox", { name: "Note" })).toHaveProperty("value", "Half a note");
+});
+
+test("the screen locks by itself after the clinic's idle time, and not before", async () => {
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+  try {
+    renderApp();
+    expect(await screen.findByRole("region", { name: "Worklist" })).toBeTruthy();
+    act(() => void vi.advanceTimersByTime(9 * 60_000));
+    fireEvent.mouseMove(document.body);
+    act(() => void vi.advanceTimersByTime(9 * 60_000));
+    expect(screen.queryByRole("region", { name: "Switchboard is locked" })).toBeNull();
+    act(() => void vi.advanceTimersByTime(60_000 + 1));
+    expect(await screen.findByRole("region", { name: "Switchboard is locked" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "Worklist" })).toBeNull();
+  } finally {
+    vi.useRealTimers();
+  }
 });
 
 test("cancelling without a reason shows the refusal in words, and booking offers free slots", async () => {

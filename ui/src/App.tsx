@@ -15,6 +15,7 @@ import { AlertsPanel } from "./components/AlertsPanel";
 import { RulesSettings } from "./components/RulesSettings";
 import { CallBanner } from "./components/CallBanner";
 import { IntakePanel } from "./components/IntakePanel";
+import { LockScreen, useScreenLock } from "./components/LockScreen";
 import type { SyncProgress } from "./ipc";
 import { typingIn } from "./keys";
 import { routeOf } from "./routes";
@@ -93,6 +94,7 @@ export function App() {
   };
   const [syncing, setSyncing] = useState<SyncProgress | null>(null);
   const queries = useQueryClient();
+  const { locked, lock, unlock } = useScreenLock(clinic.data?.idleLockMinutes ?? 10);
 
   useEffect(() => {
     // The background worker synced or delivered: everything shown is read again from the cache.
@@ -111,7 +113,11 @@ export function App() {
     // Ctrl+K or "/" opens the search from anywhere.
     const onKey = (e: KeyboardEvent) => {
       const typing = typingIn(document.activeElement);
-      if ((e.ctrlKey && e.key.toLowerCase() === "k") || (e.key === "/" && !typing)) {
+      if (e.ctrlKey && e.key.toLowerCase() === "l") {
+        // Lock now, as when stepping away from the desk.
+        e.preventDefault();
+        lock();
+      } else if ((e.ctrlKey && e.key.toLowerCase() === "k") || (e.key === "/" && !typing)) {
         e.preventDefault();
         setHelp(false);
         searchBox.current?.focus();
@@ -125,8 +131,16 @@ export function App() {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, []);
+  }, [lock]);
 
+  if (locked) {
+    return (
+      <>
+        <header><strong>Switchboard</strong></header>
+        <main><LockScreen onUnlock={unlock} /></main>
+      </>
+    );
+  }
   const patients = overview.data?.counts.find(([type]) => type === "Patient")?.[1] ?? 0;
   return (
     <>

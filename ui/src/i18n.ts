@@ -77,7 +77,7 @@ const resources = {
       help: {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
-        call: "Answer the call on screen: open its patient, choose in a household, or search for a new caller", intake: "Show or hide the call intake",
+        call: "Answer the call on screen: open its patient, choose in a household, or search for a new caller", intake: "Show or hide the call intake", lock: "Lock the screen now",
       },
       rules: {
         title: "Rules", intro: "What Switchboard does on its own when data changes or time passes. A rules.toml in the config directory overrides these by id.",
@@ -98,6 +98,12 @@ const resources = {
         demo: "Start on the demo clinic", connect: "Connect a FHIR endpoint",
       },
       role: { label: "Role", agent: "Call-center agent", frontdesk: "Front desk", nurse: "Nurse", supervisor: "Supervisor" },
+      lock: {
+        title: "Switchboard is locked",
+        why: "Patient data is hidden after a while without use, or with Ctrl+L. Anything half-written is kept.",
+        incoming: "Incoming call",
+        unlock: "Unlock",
+      },
       audit: {
         title: "Audit log", filters: "Filter the audit log", user: "User", patient: "Patient", from: "From", to: "To",
         when: "When", action: "What", workstation: "Workstation", detail: "Detail", sent: "On the server", waiting: "waiting",
@@ -185,7 +191,7 @@ const resources = {
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",
         escape: "Cerrar una lista, un formulario o esta ayuda", toggle: "Mostrar u ocultar esta ayuda",
-        call: "Atender la llamada en pantalla: abrir al paciente, elegir en un hogar o buscar a una persona nueva", intake: "Mostrar u ocultar los datos de la llamada",
+        call: "Atender la llamada en pantalla: abrir al paciente, elegir en un hogar o buscar a una persona nueva", intake: "Mostrar u ocultar los datos de la llamada", lock: "Bloquear la pantalla ahora",
       },
       rules: {
         title: "Reglas", intro: "Lo que Switchboard hace por sí solo cuando cambian los datos o pasa el tiempo. Un rules.toml en el directorio de configuración las reemplaza por id.",
@@ -206,6 +212,12 @@ const resources = {
         demo: "Empezar con la clínica de demostración", connect: "Conectar un punto FHIR",
       },
       role: { label: "Función", agent: "Agente de llamadas", frontdesk: "Recepción", nurse: "Enfermería", supervisor: "Supervisión" },
+      lock: {
+        title: "Switchboard está bloqueado",
+        why: "Los datos de pacientes se ocultan tras un tiempo sin uso, o con Ctrl+L. Lo que estaba a medio escribir se conserva.",
+        incoming: "Llamada entrante",
+        unlock: "Desbloquear",
+      },
       audit: {
         title: "Registro de auditoría", filters: "Filtrar el registro", user: "Usuario", patient: "Paciente", from: "Desde", to: "Hasta",
         when: "Cuándo", action: "Qué", workstation: "Equipo", detail: "Detalle", sent: "En el servidor", waiting: "pendiente",

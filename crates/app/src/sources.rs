@@ -39,6 +39,8 @@ pub struct ClinicInfo {
     pub phone_region: String,
     /// How the demo clinic runs, when the app is on it.
     pub demo: Option<DemoState>,
+    /// Idle minutes before the window hides patient data (`[session] idle_lock_minutes`).
+    pub idle_lock_minutes: u32,
 }
 
 impl App {
@@ -47,7 +49,12 @@ impl App {
     pub fn clinic_info(&self, demo: Option<DemoState>) -> ClinicInfo {
         let configured = self.rules().ok().map(|rules| rules.clinic).filter(|clinic| clinic.timezone_set).map(|clinic| clinic.timezone_name);
         let demo_zone = self.demo_clinic.then(|| switchboard_demo::DEMO_TIME_ZONE.to_string());
-        ClinicInfo { time_zone: configured.or(demo_zone), phone_region: self.config.phone_region.clone(), demo: demo.filter(|_| self.demo_clinic) }
+        ClinicInfo {
+            time_zone: configured.or(demo_zone),
+            phone_region: self.config.phone_region.clone(),
+            demo: demo.filter(|_| self.demo_clinic),
+            idle_lock_minutes: self.config.session.idle_lock_minutes,
+        }
     }
 
     /// Adds or replaces a source in the config file (read fresh, so a concurrent edit is kept).

@@ -137,6 +137,13 @@ fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>) -> Resu
     Ok(())
 }
 
+impl CallPop {
+    /// The pop without the caller: no number, no matches, no patient (for a locked screen).
+    pub fn redacted(self) -> CallPop {
+        CallPop { number: String::new(), matches: Vec::new(), chosen: None, ..self }
+    }
+}
+
 fn pop(call: CallRow, matches: Vec<CallerMatch>, state: CallState, received_ms: u64) -> CallPop {
     let chosen = call.source.clone().zip(call.patient.clone()).map(|(source, id)| PatientRef { source, id });
     CallPop { logged: call.ended.is_some(), call_id: call.call_id, number: call.number, state, matches, chosen, received_ms, seconds: call.seconds }

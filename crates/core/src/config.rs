@@ -21,6 +21,25 @@ pub struct Config {
     pub phone: PhoneConfig,
     pub intake: IntakeConfig,
     pub audit: AuditConfig,
+    pub session: SessionConfig,
+}
+
+/// The window locks after this many idle minutes unless `[session] idle_lock_minutes` says otherwise.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+/// The shortest and longest idle time a clinic may set.
+pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=30;
+
+/// `[session]`: how the window protects what is on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Minutes without a key press or pointer move before every screen's patient data is hidden.
+    pub idle_lock_minutes: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES }
+    }
 }
 
 /// `[audit]`: where the audit log is sent. Without a repository, each event goes to its patient's
@@ -110,6 +129,7 @@ impl Default for Config {
             phone: PhoneConfig::default(),
             intake: IntakeConfig::default(),
             audit: AuditConfig::default(),
+            session: SessionConfig::default(),
         }
     }
 }
@@ -150,6 +170,15 @@ struct RawConfig {
     intake: Option<RawIntake>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     audit: Option<RawAudit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<RawSession>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    idle_lock_minutes: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -290,7 +319,17 @@ impl Config {
         if let Some(name) = sources.iter().map(|s| s.name.as_str()).find(|name| *name == AUDIT_REPOSITORY) {
             return Err(error(None, Some("name"), format!("`{name}` is the audit repository's name; choose another for the source")));
         }
-        Ok(Config { phone_region, sources, phone, intake, audit })
+        let session = SessionConfig {
+            idle_lock_minutes: match raw.session.and_then(|s| s.idle_lock_minutes) {
+                Some(minutes) if !IDLE_LOCK_MINUTES.contains(minutes.get_ref()) => {
+                    let range = format!("must be between {} and {} minutes", IDLE_LOCK_MINUTES.start(), IDLE_LOCK_MINUTES.end());
+                    return Err(error(Some(minutes.span()), Some("idle_lock_minutes"), range));
+                }
+                Some(minutes) => minutes.into_inner(),
+                None => DEFAULT_IDLE_LOCK_MINUTES,
+            },
+        };
+        Ok(Config { phone_region, sources, phone, intake, audit, session })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -319,6 +358,8 @@ impl Config {
                 llm_model: self.intake.llm_model.clone(),
             }),
             audit: self.audit.repository.as_ref().map(|url| RawAudit { repository: Some(Spanned::new(0..0, url.to_string())) }),
+            session: (self.session != SessionConfig::default())
+                .then(|| RawSession { idle_lock_minutes: Some(Spanned::new(0..0, self.session.idle_lock_minutes)) }),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {
@@ -460,6 +501,21 @@ mod tests {
     }
 
     #[test]
+    fn session_and_audit_sections_are_read_and_checked() {
+        let config = parse("[session]\nidle_lock_minutes = 3\n[audit]\nrepository = \"https://arr.example.org/fhir\"\n").unwrap();
+        assert_eq!(config.session.idle_lock_minutes, 3);
+        assert_eq!(config.audit.repository.unwrap().as_str(), "https://arr.example.org/fhir/");
+        assert_eq!(parse("").unwrap().session.idle_lock_minutes, DEFAULT_IDLE_LOCK_MINUTES);
+        for minutes in [0, 31] {
+            let err = parse(&format!("[session]\nidle_lock_minutes = {minutes}\n")).unwrap_err();
+            assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("idle_lock_minutes")), "{err}");
+            assert!(err.problem.contains("between 1 and 30"), "{err}");
+        }
+        let reserved = parse("[[source]]\nname = \"audit-repository\"\nfhir = \"http://x\"\n").unwrap_err();
+        assert_eq!(reserved.field.as_deref(), Some("name"));
+    }
+
+    #[test]
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
@@ -467,6 +523,8 @@ mod tests {
         config.sources.push(SourceConfig { page_size: 50, ..SourceConfig::new("a", parse_fhir_url("http://h/fhir").unwrap()) });
         config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
+        config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());
+        config.session.idle_lock_minutes = 5;
         config.save(&file).unwrap();
         assert_eq!(Config::load(&file).unwrap(), config);
         assert_eq!(Config::load(&dir.path().join("absent.toml")).unwrap(), Config::default());

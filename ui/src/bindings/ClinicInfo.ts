@@ -17,4 +17,8 @@ phoneRegion: string,
 /**
  * How the demo clinic runs, when the app is on it.
  */
-demo: DemoState | null, };
+demo: DemoState | null, 
+/**
+ * Idle minutes before the window hides patient data (`[session] idle_lock_minutes`).
+ */
+idleLockMinutes: number, };

@@ -1,4 +1,5 @@
-import { FormEvent, ReactNode, useRef, useState } from "react";
+import { FormEvent, ReactNode, useRef } from "react";
+import { useDraft } from "../drafts";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type OutboxRow, type Queued, type StaffAction, type TaskPriority } from "../ipc";
@@ -20,14 +21,20 @@ const PRIORITIES = (Object.keys(PRIORITY_ORDER) as TaskPriority[]).sort((a, b) =
 function pendingRow(rows: OutboxRow[], queued: Queued, source: string, kind: string): OutboxRow {
   const now = new Date().toISOString();
   const seq = rows.reduce((max, r) => Math.max(max, r.seq), 0) + 1;
-  return { seq, id: queued.id, source, kind, target: queued.target, intent: "", state: queued.state, attempts: 0, notBefore: null, error: null, result: null, createdAt: now, updatedAt: now };
+  return { seq, id: queued.id, source, kind, target: queued.target, intent: "", state: queued.state, attempts: 0, notBefore: null, error: null, result: null, createdAt: now, updatedAt: now, actor: null };
 }
 
 /// One form for every staff action. Submitting queues the action; it shows at once, marked pending.
 export function ActionForm({ source, patient, target, onDone }: { source: string; patient: string; target: FormTarget; onDone: () => void }) {
   const { t } = useTranslation();
   const queries = useQueryClient();
-  const [fields, setFields] = useState<Record<string, string>>({ priority: "routine", owner: localStorage.getItem(USER_KEY) ?? "" });
+  const blank = { priority: "routine", owner: localStorage.getItem(USER_KEY) ?? "" };
+  const [fields, setFields] = useDraft<Record<string, string>>(`form:${source}/${patient}:${JSON.stringify(target)}`, blank);
+  // Sent or closed: the form starts blank next time (only a lock keeps it half-written).
+  const finish = () => {
+    setFields(blank);
+    onDone();
+  };
   const set = (name: string) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value }));
   const needsSlot = target.kind === "book" || target.kind === "reschedule";
   const slots = useQuery({ queryKey: ["free-slots", source, patient], queryFn: () => ipc.freeSlots(source, patient), enabled: needsSlot });
@@ -43,7 +50,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       // In the outbox at once, pending, even when the worker delivers it before the list is read again.
       queries.setQueryData<OutboxRow[]>(["outbox"], (rows) => rows && !rows.some((r) => r.id === queued.id) ? [...rows, pendingRow(rows, queued, source, action.kind)] : rows);
       void queries.invalidateQueries();
-      onDone();
+      finish();
     },
   });
 
@@ -82,7 +89,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       aria-label={t(`actions.${target.kind}`)}
       onSubmit={onSubmit}
       onKeyDown={(e) => {
-        if (e.key === "Escape") onDone();
+        if (e.key === "Escape") finish();
         // Ctrl+Enter sends the form from any field.
         if (e.key === "Enter" && e.ctrlKey) form.current?.requestSubmit();
       }}
@@ -110,7 +117,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       {target.kind === "task_complete" && text("note", t("fields.outcome"), true)}
       <div className="buttons">
         <button type="submit" disabled={submit.isPending}>{t("actions.submit")}</button>
-        <button type="button" onClick={onDone}>{t("actions.close")}</button>
+        <button type="button" onClick={finish}>{t("actions.close")}</button>
       </div>
       {submit.error && <p role="alert" className="error">{errorMessage(submit.error)}</p>}
     </form>

@@ -11,6 +11,7 @@ const SHORTCUTS: [string, string][] = [
   ["R", "actions.remind"],
   ["F2", "help.call"],
   ["I", "help.intake"],
+  ["Ctrl+L", "help.lock"],
   ["?", "help.toggle"],
 ];
 

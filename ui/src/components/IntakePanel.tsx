@@ -1,4 +1,5 @@
 import { type KeyboardEvent, type ReactNode, useState } from "react";
+import { useDraft } from "../drafts";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type Answer, type Answers, type Intake, type Language, type Question, type SecondOpinion } from "../ipc";
@@ -70,9 +71,11 @@ export function IntakePanel({ patient }: { patient: Selected | null }) {
   const { t, i18n } = useTranslation();
   // The draft summary is written in the window's language; the evidence stays in the caller's words.
   const staff: Language = i18n.language.startsWith("es") ? "es" : "en";
-  const [note, setNote] = useState("");
-  const [edited, setEdited] = useState<string | null>(null);
-  const [answers, setAnswers] = useState<Answers>({});
+  // Kept outside the panel, so a locked screen gives the intake back as it was.
+  const draft = `intake:${patient ? `${patient.source}/${patient.id}` : "new-caller"}`;
+  const [note, setNote] = useDraft(`${draft}:note`, "");
+  const [edited, setEdited] = useDraft<string | null>(`${draft}:summary`, null);
+  const [answers, setAnswers] = useDraft<Answers>(`${draft}:answers`, {});
   const queries = useQueryClient();
   const analysis = useQuery({
     queryKey: ["intake", note, answers, staff],

@@ -1,4 +1,5 @@
 import { ReactNode, useEffect, useState } from "react";
+import { useDraft } from "../drafts";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage, type StaffAction } from "../ipc";
@@ -33,7 +34,8 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   const { t } = useTranslation();
   const f = useFormats();
   const view = useQuery({ queryKey: ["patient", selected.source, selected.id], queryFn: () => ipc.patientView(selected.source, selected.id) });
-  const [form, setForm] = useState<FormTarget | null>(null);
+  // The open form outlives a locked screen, like its text.
+  const [form, setForm] = useDraft<FormTarget | null>(`open-form:${selected.source}/${selected.id}`, null);
   const [trend, setTrend] = useState<string | null>(null);
   const queries = useQueryClient();
   const quick = useMutation({
@@ -56,7 +58,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, []);
+  }, [setForm]);
   useEffect(() => {
     // Tells whoever opened the workspace (a call) that it is on screen: after the next frame is drawn.
     if (view.data && onPainted) requestAnimationFrame(() => setTimeout(onPainted, 0));

@@ -65,6 +65,8 @@ export const ipc = {
   chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
   auditLog: (filter: AuditFilter) => invoke<AuditRow[]>("audit_log", { filter }),
+  lockScreen: () => invoke<void>("lock_screen"),
+  unlockScreen: () => invoke<void>("unlock_screen"),
   analyzeIntake: (note: string, answers: Answers, language: Language, patient: PatientRef | null) =>
     invoke<Intake>("analyze_intake", { note, answers, language, patient }),
   confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency, answers: Answers) =>

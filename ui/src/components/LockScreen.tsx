@@ -1,0 +1,54 @@
+import { useCallback, useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { ipc } from "../ipc";
+
+const ACTIVITY = ["keydown", "mousedown", "mousemove", "wheel", "touchstart"] as const;
+/// Queries that hold no patient data and stay cached while locked.
+const KEPT_WHEN_LOCKED = new Set(["overview", "clinic", "sources"]);
+
+/// The screen lock: after `idleMinutes` without a key press or pointer move, or on Ctrl+L, every
+/// patient screen is unmounted, the cached query results that hold patient data are dropped, and the
+/// Rust side refuses patient reads until unlocked. Half-written work survives in `drafts`.
+export function useScreenLock(idleMinutes: number) {
+  const queries = useQueryClient();
+  const [locked, setLocked] = useState(false);
+  const lock = useCallback(() => {
+    setLocked(true);
+    void ipc.lockScreen();
+    queries.removeQueries({ predicate: (query) => !KEPT_WHEN_LOCKED.has(String(query.queryKey[0])) });
+  }, [queries]);
+  const unlock = useCallback(() => void ipc.unlockScreen().then(() => setLocked(false)), []);
+  useEffect(() => {
+    if (locked) return;
+    let timer = window.setTimeout(lock, idleMinutes * 60_000);
+    const active = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(lock, idleMinutes * 60_000);
+    };
+    ACTIVITY.forEach((kind) => window.addEventListener(kind, active, { passive: true }));
+    return () => {
+      window.clearTimeout(timer);
+      ACTIVITY.forEach((kind) => window.removeEventListener(kind, active));
+    };
+  }, [locked, idleMinutes, lock]);
+  return { locked, lock, unlock };
+}
+
+/// What a locked window shows: that it is locked, a call coming in (never who), and Unlock.
+export function LockScreen({ onUnlock }: { onUnlock: () => void }) {
+  const { t } = useTranslation();
+  const [ringing, setRinging] = useState(false);
+  useEffect(() => {
+    const stop = ipc.onCall((pop) => setRinging(pop.state === "ringing" || pop.state === "answered"));
+    return () => void stop.then((s) => s());
+  }, []);
+  return (
+    <section aria-label={t("lock.title")} className="lock">
+      <h2>{t("lock.title")}</h2>
+      <p>{t("lock.why")}</p>
+      {ringing && <p role="alert" className="incoming">{t("lock.incoming")}</p>}
+      <button autoFocus onClick={onUnlock}>{t("lock.unlock")}</button>
+    </section>
+  );
+}
