@@ -37,6 +37,10 @@ fi
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   npm ci --prefix ui --no-audit --no-fund --loglevel=error >&2
 fi
+# The authorization server the sign-in tests use (oidc-provider), from its lock file.
+if [ ! -d tests/authz/node_modules ] || [ tests/authz/package-lock.json -nt tests/authz/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/authz --no-audit --no-fund --loglevel=error >&2
+fi
 # The desktop binary embeds the built UI (tauri.conf.json: build.frontendDist).
 npm run --prefix ui --silent build >/dev/null
 

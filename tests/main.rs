@@ -18,5 +18,6 @@ mod live_demo;
 mod outbox;
 mod package;
 mod rules;
+mod signin;
 mod sync_faults;
 mod sync_fhir;

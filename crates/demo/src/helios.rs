@@ -36,6 +36,11 @@ impl Helios {
     /// its log to `dir/server.log`. With `die_with_parent`, the kernel stops it when the thread that
     /// started it ends (a killed app leaves no server behind): start it from a thread that lives as long.
     pub fn spawn(&self, dir: &Path, port: u16, public_base: &str, die_with_parent: bool) -> std::io::Result<Child> {
+        self.spawn_with(dir, port, public_base, die_with_parent, &[])
+    }
+
+    /// As `spawn`, with more of the server's environment (its `HFS_AUTH_*` settings, for one).
+    pub fn spawn_with(&self, dir: &Path, port: u16, public_base: &str, die_with_parent: bool, env: &[(String, String)]) -> std::io::Result<Child> {
         std::fs::copy(&self.search_params, dir.join(SEARCH_PARAMS_FILE))?;
         let log = std::fs::File::create(dir.join("server.log"))?;
         let mut command = Command::new(&self.binary);
@@ -46,6 +51,7 @@ impl Helios {
             .arg("--database-url")
             .arg(dir.join("fhir.sqlite"))
             .env("HFS_BASE_URL", public_base)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);

@@ -2,6 +2,7 @@
 //! isolated homes, and the real OS keyring.
 
 pub mod audit_repository;
+pub mod authz;
 pub mod fault_proxy;
 pub mod hostile;
 pub mod webdriver;
@@ -25,6 +26,7 @@ pub struct FhirServer {
     pub public_base: String,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    env: Vec<(String, String)>,
 }
 
 /// The demo clinic as of the real today: its free slots lie ahead of the clock that booking checks
@@ -46,7 +48,26 @@ impl FhirServer {
     /// Starts the server on `port`, advertising `public_base` in its links (for a proxy in front).
     pub fn start_with_public_base(port: u16, public_base: String) -> FhirServer {
         let dir = tempfile::tempdir().unwrap();
-        let mut server = FhirServer { port, public_base, dir, child: None };
+        let mut server = FhirServer { port, public_base, dir, child: None, env: Vec::new() };
+        server.launch();
+        server
+    }
+
+    /// A server that takes only JWT access tokens from `issuer` (checked against its JWKS, for its own
+    /// base URL as audience), and names the issuer's endpoints in its SMART configuration.
+    pub fn start_with_auth_on(port: u16, issuer: &str) -> FhirServer {
+        let base = format!("http://127.0.0.1:{port}");
+        let env = [
+            ("HFS_AUTH_ENABLED", "true".to_string()),
+            ("HFS_AUTH_ISSUER", issuer.to_string()),
+            ("HFS_AUTH_JWKS_URL", format!("{issuer}/jwks")),
+            ("HFS_AUTH_AUDIENCE", format!("{base}/")),
+            ("HFS_SMART_AUTHORIZE_ENDPOINT", format!("{issuer}/auth")),
+            ("HFS_SMART_TOKEN_ENDPOINT", format!("{issuer}/token")),
+            ("HFS_SMART_JWKS_URL", format!("{issuer}/jwks")),
+        ];
+        let mut server =
+            FhirServer { port, public_base: base, dir: tempfile::tempdir().unwrap(), child: None, env: env.map(|(k, v)| (k.to_string(), v)).to_vec() };
         server.launch();
         server
     }
@@ -54,7 +75,7 @@ impl FhirServer {
     fn launch(&mut self) {
         let helios = Helios::configured();
         let child = helios
-            .spawn(self.dir.path(), self.port, &self.public_base, false)
+            .spawn_with(self.dir.path(), self.port, &self.public_base, false, &self.env)
             .unwrap_or_else(|e| panic!("cannot start the FHIR server {} ({e}); run scripts/install-fhir-server.sh", helios.binary.display()));
         let child = self.child.insert(child);
         if let Err(why) = helios::wait_healthy(self.port, child, Duration::from_secs(90)) {
