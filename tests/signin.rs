@@ -124,3 +124,157 @@ fn id_tokens_from_another_issuer_for_another_app_tampered_expired_or_replayed_ar
         assert!(refused(strict.check_id_token(&http, &id_token, &nonce).await.unwrap_err()).contains("expired"));
     });
 }
+
+/// A sign-in done in the test, for seeding Helios (which takes no request without a token).
+async fn token_for(fhir: &FhirServer, user: &str) -> String {
+    let signin = sign_in_for(fhir, "switchboard").await;
+    let pending = signin.start().await.unwrap();
+    let mut browser = Browser::default();
+    let redirect = browser.sign_in(&pending.authorize_url, user).await;
+    let finishing = tokio::spawn(async move { signin.finish(pending, Duration::from_secs(10)).await });
+    browser.return_to_app(&redirect).await;
+    finishing.await.unwrap().unwrap().access_token
+}
+
+/// A FHIR client carrying `user`'s access token.
+async fn client_as(fhir: &FhirServer, user: &str) -> switchboard_fhir::FhirClient {
+    let options = switchboard_fhir::ClientOptions { bearer_token: Some(token_for(fhir, user).await), ..Default::default() };
+    switchboard_fhir::FhirClient::new(Url::parse(&fhir.base()).unwrap(), options).unwrap()
+}
+
+/// The demo clinic on Helios, written with a signed-in person's token.
+async fn seed(fhir: &FhirServer, patients: u32) {
+    let client = client_as(fhir, "ann").await;
+    switchboard_demo::seed_server(&client, &switchboard_testkit::demo_today(patients, 3), &mut |_| {}).await.unwrap();
+}
+
+/// A workstation's home whose one source is signed in to by a person, and its `switchboard` runs.
+struct Desk {
+    home: switchboard_testkit::TestHome,
+    browser_log: std::path::PathBuf,
+}
+
+impl Desk {
+    fn new(fhir: &FhirServer) -> Desk {
+        let home = switchboard_testkit::TestHome::new();
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\nauth = \"user\"\nclient_id = \"switchboard\"\n", fhir.base());
+        std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
+        // The "system browser": a script that hands the address to the test.
+        let browser_log = home.path().join("browser-url");
+        let script = home.path().join("browser.sh");
+        std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" > {}\n", browser_log.display())).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        Desk { home, browser_log }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(args)
+            .env("SWITCHBOARD_HOME", self.home.path())
+            .env("SWITCHBOARD_BROWSER", self.home.path().join("browser.sh"))
+            .output()
+            .unwrap()
+    }
+
+    /// `switchboard signin clinic`, with `user` signing in at the browser it opens.
+    fn sign_in(&self, user: &str) -> String {
+        let _ = std::fs::remove_file(&self.browser_log);
+        let (home, log) = (self.home.path().to_path_buf(), self.browser_log.clone());
+        let signing = std::thread::spawn(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+                .args(["signin", "clinic"])
+                .env("SWITCHBOARD_HOME", &home)
+                .env("SWITCHBOARD_BROWSER", home.join("browser.sh"))
+                .output()
+                .unwrap()
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !log.exists() {
+            assert!(std::time::Instant::now() < deadline, "the app opened no browser");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let url = Url::parse(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+        runtime().block_on(async {
+            let mut browser = Browser::default();
+            let redirect = browser.sign_in(&url, user).await;
+            browser.return_to_app(&redirect).await;
+        });
+        let output = signing.join().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Two people sign in on two workstations with the real CLI; each syncs with their own token, and
+/// what each delivers names them on the server. A revoked sign-in asks for sign-in again and loses
+/// nothing queued; signing in again delivers it.
+#[test]
+fn two_signed_in_people_on_two_workstations_are_named_on_the_server_and_a_revoked_sign_in_loses_nothing() {
+    let (auth, fhir) = servers(&[]);
+    let rt = runtime();
+    rt.block_on(seed(&fhir, 5));
+    let (a, b) = (Desk::new(&fhir), Desk::new(&fhir));
+    let refused = a.run(&["sync"]);
+    assert!(!refused.status.success() && text(&refused).contains("sign in again"), "{}", text(&refused));
+
+    assert!(a.sign_in("ann").contains("Practitioner/prac-1"));
+    assert!(b.sign_in("bo").contains("Practitioner/prac-2"));
+    for (desk, words) in [(&a, "from ann"), (&b, "from bo")] {
+        assert!(desk.run(&["sync"]).status.success(), "{}", text(&desk.run(&["sync"])));
+        assert!(desk.run(&["note", "--patient", "pat-000001", words]).status.success());
+        let drained = desk.run(&["outbox", "drain"]);
+        assert!(drained.status.success(), "{}", text(&drained));
+    }
+    let client = rt.block_on(client_as(&fhir, "cy"));
+    let notes = rt.block_on(switchboard_testkit::server_resources(&client, "Communication"));
+    let sender_of = |words: &str| notes.values().find(|n| n["payload"][0]["contentString"] == words).map(|n| n["sender"]["reference"].clone());
+    assert_eq!(sender_of("from ann"), Some(serde_json::json!("Practitioner/prac-1")));
+    assert_eq!(sender_of("from bo"), Some(serde_json::json!("Practitioner/prac-2")));
+    let provenances = rt.block_on(switchboard_testkit::server_resources(&client, "Provenance"));
+    let authors: std::collections::BTreeSet<String> =
+        provenances.values().filter_map(|p| p["agent"][0]["who"]["reference"].as_str().map(str::to_string)).collect();
+    assert!(authors.contains("Practitioner/prac-1") && authors.contains("Practitioner/prac-2"), "{authors:?}");
+
+    // Ann's sign-in revoked at the server: her next run asks her to sign in again, her note waits.
+    let session = keyring_session(&a);
+    let revoke = [("token", session.refresh_token.as_str()), ("client_id", "switchboard")];
+    rt.block_on(async { http_client().unwrap().post(format!("{}/token/revocation", auth.issuer())).form(&revoke).send().await.unwrap() });
+    assert!(a.run(&["note", "--patient", "pat-000002", "after revocation"]).status.success());
+    let waiting = a.run(&["outbox", "drain"]);
+    assert!(!waiting.status.success() && text(&waiting).contains("waiting"), "{}", text(&waiting));
+    let outbox = text(&a.run(&["outbox"]));
+    assert!(outbox.contains("sign in again") && outbox.contains("pending"), "{outbox}");
+    a.sign_in("ann");
+    assert!(a.run(&["outbox", "drain"]).status.success());
+    let notes = rt.block_on(switchboard_testkit::server_resources(&client, "Communication"));
+    assert_eq!(notes.values().filter(|n| n["payload"][0]["contentString"] == "after revocation").count(), 1);
+}
+
+fn keyring_session(desk: &Desk) -> switchboard_app::StoredSession {
+    switchboard_app::session(&desk.home.home, "clinic").unwrap().expect("signed in")
+}
+
+/// Access tokens that live two seconds: a sync that outlasts one renews it from the refresh token and
+/// completes, with every resource in.
+#[test]
+fn a_sync_longer_than_an_access_token_renews_it_and_completes() {
+    let (_auth, fhir) = servers(&[("ACCESS_TTL", "2")]);
+    let rt = runtime();
+    rt.block_on(seed(&fhir, 40));
+    let desk = Desk::new(&fhir);
+    let config = desk.home.path().join("config").join("config.toml");
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + "page_size = 5\n").unwrap();
+    desk.sign_in("ann");
+    let started = std::time::Instant::now();
+    let synced = desk.run(&["sync"]);
+    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(started.elapsed() > Duration::from_secs(2), "the sync did not outlast a token ({:?}); nothing was renewed", started.elapsed());
+    let patients = desk.home.store().ids_of("clinic", "Patient").unwrap().len();
+    assert_eq!(patients, 40);
+}

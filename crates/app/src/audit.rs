@@ -20,9 +20,12 @@ pub struct Delivered {
 }
 
 impl App {
-    /// Who acts from this workstation: without sign-in, the agent name at this host.
+    /// Who acts from this workstation: the signed-in person, else the agent name at this host.
     pub fn actor(&self) -> Actor {
-        Actor::at_workstation(self.agent_name())
+        match self.signed_in() {
+            Some(session) => Actor { practitioner: session.fhir_user.clone(), ..Actor::at_workstation(session.subject.clone()) },
+            None => Actor::at_workstation(self.agent_name()),
+        }
     }
 
     /// Where an event goes: the patient's source, else the clinic's first source, else the demo's.

@@ -3,11 +3,13 @@
 
 use crate::error::AppError;
 use crate::secrets;
+use crate::secrets::StoredSession;
+use crate::signin::UserTokens;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use switchboard_core::config::AUDIT_REPOSITORY;
-use switchboard_core::{Clock, Config, Home, SourceConfig, SystemClock};
-use switchboard_fhir::{ClientOptions, FhirClient};
+use switchboard_core::{Clock, Config, Home, SourceAuth, SourceConfig, SystemClock};
+use switchboard_fhir::{ClientOptions, FhirClient, TokenSource};
 use switchboard_store::Store;
 use url::Url;
 
@@ -22,6 +24,8 @@ pub struct App {
     clients: Mutex<BTreeMap<String, FhirClient>>,
     /// Per source, whether its CapabilityStatement offers AuditEvent writes (read once).
     pub(crate) takes_audits: Mutex<BTreeMap<String, bool>>,
+    /// The person signed in at this workstation, read from the keyring on first use.
+    pub(crate) signed_in: OnceLock<Option<StoredSession>>,
 }
 
 impl App {
@@ -33,7 +37,15 @@ impl App {
     }
 
     pub fn new(home: Home, config: Config, clock: Arc<dyn Clock>) -> App {
-        App { demo_clinic: config.sources.is_empty(), home, config, clock, clients: Mutex::default(), takes_audits: Mutex::default() }
+        App {
+            demo_clinic: config.sources.is_empty(),
+            home,
+            config,
+            clock,
+            clients: Mutex::default(),
+            takes_audits: Mutex::default(),
+            signed_in: OnceLock::new(),
+        }
     }
 
     /// On the demo clinic, with its live server at `server`: the server becomes the demo's source.
@@ -89,14 +101,18 @@ impl App {
     /// A client for the source. A token is sent over plain http:// only to this machine, unless the
     /// source says `allow_insecure_http = true`.
     fn new_client(&self, source: &SourceConfig, strict: bool) -> Result<FhirClient, AppError> {
-        let bearer_token = secrets::source_token(&self.home, &source.name)?;
-        if bearer_token.is_some() && source.is_insecure_remote() && !source.allow_insecure_http {
+        let (bearer_token, tokens) = match &source.auth {
+            SourceAuth::Token => (secrets::source_token(&self.home, &source.name)?, None),
+            SourceAuth::User { client_id } => (None, Some(Arc::new(UserTokens::for_source(&self.home, source, client_id)) as Arc<dyn TokenSource>)),
+        };
+        let sends_token = bearer_token.is_some() || tokens.is_some();
+        if sends_token && source.is_insecure_remote() && !source.allow_insecure_http {
             return Err(AppError::Invalid(format!(
                 "source `{}` would send its token over plain http:// to another host; use https://, or set allow_insecure_http = true for it",
                 source.name
             )));
         }
-        let options = ClientOptions { bearer_token, strict, max_response_bytes: source.max_page_mb * 1024 * 1024, ..ClientOptions::default() };
+        let options = ClientOptions { bearer_token, tokens, strict, max_response_bytes: source.max_page_mb * 1024 * 1024, ..ClientOptions::default() };
         Ok(FhirClient::new(source.fhir.clone(), options)?)
     }
 

@@ -8,13 +8,15 @@ mod error;
 pub mod live_demo;
 mod operations;
 mod secrets;
+mod signin;
 mod sources;
 mod worker;
 
 pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
-pub use secrets::{call_token, source_token, store_source_token};
+pub use secrets::{call_token, session, source_token, store_source_token, StoredSession};
+pub use signin::open_in_browser;
 pub use sources::{source_entry, ClinicInfo, SourceView};
 pub use worker::{AppEvent, ChangeReason, DataChanged, Job, Jobs, Notify, Rounds, SyncProgress, Worker};
 

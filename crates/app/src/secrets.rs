@@ -1,5 +1,6 @@
-//! Secrets in the OS keyring besides the cache key: each source's bearer token and the call listener's
-//! token. The `App` reads each once and keeps it for the process's life.
+//! Secrets in the OS keyring besides the cache key: each source's bearer token or a person's sign-in
+//! (its refresh token), and the call listener's token. The `App` reads each once and keeps it for the
+//! process's life.
 
 use crate::error::AppError;
 use switchboard_core::Home;
@@ -57,4 +58,34 @@ pub fn call_token(home: &Home, rotate: bool) -> Result<String, AppError> {
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     written(entry.set_password(&token))?;
     Ok(token)
+}
+
+/// A person's sign-in to a source, kept between runs: the refresh token and who it is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredSession {
+    pub refresh_token: String,
+    pub fhir_user: Option<String>,
+    pub subject: String,
+}
+
+fn session_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {
+    entry(format!("session:{}:{source}", home.config_dir.display()))
+}
+
+/// The signed-in person of a source, if someone signed in there.
+pub fn session(home: &Home, source: &str) -> Result<Option<StoredSession>, AppError> {
+    let Some(text) = read(&session_entry(home, source)?)? else { return Ok(None) };
+    serde_json::from_str(&text).map(Some).map_err(|e| AppError::Keyring(format!("the stored sign-in for `{source}` cannot be read ({e}); sign in again")))
+}
+
+/// Keeps a sign-in, or forgets it (sign-out).
+pub fn store_session(home: &Home, source: &str, session: Option<&StoredSession>) -> Result<(), AppError> {
+    let entry = session_entry(home, source)?;
+    written(match session {
+        Some(session) => entry.set_password(&serde_json::to_string(session).map_err(|e| AppError::Internal(e.to_string()))?),
+        None => match entry.delete_credential() {
+            Err(keyring::Error::NoEntry) => Ok(()),
+            other => other,
+        },
+    })
 }

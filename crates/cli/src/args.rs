@@ -192,6 +192,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign in to a source (auth = "user") in the system browser; the sign-in is kept in the OS keyring
+    Signin { source: String },
+    /// Forget this workstation's sign-in to a source
+    Signout { source: String },
     /// The audit log: who read or did what, newest first
     Audit {
         /// A user: Practitioner/ID or the name shown

@@ -89,6 +89,19 @@ pub struct SourceConfig {
     pub max_page_mb: usize,
     /// Lets a token go over plain http:// to a host other than this machine (warned on every sync).
     pub allow_insecure_http: bool,
+    /// How requests to it are authorised.
+    pub auth: SourceAuth,
+}
+
+/// `auth` of a source: a fixed bearer token kept in the keyring (or none), or a person's SMART sign-in
+/// as `client_id` (the id the clinic's authorization server registered Switchboard under).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SourceAuth {
+    #[default]
+    Token,
+    User {
+        client_id: String,
+    },
 }
 
 /// Pages per search unless `max_pages` says otherwise: with 100 per page, a million of one type.
@@ -106,6 +119,7 @@ impl SourceConfig {
             max_pages: DEFAULT_MAX_PAGES,
             max_page_mb: DEFAULT_MAX_PAGE_MB,
             allow_insecure_http: false,
+            auth: SourceAuth::Token,
         }
     }
 
@@ -221,6 +235,10 @@ struct RawSource {
     max_page_mb: Option<Spanned<usize>>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     allow_insecure_http: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
 }
 
 impl Config {
@@ -286,7 +304,22 @@ impl Config {
             };
             let max_pages = bounded(raw_source.max_pages, "max_pages", 1..=1_000_000, DEFAULT_MAX_PAGES)?;
             let max_page_mb = bounded(raw_source.max_page_mb, "max_page_mb", 1..=1024, DEFAULT_MAX_PAGE_MB)?;
-            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http: raw_source.allow_insecure_http });
+            let auth = match raw_source.auth {
+                None => SourceAuth::Token,
+                Some(auth) => match (auth.get_ref().as_str(), raw_source.client_id.filter(|id| !id.trim().is_empty())) {
+                    ("token", _) => SourceAuth::Token,
+                    ("user", Some(client_id)) => SourceAuth::User { client_id: client_id.trim().to_string() },
+                    ("user", None) => {
+                        return Err(error(
+                            Some(auth.span()),
+                            Some("client_id"),
+                            "a source signed in to by a person needs the `client_id` the clinic registered".into(),
+                        ))
+                    }
+                    (other, _) => return Err(error(Some(auth.span()), Some("auth"), format!("{} is not one of token, user", quoted(other)))),
+                },
+            };
+            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http: raw_source.allow_insecure_http, auth });
         }
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
@@ -346,6 +379,14 @@ impl Config {
                     max_pages: (s.max_pages != DEFAULT_MAX_PAGES).then(|| Spanned::new(0..0, s.max_pages)),
                     max_page_mb: (s.max_page_mb != DEFAULT_MAX_PAGE_MB).then(|| Spanned::new(0..0, s.max_page_mb)),
                     allow_insecure_http: s.allow_insecure_http,
+                    auth: match &s.auth {
+                        SourceAuth::Token => None,
+                        SourceAuth::User { .. } => Some(Spanned::new(0..0, "user".to_string())),
+                    },
+                    client_id: match &s.auth {
+                        SourceAuth::Token => None,
+                        SourceAuth::User { client_id } => Some(client_id.clone()),
+                    },
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -511,6 +552,11 @@ mod tests {
             assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("idle_lock_minutes")), "{err}");
             assert!(err.problem.contains("between 1 and 30"), "{err}");
         }
+        let user = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nauth = \"user\"\nclient_id = \"switchboard\"\n").unwrap();
+        assert_eq!(user.sources[0].auth, SourceAuth::User { client_id: "switchboard".into() });
+        let no_client = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nauth = \"user\"\n").unwrap_err();
+        assert_eq!((no_client.line, no_client.field.as_deref()), (Some(4), Some("client_id")));
+        assert_eq!(parse("[[source]]\nname = \"e\"\nfhir = \"http://x\"\nauth = \"magic\"\n").unwrap_err().field.as_deref(), Some("auth"));
         let reserved = parse("[[source]]\nname = \"audit-repository\"\nfhir = \"http://x\"\n").unwrap_err();
         assert_eq!(reserved.field.as_deref(), Some("name"));
     }
@@ -521,6 +567,8 @@ mod tests {
         let file = dir.path().join("config.toml");
         let mut config = Config::default();
         config.sources.push(SourceConfig { page_size: 50, ..SourceConfig::new("a", parse_fhir_url("http://h/fhir").unwrap()) });
+        let user = SourceAuth::User { client_id: "switchboard".into() };
+        config.sources.push(SourceConfig { auth: user, ..SourceConfig::new("b", parse_fhir_url("http://h/fhir").unwrap()) });
         config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());

@@ -3,9 +3,11 @@
 use crate::capability::Capabilities;
 use crate::error::{bad_json, status_error, FhirError};
 use crate::page::Page;
+use crate::token::TokenSource;
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -43,6 +45,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
     pub bearer_token: Option<String>,
+    /// A renewing token (a sign-in or a backend grant), used instead of `bearer_token` when set.
+    pub tokens: Option<Arc<dyn TokenSource>>,
     /// Sends `Prefer: handling=strict`, so an unknown search parameter is an error rather than ignored.
     pub strict: bool,
     /// A response body (after decompression) larger than this is refused.
@@ -59,6 +63,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             bearer_token: None,
+            tokens: None,
             strict: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
         }
@@ -78,6 +83,8 @@ struct Reply {
     body: String,
     retry_after: Option<Duration>,
     location: Option<String>,
+    /// The renewing token this request carried (to name it when refused).
+    token: Option<String>,
 }
 
 impl FhirClient {
@@ -204,9 +211,19 @@ impl FhirClient {
     async fn send_retrying(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
         let policy = &self.options.retry;
         let mut attempt = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
             let (error, retry_after) = match self.send_once(method.clone(), url, body.clone(), headers).await {
+                // A refused token is renewed once, at once (it expired early, or was revoked).
+                Ok(reply) if reply.status == StatusCode::UNAUTHORIZED && !renewed && reply.token.is_some() => {
+                    if let (Some(tokens), Some(token)) = (&self.options.tokens, &reply.token) {
+                        tokens.refused(token);
+                    }
+                    renewed = true;
+                    attempt -= 1;
+                    continue;
+                }
                 Ok(reply) if reply.status.is_success() || reply.status.is_redirection() => return Ok(reply),
                 Ok(reply) => {
                     let error = if reply.status == StatusCode::TOO_MANY_REQUESTS {
@@ -218,7 +235,7 @@ impl FhirClient {
                 }
                 Err(error) => (error, None),
             };
-            if !error.is_retryable() || attempt >= policy.max_attempts {
+            if !error.is_retryable() || attempt >= policy.max_attempts || matches!(error, FhirError::SignInNeeded { .. }) {
                 tracing::warn!(code = error.code(), attempt, path = url.path(), "FHIR request failed");
                 return Err(error);
             }
@@ -237,7 +254,11 @@ impl FhirClient {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        if let Some(token) = &self.options.bearer_token {
+        let token = match &self.options.tokens {
+            Some(tokens) => Some(tokens.token().await?),
+            None => self.options.bearer_token.clone(),
+        };
+        if let Some(token) = &token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         if self.options.strict {
@@ -267,7 +288,8 @@ impl FhirClient {
             body.extend_from_slice(&chunk);
         }
         let body = String::from_utf8(body).map_err(|_| FhirError::BadResponse { detail: "the body is not UTF-8 text".into() })?;
-        Ok(Reply { status, content_type, body, retry_after, location })
+        let token = token.filter(|_| self.options.tokens.is_some());
+        Ok(Reply { status, content_type, body, retry_after, location, token })
     }
 
     fn body_error(&self, error: &reqwest::Error) -> FhirError {

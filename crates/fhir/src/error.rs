@@ -14,6 +14,12 @@ pub enum FhirError {
     RateLimited { attempts: u32 },
     #[error("the FHIR server refused the request (HTTP {status}): {message}")]
     Status { status: u16, message: String },
+    #[error("the FHIR server did not accept the sign-in (HTTP 401): {message}; sign in again, or check the source's token")]
+    Unauthorized { message: String },
+    #[error("the FHIR server does not allow this (HTTP 403): {message}; ask IT to grant the access this role needs")]
+    Forbidden { message: String },
+    #[error("sign in again: {reason}")]
+    SignInNeeded { reason: String },
     #[error("the FHIR server sent a response that is not usable FHIR JSON: {detail}")]
     BadResponse { detail: String },
     #[error("the FHIR server's next-page link points to another server ({url}); refusing to follow it")]
@@ -34,7 +40,8 @@ impl FhirError {
     /// Worth another attempt later (the server or the network may recover).
     pub fn is_retryable(&self) -> bool {
         match self {
-            FhirError::Unreachable { .. } | FhirError::Timeout { .. } | FhirError::RateLimited { .. } => true,
+            // A sign-in needed waits for the person, like an outage: what is queued stays queued.
+            FhirError::Unreachable { .. } | FhirError::Timeout { .. } | FhirError::RateLimited { .. } | FhirError::SignInNeeded { .. } => true,
             FhirError::Status { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
@@ -47,6 +54,9 @@ impl FhirError {
             FhirError::Timeout { .. } => "fhir.timeout",
             FhirError::RateLimited { .. } => "fhir.rate_limited",
             FhirError::Status { .. } => "fhir.status",
+            FhirError::Unauthorized { .. } => "fhir.unauthorized",
+            FhirError::Forbidden { .. } => "fhir.forbidden",
+            FhirError::SignInNeeded { .. } => "fhir.sign_in_needed",
             FhirError::BadResponse { .. } => "fhir.bad_response",
             FhirError::ForeignLink { .. } => "fhir.foreign_link",
             FhirError::Redirected { .. } => "fhir.redirected",
@@ -61,7 +71,12 @@ impl FhirError {
 /// Builds the error for a non-success status from whatever body came with it.
 /// The server's own words are quoted by their start only.
 pub(crate) fn status_error(status: u16, content_type: &str, body: &str) -> FhirError {
-    FhirError::Status { status, message: shortened(&describe_error_body(status, content_type, body), 300) }
+    let message = shortened(&describe_error_body(status, content_type, body), 300);
+    match status {
+        401 => FhirError::Unauthorized { message },
+        403 => FhirError::Forbidden { message },
+        _ => FhirError::Status { status, message },
+    }
 }
 
 /// The human words of an error body: OperationOutcome issues, an HTML page's title, or the status reason.

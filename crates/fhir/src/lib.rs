@@ -8,8 +8,10 @@ mod capability;
 mod client;
 mod error;
 mod page;
+mod token;
 
 pub use capability::Capabilities;
 pub use client::{ClientOptions, FhirClient, RetryPolicy, DEFAULT_MAX_RESPONSE_MB};
 pub use error::FhirError;
 pub use page::{HistoryEntry, Page, PageTrail, DEFAULT_MAX_PAGES};
+pub use token::{TokenFuture, TokenSource};

@@ -137,6 +137,12 @@ impl Writer<'_> {
 }
 
 impl Store {
+    /// Makes `source`'s pending actions due now (a person just signed in again: no need to wait out
+    /// the backoff their refused tries earned). Returns how many.
+    pub fn due_now(&mut self, source: &str) -> Result<usize, StoreError> {
+        Ok(self.conn.execute("UPDATE outbox SET not_before = NULL WHERE source = ?1 AND state = ?2", params![source, OutboxState::Pending.as_str()])?)
+    }
+
     /// Every outbox row, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox ORDER BY seq"))?;

@@ -48,6 +48,19 @@ pub fn dispatch(command: Command) -> Result<(), AppError> {
         Command::Arrived { appointment, target } => actions::queue_and_print(&ctx, StaffAction::Arrived(Arrived { appointment }), &target),
         Command::Noshow { appointment, target } => actions::queue_and_print(&ctx, StaffAction::NoShow(NoShow { appointment }), &target),
         Command::Outbox { command, json } => actions::outbox(&ctx, command, json),
+        Command::Signin { source } => {
+            let identity = switchboard_app::runtime()?.block_on(ctx.sign_in(&source, |url| {
+                eprintln!("Sign in in the browser; if none opened, open this address:\n{url}");
+                switchboard_app::open_in_browser(url);
+            }))?;
+            println!("signed in to {source} as {}", identity.fhir_user.as_deref().unwrap_or(&identity.subject));
+            Ok(())
+        }
+        Command::Signout { source } => {
+            ctx.sign_out(&source)?;
+            println!("signed out of {source}");
+            Ok(())
+        }
         Command::Audit { user, patient, since, until, limit, json } => audit::run(&ctx, user, patient, since.as_deref(), until.as_deref(), limit, json),
     }
 }

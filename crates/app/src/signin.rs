@@ -1,0 +1,151 @@
+//! A person's sign-in to a source (`auth = "user"`): signing in through the system browser, keeping
+//! the refresh token in the OS keyring, and the renewing access token every request to that source
+//! carries. A refused refresh means "sign in again"; nothing queued is lost meanwhile (delivery waits).
+
+use crate::context::App;
+use crate::error::AppError;
+use crate::secrets::{self, StoredSession};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use switchboard_auth::{discover, http_client, refresh, AuthError, Identity, SignIn, SmartConfiguration, CLOCK_SKEW};
+use switchboard_core::{Home, SourceAuth, SourceConfig};
+use switchboard_fhir::{FhirError, TokenFuture, TokenSource};
+use url::Url;
+
+/// How long a person has to finish signing in in the browser.
+const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
+
+impl App {
+    /// Signs a person in to `source` in the system browser (`open` is given the address), keeps the
+    /// sign-in in the keyring, and returns who they are.
+    pub async fn sign_in(&self, source: &str, open: impl FnOnce(&Url)) -> Result<Identity, AppError> {
+        let config = self.source(source)?;
+        let SourceAuth::User { client_id } = &config.auth else {
+            return Err(AppError::Invalid(format!("source `{source}` is not set up for sign-in (auth = \"user\" and its client_id in config.toml)")));
+        };
+        let http = http_client().map_err(auth_error)?;
+        let smart = discover(&http, &config.fhir).await.map_err(auth_error)?;
+        let signin = SignIn { smart, client_id: client_id.clone(), fhir_base: config.fhir.clone(), clock_skew: CLOCK_SKEW };
+        let pending = signin.start().await.map_err(auth_error)?;
+        open(&pending.authorize_url);
+        let tokens = signin.finish(pending, SIGN_IN_WAIT).await.map_err(auth_error)?;
+        let identity = tokens.identity.clone().expect("a sign-in checks its id_token");
+        let refresh_token =
+            tokens.refresh_token.ok_or_else(|| AppError::Invalid("the sign-in server gave no refresh token (was offline_access granted?)".into()))?;
+        let session = StoredSession { refresh_token, fhir_user: identity.fhir_user.clone(), subject: identity.subject.clone() };
+        secrets::store_session(&self.home, source, Some(&session))?;
+        self.open_store()?.due_now(source)?;
+        Ok(identity)
+    }
+
+    /// Forgets the sign-in of `source` (its refresh token) on this workstation.
+    pub fn sign_out(&self, source: &str) -> Result<(), AppError> {
+        secrets::store_session(&self.home, source, None)
+    }
+
+    /// The person signed in on this workstation: the first signed-in source's (read from the keyring once).
+    pub fn signed_in(&self) -> Option<&StoredSession> {
+        self.signed_in
+            .get_or_init(|| {
+                self.config
+                    .sources
+                    .iter()
+                    .filter(|s| matches!(s.auth, SourceAuth::User { .. }))
+                    .find_map(|s| secrets::session(&self.home, &s.name).ok().flatten())
+            })
+            .as_ref()
+    }
+}
+
+/// Opens an address in the system browser: `$SWITCHBOARD_BROWSER` (a command given the address) when
+/// set, else `xdg-open`. The address is printed too, for a machine without a browser.
+pub fn open_in_browser(url: &Url) {
+    let program = std::env::var("SWITCHBOARD_BROWSER").unwrap_or_else(|_| "xdg-open".into());
+    if let Err(e) = std::process::Command::new(&program).arg(url.as_str()).spawn() {
+        tracing::warn!(%program, error = %e, "the browser could not be started");
+    }
+}
+
+fn auth_error(error: AuthError) -> AppError {
+    match error {
+        AuthError::Network(detail) => AppError::Fhir(FhirError::Unreachable { base: "the sign-in server".into(), detail }),
+        _ => AppError::Invalid(error.to_string()),
+    }
+}
+
+/// The access token of a signed-in source, renewed from the refresh token in the keyring when it is
+/// about to expire or the server refused it.
+#[derive(Debug)]
+pub(crate) struct UserTokens {
+    home: Home,
+    source: String,
+    fhir: Url,
+    client_id: String,
+    state: tokio::sync::Mutex<Renewal>,
+    refused: Mutex<Option<String>>,
+}
+
+#[derive(Debug, Default)]
+struct Renewal {
+    smart: Option<SmartConfiguration>,
+    access: Option<(String, Instant)>,
+}
+
+impl UserTokens {
+    pub(crate) fn for_source(home: &Home, source: &SourceConfig, client_id: &str) -> UserTokens {
+        UserTokens {
+            home: home.clone(),
+            source: source.name.clone(),
+            fhir: source.fhir.clone(),
+            client_id: client_id.to_string(),
+            state: tokio::sync::Mutex::default(),
+            refused: Mutex::default(),
+        }
+    }
+
+    fn sign_in_needed(&self, why: &str) -> FhirError {
+        FhirError::SignInNeeded { reason: format!("{why} for source `{}` (switchboard signin {}, or Sign in on the Sources page)", self.source, self.source) }
+    }
+
+    async fn renewed(&self) -> Result<String, FhirError> {
+        let mut state = self.state.lock().await;
+        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((token, until)) = &state.access {
+            if Instant::now() < *until && refused.as_deref() != Some(token.as_str()) {
+                return Ok(token.clone());
+            }
+        }
+        let session = secrets::session(&self.home, &self.source)
+            .map_err(|e| self.sign_in_needed(&e.to_string()))?
+            .ok_or_else(|| self.sign_in_needed("no one is signed in"))?;
+        if state.smart.is_none() {
+            let http = http_client().map_err(|e| FhirError::Unreachable { base: self.fhir.to_string(), detail: e.to_string() })?;
+            state.smart = Some(discover(&http, &self.fhir).await.map_err(|e| FhirError::Unreachable { base: self.fhir.to_string(), detail: e.to_string() })?);
+        }
+        let smart = state.smart.as_ref().expect("discovered above");
+        let tokens = match refresh(smart, &self.client_id, &session.refresh_token).await {
+            Ok(tokens) => tokens,
+            Err(AuthError::Network(detail)) => return Err(FhirError::Unreachable { base: smart.token_endpoint.to_string(), detail }),
+            Err(refusal) => return Err(self.sign_in_needed(&format!("the sign-in has ended ({refusal})"))),
+        };
+        if let Some(rotated) = tokens.refresh_token.as_ref().filter(|t| **t != session.refresh_token) {
+            let kept = StoredSession { refresh_token: rotated.clone(), ..session };
+            secrets::store_session(&self.home, &self.source, Some(&kept)).map_err(|e| self.sign_in_needed(&e.to_string()))?;
+        }
+        // Renewed a tenth of its life early (at most 30 s), so a request does not leave with a dying token.
+        let life = Duration::from_secs(tokens.expires_in.unwrap_or(300));
+        let until = Instant::now() + life - (life / 10).min(Duration::from_secs(30));
+        state.access = Some((tokens.access_token.clone(), until));
+        Ok(tokens.access_token)
+    }
+}
+
+impl TokenSource for UserTokens {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(self.renewed())
+    }
+
+    fn refused(&self, token: &str) {
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_string());
+    }
+}
