@@ -32,6 +32,7 @@ impl AppState {
         let opened = loaded.as_ref().map_err(Clone::clone).and_then(|app| {
             let mut store = app.open_store()?;
             store.limit_page_cache(WINDOW_PAGE_CACHE_MIB).map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
+            store.leave_checkpoints_to_others().map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;
             if app.demo_clinic {
                 switchboard_demo::ensure_demo_loaded(&mut store, settings.patients, app.clock.now())
                     .map_err(|e| BoundaryError::from(switchboard_app::AppError::from(e)))?;

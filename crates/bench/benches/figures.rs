@@ -129,23 +129,28 @@ fn audit_figures(store: &mut Store, people: &[Value], now: chrono::DateTime<Utc>
         writer.audit(&staff[n % staff.len()], &entry, now - chrono::Duration::minutes((EARLIER_EVENTS - n) as i64)).unwrap();
     }
     writer.commit().unwrap();
-    let (mut opens, mut views) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    store.leave_checkpoints_to_others().unwrap();
+    // Per patient: the view warm, then the audited open of the same patient; the difference is what
+    // the audit's transaction adds (the view's own cost is the same in both).
+    let (mut opens, mut added) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
     for _ in 0..SAMPLES {
         let id = people[rng.usize(..people.len())]["id"].as_str().unwrap();
+        store.patient_view("demo", id, now).unwrap().unwrap();
         let started = Instant::now();
         store.patient_view("demo", id, now).unwrap().unwrap();
-        views.push(started.elapsed());
-        let id = people[rng.usize(..people.len())]["id"].as_str().unwrap();
+        let view = started.elapsed();
         let started = Instant::now();
         store.open_patient(&staff[rng.usize(..staff.len())], "demo", id, now).unwrap().unwrap();
-        opens.push(started.elapsed());
+        let open = started.elapsed();
+        opens.push(open);
+        added.push(open.saturating_sub(view));
     }
-    let (open50, open99) = (percentile(&mut opens, 0.5), percentile(&mut opens, 0.99));
-    let (view50, view99) = (percentile(&mut views, 0.5), percentile(&mut views, 0.99));
     format!(
-        "audited open      p50 {open50:>7.3} ms   p99 {open99:>7.3} ms   (plain view p50 {view50:.3}, p99 {view99:.3}: auditing adds {:.3} ms at p50, {:.3} ms at p99; {EARLIER_EVENTS} earlier events in the log)",
-        open50 - view50,
-        open99 - view99
+        "audited open      p50 {:>7.3} ms   p99 {:>7.3} ms   (the audit adds p50 {:.3} ms, p99 {:.3} ms; {EARLIER_EVENTS} earlier events in the log)",
+        percentile(&mut opens, 0.5),
+        percentile(&mut opens, 0.99),
+        percentile(&mut added, 0.5),
+        percentile(&mut added, 0.99)
     )
 }
 

@@ -66,6 +66,12 @@ impl Store {
         Ok(self.conn.execute_batch(&format!("PRAGMA cache_size = -{};", mib * 1024))?)
     }
 
+    /// Leaves WAL checkpoints to the other connections (the worker's, which writes every round): a
+    /// window's audited read then never waits behind one.
+    pub fn leave_checkpoints_to_others(&self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
