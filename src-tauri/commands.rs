@@ -88,6 +88,25 @@ pub fn worklist(state: State<'_, AppState>, filter: WorklistFilter) -> Result<Wo
     })
 }
 
+/// Signs a person in to `source` in the system browser, then loads the app again as them.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(state: State<'_, AppState>, source: String) -> Result<String, BoundaryError> {
+    // A fresh App: the window's is behind a lock that must not be held while the person signs in.
+    let app = switchboard_app::App::from_env()?;
+    let identity = app.sign_in(&source, switchboard_app::open_in_browser).await?;
+    state.reload()?;
+    Ok(identity.fhir_user.unwrap_or(identity.subject))
+}
+
+/// Forgets the sign-in of `source` here; the window clears what it showed.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn sign_out(state: State<'_, AppState>, source: String) -> Result<(), BoundaryError> {
+    state.app().sign_out(&source)?;
+    state.reload()
+}
+
 /// Hides every screen's patient data until `unlock_screen`: the window asks after its idle time or on
 /// Ctrl+L, and from then on every command that reads patient data refuses.
 #[tauri::command(async)]

@@ -55,6 +55,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::patient_view,
             commands::audit_log,
             commands::lock_screen,
+            commands::sign_in,
+            commands::sign_out,
             commands::unlock_screen,
             commands::queue_action,
             commands::outbox,

@@ -9,7 +9,7 @@ use switchboard_testkit::{free_port, runtime, FhirServer};
 use url::Url;
 
 /// Helios with auth on, trusting a fresh authorization server that issues tokens for it.
-fn servers(auth_env: &[(&str, &str)]) -> (AuthServer, FhirServer) {
+pub(crate) fn servers(auth_env: &[(&str, &str)]) -> (AuthServer, FhirServer) {
     // The authorization server needs Helios's base as the audience, and Helios the issuer: pick the
     // authorization server's port first.
     let helios_port = free_port();
@@ -126,7 +126,7 @@ fn id_tokens_from_another_issuer_for_another_app_tampered_expired_or_replayed_ar
 }
 
 /// A sign-in done in the test, for seeding Helios (which takes no request without a token).
-async fn token_for(fhir: &FhirServer, user: &str) -> String {
+pub(crate) async fn token_for(fhir: &FhirServer, user: &str) -> String {
     let signin = sign_in_for(fhir, "switchboard").await;
     let pending = signin.start().await.unwrap();
     let mut browser = Browser::default();
@@ -137,13 +137,13 @@ async fn token_for(fhir: &FhirServer, user: &str) -> String {
 }
 
 /// A FHIR client carrying `user`'s access token.
-async fn client_as(fhir: &FhirServer, user: &str) -> switchboard_fhir::FhirClient {
+pub(crate) async fn client_as(fhir: &FhirServer, user: &str) -> switchboard_fhir::FhirClient {
     let options = switchboard_fhir::ClientOptions { bearer_token: Some(token_for(fhir, user).await), ..Default::default() };
     switchboard_fhir::FhirClient::new(Url::parse(&fhir.base()).unwrap(), options).unwrap()
 }
 
 /// The demo clinic on Helios, written with a signed-in person's token.
-async fn seed(fhir: &FhirServer, patients: u32) {
+pub(crate) async fn seed(fhir: &FhirServer, patients: u32) {
     let client = client_as(fhir, "ann").await;
     switchboard_demo::seed_server(&client, &switchboard_testkit::demo_today(patients, 3), &mut |_| {}).await.unwrap();
 }

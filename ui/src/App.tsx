@@ -16,6 +16,7 @@ import { RulesSettings } from "./components/RulesSettings";
 import { CallBanner } from "./components/CallBanner";
 import { IntakePanel } from "./components/IntakePanel";
 import { LockScreen, useScreenLock } from "./components/LockScreen";
+import { forgetDrafts } from "./drafts";
 import type { SyncProgress } from "./ipc";
 import { typingIn } from "./keys";
 import { routeOf } from "./routes";
@@ -95,6 +96,14 @@ export function App() {
   const [syncing, setSyncing] = useState<SyncProgress | null>(null);
   const queries = useQueryClient();
   const { locked, lock, unlock } = useScreenLock(clinic.data?.idleLockMinutes ?? 10);
+  // Signed out: nothing of the last person's work stays on screen or in memory.
+  const signedOut = () => {
+    forgetDrafts();
+    setSelected(null);
+    setCall(null);
+    setIntakeOpen(false);
+    void queries.resetQueries();
+  };
 
   useEffect(() => {
     // The background worker synced or delivered: everything shown is read again from the cache.
@@ -146,6 +155,7 @@ export function App() {
     <>
       <header>
         <strong>Switchboard</strong>
+        {clinic.data && <span id="acting-as" title={t("actingAs")}>{clinic.data.actingAs}</span>}
         <PatientSearch inputRef={searchBox} onOpen={open} prefill={prefill} />
         <button onClick={() => open(null)}>{t("worklist.title")}</button>
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
@@ -204,7 +214,7 @@ export function App() {
             {(() => {
               const route = routeOf(screenName, selected, call, intakeOpen);
               switch (route.kind) {
-                case "sources": return <Sources />;
+                case "sources": return <Sources onSignedOut={signedOut} />;
                 case "rules": return <RulesSettings />;
                 case "audit": return <AuditLog />;
                 case "schedule": return <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />;

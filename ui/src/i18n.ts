@@ -70,6 +70,7 @@ const resources = {
       sources: {
         title: "Sources", none: "No clinic server is connected: you are on the built-in demo clinic. Add your FHIR endpoint below.",
         synced: "last synced {{when}}", never: "not synced yet", edit: "Edit", syncNow: "Sync now", add: "Add or edit a FHIR endpoint",
+        signIn: "Sign in", signOut: "Sign out", signedInAs: "signed in as {{who}}", signingIn: "Finish signing in in your browser…",
         name: "Name", url: "FHIR base URL",
         phoneOn: "Phone: calls are received at http://127.0.0.1:{{port}}/calls (see `switchboard phone token`).",
         phoneOff: "Phone: calls cannot pop on this workstation: {{problem}}.",
@@ -114,6 +115,7 @@ const resources = {
         },
       },
       language: "Language",
+      actingAs: "Everything you do here is recorded as done by this person",
     },
   },
   es: {
@@ -184,6 +186,7 @@ const resources = {
       sources: {
         title: "Fuentes", none: "No hay servidor de la clínica conectado: está en la clínica de demostración. Añada su punto FHIR abajo.",
         synced: "sincronizado {{when}}", never: "aún sin sincronizar", edit: "Editar", syncNow: "Sincronizar ahora", add: "Añadir o editar un punto FHIR",
+        signIn: "Iniciar sesión", signOut: "Cerrar sesión", signedInAs: "sesión de {{who}}", signingIn: "Termine de iniciar sesión en su navegador…",
         name: "Nombre", url: "URL base FHIR",
         phoneOn: "Teléfono: las llamadas llegan a http://127.0.0.1:{{port}}/calls (vea `switchboard phone token`).",
         phoneOff: "Teléfono: las llamadas no pueden aparecer en este equipo: {{problem}}.",
@@ -228,6 +231,7 @@ const resources = {
         },
       },
       language: "Idioma",
+      actingAs: "Todo lo que haga aquí queda registrado a nombre de esta persona",
     },
   },
 };

@@ -19,6 +19,11 @@ pub struct Delivered {
     pub audits: AuditReport,
 }
 
+/// How the window names the actor: the Practitioner when signed in, else "name at host".
+pub(crate) fn shown(actor: &Actor) -> String {
+    actor.practitioner.clone().unwrap_or_else(|| format!("{} at {}", actor.name, actor.workstation))
+}
+
 impl App {
     /// Who acts from this workstation: the signed-in person, else the agent name at this host.
     pub fn actor(&self) -> Actor {

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::live_demo::DemoState;
 use serde::Serialize;
 use switchboard_core::config::{parse_fhir_url, valid_source_name};
-use switchboard_core::{Config, SourceConfig};
+use switchboard_core::{Config, SourceAuth, SourceConfig};
 use switchboard_store::Store;
 
 /// A checked source entry from what a person typed.
@@ -26,6 +26,10 @@ pub struct SourceView {
     pub page_size: u32,
     pub last_synced: Option<String>,
     pub last_error: Option<String>,
+    /// A person signs in to it (`auth = "user"`).
+    pub signs_in: bool,
+    /// Who is signed in to it at this workstation (their Practitioner, else their user name).
+    pub signed_in_as: Option<String>,
 }
 
 /// What the window needs to show times and numbers the clinic's way.
@@ -41,6 +45,8 @@ pub struct ClinicInfo {
     pub demo: Option<DemoState>,
     /// Idle minutes before the window hides patient data (`[session] idle_lock_minutes`).
     pub idle_lock_minutes: u32,
+    /// Who the window acts as: the signed-in person, else the workstation's user at this host.
+    pub acting_as: String,
 }
 
 impl App {
@@ -54,6 +60,7 @@ impl App {
             phone_region: self.config.phone_region.clone(),
             demo: demo.filter(|_| self.demo_clinic),
             idle_lock_minutes: self.config.session.idle_lock_minutes,
+            acting_as: crate::audit::shown(&self.actor()),
         }
     }
 
@@ -99,6 +106,11 @@ impl App {
                     page_size: s.page_size,
                     last_synced: status.and_then(|st| st.last_synced.clone()),
                     last_error: status.and_then(|st| st.last_error.clone()),
+                    signs_in: matches!(s.auth, SourceAuth::User { .. }),
+                    signed_in_as: match s.auth {
+                        SourceAuth::User { .. } => crate::secrets::session(&self.home, &s.name).ok().flatten().map(|p| p.fhir_user.unwrap_or(p.subject)),
+                        SourceAuth::Token => None,
+                    },
                 }
             })
             .collect())

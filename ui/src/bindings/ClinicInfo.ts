@@ -21,4 +21,8 @@ demo: DemoState | null,
 /**
  * Idle minutes before the window hides patient data (`[session] idle_lock_minutes`).
  */
-idleLockMinutes: number, };
+idleLockMinutes: number, 
+/**
+ * Who the window acts as: the signed-in person, else the workstation's user at this host.
+ */
+actingAs: string, };

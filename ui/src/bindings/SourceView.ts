@@ -3,4 +3,12 @@
 /**
  * Every configured source with how its last sync went.
  */
-export type SourceView = { name: string, fhir: string, pageSize: number, lastSynced: string | null, lastError: string | null, };
+export type SourceView = { name: string, fhir: string, pageSize: number, lastSynced: string | null, lastError: string | null, 
+/**
+ * A person signs in to it (`auth = "user"`).
+ */
+signsIn: boolean, 
+/**
+ * Who is signed in to it at this workstation (their Practitioner, else their user name).
+ */
+signedInAs: string | null, };

@@ -4,8 +4,9 @@ import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "../ipc";
 import { useFormats } from "../format";
 
-/// The clinic's FHIR endpoints: how each last synced, in words, and a form to add or edit one.
-export function Sources() {
+/// The clinic's FHIR endpoints: how each last synced, in words, who is signed in to each that a
+/// person signs in to, and a form to add or edit one. `onSignedOut` clears what the window showed.
+export function Sources({ onSignedOut }: { onSignedOut: () => void }) {
   const { t } = useTranslation();
   const f = useFormats();
   const queries = useQueryClient();
@@ -21,6 +22,14 @@ export function Sources() {
     },
   });
   const sync = useMutation({ mutationFn: ipc.syncNow });
+  const signIn = useMutation({ mutationFn: ipc.signIn, onSuccess: () => void queries.invalidateQueries() });
+  const signOut = useMutation({
+    mutationFn: ipc.signOut,
+    onSuccess: () => {
+      onSignedOut();
+      void queries.invalidateQueries();
+    },
+  });
   const phone = useQuery({ queryKey: ["phone-status"], queryFn: ipc.phoneStatus });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -37,10 +46,20 @@ export function Sources() {
           <li key={s.name}>
             <strong>{s.name}</strong> · {s.fhir} · {s.lastSynced ? t("sources.synced", { when: f.since(s.lastSynced) }) : t("sources.never")}
             {s.lastError && <p className="error">{s.lastError}</p>}
+            {s.signsIn && (s.signedInAs ? (
+              <span className="signed-in">
+                {" · "}{t("sources.signedInAs", { who: s.signedInAs })}{" "}
+                <button onClick={() => signOut.mutate(s.name)}>{t("sources.signOut")}</button>
+              </span>
+            ) : (
+              <button onClick={() => signIn.mutate(s.name)} disabled={signIn.isPending}>{t("sources.signIn")}</button>
+            ))}
             <button onClick={() => { setName(s.name); setFhir(s.fhir); }}>{t("sources.edit")}</button>
           </li>
         ))}
       </ul>
+      {signIn.isPending && <p role="status">{t("sources.signingIn")}</p>}
+      {(signIn.error || signOut.error) && <p role="alert" className="error">{errorMessage(signIn.error ?? signOut.error)}</p>}
       {list.length > 0 && <button onClick={() => sync.mutate()}>{t("sources.syncNow")}</button>}
       {phone.data && (
         <p className={phone.data.listening ? undefined : "error"}>

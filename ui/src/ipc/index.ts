@@ -66,6 +66,8 @@ export const ipc = {
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
   auditLog: (filter: AuditFilter) => invoke<AuditRow[]>("audit_log", { filter }),
   lockScreen: () => invoke<void>("lock_screen"),
+  signIn: (source: string) => invoke<string>("sign_in", { source }),
+  signOut: (source: string) => invoke<void>("sign_out", { source }),
   unlockScreen: () => invoke<void>("unlock_screen"),
   analyzeIntake: (note: string, answers: Answers, language: Language, patient: PatientRef | null) =>
     invoke<Intake>("analyze_intake", { note, answers, language, patient }),
