@@ -125,7 +125,7 @@ pub fn unlock_screen(state: State<'_, AppState>) {
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn audit_log(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditRow>, BoundaryError> {
-    state.with_phi(|store| Ok(store.audit_log(&filter)?))
+    state.with_phi(|store| Ok(state.app().audit_log(store, &filter)?))
 }
 
 #[tauri::command(async)]

@@ -156,9 +156,14 @@ struct Desk {
 
 impl Desk {
     fn new(fhir: &FhirServer) -> Desk {
+        Desk::with(fhir, "")
+    }
+
+    /// With more of `config.toml` before the source (a `[roles]` map).
+    fn with(fhir: &FhirServer, before: &str) -> Desk {
         let home = switchboard_testkit::TestHome::new();
         std::fs::create_dir_all(home.path().join("config")).unwrap();
-        let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\nauth = \"user\"\nclient_id = \"switchboard\"\n", fhir.base());
+        let config = format!("{before}\n[[source]]\nname = \"clinic\"\nfhir = \"{}\"\nauth = \"user\"\nclient_id = \"switchboard\"\n", fhir.base());
         std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
         // The "system browser": a script that hands the address to the test.
         let browser_log = home.path().join("browser-url");
@@ -277,4 +282,44 @@ fn a_sync_longer_than_an_access_token_renews_it_and_completes() {
     assert!(started.elapsed() > Duration::from_secs(2), "the sync did not outlast a token ({:?}); nothing was renewed", started.elapsed());
     let patients = desk.home.store().ids_of("clinic", "Patient").unwrap().len();
     assert_eq!(patients, 40);
+}
+
+/// Roles from each person's PractitionerRole codes through `[roles]`: the front desk is refused a
+/// nurse-pool callback in Rust, in words, and the refusal is audited; the nurse completes it; only the
+/// supervisor reads the audit log.
+#[test]
+fn roles_from_practitioner_role_codes_refuse_what_is_not_theirs() {
+    let (_auth, fhir) = servers(&[]);
+    let rt = runtime();
+    rt.block_on(async {
+        seed(&fhir, 20).await;
+        let client = client_as(&fhir, "ann").await;
+        for (id, practitioner, code) in [("role-nurse", "prac-1", "224535009"), ("role-desk", "prac-2", "front-desk"), ("role-lead", "prac-3", "lead")] {
+            let role = serde_json::json!({"resourceType": "PractitionerRole", "id": id, "active": true,
+                "practitioner": {"reference": format!("Practitioner/{practitioner}")},
+                "code": [{"coding": [{"system": "http://snomed.info/sct", "code": code}]}]});
+            client.update(&role, None).await.unwrap();
+        }
+    });
+    let roles = "[roles]\nnurse = [\"224535009\"]\nfrontdesk = [\"front-desk\"]\nsupervisor = [\"lead\"]\n";
+    let (desk, nurse, lead) = (Desk::with(&fhir, roles), Desk::with(&fhir, roles), Desk::with(&fhir, roles));
+    for (workstation, user) in [(&desk, "bo"), (&nurse, "ann"), (&lead, "cy")] {
+        workstation.sign_in(user);
+        assert!(workstation.run(&["sync"]).status.success());
+    }
+    let filter = switchboard_store::WorklistFilter { owner: Some("Nurse pool".into()), ..Default::default() };
+    let task = desk.home.store().worklist(&filter, chrono::Utc::now(), 1).unwrap().items.remove(0).task.id;
+
+    let refused = desk.run(&["task", "complete", &task, "--note", "done"]);
+    assert!(!refused.status.success(), "the front desk completed a nurse's callback");
+    assert!(text(&refused).contains("The front desk may not task_complete a task owned by Nurse pool"), "{}", text(&refused));
+    let log = desk.home.store().audit_log(&switchboard_store::AuditFilter::default()).unwrap();
+    assert!(log.iter().any(|r| r.action == switchboard_core::AuditAction::Refused && r.user == "Practitioner/prac-2"), "the refusal is audited");
+    assert!(desk.home.store().outbox().unwrap().iter().all(|r| r.kind != "task_complete"), "nothing was queued");
+
+    let completed = nurse.run(&["task", "complete", &task, "--note", "reached the patient"]);
+    assert!(completed.status.success(), "{}", text(&completed));
+    let denied = desk.run(&["audit"]);
+    assert!(!denied.status.success() && text(&denied).contains("for supervisors"), "{}", text(&denied));
+    assert!(lead.run(&["audit"]).status.success(), "{}", text(&lead.run(&["audit"])));
 }

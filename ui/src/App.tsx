@@ -87,6 +87,13 @@ export function App() {
   const configured = useQuery({ queryKey: ["sources"], queryFn: ipc.sources });
   const clinic = useQuery({ queryKey: ["clinic"], queryFn: ipc.clinic, staleTime: Infinity });
   const demo = clinic.data?.demo ?? null;
+  // Signed in where the clinic maps roles, the role is the person's; otherwise chosen here.
+  const fixedRole = clinic.data?.role ?? null;
+  const activeRole: Role = fixedRole ?? role;
+  useEffect(() => {
+    // A signed-in role sets the home screen, as choosing one does.
+    if (fixedRole) setScreen(homeOf(fixedRole));
+  }, [fixedRole]);
   const [firstRunDone, setFirstRunDone] = useState(() => localStorage.getItem(FIRST_RUN_KEY) !== null);
   const finishFirstRun = (connect: boolean) => {
     localStorage.setItem(FIRST_RUN_KEY, connect ? "connect" : "demo");
@@ -161,11 +168,12 @@ export function App() {
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
         <button onClick={() => setScreen("rules")}>{t("rules.title")}</button>
-        {role === "supervisor" && <button onClick={() => setScreen("audit")}>{t("audit.title")}</button>}
+        {activeRole === "supervisor" && <button onClick={() => setScreen("audit")}>{t("audit.title")}</button>}
         <label>
           {t("role.label")}{" "}
           <select
-            value={role}
+            value={activeRole}
+            disabled={fixedRole !== null}
             onChange={(e) => {
               setRole(e.target.value as Role);
               localStorage.setItem(ROLE_KEY, e.target.value);
@@ -228,7 +236,7 @@ export function App() {
                 case "worklist": return (
                   <>
                     <AlertsPanel />
-                    <Worklist role={role} me={me} onOpen={open} />
+                    <Worklist role={activeRole} me={me} onOpen={open} />
                   </>
                 );
               }

@@ -47,11 +47,15 @@ impl App {
     /// Queues what a person asked for. Only staff actions come this way; rule outputs, call logs and
     /// intakes are made by the core. `source` is where the cached records came from (the demo clinic's
     /// is in no config; the action then waits in the outbox).
-    /// The action is audited, and so is a refusal.
+    /// Refused when outside the signed-in person's role. The action is audited, and so is a refusal.
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
         let action = Action::from(action);
         let named = serde_json::to_value(&action).ok().and_then(|v| v["patient"].as_str().map(str::to_string));
-        match queue(store, source, &action, &self.actor(), self.clock.now()) {
+        let checked = match self.refusal(store, source, &action) {
+            Some(why) => Err(ActionError::Invalid(why)),
+            None => queue(store, source, &action, &self.actor(), self.clock.now()),
+        };
+        match checked {
             Ok(queued) => {
                 let patient = named.or_else(|| patient_of_target(store, source, &queued.target));
                 self.audit(store, AuditAction::Action, patient.as_deref().map(|id| (source, id)), &format!("{} {}", action.kind_name(), queued.target))?;

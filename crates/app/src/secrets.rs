@@ -66,6 +66,9 @@ pub struct StoredSession {
     pub refresh_token: String,
     pub fhir_user: Option<String>,
     pub subject: String,
+    /// Their role, from their PractitionerRole codes at sign-in (None when the clinic maps no roles).
+    #[serde(default)]
+    pub role: Option<switchboard_core::StaffRole>,
 }
 
 fn session_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {

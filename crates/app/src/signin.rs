@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use switchboard_auth::{discover, http_client, refresh, AuthError, Identity, SignIn, SmartConfiguration, CLOCK_SKEW};
 use switchboard_core::{Home, SourceAuth, SourceConfig};
-use switchboard_fhir::{FhirError, TokenFuture, TokenSource};
+use switchboard_fhir::{ClientOptions, FhirClient, FhirError, TokenFuture, TokenSource};
 use url::Url;
 
 /// How long a person has to finish signing in in the browser.
@@ -32,7 +32,13 @@ impl App {
         let identity = tokens.identity.clone().expect("a sign-in checks its id_token");
         let refresh_token =
             tokens.refresh_token.ok_or_else(|| AppError::Invalid("the sign-in server gave no refresh token (was offline_access granted?)".into()))?;
-        let session = StoredSession { refresh_token, fhir_user: identity.fhir_user.clone(), subject: identity.subject.clone() };
+        let role = match &identity.fhir_user {
+            Some(practitioner) if !self.config.roles.codes.is_empty() => {
+                self.config.roles.role_of(&role_codes(config, &tokens.access_token, practitioner).await?)
+            }
+            _ => None,
+        };
+        let session = StoredSession { refresh_token, fhir_user: identity.fhir_user.clone(), subject: identity.subject.clone(), role };
         secrets::store_session(&self.home, source, Some(&session))?;
         self.open_store()?.due_now(source)?;
         Ok(identity)
@@ -55,6 +61,23 @@ impl App {
             })
             .as_ref()
     }
+}
+
+/// The codes of the person's PractitionerRoles on the source (`code[].coding[].code` and `.text`),
+/// read with their own new token.
+async fn role_codes(source: &SourceConfig, access_token: &str, practitioner: &str) -> Result<Vec<String>, AppError> {
+    let options = ClientOptions { bearer_token: Some(access_token.to_string()), ..ClientOptions::default() };
+    let client = FhirClient::new(source.fhir.clone(), options)?;
+    let page = client.get_page(&client.search_url("PractitionerRole", &[("practitioner", practitioner)])?).await?;
+    let mut codes = Vec::new();
+    for raw in page.resources {
+        let role: serde_json::Value = serde_json::from_str(raw.get()).map_err(|e| AppError::Internal(e.to_string()))?;
+        for concept in role["code"].as_array().into_iter().flatten() {
+            codes.extend(concept["coding"].as_array().into_iter().flatten().filter_map(|c| c["code"].as_str().map(str::to_string)));
+            codes.extend(concept["text"].as_str().map(str::to_string));
+        }
+    }
+    Ok(codes)
 }
 
 /// Opens an address in the system browser: `$SWITCHBOARD_BROWSER` (a command given the address) when

@@ -47,6 +47,8 @@ pub struct ClinicInfo {
     pub idle_lock_minutes: u32,
     /// Who the window acts as: the signed-in person, else the workstation's user at this host.
     pub acting_as: String,
+    /// The signed-in person's role, which then sets the window's (None: chosen in the window).
+    pub role: Option<switchboard_core::StaffRole>,
 }
 
 impl App {
@@ -61,6 +63,7 @@ impl App {
             demo: demo.filter(|_| self.demo_clinic),
             idle_lock_minutes: self.config.session.idle_lock_minutes,
             acting_as: crate::audit::shown(&self.actor()),
+            role: self.role().filter(|_| self.roles_enforced()),
         }
     }
 

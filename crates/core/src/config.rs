@@ -22,6 +22,23 @@ pub struct Config {
     pub intake: IntakeConfig,
     pub audit: AuditConfig,
     pub session: SessionConfig,
+    pub roles: RolesConfig,
+}
+
+/// `[roles]`: which PractitionerRole codes make each role (`nurse = ["224535009", "nurse"]`), and
+/// `[roles.allow]`: action kinds a role may take beyond its own (`frontdesk = ["task_complete"]`).
+/// Without it, sign-in sets no role and no action is refused by role.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RolesConfig {
+    pub codes: std::collections::BTreeMap<crate::StaffRole, Vec<String>>,
+    pub allow: std::collections::BTreeMap<crate::StaffRole, Vec<String>>,
+}
+
+impl RolesConfig {
+    /// The role the codes give: the most trusted one any code maps to.
+    pub fn role_of(&self, codes: &[String]) -> Option<crate::StaffRole> {
+        self.codes.iter().rev().find(|(_, mapped)| mapped.iter().any(|m| codes.contains(m))).map(|(role, _)| *role)
+    }
 }
 
 /// The window locks after this many idle minutes unless `[session] idle_lock_minutes` says otherwise.
@@ -144,6 +161,7 @@ impl Default for Config {
             intake: IntakeConfig::default(),
             audit: AuditConfig::default(),
             session: SessionConfig::default(),
+            roles: RolesConfig::default(),
         }
     }
 }
@@ -186,6 +204,16 @@ struct RawConfig {
     audit: Option<RawAudit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     session: Option<RawSession>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roles: Option<RawRoles>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct RawRoles {
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    allow: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(flatten)]
+    codes: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -362,7 +390,15 @@ impl Config {
                 None => DEFAULT_IDLE_LOCK_MINUTES,
             },
         };
-        Ok(Config { phone_region, sources, phone, intake, audit, session })
+        let mut roles = RolesConfig::default();
+        let raw_roles = raw.roles.map(|r| (r.codes, r.allow)).unwrap_or_default();
+        for (table, entries, section) in [(&mut roles.codes, raw_roles.0, "roles"), (&mut roles.allow, raw_roles.1, "roles.allow")] {
+            for (name, values) in entries {
+                let role: crate::StaffRole = name.parse().map_err(|problem: String| error(None, Some(&format!("{section}.{name}")), problem))?;
+                table.insert(role, values);
+            }
+        }
+        Ok(Config { phone_region, sources, phone, intake, audit, session, roles })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -399,6 +435,10 @@ impl Config {
                 llm_model: self.intake.llm_model.clone(),
             }),
             audit: self.audit.repository.as_ref().map(|url| RawAudit { repository: Some(Spanned::new(0..0, url.to_string())) }),
+            roles: (self.roles != RolesConfig::default()).then(|| RawRoles {
+                allow: self.roles.allow.iter().map(|(role, kinds)| (role.to_string(), kinds.clone())).collect(),
+                codes: self.roles.codes.iter().map(|(role, codes)| (role.to_string(), codes.clone())).collect(),
+            }),
             session: (self.session != SessionConfig::default())
                 .then(|| RawSession { idle_lock_minutes: Some(Spanned::new(0..0, self.session.idle_lock_minutes)) }),
         };
@@ -562,6 +602,18 @@ mod tests {
     }
 
     #[test]
+    fn roles_map_codes_to_the_most_trusted_role_and_name_a_bad_one() {
+        let config = parse("[roles]\nnurse = [\"224535009\"]\nsupervisor = [\"lead\"]\n[roles.allow]\nfrontdesk = [\"task_complete\"]\n").unwrap();
+        let roles = &config.roles;
+        assert_eq!(roles.role_of(&["224535009".into()]), Some(crate::StaffRole::Nurse));
+        assert_eq!(roles.role_of(&["224535009".into(), "lead".into()]), Some(crate::StaffRole::Supervisor));
+        assert_eq!(roles.role_of(&["other".into()]), None);
+        assert_eq!(roles.allow[&crate::StaffRole::Frontdesk], ["task_complete"]);
+        let bad = parse("[roles]\nwizard = [\"x\"]\n").unwrap_err();
+        assert_eq!(bad.field.as_deref(), Some("roles.wizard"), "{bad}");
+    }
+
+    #[test]
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
@@ -573,6 +625,8 @@ mod tests {
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());
         config.session.idle_lock_minutes = 5;
+        config.roles.codes.insert(crate::StaffRole::Nurse, vec!["224535009".into(), "nurse".into()]);
+        config.roles.allow.insert(crate::StaffRole::Frontdesk, vec!["task_complete".into()]);
         config.save(&file).unwrap();
         assert_eq!(Config::load(&file).unwrap(), config);
         assert_eq!(Config::load(&dir.path().join("absent.toml")).unwrap(), Config::default());

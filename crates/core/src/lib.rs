@@ -13,7 +13,7 @@ pub use actor::Actor;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, SourceAuth, SourceConfig};
 pub use home::Home;
-pub use vocab::{status, AuditAction, CallDisposition, LocalId, OutboxState, TaskPriority};
+pub use vocab::{status, AuditAction, CallDisposition, LocalId, OutboxState, StaffRole, TaskPriority};
 
 /// The identifier system of what rules make: the value is `<rule id>:<dedupe key>`, the same on every
 /// workstation, so a conditional create makes one resource however many workstations send it.

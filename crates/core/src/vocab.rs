@@ -175,3 +175,21 @@ impl AuditAction {
         matches!(self, AuditAction::Refused | AuditAction::SignInFailed)
     }
 }
+
+word_enum!(
+    /// What a signed-in person does at the clinic, from their PractitionerRole codes through
+    /// `[roles]`: it sets their home screen, their pool and the actions Rust lets them take.
+    StaffRole, "role" { Agent = "agent", Frontdesk = "frontdesk", Nurse = "nurse", Supervisor = "supervisor" }
+);
+
+impl StaffRole {
+    /// The task pool the role works.
+    pub fn pool(self) -> Option<&'static str> {
+        match self {
+            StaffRole::Agent => Some("Call center"),
+            StaffRole::Frontdesk => Some("Front desk"),
+            StaffRole::Nurse => Some("Nurse pool"),
+            StaffRole::Supervisor => None,
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub fn run(ctx: &App, user: Option<String>, patient: Option<String>, since: Opti
         until: until.map(|t| moment(t, "--until")).transpose()?,
         limit: Some(limit),
     };
-    let rows = ctx.open_store()?.audit_log(&filter)?;
+    let rows = ctx.audit_log(&ctx.open_store()?, &filter)?;
     if json {
         return super::print_json(&rows);
     }
