@@ -10,9 +10,12 @@ use url::Url;
 
 /// Helios with auth on, trusting a fresh authorization server that issues tokens for it.
 pub(crate) fn servers(auth_env: &[(&str, &str)]) -> (AuthServer, FhirServer) {
-    // The authorization server needs Helios's base as the audience, and Helios the issuer: pick the
-    // authorization server's port first.
-    let helios_port = free_port();
+    servers_at(free_port(), auth_env)
+}
+
+/// As `servers`, with Helios on `helios_port` (chosen before the authorization server starts, which
+/// needs Helios's base as the audience, as Helios needs its issuer).
+fn servers_at(helios_port: u16, auth_env: &[(&str, &str)]) -> (AuthServer, FhirServer) {
     let auth = AuthServer::start(&format!("http://127.0.0.1:{helios_port}/"), auth_env);
     let fhir = FhirServer::start_with_auth_on(helios_port, &auth.issuer());
     (auth, fhir)
@@ -322,4 +325,39 @@ fn roles_from_practitioner_role_codes_refuse_what_is_not_theirs() {
     let denied = desk.run(&["audit"]);
     assert!(!denied.status.success() && text(&denied).contains("for supervisors"), "{}", text(&denied));
     assert!(lead.run(&["audit"]).status.success(), "{}", text(&lead.run(&["audit"])));
+}
+
+/// A workstation as a SMART backend client: its own key (made here, kept in the keyring, its public
+/// JWKS registered with the authorization server) signs the grant, and the sync runs with no one
+/// signed in. A workstation whose key is not registered is refused in words.
+#[test]
+fn a_backend_client_syncs_with_its_own_key_and_an_unregistered_key_is_refused() {
+    let helios_port = free_port();
+    let desk = |name: &str| {
+        let home = switchboard_testkit::TestHome::new();
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"http://127.0.0.1:{helios_port}/\"\nauth = \"backend\"\nclient_id = \"{name}\"\n");
+        std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
+        home
+    };
+    let run = |home: &switchboard_testkit::TestHome, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap()
+    };
+    let (registered, stranger) = (desk("switchboard-backend"), desk("switchboard-backend"));
+    let printed = run(&registered, &["source", "key", "clinic"]);
+    assert!(printed.status.success(), "{}", text(&printed));
+    let jwks: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "EC");
+    assert_eq!(run(&registered, &["source", "key", "clinic"]).stdout, printed.stdout, "the same key every time");
+    let jwks_file = registered.path().join("jwks.json");
+    std::fs::write(&jwks_file, &printed.stdout).unwrap();
+    assert!(run(&stranger, &["source", "key", "clinic"]).status.success());
+
+    let (_auth, fhir) = servers_at(helios_port, &[("BACKEND_JWKS", jwks_file.to_str().unwrap())]);
+    runtime().block_on(seed(&fhir, 5));
+    let synced = run(&registered, &["sync"]);
+    assert!(synced.status.success(), "{}", text(&synced));
+    assert_eq!(registered.store().ids_of("clinic", "Patient").unwrap().len(), 5);
+    let refused = run(&stranger, &["sync"]);
+    assert!(!refused.status.success() && text(&refused).contains("backend grant was refused"), "{}", text(&refused));
 }

@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::secrets;
 use crate::secrets::StoredSession;
-use crate::signin::UserTokens;
+use crate::signin::{BackendTokens, UserTokens};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use switchboard_core::config::AUDIT_REPOSITORY;
@@ -104,6 +104,10 @@ impl App {
         let (bearer_token, tokens) = match &source.auth {
             SourceAuth::Token => (secrets::source_token(&self.home, &source.name)?, None),
             SourceAuth::User { client_id } => (None, Some(Arc::new(UserTokens::for_source(&self.home, source, client_id)) as Arc<dyn TokenSource>)),
+            SourceAuth::Backend { client_id } => {
+                let key = secrets::backend_key(&self.home, &source.name, false)?;
+                (None, Some(Arc::new(BackendTokens::new(source, client_id, key)) as Arc<dyn TokenSource>))
+            }
         };
         let sends_token = bearer_token.is_some() || tokens.is_some();
         if sends_token && source.is_insecure_remote() && !source.allow_insecure_http {

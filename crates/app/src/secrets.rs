@@ -92,3 +92,20 @@ pub fn store_session(home: &Home, source: &str, session: Option<&StoredSession>)
         },
     })
 }
+
+/// A backend source's private key (PKCS#8, made here on first use when `create`); None when there is
+/// none and `create` is false.
+pub fn backend_key(home: &Home, source: &str, create: bool) -> Result<Option<Vec<u8>>, AppError> {
+    use base64::Engine;
+    let entry = entry(format!("backend-key:{}:{source}", home.config_dir.display()))?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    if let Some(stored) = read(&entry)? {
+        return engine.decode(stored).map(Some).map_err(|e| AppError::Keyring(format!("the stored key of `{source}` cannot be read ({e})")));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let key = switchboard_auth::backend::new_key().map_err(|e| AppError::Internal(e.to_string()))?;
+    written(entry.set_password(&engine.encode(&key)))?;
+    Ok(Some(key))
+}

@@ -49,6 +49,15 @@ impl App {
         secrets::store_session(&self.home, source, None)
     }
 
+    /// The public JWKS of this workstation's key for a backend source (the key is made on first use).
+    pub fn backend_jwks(&self, source: &str) -> Result<serde_json::Value, AppError> {
+        if !matches!(self.source(source)?.auth, SourceAuth::Backend { .. }) {
+            return Err(AppError::Invalid(format!("source `{source}` is not a backend client (auth = \"backend\" and its client_id in config.toml)")));
+        }
+        let key = secrets::backend_key(&self.home, source, true)?.expect("made when missing");
+        switchboard_auth::backend::public_jwks(&key).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
     /// The person signed in on this workstation: the first signed-in source's (read from the keyring once).
     pub fn signed_in(&self) -> Option<&StoredSession> {
         self.signed_in
@@ -108,10 +117,30 @@ pub(crate) struct UserTokens {
     refused: Mutex<Option<String>>,
 }
 
+/// A renewing token's state: the source's SMART configuration (discovered once) and the access token
+/// with when to renew it.
 #[derive(Debug, Default)]
 struct Renewal {
     smart: Option<SmartConfiguration>,
     access: Option<(String, Instant)>,
+}
+
+impl Renewal {
+    /// The access token to send, unless it is due for renewal or the server refused it.
+    fn current(&self, refused: &Mutex<Option<String>>) -> Option<String> {
+        let refused = refused.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let (token, until) = self.access.as_ref()?;
+        (Instant::now() < *until && refused.as_deref() != Some(token.as_str())).then(|| token.clone())
+    }
+
+    async fn smart(&mut self, fhir: &Url) -> Result<SmartConfiguration, FhirError> {
+        if self.smart.is_none() {
+            let unreachable = |detail: String| FhirError::Unreachable { base: fhir.to_string(), detail };
+            let http = http_client().map_err(|e| unreachable(e.to_string()))?;
+            self.smart = Some(discover(&http, fhir).await.map_err(|e| unreachable(e.to_string()))?);
+        }
+        Ok(self.smart.clone().expect("discovered above"))
+    }
 }
 
 impl UserTokens {
@@ -132,21 +161,14 @@ impl UserTokens {
 
     async fn renewed(&self) -> Result<String, FhirError> {
         let mut state = self.state.lock().await;
-        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((token, until)) = &state.access {
-            if Instant::now() < *until && refused.as_deref() != Some(token.as_str()) {
-                return Ok(token.clone());
-            }
+        if let Some(token) = state.current(&self.refused) {
+            return Ok(token);
         }
         let session = secrets::session(&self.home, &self.source)
             .map_err(|e| self.sign_in_needed(&e.to_string()))?
             .ok_or_else(|| self.sign_in_needed("no one is signed in"))?;
-        if state.smart.is_none() {
-            let http = http_client().map_err(|e| FhirError::Unreachable { base: self.fhir.to_string(), detail: e.to_string() })?;
-            state.smart = Some(discover(&http, &self.fhir).await.map_err(|e| FhirError::Unreachable { base: self.fhir.to_string(), detail: e.to_string() })?);
-        }
-        let smart = state.smart.as_ref().expect("discovered above");
-        let tokens = match refresh(smart, &self.client_id, &session.refresh_token).await {
+        let smart = state.smart(&self.fhir).await?;
+        let tokens = match refresh(&smart, &self.client_id, &session.refresh_token).await {
             Ok(tokens) => tokens,
             Err(AuthError::Network(detail)) => return Err(FhirError::Unreachable { base: smart.token_endpoint.to_string(), detail }),
             Err(refusal) => return Err(self.sign_in_needed(&format!("the sign-in has ended ({refusal})"))),
@@ -155,10 +177,7 @@ impl UserTokens {
             let kept = StoredSession { refresh_token: rotated.clone(), ..session };
             secrets::store_session(&self.home, &self.source, Some(&kept)).map_err(|e| self.sign_in_needed(&e.to_string()))?;
         }
-        // Renewed a tenth of its life early (at most 30 s), so a request does not leave with a dying token.
-        let life = Duration::from_secs(tokens.expires_in.unwrap_or(300));
-        let until = Instant::now() + life - (life / 10).min(Duration::from_secs(30));
-        state.access = Some((tokens.access_token.clone(), until));
+        state.access = Some((tokens.access_token.clone(), renew_at(tokens.expires_in)));
         Ok(tokens.access_token)
     }
 }
@@ -171,4 +190,65 @@ impl TokenSource for UserTokens {
     fn refused(&self, token: &str) {
         *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_string());
     }
+}
+
+/// The access token of a backend source: a new `client_credentials` grant, signed with this
+/// workstation's key, whenever the last one is about to expire or was refused.
+#[derive(Debug)]
+pub(crate) struct BackendTokens {
+    source: String,
+    fhir: Url,
+    client_id: String,
+    key: Option<Vec<u8>>,
+    state: tokio::sync::Mutex<Renewal>,
+    refused: Mutex<Option<String>>,
+}
+
+impl BackendTokens {
+    pub(crate) fn new(source: &SourceConfig, client_id: &str, key: Option<Vec<u8>>) -> BackendTokens {
+        BackendTokens {
+            source: source.name.clone(),
+            fhir: source.fhir.clone(),
+            client_id: client_id.to_string(),
+            key,
+            state: tokio::sync::Mutex::default(),
+            refused: Mutex::default(),
+        }
+    }
+
+    async fn renewed(&self) -> Result<String, FhirError> {
+        let refused_words = |why: String| FhirError::Unauthorized {
+            message: format!("source `{}`'s backend grant was refused ({why}); check its registration (`switchboard source key {}`)", self.source, self.source),
+        };
+        let key = self.key.as_deref().ok_or_else(|| refused_words("this workstation has no key yet".into()))?;
+        let mut state = self.state.lock().await;
+        if let Some(token) = state.current(&self.refused) {
+            return Ok(token);
+        }
+        let smart = state.smart(&self.fhir).await?;
+        let (token, expires_in) = match switchboard_auth::backend::backend_token(&smart, &self.client_id, key).await {
+            Ok(granted) => granted,
+            Err(AuthError::Network(detail)) => return Err(FhirError::Unreachable { base: smart.token_endpoint.to_string(), detail }),
+            Err(refusal) => return Err(refused_words(refusal.to_string())),
+        };
+        state.access = Some((token.clone(), renew_at(expires_in)));
+        Ok(token)
+    }
+}
+
+impl TokenSource for BackendTokens {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(self.renewed())
+    }
+
+    fn refused(&self, token: &str) {
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_string());
+    }
+}
+
+/// When to renew a token that lives `expires_in` seconds: a tenth of its life early (at most 30 s),
+/// so a request does not leave with a dying token.
+fn renew_at(expires_in: Option<u64>) -> Instant {
+    let life = Duration::from_secs(expires_in.unwrap_or(300));
+    Instant::now() + life - (life / 10).min(Duration::from_secs(30))
 }

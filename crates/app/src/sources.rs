@@ -112,7 +112,7 @@ impl App {
                     signs_in: matches!(s.auth, SourceAuth::User { .. }),
                     signed_in_as: match s.auth {
                         SourceAuth::User { .. } => crate::secrets::session(&self.home, &s.name).ok().flatten().map(|p| p.fhir_user.unwrap_or(p.subject)),
-                        SourceAuth::Token => None,
+                        SourceAuth::Token | SourceAuth::Backend { .. } => None,
                     },
                 }
             })

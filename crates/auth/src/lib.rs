@@ -2,8 +2,10 @@
 //! server's authorization server is (`discovery`), and the authorization code flow of a public native
 //! client (`signin`): PKCE S256, the code received on a loopback redirect (RFC 8252), the OpenID
 //! Connect id_token checked against the issuer's keys, and refresh. `oauth2` runs the OAuth exchanges,
-//! `jsonwebtoken` checks the id_token's signature and claims.
+//! `jsonwebtoken` checks the id_token's signature and claims. `backend` is the grant of a workstation
+//! without a person (SMART Backend Services).
 
+pub mod backend;
 mod discovery;
 mod error;
 mod signin;

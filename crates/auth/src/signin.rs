@@ -219,7 +219,7 @@ fn id_token_problem(error: &jsonwebtoken::errors::Error) -> String {
     }
 }
 
-fn token_error<E: std::error::Error>(error: oauth2::RequestTokenError<E, BasicErrorResponse>) -> AuthError {
+pub(crate) fn token_error<E: std::error::Error>(error: oauth2::RequestTokenError<E, BasicErrorResponse>) -> AuthError {
     match error {
         oauth2::RequestTokenError::ServerResponse(answer) => {
             let words = answer.error_description().cloned().unwrap_or_default();

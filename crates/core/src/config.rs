@@ -110,8 +110,9 @@ pub struct SourceConfig {
     pub auth: SourceAuth,
 }
 
-/// `auth` of a source: a fixed bearer token kept in the keyring (or none), or a person's SMART sign-in
-/// as `client_id` (the id the clinic's authorization server registered Switchboard under).
+/// `auth` of a source: a fixed bearer token kept in the keyring (or none), a person's SMART sign-in, or
+/// this workstation as a SMART backend client; the last two as `client_id` (the id the clinic's
+/// authorization server registered Switchboard under).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SourceAuth {
     #[default]
@@ -119,6 +120,20 @@ pub enum SourceAuth {
     User {
         client_id: String,
     },
+    Backend {
+        client_id: String,
+    },
+}
+
+impl SourceAuth {
+    /// The config file's word for it, and the client id.
+    fn raw(&self) -> (Option<&'static str>, Option<String>) {
+        match self {
+            SourceAuth::Token => (None, None),
+            SourceAuth::User { client_id } => (Some("user"), Some(client_id.clone())),
+            SourceAuth::Backend { client_id } => (Some("backend"), Some(client_id.clone())),
+        }
+    }
 }
 
 /// Pages per search unless `max_pages` says otherwise: with 100 per page, a million of one type.
@@ -337,14 +352,12 @@ impl Config {
                 Some(auth) => match (auth.get_ref().as_str(), raw_source.client_id.filter(|id| !id.trim().is_empty())) {
                     ("token", _) => SourceAuth::Token,
                     ("user", Some(client_id)) => SourceAuth::User { client_id: client_id.trim().to_string() },
-                    ("user", None) => {
-                        return Err(error(
-                            Some(auth.span()),
-                            Some("client_id"),
-                            "a source signed in to by a person needs the `client_id` the clinic registered".into(),
-                        ))
+                    ("backend", Some(client_id)) => SourceAuth::Backend { client_id: client_id.trim().to_string() },
+                    ("user" | "backend", None) => {
+                        let problem = "a source with auth = \"user\" or \"backend\" needs the `client_id` the clinic registered".to_string();
+                        return Err(error(Some(auth.span()), Some("client_id"), problem));
                     }
-                    (other, _) => return Err(error(Some(auth.span()), Some("auth"), format!("{} is not one of token, user", quoted(other)))),
+                    (other, _) => return Err(error(Some(auth.span()), Some("auth"), format!("{} is not one of token, user, backend", quoted(other)))),
                 },
             };
             sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http: raw_source.allow_insecure_http, auth });
@@ -415,14 +428,8 @@ impl Config {
                     max_pages: (s.max_pages != DEFAULT_MAX_PAGES).then(|| Spanned::new(0..0, s.max_pages)),
                     max_page_mb: (s.max_page_mb != DEFAULT_MAX_PAGE_MB).then(|| Spanned::new(0..0, s.max_page_mb)),
                     allow_insecure_http: s.allow_insecure_http,
-                    auth: match &s.auth {
-                        SourceAuth::Token => None,
-                        SourceAuth::User { .. } => Some(Spanned::new(0..0, "user".to_string())),
-                    },
-                    client_id: match &s.auth {
-                        SourceAuth::Token => None,
-                        SourceAuth::User { client_id } => Some(client_id.clone()),
-                    },
+                    auth: s.auth.raw().0.map(|word| Spanned::new(0..0, word.to_string())),
+                    client_id: s.auth.raw().1,
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -621,6 +628,8 @@ mod tests {
         config.sources.push(SourceConfig { page_size: 50, ..SourceConfig::new("a", parse_fhir_url("http://h/fhir").unwrap()) });
         let user = SourceAuth::User { client_id: "switchboard".into() };
         config.sources.push(SourceConfig { auth: user, ..SourceConfig::new("b", parse_fhir_url("http://h/fhir").unwrap()) });
+        let backend = SourceAuth::Backend { client_id: "switchboard-backend".into() };
+        config.sources.push(SourceConfig { auth: backend, ..SourceConfig::new("c", parse_fhir_url("http://h/fhir").unwrap()) });
         config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());

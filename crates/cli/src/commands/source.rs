@@ -13,6 +13,10 @@ pub fn run(ctx: &App, command: SourceCommand) -> Result<(), AppError> {
         SourceCommand::Add { name, fhir, token_stdin, page_size } => add(ctx, name, &fhir, token_stdin, page_size),
         SourceCommand::List { json } => list(ctx, json),
         SourceCommand::Remove { name } => remove(ctx, &name),
+        SourceCommand::Key { name } => {
+            let jwks = ctx.backend_jwks(&name)?;
+            super::print_json(&jwks)
+        }
     }
 }
 
