@@ -228,6 +228,11 @@ fn two_signed_in_people_on_two_workstations_are_named_on_the_server_and_a_revoke
     let rt = runtime();
     rt.block_on(seed(&fhir, 5));
     let (a, b) = (Desk::new(&fhir), Desk::new(&fhir));
+    // A sign-in that cannot finish (no browser comes back) is audited as failed, with why.
+    let stuck = a.run(&["signin", "nowhere"]);
+    assert!(!stuck.status.success());
+    let failed = a.home.store().audit_log(&switchboard_store::AuditFilter::default()).unwrap();
+    assert!(failed.iter().any(|r| r.action == switchboard_core::AuditAction::SignInFailed && r.detail.contains("nowhere")), "{failed:?}");
     let refused = a.run(&["sync"]);
     assert!(!refused.status.success() && text(&refused).contains("sign in again"), "{}", text(&refused));
 

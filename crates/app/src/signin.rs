@@ -8,7 +8,7 @@ use crate::secrets::{self, StoredSession};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use switchboard_auth::{discover, http_client, refresh, AuthError, Identity, SignIn, SmartConfiguration, CLOCK_SKEW};
-use switchboard_core::{Home, SourceAuth, SourceConfig};
+use switchboard_core::{AuditAction, Home, SourceAuth, SourceConfig};
 use switchboard_fhir::{ClientOptions, FhirClient, FhirError, TokenFuture, TokenSource};
 use url::Url;
 
@@ -17,8 +17,17 @@ const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 
 impl App {
     /// Signs a person in to `source` in the system browser (`open` is given the address), keeps the
-    /// sign-in in the keyring, and returns who they are.
+    /// sign-in in the keyring, and returns who they are. A failed sign-in is audited, with why.
     pub async fn sign_in(&self, source: &str, open: impl FnOnce(&Url)) -> Result<Identity, AppError> {
+        let signed = self.try_sign_in(source, open).await;
+        if let Err(why) = &signed {
+            let mut store = self.open_store()?;
+            self.audit(&mut store, AuditAction::SignInFailed, None, &format!("{source}: {why}"))?;
+        }
+        signed
+    }
+
+    async fn try_sign_in(&self, source: &str, open: impl FnOnce(&Url)) -> Result<Identity, AppError> {
         let config = self.source(source)?;
         let SourceAuth::User { client_id } = &config.auth else {
             return Err(AppError::Invalid(format!("source `{source}` is not set up for sign-in (auth = \"user\" and its client_id in config.toml)")));
