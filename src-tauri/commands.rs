@@ -40,13 +40,17 @@ pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<P
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {
-    state.with_phi(|store| Ok(state.app().open_patient(store, &source, &id)?))
+    let app = state.app();
+    state.with_phi(|store| Ok(app.open_patient(store, &source, &id)?))
 }
 
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn queue_action(state: State<'_, AppState>, source: String, action: StaffAction) -> Result<Queued, BoundaryError> {
-    let queued = state.with_phi(|store| Ok(state.app().queue_staff(store, &source, action)?))?;
+    let queued = {
+        let app = state.app();
+        state.with_phi(|store| Ok(app.queue_staff(store, &source, action)?))?
+    };
     state.worker.request(Job::Deliver);
     Ok(queued)
 }
@@ -61,7 +65,8 @@ pub fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxRow>, BoundaryErro
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn set_action_state(state: State<'_, AppState>, id: String, to: OutboxState) -> Result<bool, BoundaryError> {
-    let changed = state.with_phi(|store| Ok(store.set_outbox_state(&id, to, &state.clock().now().to_rfc3339())?))?;
+    let now = state.clock().now().to_rfc3339();
+    let changed = state.with_phi(|store| Ok(store.set_outbox_state(&id, to, &now)?))?;
     state.worker.request(Job::Deliver);
     Ok(changed)
 }
@@ -72,7 +77,8 @@ const FREE_SLOTS_SHOWN: usize = 400;
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String, patient: Option<String>) -> Result<Vec<FreeSlot>, BoundaryError> {
-    state.with_phi(|store| Ok(store.free_slots(&source, state.clock().now(), FREE_SLOTS_SHOWN, patient.as_deref())?))
+    let now = state.clock().now();
+    state.with_phi(|store| Ok(store.free_slots(&source, now, FREE_SLOTS_SHOWN, patient.as_deref())?))
 }
 
 /// Open tasks the worklist shows: more than a shift works, few enough to draw at once.
@@ -115,23 +121,34 @@ pub fn lock_screen(state: State<'_, AppState>) {
     state.set_locked(true);
 }
 
+/// Shows patient data again. When someone signed in at this workstation, only after a person signs
+/// in again (in the system browser); otherwise at once (the lock then hides, but does not prove who).
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
-pub fn unlock_screen(state: State<'_, AppState>) {
+pub async fn unlock_screen(state: State<'_, AppState>) -> Result<(), BoundaryError> {
+    let signed_in = state.app().signed_in_source();
+    if let Some(source) = signed_in {
+        let app = switchboard_app::App::from_env()?;
+        app.sign_in(&source, switchboard_app::open_in_browser).await?;
+        state.reload()?;
+    }
     state.set_locked(false);
+    Ok(())
 }
 
 /// The audit log for the supervisor screen, newest first.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn audit_log(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditRow>, BoundaryError> {
-    state.with_phi(|store| Ok(state.app().audit_log(store, &filter)?))
+    let app = state.app();
+    state.with_phi(|store| Ok(app.audit_log(store, &filter)?))
 }
 
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn sources(state: State<'_, AppState>) -> Result<Vec<SourceView>, BoundaryError> {
-    state.with_store(|store| Ok(state.app().source_views(store)?))
+    let app = state.app();
+    state.with_store(|store| Ok(app.source_views(store)?))
 }
 
 /// Adds or edits a FHIR endpoint, then pulls from it.
@@ -182,7 +199,8 @@ pub fn alerts(state: State<'_, AppState>) -> Result<Vec<AlertRow>, BoundaryError
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn dismiss_alert(state: State<'_, AppState>, key: String) -> Result<bool, BoundaryError> {
-    state.with_phi(|store| Ok(store.dismiss_alert(&key, &state.clock().now().to_rfc3339())?))
+    let now = state.clock().now().to_rfc3339();
+    state.with_phi(|store| Ok(store.dismiss_alert(&key, &now)?))
 }
 
 /// The latest call pop, for a window that opened after it arrived.
@@ -197,7 +215,8 @@ pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
-    let pop = state.with_phi(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, state.clock().now())?))?;
+    let now = state.clock().now();
+    let pop = state.with_phi(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, now)?))?;
     *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
     state.worker.request(Job::Deliver);
     Ok(pop)
@@ -247,7 +266,10 @@ pub fn confirm_intake(
 ) -> Result<Queued, BoundaryError> {
     // The window's urgency counts only when it is higher (a language model's second opinion).
     let reading = switchboard_intake::analyze_answered(&note, &answers).raised_to(urgency);
-    let queued = state.with_phi(|store| Ok(state.app().queue_intake(store, &source, patient, &note, &summary, &reading)?))?;
+    let queued = {
+        let app = state.app();
+        state.with_phi(|store| Ok(app.queue_intake(store, &source, patient, &note, &summary, &reading)?))?
+    };
     state.worker.request(Job::Deliver);
     Ok(queued)
 }

@@ -108,15 +108,19 @@ fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
         Inbound::Call { event, received_ms } => {
             let state = app.state::<AppState>();
             let now = state.clock().now();
-            let applied = state.with_store(|store| {
-                let pop = on_event(store, &event, agent, received_ms, now)?;
-                // Each patient the pop names is read by the agent (the same call's events fold into one read).
-                for caller in &pop.matches {
-                    let patient = (caller.hit.source.as_str(), caller.hit.banner.id.as_str());
-                    state.app().audit(store, AuditAction::CallPop, Some(patient), &format!("call {}", pop.call_id))?;
-                }
-                Ok(pop)
-            });
+            let applied = {
+                // The app before the cache, as every command takes them (never the other way round).
+                let app_core = state.app();
+                state.with_store(|store| {
+                    let pop = on_event(store, &event, agent, received_ms, now)?;
+                    // Each patient the pop names is read by the agent (the same call's events fold into one read).
+                    for caller in &pop.matches {
+                        let patient = (caller.hit.source.as_str(), caller.hit.banner.id.as_str());
+                        app_core.audit(store, AuditAction::CallPop, Some(patient), &format!("call {}", pop.call_id))?;
+                    }
+                    Ok(pop)
+                })
+            };
             let pop = match applied {
                 Ok(pop) => pop,
                 Err(error) => return tracing::error!(code = %error.code, "a call event could not be applied"),

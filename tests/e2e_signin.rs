@@ -5,10 +5,9 @@
 
 use crate::signin::{seed, servers};
 use std::time::Duration;
-use switchboard_testkit::authz::Browser;
+use switchboard_testkit::authz::SystemBrowser;
 use switchboard_testkit::webdriver::{shot, AppSession};
 use switchboard_testkit::{runtime, TestHome};
-use url::Url;
 
 #[test]
 fn a_person_signs_in_from_the_window_and_out_again() {
@@ -18,30 +17,15 @@ fn a_person_signs_in_from_the_window_and_out_again() {
     std::fs::create_dir_all(home.path().join("config")).unwrap();
     let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\nauth = \"user\"\nclient_id = \"switchboard\"\n", fhir.base());
     std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
-    let opened = home.path().join("browser-url");
-    let script = home.path().join("browser.sh");
-    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" > {}\n", opened.display())).unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-
-    let browser_env = script.display().to_string();
+    let browser = SystemBrowser::in_dir(home.path());
+    let browser_env = browser.script.display().to_string();
     let app = AppSession::start_with(std::path::Path::new(env!("CARGO_BIN_EXE_switchboard")), home.path(), &[("SWITCHBOARD_BROWSER", &browser_env)]);
     app.find("//span[@id='acting-as'][contains(., ' at ')]");
     app.click(&app.find("//header//button[normalize-space()='Sources']"));
     app.click(&app.find("//section[@aria-label='Sources']//button[normalize-space()='Sign in']"));
     app.find("//*[@role='status'][contains(., 'Finish signing in in your browser')]");
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !opened.exists() {
-        assert!(std::time::Instant::now() < deadline, "the window opened no browser");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(50));
-    let address = Url::parse(std::fs::read_to_string(&opened).unwrap().trim()).unwrap();
-    runtime().block_on(async {
-        let mut browser = Browser::default();
-        let redirect = browser.sign_in(&address, "ann").await;
-        assert!(browser.return_to_app(&redirect).await.contains("Signed in"));
-    });
+    assert!(browser.sign_in_when_opened("ann").contains("Signed in"));
 
     app.find("//section[@aria-label='Sources']//*[contains(., 'signed in as Practitioner/prac-1')]");
     app.find("//span[@id='acting-as'][normalize-space()='Practitioner/prac-1']");
@@ -49,6 +33,15 @@ fn a_person_signs_in_from_the_window_and_out_again() {
     app.find_within("//span[@id='status'][contains(., '5 patients')]", Duration::from_secs(60));
     app.assert_accessible("sources, signed in");
     shot("signed-in");
+
+    // Locked while signed in: unlocking asks the person to sign in again first.
+    app.keys("\u{E009}l");
+    app.find("//section[@aria-label='Switchboard is locked']");
+    app.click(&app.find("//button[normalize-space()='Unlock']"));
+    app.find("//*[@role='status'][contains(., 'Sign in again in your browser to unlock')]");
+    assert_eq!(app.count("//section[@aria-label='Sources']"), 0, "still locked until the sign-in");
+    assert!(browser.sign_in_when_opened("ann").contains("Signed in"));
+    app.find("//section[@aria-label='Sources']//*[contains(., 'signed in as Practitioner/prac-1')]");
 
     app.click(&app.find("//section[@aria-label='Sources']//button[normalize-space()='Sign out']"));
     app.find("//section[@aria-label='Sources']//button[normalize-space()='Sign in']");

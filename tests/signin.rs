@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 use switchboard_auth::{discover, http_client, refresh, AuthError, SignIn, CLOCK_SKEW};
-use switchboard_testkit::authz::{AuthServer, Browser};
+use switchboard_testkit::authz::{AuthServer, Browser, SystemBrowser};
 use switchboard_testkit::{free_port, runtime, FhirServer};
 use url::Url;
 
@@ -154,7 +154,7 @@ pub(crate) async fn seed(fhir: &FhirServer, patients: u32) {
 /// A workstation's home whose one source is signed in to by a person, and its `switchboard` runs.
 struct Desk {
     home: switchboard_testkit::TestHome,
-    browser_log: std::path::PathBuf,
+    browser: SystemBrowser,
 }
 
 impl Desk {
@@ -168,48 +168,25 @@ impl Desk {
         std::fs::create_dir_all(home.path().join("config")).unwrap();
         let config = format!("{before}\n[[source]]\nname = \"clinic\"\nfhir = \"{}\"\nauth = \"user\"\nclient_id = \"switchboard\"\n", fhir.base());
         std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
-        // The "system browser": a script that hands the address to the test.
-        let browser_log = home.path().join("browser-url");
-        let script = home.path().join("browser.sh");
-        std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" > {}\n", browser_log.display())).unwrap();
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        Desk { home, browser_log }
+        let browser = SystemBrowser::in_dir(home.path());
+        Desk { home, browser }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.args(args).env("SWITCHBOARD_HOME", self.home.path()).env("SWITCHBOARD_BROWSER", &self.browser.script);
+        command
     }
 
     fn run(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(args)
-            .env("SWITCHBOARD_HOME", self.home.path())
-            .env("SWITCHBOARD_BROWSER", self.home.path().join("browser.sh"))
-            .output()
-            .unwrap()
+        self.command(args).output().unwrap()
     }
 
     /// `switchboard signin clinic`, with `user` signing in at the browser it opens.
     fn sign_in(&self, user: &str) -> String {
-        let _ = std::fs::remove_file(&self.browser_log);
-        let (home, log) = (self.home.path().to_path_buf(), self.browser_log.clone());
-        let signing = std::thread::spawn(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-                .args(["signin", "clinic"])
-                .env("SWITCHBOARD_HOME", &home)
-                .env("SWITCHBOARD_BROWSER", home.join("browser.sh"))
-                .output()
-                .unwrap()
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !log.exists() {
-            assert!(std::time::Instant::now() < deadline, "the app opened no browser");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        let url = Url::parse(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
-        runtime().block_on(async {
-            let mut browser = Browser::default();
-            let redirect = browser.sign_in(&url, user).await;
-            browser.return_to_app(&redirect).await;
-        });
-        let output = signing.join().unwrap();
+        let signing = self.command(&["signin", "clinic"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        self.browser.sign_in_when_opened(user);
+        let output = signing.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
     }

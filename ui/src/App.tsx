@@ -111,6 +111,13 @@ export function App() {
     setIntakeOpen(false);
     void queries.resetQueries();
   };
+  // Someone else signed in (unlocking as another person): the last person's drafts are not theirs.
+  const actingAs = clinic.data?.actingAs;
+  const lastActingAs = useRef(actingAs);
+  useEffect(() => {
+    if (lastActingAs.current && actingAs && lastActingAs.current !== actingAs) signedOut();
+    lastActingAs.current = actingAs;
+  }, [actingAs]);
 
   useEffect(() => {
     // The background worker synced or delivered: everything shown is read again from the cache.

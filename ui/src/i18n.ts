@@ -104,6 +104,7 @@ const resources = {
         why: "Patient data is hidden after a while without use, or with Ctrl+L. Anything half-written is kept.",
         incoming: "Incoming call",
         unlock: "Unlock",
+        signingIn: "Sign in again in your browser to unlock…",
       },
       audit: {
         title: "Audit log", filters: "Filter the audit log", user: "User", patient: "Patient", from: "From", to: "To",
@@ -220,6 +221,7 @@ const resources = {
         why: "Los datos de pacientes se ocultan tras un tiempo sin uso, o con Ctrl+L. Lo que estaba a medio escribir se conserva.",
         incoming: "Llamada entrante",
         unlock: "Desbloquear",
+        signingIn: "Inicie sesión de nuevo en su navegador para desbloquear…",
       },
       audit: {
         title: "Registro de auditoría", filters: "Filtrar el registro", user: "Usuario", patient: "Paciente", from: "Desde", to: "Hasta",

@@ -58,6 +58,17 @@ impl App {
         secrets::store_session(&self.home, source, None)
     }
 
+    /// The source the person at this workstation signed in to, if anyone did (unlocking the screen
+    /// asks them to sign in there again).
+    pub fn signed_in_source(&self) -> Option<String> {
+        self.config
+            .sources
+            .iter()
+            .filter(|s| matches!(s.auth, SourceAuth::User { .. }))
+            .find(|s| secrets::session(&self.home, &s.name).ok().flatten().is_some())
+            .map(|s| s.name.clone())
+    }
+
     /// The public JWKS of this workstation's key for a backend source (the key is made on first use).
     pub fn backend_jwks(&self, source: &str) -> Result<serde_json::Value, AppError> {
         if !matches!(self.source(source)?.auth, SourceAuth::Backend { .. }) {

@@ -128,3 +128,36 @@ fn inputs(page: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The system browser of an app under test: a script the app runs with the sign-in address (give it
+/// as `SWITCHBOARD_BROWSER`), which hands the address to the test.
+pub struct SystemBrowser {
+    pub script: std::path::PathBuf,
+    opened: std::path::PathBuf,
+}
+
+impl SystemBrowser {
+    pub fn in_dir(dir: &std::path::Path) -> SystemBrowser {
+        let (script, opened) = (dir.join("browser.sh"), dir.join("browser-url"));
+        std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" > {}.part && mv {0}.part {0}\n", opened.display())).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        SystemBrowser { script, opened }
+    }
+
+    /// Waits for the app to open the sign-in page, signs `user` in there, and returns what the app's
+    /// loopback answered.
+    pub fn sign_in_when_opened(&self, user: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.opened.exists() {
+            assert!(Instant::now() < deadline, "the app opened no browser");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let address = Url::parse(std::fs::read_to_string(&self.opened).unwrap().trim()).unwrap();
+        std::fs::remove_file(&self.opened).unwrap();
+        crate::runtime().block_on(async {
+            let mut browser = Browser::default();
+            let redirect = browser.sign_in(&address, user).await;
+            browser.return_to_app(&redirect).await
+        })
+    }
+}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { ipc } from "../ipc";
+import { ipc, errorMessage } from "../ipc";
 
 const ACTIVITY = ["keydown", "mousedown", "mousemove", "wheel", "touchstart"] as const;
 /// Queries that hold no patient data and stay cached while locked.
@@ -18,7 +18,12 @@ export function useScreenLock(idleMinutes: number) {
     void ipc.lockScreen();
     queries.removeQueries({ predicate: (query) => !KEPT_WHEN_LOCKED.has(String(query.queryKey[0])) });
   }, [queries]);
-  const unlock = useCallback(() => void ipc.unlockScreen().then(() => setLocked(false)), []);
+  // Unlocking may ask for a sign-in first; the window stays locked until it succeeds.
+  const unlock = useCallback(async () => {
+    await ipc.unlockScreen();
+    setLocked(false);
+    void queries.invalidateQueries({ queryKey: ["clinic"] });
+  }, [queries]);
   useEffect(() => {
     if (locked) return;
     let timer = window.setTimeout(lock, idleMinutes * 60_000);
@@ -35,10 +40,12 @@ export function useScreenLock(idleMinutes: number) {
   return { locked, lock, unlock };
 }
 
-/// What a locked window shows: that it is locked, a call coming in (never who), and Unlock.
-export function LockScreen({ onUnlock }: { onUnlock: () => void }) {
+/// What a locked window shows: that it is locked, a call coming in (never who), and Unlock (which asks
+/// for a sign-in first when someone signed in here).
+export function LockScreen({ onUnlock }: { onUnlock: () => Promise<void> }) {
   const { t } = useTranslation();
   const [ringing, setRinging] = useState(false);
+  const unlocking = useMutation({ mutationFn: onUnlock });
   useEffect(() => {
     const stop = ipc.onCall((pop) => setRinging(pop.state === "ringing" || pop.state === "answered"));
     return () => void stop.then((s) => s());
@@ -48,7 +55,9 @@ export function LockScreen({ onUnlock }: { onUnlock: () => void }) {
       <h2>{t("lock.title")}</h2>
       <p>{t("lock.why")}</p>
       {ringing && <p role="alert" className="incoming">{t("lock.incoming")}</p>}
-      <button autoFocus onClick={onUnlock}>{t("lock.unlock")}</button>
+      <button autoFocus onClick={() => unlocking.mutate()} disabled={unlocking.isPending}>{t("lock.unlock")}</button>
+      {unlocking.isPending && <p role="status">{t("lock.signingIn")}</p>}
+      {unlocking.error && <p role="alert" className="error">{errorMessage(unlocking.error)}</p>}
     </section>
   );
 }
