@@ -126,7 +126,7 @@ pub fn lock_screen(state: State<'_, AppState>) {
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub async fn unlock_screen(state: State<'_, AppState>) -> Result<(), BoundaryError> {
-    let signed_in = state.app().signed_in_source();
+    let signed_in = state.app().signed_in_source()?;
     if let Some(source) = signed_in {
         let app = switchboard_app::App::from_env()?;
         app.sign_in(&source, switchboard_app::open_in_browser).await?;

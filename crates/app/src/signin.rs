@@ -60,13 +60,14 @@ impl App {
 
     /// The source the person at this workstation signed in to, if anyone did (unlocking the screen
     /// asks them to sign in there again).
-    pub fn signed_in_source(&self) -> Option<String> {
-        self.config
-            .sources
-            .iter()
-            .filter(|s| matches!(s.auth, SourceAuth::User { .. }))
-            .find(|s| secrets::session(&self.home, &s.name).ok().flatten().is_some())
-            .map(|s| s.name.clone())
+    /// A keyring that cannot be read is an error, never "no one signed in" (the lock fails closed).
+    pub fn signed_in_source(&self) -> Result<Option<String>, AppError> {
+        for source in self.config.sources.iter().filter(|s| matches!(s.auth, SourceAuth::User { .. })) {
+            if secrets::session(&self.home, &source.name)?.is_some() {
+                return Ok(Some(source.name.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// The public JWKS of this workstation's key for a backend source (the key is made on first use).

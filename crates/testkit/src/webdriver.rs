@@ -92,9 +92,9 @@ impl AppSession {
                 return id.to_string();
             }
             if Instant::now() > deadline {
-                let page = self.session_call("GET", "/source", None);
-                let text: String = page.as_str().unwrap_or_default().chars().take(300).collect();
-                panic!("no element matches {xpath} (last answer {found}); the page: {text}");
+                let shown = self.execute_async("arguments[arguments.length - 1](document.body.innerText)");
+                let text: String = shown.as_str().unwrap_or_default().chars().take(1500).collect();
+                panic!("no element matches {xpath} (last answer {found}); the page shows: {text}");
             }
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -27,7 +27,14 @@ export function useScreenLock(idleMinutes: number) {
   useEffect(() => {
     if (locked) return;
     let timer = window.setTimeout(lock, idleMinutes * 60_000);
-    const active = () => {
+    let pointer: [number, number] | null = null;
+    const active = (e: Event) => {
+      // A window opening or closing over a still mouse sends a mousemove without moving: not use.
+      if (e instanceof MouseEvent && e.type === "mousemove") {
+        const moved = pointer === null || pointer[0] !== e.screenX || pointer[1] !== e.screenY;
+        pointer = [e.screenX, e.screenY];
+        if (!moved) return;
+      }
       window.clearTimeout(timer);
       timer = window.setTimeout(lock, idleMinutes * 60_000);
     };
