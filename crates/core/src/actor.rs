@@ -31,7 +31,9 @@ impl Actor {
     }
 }
 
-/// The host name, or "this workstation" when the OS will not say.
+/// The host name, or "this workstation" when the OS will not say; asked once per process (every audit
+/// event and queued action names it).
 pub fn workstation_name() -> String {
-    gethostname::gethostname().into_string().ok().filter(|name| !name.is_empty()).unwrap_or_else(|| "this workstation".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| gethostname::gethostname().into_string().ok().filter(|name| !name.is_empty()).unwrap_or_else(|| "this workstation".into())).clone()
 }
