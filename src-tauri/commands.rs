@@ -121,19 +121,35 @@ pub fn lock_screen(state: State<'_, AppState>) {
     state.set_locked(true);
 }
 
-/// Shows patient data again. When someone signed in at this workstation, only after a person signs
-/// in again (in the system browser); otherwise at once (the lock then hides, but does not prove who).
+/// Shows patient data again. When someone signed in at this workstation, only after they sign in
+/// again (in the system browser), or enter the unlock PIN they set where the clinic allows one;
+/// otherwise at once (the lock then hides, but does not prove who).
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
-pub async fn unlock_screen(state: State<'_, AppState>) -> Result<(), BoundaryError> {
+pub async fn unlock_screen(state: State<'_, AppState>, pin: Option<String>) -> Result<(), BoundaryError> {
     let signed_in = state.app().signed_in_source()?;
-    if let Some(source) = signed_in {
-        let app = switchboard_app::App::from_env()?;
-        app.sign_in(&source, switchboard_app::open_in_browser).await?;
-        state.reload()?;
+    match (signed_in, pin) {
+        (Some(_), Some(pin)) => {
+            let app = state.app();
+            state.with_store(|store| Ok(app.unlock_with_pin(store, &pin)?))?;
+        }
+        (Some(source), None) => {
+            let app = switchboard_app::App::from_env()?;
+            app.sign_in(&source, switchboard_app::open_in_browser).await?;
+            state.reload()?;
+        }
+        (None, _) => {}
     }
     state.set_locked(false);
     Ok(())
+}
+
+/// Sets the signed-in person's unlock PIN (only while unlocked, and where the clinic allows one).
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn set_unlock_pin(state: State<'_, AppState>, pin: String) -> Result<(), BoundaryError> {
+    state.unlocked()?;
+    Ok(state.app().set_unlock_pin(&pin)?)
 }
 
 /// The audit log for the supervisor screen, newest first.

@@ -58,6 +58,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::sign_in,
             commands::sign_out,
             commands::unlock_screen,
+            commands::set_unlock_pin,
             commands::queue_action,
             commands::outbox,
             commands::set_action_state,

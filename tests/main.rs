@@ -22,3 +22,4 @@ mod rules;
 mod signin;
 mod sync_faults;
 mod sync_fhir;
+mod unlock;

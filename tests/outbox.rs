@@ -218,6 +218,26 @@ fn two_workstations_claiming_one_task_give_exactly_one_owner() {
     });
 }
 
+/// Offline, a nurse claims a task and completes it before either is sent: the completion's copy holds
+/// both changes, so it carries the claim, and the claim says so instead of failing.
+#[test]
+fn a_claim_then_a_completion_queued_offline_both_reach_the_server() {
+    let desks = TwoDesks::new(20);
+    desks.rt.block_on(async {
+        let (mut store, _) = desks.synced_stores().await;
+        let task = store.ids_of(SOURCE, "Task").unwrap().remove(0);
+        let claim = queue(&mut store, SOURCE, &Action::TaskClaim(TaskClaim { task: task.clone(), owner: "Practitioner/prac-1".into() }), Utc::now()).unwrap();
+        let complete = queue(&mut store, SOURCE, &Action::TaskComplete(TaskComplete { task: task.clone(), note: "reached her".into() }), Utc::now()).unwrap();
+        let report = drain(&mut store, &desks.client, SOURCE, &SystemClock).await.unwrap();
+        assert_eq!((report.sent, report.failed), (2, 0), "{report:?}");
+        let on_server = desks.client.read("Task", &task).await.unwrap();
+        assert_eq!((on_server["owner"]["reference"].as_str(), on_server["status"].as_str()), (Some("Practitioner/prac-1"), Some("completed")));
+        let rows = store.outbox().unwrap();
+        let carried = rows.iter().find(|r| r.id == claim.id).unwrap();
+        assert!(carried.result.as_deref().unwrap_or("").contains(&complete.id), "{carried:?}");
+    });
+}
+
 #[test]
 fn a_create_whose_response_was_lost_is_not_duplicated() {
     let rt = runtime();

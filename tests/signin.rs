@@ -302,8 +302,17 @@ fn roles_from_practitioner_role_codes_refuse_what_is_not_theirs() {
     assert!(log.iter().any(|r| r.action == switchboard_core::AuditAction::Refused && r.user == "Practitioner/prac-2"), "the refusal is audited");
     assert!(desk.home.store().outbox().unwrap().iter().all(|r| r.kind != "task_complete"), "nothing was queued");
 
+    // A signed-in nurse's claim names her, and only her.
+    let for_another = nurse.run(&["task", "claim", &task, "--as", "Practitioner/prac-2"]);
+    assert!(!for_another.status.success() && text(&for_another).contains("you claim tasks for yourself"), "{}", text(&for_another));
+    let claimed = nurse.run(&["task", "claim", &task]);
+    assert!(claimed.status.success(), "{}", text(&claimed));
     let completed = nurse.run(&["task", "complete", &task, "--note", "reached the patient"]);
     assert!(completed.status.success(), "{}", text(&completed));
+    assert!(nurse.run(&["outbox", "drain"]).status.success(), "{}", text(&nurse.run(&["outbox"])));
+    let on_server = rt.block_on(async { client_as(&fhir, "cy").await.read("Task", &task).await.unwrap() });
+    assert_eq!(on_server["owner"]["reference"], "Practitioner/prac-1", "{on_server}");
+    assert_eq!(on_server["status"], "completed");
     let denied = desk.run(&["audit"]);
     assert!(!denied.status.success() && text(&denied).contains("for supervisors"), "{}", text(&denied));
     assert!(lead.run(&["audit"]).status.success(), "{}", text(&lead.run(&["audit"])));
@@ -342,4 +351,32 @@ fn a_backend_client_syncs_with_its_own_key_and_an_unregistered_key_is_refused() 
     assert_eq!(registered.store().ids_of("clinic", "Patient").unwrap().len(), 5);
     let refused = run(&stranger, &["sync"]);
     assert!(!refused.status.success() && text(&refused).contains("backend grant was refused"), "{}", text(&refused));
+}
+
+/// A 401 and a 403 each name the source and say what to do: a bearer token Helios does not take, and
+/// a person whose grant reaches Patient reads only, so the rest of her sync is forbidden.
+#[test]
+fn a_refused_token_and_a_forbidden_read_name_the_source_and_what_to_do() {
+    let (_auth, fhir) = servers(&[]);
+    runtime().block_on(seed(&fhir, 3));
+    let stale = switchboard_testkit::TestHome::new();
+    let mut adding = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["source", "add", "clinic", "--fhir", &fhir.base(), "--token-stdin"])
+        .env("SWITCHBOARD_HOME", stale.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(adding.stdin.as_mut().unwrap(), b"a-token-from-last-year").unwrap();
+    assert!(adding.wait().unwrap().success());
+    let unauthorized = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard")).arg("sync").env("SWITCHBOARD_HOME", stale.path()).output().unwrap();
+    let words = text(&unauthorized);
+    assert!(!unauthorized.status.success(), "{words}");
+    assert!(words.contains("clinic") && words.contains("HTTP 401") && words.contains("check the source's token"), "{words}");
+
+    let desk = Desk::new(&fhir);
+    desk.sign_in("dee");
+    let forbidden = desk.run(&["sync"]);
+    let words = text(&forbidden);
+    assert!(!forbidden.status.success(), "{words}");
+    assert!(words.contains("clinic") && words.contains("HTTP 403") && words.contains("ask IT"), "{words}");
 }

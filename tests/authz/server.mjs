@@ -27,7 +27,11 @@ const USERS = {
   ann: "Practitioner/prac-1",
   bo: "Practitioner/prac-2",
   cy: "Practitioner/prac-3",
+  dee: "Practitioner/prac-4",
 };
+
+// dee's grant reaches Patient reads only (the server forbids the rest of a sync to her).
+const GRANTED = { dee: "user/Patient.rs user/Patient.read" };
 
 // SMART scopes in both syntaxes: v2 (`user/*.rs`) and v1 (`user/*.read`).
 const FHIR_SCOPES = "user/*.rs user/*.cruds user/*.read user/*.write user/*.* system/*.rs system/*.cruds system/*.read system/*.write system/*.*";
@@ -67,7 +71,10 @@ const provider = new Provider(issuer, {
   async loadExistingGrant(ctx) {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope("openid fhirUser offline_access");
-    grant.addResourceScope(audience, FHIR_SCOPES);
+    const granted = GRANTED[ctx.oidc.session.accountId];
+    grant.addResourceScope(audience, granted ?? FHIR_SCOPES);
+    // What is not granted is refused outright, not asked for on a consent page.
+    if (granted) grant.rejectResourceScope(audience, FHIR_SCOPES);
     await grant.save();
     return grant;
   },
@@ -83,7 +90,7 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => audience,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: FHIR_SCOPES, audience, accessTokenFormat: "jwt", accessTokenTTL: accessTtl, jwt: { sign: { alg: "RS256" } } }),
+      getResourceServerInfo: () => ({ scope: `${FHIR_SCOPES} user/Patient.rs user/Patient.read`, audience, accessTokenFormat: "jwt", accessTokenTTL: accessTtl, jwt: { sign: { alg: "RS256" } } }),
     },
   },
   ttl: { AccessToken: accessTtl, IdToken: Number(process.env.ID_TTL || 300), RefreshToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },

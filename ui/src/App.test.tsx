@@ -128,7 +128,9 @@ const auditLog = vi.fn(async (_filter: AuditFilter): Promise<AuditRow[]> => [
   { seq: 1, id: "a1", recorded: "2026-11-20T15:00:00Z", user: "Practitioner/ann", userName: "Ann Lee", workstation: "desk-1", action: "view", source: "demo", patient: "pat-000001", detail: "workspace", sent: "2026-11-20T15:00:30Z", error: null },
 ]);
 const lockScreen = vi.fn(async () => undefined);
-const unlockScreen = vi.fn(async () => undefined);
+const unlockScreen = vi.fn(async (_pin?: string) => undefined);
+let unlockPin = false;
+let claimsAs: string | null = null;
 let demoState: DemoState | null = { mode: "live", simulated: true };
 function sendCall(pop: CallPop) {
   act(() => callListeners.forEach((listener) => listener(pop)));
@@ -147,7 +149,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string, _patient: unknown) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null, unlockPin, claimsAs }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },
@@ -184,7 +186,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     freeSlots: async () => freeSlots,
     auditLog: (filter: AuditFilter) => auditLog(filter),
     lockScreen: () => lockScreen(),
-    unlockScreen: () => unlockScreen(),
+    unlockScreen: (pin?: string) => unlockScreen(pin),
   },
 }));
 
@@ -192,6 +194,8 @@ vi.mock("./ipc", async (importOriginal) => ({
 beforeEach(() => {
   localStorage.setItem("switchboard.firstRunDone", "demo");
   forgetDrafts();
+  unlockPin = false;
+  claimsAs = null;
 });
 
 function renderApp() {
@@ -274,6 +278,37 @@ test("Ctrl+L locks: no patient data on screen, a call shows only that it rings, 
   expect(unlockScreen).toHaveBeenCalled();
   expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
   expect(within(screen.getByRole("form", { name: "Add note" })).getByRole("textbox", { name: "Note" })).toHaveProperty("value", "Half a note");
+});
+
+test("signed in, a claim names the signed-in person and asks no name", async () => {
+  claimsAs = "Practitioner/prac-1";
+  const user = userEvent.setup();
+  const workspace = await openPatient(user);
+  await user.click(within(workspace).getByRole("button", { name: "Claim task" }));
+  const form = await screen.findByRole("form", { name: "Claim task" });
+  expect(within(form).getByText("Claimed as Practitioner/prac-1, who is signed in")).toBeTruthy();
+  expect(within(form).queryByRole("textbox")).toBeNull();
+  await user.click(within(form).getByRole("button", { name: "Save" }));
+  expect(queueAction).toHaveBeenCalledWith("demo", { kind: "task_claim", task: "task-1", owner: "" });
+});
+
+test("where the clinic allows a PIN, a wrong one says so and keeps the lock, and the right one unlocks", async () => {
+  unlockPin = true;
+  unlockScreen.mockImplementation(async (pin?: string) => {
+    if (pin !== "2468") throw { code: "invalid", message: "wrong PIN (4 tries left)" };
+  });
+  const user = userEvent.setup();
+  await openPatient(user);
+  await user.keyboard("{Control>}l{/Control}");
+  const pin = within(await screen.findByRole("form", { name: "Unlock with PIN" })).getByLabelText("PIN");
+  await user.type(pin, "1357{Enter}");
+  expect((await screen.findByRole("alert")).textContent).toContain("wrong PIN (4 tries left)");
+  expect(screen.getByRole("region", { name: "Switchboard is locked" })).toBeTruthy();
+  expect(pin).toHaveProperty("value", "");
+  await user.type(pin, "2468{Enter}");
+  expect(unlockScreen).toHaveBeenLastCalledWith("2468");
+  expect(await screen.findByRole("region", { name: "María García" })).toBeTruthy();
+  unlockScreen.mockReset();
 });
 
 test("the screen locks by itself after the clinic's idle time, and not before", async () => {

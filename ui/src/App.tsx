@@ -160,7 +160,7 @@ export function App() {
     return (
       <>
         <header><strong>Switchboard</strong></header>
-        <main><LockScreen onUnlock={unlock} /></main>
+        <main><LockScreen onUnlock={unlock} pinAllowed={clinic.data?.unlockPin ?? false} /></main>
       </>
     );
   }

@@ -52,7 +52,7 @@ const resources = {
       },
       fields: {
         text: "Note", reason: "Reason", priority: "Priority", due: "Due", owner: "Owner (role or Practitioner/ID)",
-        slot: "Slot", claimAs: "Claim as (Practitioner/ID)", outcome: "Outcome note", about: "About", when: "When",
+        slot: "Slot", claimAs: "Claim as (Practitioner/ID)", claimingAs: "Claimed as {{who}}, who is signed in", outcome: "Outcome note", about: "About", when: "When",
       },
       outbox: {
         title: "Outbox", empty: "Nothing sent from this workstation yet.", pending: "Pending", sent: "Sent",
@@ -71,6 +71,7 @@ const resources = {
         title: "Sources", none: "No clinic server is connected: you are on the built-in demo clinic. Add your FHIR endpoint below.",
         synced: "last synced {{when}}", never: "not synced yet", edit: "Edit", syncNow: "Sync now", add: "Add or edit a FHIR endpoint",
         signIn: "Sign in", signOut: "Sign out", signedInAs: "signed in as {{who}}", signingIn: "Finish signing in in your browser…",
+        pin: "Unlock PIN (4 to 8 digits, for this sign-in)", setPin: "Set PIN", pinSet: "PIN set: it unlocks this sign-in until you sign out.",
         name: "Name", url: "FHIR base URL",
         phoneOn: "Phone: calls are received at http://127.0.0.1:{{port}}/calls (see `switchboard phone token`).",
         phoneOff: "Phone: calls cannot pop on this workstation: {{problem}}.",
@@ -105,6 +106,7 @@ const resources = {
         incoming: "Incoming call",
         unlock: "Unlock",
         signingIn: "Sign in again in your browser to unlock…",
+        pin: "PIN", withPin: "Unlock with PIN",
       },
       audit: {
         title: "Audit log", filters: "Filter the audit log", user: "User", patient: "Patient", from: "From", to: "To",
@@ -169,7 +171,7 @@ const resources = {
       },
       fields: {
         text: "Nota", reason: "Motivo", priority: "Prioridad", due: "Vence", owner: "Responsable (rol o Practitioner/ID)",
-        slot: "Hueco", claimAs: "Tomar como (Practitioner/ID)", outcome: "Nota de resultado", about: "Sobre", when: "Cuándo",
+        slot: "Hueco", claimAs: "Tomar como (Practitioner/ID)", claimingAs: "Se toma como {{who}}, con la sesión iniciada", outcome: "Nota de resultado", about: "Sobre", when: "Cuándo",
       },
       outbox: {
         title: "Bandeja de salida", empty: "Aún no se ha enviado nada desde este puesto.", pending: "Pendiente", sent: "Enviado",
@@ -188,6 +190,7 @@ const resources = {
         title: "Fuentes", none: "No hay servidor de la clínica conectado: está en la clínica de demostración. Añada su punto FHIR abajo.",
         synced: "sincronizado {{when}}", never: "aún sin sincronizar", edit: "Editar", syncNow: "Sincronizar ahora", add: "Añadir o editar un punto FHIR",
         signIn: "Iniciar sesión", signOut: "Cerrar sesión", signedInAs: "sesión de {{who}}", signingIn: "Termine de iniciar sesión en su navegador…",
+        pin: "PIN de desbloqueo (4 a 8 dígitos, para esta sesión)", setPin: "Fijar PIN", pinSet: "PIN fijado: desbloquea esta sesión hasta que la cierre.",
         name: "Nombre", url: "URL base FHIR",
         phoneOn: "Teléfono: las llamadas llegan a http://127.0.0.1:{{port}}/calls (vea `switchboard phone token`).",
         phoneOff: "Teléfono: las llamadas no pueden aparecer en este equipo: {{problem}}.",
@@ -222,6 +225,7 @@ const resources = {
         incoming: "Llamada entrante",
         unlock: "Desbloquear",
         signingIn: "Inicie sesión de nuevo en su navegador para desbloquear…",
+        pin: "PIN", withPin: "Desbloquear con PIN",
       },
       audit: {
         title: "Registro de auditoría", filters: "Filtrar el registro", user: "Usuario", patient: "Paciente", from: "Desde", to: "Hasta",

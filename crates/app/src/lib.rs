@@ -11,14 +11,16 @@ mod roles;
 mod secrets;
 mod signin;
 mod sources;
+mod unlock;
 mod worker;
 
 pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
-pub use secrets::{call_token, session, source_token, store_source_token, StoredSession};
+pub use secrets::{call_token, session, source_token, store_session, store_source_token, StoredSession};
 pub use signin::open_in_browser;
 pub use sources::{source_entry, ClinicInfo, SourceView};
+pub use unlock::{PIN_DIGITS, PIN_TRIES};
 pub use worker::{AppEvent, ChangeReason, DataChanged, Job, Jobs, Notify, Rounds, SyncProgress, Worker};
 
 /// Keyring reads and cache opens since the process started: a long-running process should do each

@@ -49,7 +49,7 @@ impl App {
     /// is in no config; the action then waits in the outbox).
     /// Refused when outside the signed-in person's role. The action is audited, and so is a refusal.
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
-        let action = Action::from(action);
+        let action = Action::from(self.claimed_by_actor(action));
         let named = serde_json::to_value(&action).ok().and_then(|v| v["patient"].as_str().map(str::to_string));
         let checked = match self.refusal(store, source, &action) {
             Some(why) => Err(ActionError::Invalid(why)),
@@ -76,6 +76,19 @@ impl App {
         let queued = queue(store, source, &action, &self.actor(), self.clock.now())?;
         self.audit(store, AuditAction::Action, Some((source, &patient)), &format!("intake {}", queued.target))?;
         Ok(queued)
+    }
+}
+
+impl App {
+    /// A signed-in person's claim takes the task for them: a claim naming no one names them.
+    fn claimed_by_actor(&self, action: StaffAction) -> StaffAction {
+        match (action, self.actor().practitioner) {
+            (StaffAction::TaskClaim(mut claim), Some(practitioner)) if claim.owner.trim().is_empty() => {
+                claim.owner = practitioner;
+                StaffAction::TaskClaim(claim)
+            }
+            (action, _) => action,
+        }
     }
 }
 

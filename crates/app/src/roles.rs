@@ -22,6 +22,11 @@ impl App {
 
     /// Why the action is outside the person's role, or None when it is theirs to take.
     pub fn refusal(&self, store: &Store, source: &str, action: &Action) -> Option<String> {
+        if let (Action::TaskClaim(claim), Some(me)) = (action, self.actor().practitioner) {
+            if claim.owner != me {
+                return Some(format!("signed in as {me}, you claim tasks for yourself, not for {}", claim.owner));
+            }
+        }
         if !self.roles_enforced() {
             return None;
         }

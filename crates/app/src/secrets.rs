@@ -23,6 +23,17 @@ fn written(result: keyring::Result<()>) -> Result<(), AppError> {
     result.map_err(|e| AppError::Keyring(format!("the OS keyring cannot be written: {e}")))
 }
 
+/// Keeps `secret` in the entry, or forgets what it held (forgetting nothing is fine).
+fn keep(entry: &keyring::Entry, secret: Option<&str>) -> Result<(), AppError> {
+    written(match secret {
+        Some(secret) => entry.set_password(secret),
+        None => match entry.delete_credential() {
+            Err(keyring::Error::NoEntry) => Ok(()),
+            other => other,
+        },
+    })
+}
+
 fn token_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {
     entry(format!("source-token:{}:{source}", home.config_dir.display()))
 }
@@ -34,14 +45,7 @@ pub fn source_token(home: &Home, source: &str) -> Result<Option<String>, AppErro
 
 /// Stores a source's bearer token, or forgets it.
 pub fn store_source_token(home: &Home, source: &str, token: Option<&str>) -> Result<(), AppError> {
-    let entry = token_entry(home, source)?;
-    written(match token {
-        Some(token) => entry.set_password(token),
-        None => match entry.delete_credential() {
-            Err(keyring::Error::NoEntry) => Ok(()),
-            other => other,
-        },
-    })
+    keep(&token_entry(home, source)?, token)
 }
 
 /// The call listener's shared token; made (32 random bytes, hex) on first use or when `rotate` asks
@@ -83,14 +87,22 @@ pub fn session(home: &Home, source: &str) -> Result<Option<StoredSession>, AppEr
 
 /// Keeps a sign-in, or forgets it (sign-out).
 pub fn store_session(home: &Home, source: &str, session: Option<&StoredSession>) -> Result<(), AppError> {
-    let entry = session_entry(home, source)?;
-    written(match session {
-        Some(session) => entry.set_password(&serde_json::to_string(session).map_err(|e| AppError::Internal(e.to_string()))?),
-        None => match entry.delete_credential() {
-            Err(keyring::Error::NoEntry) => Ok(()),
-            other => other,
-        },
-    })
+    let text = session.map(|s| serde_json::to_string(s).map_err(|e| AppError::Internal(e.to_string()))).transpose()?;
+    keep(&session_entry(home, source)?, text.as_deref())
+}
+
+fn pin_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {
+    entry(format!("unlock-pin:{}:{source}", home.config_dir.display()))
+}
+
+/// The signed-in person's unlock PIN record (a salted hash, see `unlock`), if they set one.
+pub(crate) fn unlock_pin(home: &Home, source: &str) -> Result<Option<String>, AppError> {
+    read(&pin_entry(home, source)?)
+}
+
+/// Keeps an unlock PIN record, or forgets it (sign-in, sign-out, too many wrong tries).
+pub(crate) fn store_unlock_pin(home: &Home, source: &str, record: Option<&str>) -> Result<(), AppError> {
+    keep(&pin_entry(home, source)?, record)
 }
 
 /// A backend source's private key (PKCS#8, made here on first use when `create`); None when there is

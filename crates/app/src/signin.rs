@@ -49,12 +49,15 @@ impl App {
         };
         let session = StoredSession { refresh_token, fhir_user: identity.fhir_user.clone(), subject: identity.subject.clone(), role };
         secrets::store_session(&self.home, source, Some(&session))?;
+        // A PIN unlocks only the sign-in it was set in.
+        secrets::store_unlock_pin(&self.home, source, None)?;
         self.open_store()?.due_now(source)?;
         Ok(identity)
     }
 
     /// Forgets the sign-in of `source` (its refresh token) on this workstation.
     pub fn sign_out(&self, source: &str) -> Result<(), AppError> {
+        secrets::store_unlock_pin(&self.home, source, None)?;
         secrets::store_session(&self.home, source, None)
     }
 

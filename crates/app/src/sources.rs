@@ -49,6 +49,10 @@ pub struct ClinicInfo {
     pub acting_as: String,
     /// The signed-in person's role, which then sets the window's (None: chosen in the window).
     pub role: Option<switchboard_core::StaffRole>,
+    /// Whether a signed-in person may set and use an unlock PIN (`[session] unlock_pin`).
+    pub unlock_pin: bool,
+    /// The signed-in Practitioner, whom every claim names (None: the claim form asks who).
+    pub claims_as: Option<String>,
 }
 
 impl App {
@@ -64,6 +68,8 @@ impl App {
             idle_lock_minutes: self.config.session.idle_lock_minutes,
             acting_as: crate::audit::shown(&self.actor()),
             role: self.role().filter(|_| self.roles_enforced()),
+            unlock_pin: self.config.session.unlock_pin && self.signed_in().is_some(),
+            claims_as: self.actor().practitioner,
         }
     }
 

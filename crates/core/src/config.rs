@@ -51,11 +51,13 @@ pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=30;
 pub struct SessionConfig {
     /// Minutes without a key press or pointer move before every screen's patient data is hidden.
     pub idle_lock_minutes: u32,
+    /// Whether a signed-in person may unlock with a short PIN they set, instead of signing in again.
+    pub unlock_pin: bool,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES }
+        SessionConfig { idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES, unlock_pin: false }
     }
 }
 
@@ -236,6 +238,8 @@ struct RawRoles {
 struct RawSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     idle_lock_minutes: Option<Spanned<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unlock_pin: Option<bool>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -393,7 +397,9 @@ impl Config {
         if let Some(name) = sources.iter().map(|s| s.name.as_str()).find(|name| *name == AUDIT_REPOSITORY) {
             return Err(error(None, Some("name"), format!("`{name}` is the audit repository's name; choose another for the source")));
         }
+        let unlock_pin = raw.session.as_ref().and_then(|s| s.unlock_pin).unwrap_or(false);
         let session = SessionConfig {
+            unlock_pin,
             idle_lock_minutes: match raw.session.and_then(|s| s.idle_lock_minutes) {
                 Some(minutes) if !IDLE_LOCK_MINUTES.contains(minutes.get_ref()) => {
                     let range = format!("must be between {} and {} minutes", IDLE_LOCK_MINUTES.start(), IDLE_LOCK_MINUTES.end());
@@ -446,8 +452,10 @@ impl Config {
                 allow: self.roles.allow.iter().map(|(role, kinds)| (role.to_string(), kinds.clone())).collect(),
                 codes: self.roles.codes.iter().map(|(role, codes)| (role.to_string(), codes.clone())).collect(),
             }),
-            session: (self.session != SessionConfig::default())
-                .then(|| RawSession { idle_lock_minutes: Some(Spanned::new(0..0, self.session.idle_lock_minutes)) }),
+            session: (self.session != SessionConfig::default()).then(|| RawSession {
+                idle_lock_minutes: Some(Spanned::new(0..0, self.session.idle_lock_minutes)),
+                unlock_pin: self.session.unlock_pin.then_some(true),
+            }),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {
@@ -592,6 +600,9 @@ mod tests {
     fn session_and_audit_sections_are_read_and_checked() {
         let config = parse("[session]\nidle_lock_minutes = 3\n[audit]\nrepository = \"https://arr.example.org/fhir\"\n").unwrap();
         assert_eq!(config.session.idle_lock_minutes, 3);
+        assert!(!config.session.unlock_pin, "a PIN unlock is off unless the clinic allows it");
+        assert!(parse("[session]\nunlock_pin = true\n").unwrap().session.unlock_pin);
+        assert_eq!(parse("[session]\nunlock_pin = 1234\n").unwrap_err().line, Some(2));
         assert_eq!(config.audit.repository.unwrap().as_str(), "https://arr.example.org/fhir/");
         assert_eq!(parse("").unwrap().session.idle_lock_minutes, DEFAULT_IDLE_LOCK_MINUTES);
         for minutes in [0, 31] {
@@ -634,6 +645,7 @@ mod tests {
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());
         config.session.idle_lock_minutes = 5;
+        config.session.unlock_pin = true;
         config.roles.codes.insert(crate::StaffRole::Nurse, vec!["224535009".into(), "nurse".into()]);
         config.roles.allow.insert(crate::StaffRole::Frontdesk, vec!["task_complete".into()]);
         config.save(&file).unwrap();

@@ -73,7 +73,7 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
     let authorship = Authorship { action_id: &row.id, actor: row.actor.as_deref().and_then(|a| serde_json::from_str(a).ok()), recorded: &row.created_at };
     let result = match plan(&action, &row.id, local) {
         Some(changes) => send(client, &action, changes, &authorship, now).await,
-        None => return Ok(failed("the changed resources are no longer in the cache")),
+        None => return Ok(carried_by_later(store, row)?.unwrap_or_else(|| failed("the changed resources are no longer in the cache"))),
     };
     Ok(match result {
         Ok(attempt) => attempt,
@@ -84,6 +84,15 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateT
         }
         Err(error) => failed(error.to_string()),
     })
+}
+
+/// An action whose resource a later queued action changed again (a claim, then a completion, before
+/// either was sent): the later one's copy holds both changes, so it carries this one to the server.
+fn carried_by_later(store: &Store, row: &OutboxRow) -> Result<Option<Attempt>, StoreError> {
+    Ok(store.pending_action_of(&row.source, &row.target)?.filter(|later| *later != row.id).map(|later| Attempt {
+        delivery: Delivery::Sent { result: format!("{} (sent with action {later}, queued after it on the same resource)", row.target) },
+        server_copies: Vec::new(),
+    }))
 }
 
 /// The first changes to send, from the local copies the action left in the cache.

@@ -186,4 +186,11 @@ impl Store {
         let rows = stmt.query_map([action_id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The undelivered action whose local change a cached resource ("Type/id") now holds, if any.
+    pub fn pending_action_of(&self, source: &str, target: &str) -> Result<Option<String>, StoreError> {
+        let Some((kind, id)) = target.split_once('/') else { return Ok(None) };
+        let mut stmt = self.conn.prepare_cached("SELECT pending_action FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?;
+        Ok(stmt.query_row(params![source, kind, id], |r| r.get(0)).optional()?.flatten())
+    }
 }

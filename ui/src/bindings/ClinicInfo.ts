@@ -30,4 +30,12 @@ actingAs: string,
 /**
  * The signed-in person's role, which then sets the window's (None: chosen in the window).
  */
-role: StaffRole | null, };
+role: StaffRole | null, 
+/**
+ * Whether a signed-in person may set and use an unlock PIN (`[session] unlock_pin`).
+ */
+unlockPin: boolean, 
+/**
+ * The signed-in Practitioner, whom every claim names (None: the claim form asks who).
+ */
+claimsAs: string | null, };

@@ -37,6 +37,8 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
   };
   const set = (name: string) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value }));
   const needsSlot = target.kind === "book" || target.kind === "reschedule";
+  // Signed in, a claim is the person's own: Rust names them.
+  const claimsAs = useQuery({ queryKey: ["clinic"], queryFn: ipc.clinic, staleTime: Infinity }).data?.claimsAs ?? null;
   const slots = useQuery({ queryKey: ["free-slots", source, patient], queryFn: () => ipc.freeSlots(source, patient), enabled: needsSlot });
   const form = useRef<HTMLFormElement>(null);
   // A slot picked: on to the reason, or to the button when there is none.
@@ -62,7 +64,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       case "remind": return { kind: "remind", patient, about: f.about ?? "", when: optional(f.when && new Date(f.when).toISOString()) };
       case "task_create": return { kind: "task_create", patient, reason: f.reason ?? "", priority: f.priority as TaskPriority, due: optional(f.due && new Date(f.due).toISOString()), owner: optional(f.owner) };
       case "book": return { kind: "book", patient, slot: f.slot ?? "", reason: optional(f.reason) };
-      case "task_claim": return { kind: "task_claim", task: target.task, owner: f.owner ?? "" };
+      case "task_claim": return { kind: "task_claim", task: target.task, owner: claimsAs ? "" : f.owner ?? "" };
       case "task_complete": return { kind: "task_complete", task: target.task, note: f.note ?? "" };
       case "cancel": return { kind: "cancel", appointment: target.appointment, reason: f.reason ?? "" };
       case "reschedule": return { kind: "reschedule", appointment: target.appointment, slot: f.slot ?? "" };
@@ -70,7 +72,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
   };
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    if (target.kind === "task_claim") localStorage.setItem(USER_KEY, fields.owner ?? "");
+    if (target.kind === "task_claim" && !claimsAs) localStorage.setItem(USER_KEY, fields.owner ?? "");
     submit.mutate(action());
   };
 
@@ -113,7 +115,7 @@ export function ActionForm({ source, patient, target, onDone }: { source: string
       {needsSlot && (slots.isLoading ? <p>…</p> : <SlotPicker slots={slots.data ?? []} value={fields.slot ?? ""} onPick={pickSlot} />)}
       {target.kind === "book" && text("reason", t("fields.reason"))}
       {target.kind === "cancel" && text("reason", t("fields.reason"), true)}
-      {target.kind === "task_claim" && text("owner", t("fields.claimAs"), true)}
+      {target.kind === "task_claim" && (claimsAs ? <p>{t("fields.claimingAs", { who: claimsAs })}</p> : text("owner", t("fields.claimAs"), true))}
       {target.kind === "task_complete" && text("note", t("fields.outcome"), true)}
       <div className="buttons">
         <button type="submit" disabled={submit.isPending}>{t("actions.submit")}</button>

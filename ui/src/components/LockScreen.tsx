@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { FormEvent, useCallback, useEffect, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "../ipc";
@@ -18,9 +18,9 @@ export function useScreenLock(idleMinutes: number) {
     void ipc.lockScreen();
     queries.removeQueries({ predicate: (query) => !KEPT_WHEN_LOCKED.has(String(query.queryKey[0])) });
   }, [queries]);
-  // Unlocking may ask for a sign-in first; the window stays locked until it succeeds.
-  const unlock = useCallback(async () => {
-    await ipc.unlockScreen();
+  // Unlocking may ask for a sign-in (or the PIN) first; the window stays locked until it succeeds.
+  const unlock = useCallback(async (pin?: string) => {
+    await ipc.unlockScreen(pin);
     setLocked(false);
     void queries.invalidateQueries({ queryKey: ["clinic"] });
   }, [queries]);
@@ -48,11 +48,18 @@ export function useScreenLock(idleMinutes: number) {
 }
 
 /// What a locked window shows: that it is locked, a call coming in (never who), and Unlock (which asks
-/// for a sign-in first when someone signed in here).
-export function LockScreen({ onUnlock }: { onUnlock: () => Promise<void> }) {
+/// for a sign-in first when someone signed in here). Where the clinic allows it, the signed-in person's
+/// PIN unlocks too.
+export function LockScreen({ onUnlock, pinAllowed }: { onUnlock: (pin?: string) => Promise<void>; pinAllowed: boolean }) {
   const { t } = useTranslation();
   const [ringing, setRinging] = useState(false);
-  const unlocking = useMutation({ mutationFn: onUnlock });
+  const [pin, setPin] = useState("");
+  const unlocking = useMutation({ mutationFn: () => onUnlock() });
+  const withPin = useMutation({ mutationFn: () => onUnlock(pin), onError: () => setPin("") });
+  const onPin = (e: FormEvent) => {
+    e.preventDefault();
+    withPin.mutate();
+  };
   useEffect(() => {
     const stop = ipc.onCall((pop) => setRinging(pop.state === "ringing" || pop.state === "answered"));
     return () => void stop.then((s) => s());
@@ -62,7 +69,14 @@ export function LockScreen({ onUnlock }: { onUnlock: () => Promise<void> }) {
       <h2>{t("lock.title")}</h2>
       <p>{t("lock.why")}</p>
       {ringing && <p role="alert" className="incoming">{t("lock.incoming")}</p>}
-      <button autoFocus onClick={() => unlocking.mutate()} disabled={unlocking.isPending}>{t("lock.unlock")}</button>
+      {pinAllowed && (
+        <form aria-label={t("lock.withPin")} onSubmit={onPin}>
+          <label>{t("lock.pin")} <input autoFocus type="password" inputMode="numeric" autoComplete="off" name="pin" value={pin} onChange={(e) => setPin(e.target.value)} /></label>
+          <button type="submit" disabled={withPin.isPending || pin === ""}>{t("lock.withPin")}</button>
+          {withPin.error && <p role="alert" className="error">{errorMessage(withPin.error)}</p>}
+        </form>
+      )}
+      <button autoFocus={!pinAllowed} onClick={() => unlocking.mutate()} disabled={unlocking.isPending}>{t("lock.unlock")}</button>
       {unlocking.isPending && <p role="status">{t("lock.signingIn")}</p>}
       {unlocking.error && <p role="alert" className="error">{errorMessage(unlocking.error)}</p>}
     </section>

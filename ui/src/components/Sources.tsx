@@ -31,6 +31,13 @@ export function Sources({ onSignedOut }: { onSignedOut: () => void }) {
     },
   });
   const phone = useQuery({ queryKey: ["phone-status"], queryFn: ipc.phoneStatus });
+  const clinic = useQuery({ queryKey: ["clinic"], queryFn: ipc.clinic, staleTime: Infinity });
+  const [pin, setPin] = useState("");
+  const setUnlockPin = useMutation({ mutationFn: () => ipc.setUnlockPin(pin), onSettled: () => setPin("") });
+  const onPin = (e: FormEvent) => {
+    e.preventDefault();
+    setUnlockPin.mutate();
+  };
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -60,6 +67,14 @@ export function Sources({ onSignedOut }: { onSignedOut: () => void }) {
       </ul>
       {signIn.isPending && <p role="status">{t("sources.signingIn")}</p>}
       {(signIn.error || signOut.error) && <p role="alert" className="error">{errorMessage(signIn.error ?? signOut.error)}</p>}
+      {clinic.data?.unlockPin && (
+        <form className="action-form" aria-label={t("sources.pin")} onSubmit={onPin}>
+          <label>{t("sources.pin")} <input type="password" inputMode="numeric" autoComplete="off" name="unlock-pin" value={pin} onChange={(e) => setPin(e.target.value)} /></label>
+          <div className="buttons"><button type="submit" disabled={setUnlockPin.isPending || pin === ""}>{t("sources.setPin")}</button></div>
+          {setUnlockPin.isSuccess && <p role="status">{t("sources.pinSet")}</p>}
+          {setUnlockPin.error && <p role="alert" className="error">{errorMessage(setUnlockPin.error)}</p>}
+        </form>
+      )}
       {list.length > 0 && <button onClick={() => sync.mutate()}>{t("sources.syncNow")}</button>}
       {phone.data && (
         <p className={phone.data.listening ? undefined : "error"}>

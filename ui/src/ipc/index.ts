@@ -68,7 +68,9 @@ export const ipc = {
   lockScreen: () => invoke<void>("lock_screen"),
   signIn: (source: string) => invoke<string>("sign_in", { source }),
   signOut: (source: string) => invoke<void>("sign_out", { source }),
-  unlockScreen: () => invoke<void>("unlock_screen"),
+  /// Unlocks with the PIN when given, else by signing in again (when someone signed in here).
+  unlockScreen: (pin?: string) => invoke<void>("unlock_screen", { pin: pin ?? null }),
+  setUnlockPin: (pin: string) => invoke<void>("set_unlock_pin", { pin }),
   analyzeIntake: (note: string, answers: Answers, language: Language, patient: PatientRef | null) =>
     invoke<Intake>("analyze_intake", { note, answers, language, patient }),
   confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: Urgency, answers: Answers) =>

@@ -14,8 +14,9 @@ pub fn task(ctx: &App, command: TaskCommand) -> Result<(), AppError> {
         }
         TaskCommand::Claim { task, owner, target } => {
             let owner = owner
+                .or_else(|| ctx.actor().practitioner)
                 .or_else(|| std::env::var("SWITCHBOARD_USER").ok())
-                .ok_or_else(|| AppError::Invalid("say who claims the task: --as Practitioner/ID (or set SWITCHBOARD_USER)".to_string()))?;
+                .ok_or_else(|| AppError::Invalid("say who claims the task: --as Practitioner/ID (or set SWITCHBOARD_USER, or sign in)".to_string()))?;
             (StaffAction::TaskClaim(TaskClaim { task, owner }), target)
         }
         TaskCommand::Complete { task, note, target } => (StaffAction::TaskComplete(TaskComplete { task, note }), target),
