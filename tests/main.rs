@@ -11,6 +11,7 @@ mod e2e_calls;
 mod e2e_live_demo;
 mod e2e_lock;
 mod e2e_signin;
+mod export;
 mod fuzz;
 mod hostile;
 mod intake;

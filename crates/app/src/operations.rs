@@ -21,7 +21,14 @@ impl App {
             if source.allow_insecure_http && source.is_insecure_remote() {
                 tracing::warn!(source = %source.name, "syncing over plain http:// to another host (allow_insecure_http = true)");
             }
-            let options = SyncOptions { page_size: source.page_size, max_pages: source.max_pages, ..SyncOptions::default() };
+            let options = SyncOptions {
+                page_size: source.page_size,
+                max_pages: source.max_pages,
+                method: source.sync,
+                export_group: source.export_group.clone(),
+                export_poll_max: std::time::Duration::from_secs(source.export_poll_seconds),
+                ..SyncOptions::default()
+            };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
         }
         Ok(reports)

@@ -125,3 +125,15 @@ impl App {
             .collect())
     }
 }
+
+impl App {
+    /// How a source would be synced now, from its CapabilityStatement and the config (`source show`).
+    pub fn strategy(&self, source: &str, runtime: &tokio::runtime::Runtime) -> Result<switchboard_sync::Strategy, AppError> {
+        let config = self.source(source)?;
+        let client = self.client(source)?;
+        let (capabilities, _) = runtime.block_on(client.capabilities())?;
+        let types = switchboard_sync::SyncOptions::default().types;
+        switchboard_sync::choose(&capabilities, &types, config.sync, config.export_group.as_deref())
+            .map_err(|words| AppError::Invalid(format!("`{source}` cannot be synced: {words}")))
+    }
+}

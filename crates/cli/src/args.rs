@@ -295,6 +295,8 @@ pub enum SourceCommand {
     },
     /// Remove a source from the config (its cached data stays until the cache is cleared)
     Remove { name: String },
+    /// Show how a source is synced (search or Bulk Data export) and why, from its CapabilityStatement
+    Show { name: String },
     /// Print the public JWKS of this workstation's backend key for a source (auth = "backend"), made
     /// on first use; register it with the clinic's authorization server
     Key { name: String },

@@ -35,4 +35,13 @@ impl Progress for SyncBars {
             bar.finish_and_clear();
         }
     }
+
+    fn exporting(&self, words: &str) {
+        let mut current = self.current.lock().expect("progress lock");
+        let bar = current.get_or_insert_with(|| {
+            ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{prefix:>22} {spinner} {msg}").expect("valid template")).with_prefix("export")
+        });
+        bar.set_message(words.to_string());
+        bar.tick();
+    }
 }

@@ -110,6 +110,35 @@ pub struct SourceConfig {
     pub allow_insecure_http: bool,
     /// How requests to it are authorised.
     pub auth: SourceAuth,
+    /// How its data is read: chosen from its CapabilityStatement, or fixed here.
+    pub sync: SyncMethod,
+    /// The Group whose members a Group-level export reads (`Group/<id>/$export`).
+    pub export_group: Option<String>,
+    /// The longest wait between polls of a running export (the server's `Retry-After` up to this).
+    pub export_poll_seconds: u64,
+}
+
+/// Seconds between export polls at most, unless `export_poll_seconds` says otherwise.
+pub const DEFAULT_EXPORT_POLL_SECONDS: u64 = 120;
+
+/// `sync` of a source: `auto` reads the CapabilityStatement and prefers searches across the server
+/// when it allows them; `search` and `export` fix the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMethod {
+    #[default]
+    Auto,
+    Search,
+    Export,
+}
+
+impl SyncMethod {
+    pub fn word(self) -> &'static str {
+        match self {
+            SyncMethod::Auto => "auto",
+            SyncMethod::Search => "search",
+            SyncMethod::Export => "export",
+        }
+    }
 }
 
 /// `auth` of a source: a fixed bearer token kept in the keyring (or none), a person's SMART sign-in, or
@@ -154,6 +183,9 @@ impl SourceConfig {
             max_page_mb: DEFAULT_MAX_PAGE_MB,
             allow_insecure_http: false,
             auth: SourceAuth::Token,
+            sync: SyncMethod::Auto,
+            export_group: None,
+            export_poll_seconds: DEFAULT_EXPORT_POLL_SECONDS,
         }
     }
 
@@ -286,6 +318,12 @@ struct RawSource {
     auth: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    export_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    export_poll_seconds: Option<Spanned<usize>>,
 }
 
 impl Config {
@@ -364,7 +402,22 @@ impl Config {
                     (other, _) => return Err(error(Some(auth.span()), Some("auth"), format!("{} is not one of token, user, backend", quoted(other)))),
                 },
             };
-            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http: raw_source.allow_insecure_http, auth });
+            let sync = match raw_source.sync {
+                None => SyncMethod::Auto,
+                Some(word) => match word.get_ref().as_str() {
+                    "auto" => SyncMethod::Auto,
+                    "search" => SyncMethod::Search,
+                    "export" => SyncMethod::Export,
+                    other => return Err(error(Some(word.span()), Some("sync"), format!("{} is not one of auto, search, export", quoted(other)))),
+                },
+            };
+            let export_group = raw_source.export_group.map(|g| g.trim().trim_start_matches("Group/").to_string()).filter(|g| !g.is_empty());
+            if let Some(group) = export_group.as_deref().filter(|g| !g.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')) {
+                return Err(error(None, Some("export_group"), format!("{} is not a FHIR id (letters, digits, - and .)", quoted(group))));
+            }
+            let export_poll_seconds = bounded(raw_source.export_poll_seconds, "export_poll_seconds", 1..=600, DEFAULT_EXPORT_POLL_SECONDS as usize)? as u64;
+            let allow_insecure_http = raw_source.allow_insecure_http;
+            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http, auth, sync, export_group, export_poll_seconds });
         }
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
@@ -436,6 +489,9 @@ impl Config {
                     allow_insecure_http: s.allow_insecure_http,
                     auth: s.auth.raw().0.map(|word| Spanned::new(0..0, word.to_string())),
                     client_id: s.auth.raw().1,
+                    sync: (s.sync != SyncMethod::Auto).then(|| Spanned::new(0..0, s.sync.word().to_string())),
+                    export_group: s.export_group.clone(),
+                    export_poll_seconds: (s.export_poll_seconds != DEFAULT_EXPORT_POLL_SECONDS).then(|| Spanned::new(0..0, s.export_poll_seconds as usize)),
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -610,6 +666,10 @@ mod tests {
             assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("idle_lock_minutes")), "{err}");
             assert!(err.problem.contains("between 1 and 30"), "{err}");
         }
+        let bad_sync = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nsync = \"bulk\"\n").unwrap_err();
+        assert_eq!((bad_sync.line, bad_sync.field.as_deref()), (Some(4), Some("sync")), "{bad_sync}");
+        let bad_group = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nexport_group = \"a/b\"\n").unwrap_err();
+        assert_eq!(bad_group.field.as_deref(), Some("export_group"), "{bad_group}");
         let user = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nauth = \"user\"\nclient_id = \"switchboard\"\n").unwrap();
         assert_eq!(user.sources[0].auth, SourceAuth::User { client_id: "switchboard".into() });
         let no_client = parse("[[source]]\nname = \"ehr\"\nfhir = \"http://x\"\nauth = \"user\"\n").unwrap_err();
@@ -640,7 +700,14 @@ mod tests {
         let user = SourceAuth::User { client_id: "switchboard".into() };
         config.sources.push(SourceConfig { auth: user, ..SourceConfig::new("b", parse_fhir_url("http://h/fhir").unwrap()) });
         let backend = SourceAuth::Backend { client_id: "switchboard-backend".into() };
-        config.sources.push(SourceConfig { auth: backend, ..SourceConfig::new("c", parse_fhir_url("http://h/fhir").unwrap()) });
+        let exported = SourceConfig {
+            auth: backend,
+            sync: SyncMethod::Export,
+            export_group: Some("clinic-1".into()),
+            export_poll_seconds: 5,
+            ..SourceConfig::new("c", parse_fhir_url("http://h/fhir").unwrap())
+        };
+        config.sources.push(exported);
         config.phone = PhoneConfig { port: 48000, listen: false, agent: Some("Desk 2".into()) };
         config.intake.llm_url = Some(Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap());
         config.audit.repository = Some(parse_fhir_url("https://arr.example.org/fhir").unwrap());

@@ -11,7 +11,7 @@ pub mod vocab;
 
 pub use actor::Actor;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Config, ConfigError, SourceAuth, SourceConfig};
+pub use config::{Config, ConfigError, SourceAuth, SourceConfig, SyncMethod};
 pub use home::Home;
 pub use vocab::{status, AuditAction, CallDisposition, LocalId, OutboxState, StaffRole, TaskPriority};
 

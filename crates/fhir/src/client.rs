@@ -4,7 +4,7 @@ use crate::capability::Capabilities;
 use crate::error::{bad_json, status_error, FhirError};
 use crate::page::Page;
 use crate::token::TokenSource;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -72,17 +72,21 @@ impl Default for ClientOptions {
 
 #[derive(Debug, Clone)]
 pub struct FhirClient {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     base: Url,
-    options: ClientOptions,
+    pub(crate) options: ClientOptions,
 }
 
-struct Reply {
-    status: StatusCode,
+pub(crate) struct Reply {
+    pub status: StatusCode,
     content_type: String,
-    body: String,
-    retry_after: Option<Duration>,
+    pub body: String,
+    pub retry_after: Option<Duration>,
     location: Option<String>,
+    /// `Content-Location` (where a Bulk Data export's status is polled).
+    pub content_location: Option<String>,
+    /// `X-Progress` (a Bulk Data export's own words on how far it is).
+    pub progress: Option<String>,
     /// The renewing token this request carried (to name it when refused).
     token: Option<String>,
 }
@@ -183,13 +187,13 @@ impl FhirClient {
         self.get_json(&self.url(&format!("{resource_type}/{id}"))?).await
     }
 
-    fn url(&self, path: &str) -> Result<Url, FhirError> {
+    pub(crate) fn url(&self, path: &str) -> Result<Url, FhirError> {
         self.base.join(path).map_err(|e| FhirError::Request(format!("bad path {path}: {e}")))
     }
 
     /// Sends, following a read's redirects only while they stay on the configured server's origin (a
     /// write's not at all): another host's data must not replace the clinic's, nor a token go there.
-    async fn send(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
+    pub(crate) async fn send(&self, method: Method, url: &Url, body: Option<String>, headers: &[(&str, String)]) -> Result<Reply, FhirError> {
         let mut url = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let reply = self.send_retrying(method.clone(), &url, body.clone(), headers).await?;
@@ -254,10 +258,7 @@ impl FhirClient {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let token = match &self.options.tokens {
-            Some(tokens) => Some(tokens.token().await?),
-            None => self.options.bearer_token.clone(),
-        };
+        let token = self.bearer().await?;
         if let Some(token) = &token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
@@ -272,7 +273,8 @@ impl FhirClient {
         let headers = response.headers();
         let retry_after = retry_after(headers);
         let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-        let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (location, content_location, progress) = (header(LOCATION.as_str()), header(CONTENT_LOCATION.as_str()), header("x-progress"));
         let limit = self.options.max_response_bytes;
         let too_large = || FhirError::TooLarge { limit_mb: limit.div_ceil(1024 * 1024) };
         let claimed = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|n| n.parse::<u64>().ok());
@@ -289,10 +291,18 @@ impl FhirClient {
         }
         let body = String::from_utf8(body).map_err(|_| FhirError::BadResponse { detail: "the body is not UTF-8 text".into() })?;
         let token = token.filter(|_| self.options.tokens.is_some());
-        Ok(Reply { status, content_type, body, retry_after, location, token })
+        Ok(Reply { status, content_type, body, retry_after, location, content_location, progress, token })
     }
 
-    fn body_error(&self, error: &reqwest::Error) -> FhirError {
+    /// The token requests carry: the renewing one when there is one, else the fixed bearer token.
+    pub(crate) async fn bearer(&self) -> Result<Option<String>, FhirError> {
+        match &self.options.tokens {
+            Some(tokens) => Ok(Some(tokens.token().await?)),
+            None => Ok(self.options.bearer_token.clone()),
+        }
+    }
+
+    pub(crate) fn body_error(&self, error: &reqwest::Error) -> FhirError {
         if error.is_timeout() {
             return FhirError::Timeout { seconds: self.options.timeout.as_secs() };
         }
@@ -300,7 +310,7 @@ impl FhirClient {
         FhirError::Unreachable { base: self.base.to_string(), detail }
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> FhirError {
+    pub(crate) fn transport_error(&self, error: &reqwest::Error) -> FhirError {
         if error.is_timeout() {
             return FhirError::Timeout { seconds: self.options.timeout.as_secs() };
         }

@@ -24,6 +24,8 @@ pub enum FhirError {
     BadResponse { detail: String },
     #[error("the FHIR server's next-page link points to another server ({url}); refusing to follow it")]
     ForeignLink { url: String },
+    #[error("the FHIR server put {what} on another host ({host}); refused, since the token would go there")]
+    Elsewhere { what: &'static str, host: String },
     #[error("the FHIR server redirected {what} to {to}; not followed")]
     Redirected { what: &'static str, to: String },
     #[error("the FHIR server sent a response larger than {limit_mb} MB (after decompression); refused")]
@@ -59,6 +61,7 @@ impl FhirError {
             FhirError::SignInNeeded { .. } => "fhir.sign_in_needed",
             FhirError::BadResponse { .. } => "fhir.bad_response",
             FhirError::ForeignLink { .. } => "fhir.foreign_link",
+            FhirError::Elsewhere { .. } => "fhir.elsewhere",
             FhirError::Redirected { .. } => "fhir.redirected",
             FhirError::TooLarge { .. } => "fhir.too_large",
             FhirError::PagingLoop => "fhir.paging_loop",

@@ -4,12 +4,14 @@
 //! 429 and 503), times out, accepts gzip, and turns OperationOutcome bodies and proxy error pages into
 //! errors a person can read.
 
+mod bulk;
 mod capability;
 mod client;
 mod error;
 mod page;
 mod token;
 
+pub use bulk::{ExportFile, ExportStatus, Manifest, DEFAULT_POLL};
 pub use capability::Capabilities;
 pub use client::{ClientOptions, FhirClient, RetryPolicy, DEFAULT_MAX_RESPONSE_MB};
 pub use error::FhirError;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_resource_counts.sql"),
     include_str!("../migrations/0007_audit.sql"),
     include_str!("../migrations/0008_outbox_actor.sql"),
+    include_str!("../migrations/0009_export_job.sql"),
 ];
 
 pub struct Store {

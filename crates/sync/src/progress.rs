@@ -8,6 +8,8 @@ pub trait Progress: Send + Sync {
     /// `count` more resources of the type were written.
     fn advanced(&self, _resource_type: &str, _count: u64) {}
     fn type_done(&self, _report: &TypeReport) {}
+    /// A Bulk Data export is still being made on the server; `words` are its own (`X-Progress`).
+    fn exporting(&self, _words: &str) {}
 }
 
 /// Reports nothing.

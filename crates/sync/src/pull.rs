@@ -1,11 +1,13 @@
 //! The incremental search half of a sync.
 
 use crate::deletes::deleted_on_server;
+use crate::export::export_all;
 use crate::progress::Progress;
+use crate::strategy::{choose, Method};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::time::{Duration, Instant};
-use switchboard_core::{resource_types, Clock};
+use switchboard_core::{resource_types, Clock, SyncMethod};
 use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page, PageTrail};
 use switchboard_store::{Store, StoreError, Upserted};
 use url::Url;
@@ -27,6 +29,12 @@ pub struct SyncOptions {
     pub deletes: DeleteDetection,
     /// Pages followed per search at most (a server's paging that never ends stops here).
     pub max_pages: usize,
+    /// Search or export, or chosen from the CapabilityStatement (`strategy::choose`).
+    pub method: SyncMethod,
+    /// The Group a Group-level export reads.
+    pub export_group: Option<String>,
+    /// The longest wait between two polls of an export, whatever `Retry-After` asks.
+    pub export_poll_max: Duration,
 }
 
 impl Default for SyncOptions {
@@ -37,6 +45,9 @@ impl Default for SyncOptions {
             types: resource_types::SYNCED.iter().map(|t| t.to_string()).collect(),
             deletes: DeleteDetection::Auto,
             max_pages: switchboard_fhir::DEFAULT_MAX_PAGES,
+            method: SyncMethod::Auto,
+            export_group: None,
+            export_poll_max: Duration::from_secs(switchboard_core::config::DEFAULT_EXPORT_POLL_SECONDS),
         }
     }
 }
@@ -70,6 +81,8 @@ pub struct SyncReport {
 pub enum SyncError {
     #[error("sync of {resource_type} from `{source_name}` failed: {error}")]
     Fhir { source_name: String, resource_type: String, error: FhirError },
+    #[error("`{source_name}` cannot be synced: {words}")]
+    Strategy { source_name: String, words: String },
     #[error("the server sent an unusable {resource_type}: {detail}")]
     BadResource { resource_type: String, detail: String },
     #[error(transparent)]
@@ -81,6 +94,7 @@ impl SyncError {
         match self {
             SyncError::Fhir { error, .. } => error.code(),
             SyncError::BadResource { .. } => "sync.bad_resource",
+            SyncError::Strategy { .. } => "sync.strategy",
             SyncError::Store(e) => e.code(),
         }
     }
@@ -123,10 +137,14 @@ pub async fn sync_source(
             store.record_sync_error(source, &error.to_string())?;
         }
     }
-    let (types, capabilities) = result?;
+    let (types, capabilities, problems) = result?;
     store.record_sync_done(source, &ctx.now(), Some(&capabilities))?;
     if let Some(words) = refusals(&types) {
         tracing::warn!(entries = types.iter().map(|t| t.refused).sum::<u64>(), "entries of types not asked for were ignored");
+        store.record_sync_error(source, &words)?;
+    }
+    if let Some(words) = problems {
+        tracing::warn!("the export reported problems");
         store.record_sync_error(source, &words)?;
     }
     Ok(SyncReport { source: source.to_string(), types, elapsed_ms: started.elapsed().as_millis() })
@@ -146,11 +164,21 @@ fn refusals(types: &[TypeReport]) -> Option<String> {
     (!searches.is_empty()).then(|| format!("synced, but ignored entries of types the search did not ask for: {}", searches.join("; ")))
 }
 
-async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> Result<(Vec<TypeReport>, String), SyncError> {
+/// Reads the source the way its strategy says. Returns the reports per type, the server's summary,
+/// and any problems an export reported.
+async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> Result<(Vec<TypeReport>, String, Option<String>), SyncError> {
     let (capabilities, _) = ctx.client.capabilities().await.map_err(|e| ctx.fhir_error("CapabilityStatement", e))?;
+    let summary = format!("{} {}", capabilities.software.as_deref().unwrap_or("unknown server"), capabilities.fhir_version.as_deref().unwrap_or(""));
+    let summary = summary.trim().to_string();
+    let strategy = choose(&capabilities, &ctx.options.types, ctx.options.method, ctx.options.export_group.as_deref())
+        .map_err(|words| SyncError::Strategy { source_name: ctx.source.to_string(), words })?;
+    if let Method::Export(level) = &strategy.method {
+        let (reports, problems) = export_all(store, ctx, level, progress).await?;
+        return Ok((reports, summary, problems));
+    }
     let mut reports = Vec::new();
     for resource_type in &ctx.options.types {
-        let report = if capabilities.supports(resource_type, "search-type") {
+        let report = if strategy.search_types.contains(resource_type) {
             sync_type(store, ctx, &capabilities, resource_type, progress).await?
         } else {
             TypeReport { resource_type: resource_type.clone(), skipped: true, ..Default::default() }
@@ -158,8 +186,7 @@ async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> 
         progress.type_done(&report);
         reports.push(report);
     }
-    let summary = format!("{} {}", capabilities.software.as_deref().unwrap_or("unknown server"), capabilities.fhir_version.as_deref().unwrap_or(""));
-    Ok((reports, summary.trim().to_string()))
+    Ok((reports, summary, None))
 }
 
 async fn sync_type(

@@ -54,14 +54,22 @@ pub struct FaultProxy {
     accept_encodings: Arc<Mutex<Vec<String>>>,
     chaos: Arc<Mutex<Option<Chaos>>>,
     held: Arc<Mutex<u32>>,
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultProxy {
     /// Listens on `port` and forwards to the server on `upstream_port`. Runs on the current runtime.
     pub async fn start(port: u16, upstream_port: u16) -> FaultProxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let proxy =
-            FaultProxy { port, rules: Arc::default(), injected: Arc::default(), accept_encodings: Arc::default(), chaos: Arc::default(), held: Arc::default() };
+        let proxy = FaultProxy {
+            port,
+            rules: Arc::default(),
+            injected: Arc::default(),
+            accept_encodings: Arc::default(),
+            chaos: Arc::default(),
+            held: Arc::default(),
+            requests: Arc::default(),
+        };
         let http = reqwest::Client::new();
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -100,6 +108,12 @@ impl FaultProxy {
     /// How many answers `HeldAnswer` has held so far (each after the server committed).
     pub fn held(&self) -> u32 {
         *self.held.lock().unwrap()
+    }
+
+    /// How many requests so far had `method` and a path and query containing `path_contains`.
+    pub fn requests(&self, method: &str, path_contains: &str) -> usize {
+        let prefix = format!("{method} ");
+        self.requests.lock().unwrap().iter().filter(|r| r.starts_with(&prefix) && r.contains(path_contains)).count()
     }
 
     /// The `Accept-Encoding` header of every request seen so far.
@@ -147,6 +161,7 @@ impl FaultProxy {
             lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
         let encoding = headers.iter().find(|(k, _)| k == "accept-encoding").map(|(_, v)| v.clone()).unwrap_or_default();
         self.accept_encodings.lock().unwrap().push(encoding);
+        self.requests.lock().unwrap().push(format!("{method} {target}"));
         let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
         while buffer.len() < head_end + length {
             let n = stream.read(&mut chunk).await?;
@@ -206,9 +221,14 @@ impl FaultProxy {
         let reply = match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/fhir+json").to_string();
+                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let content_type = header("content-type").unwrap_or_else(|| "application/fhir+json".into());
+                // What a Bulk Data export's kick-off and polls say besides their body.
+                let passed: Vec<(&str, String)> =
+                    ["content-location", "x-progress", "retry-after"].into_iter().filter_map(|name| header(name).map(|v| (name, v))).collect();
                 let bytes = response.bytes().await.unwrap_or_default();
-                respond(status, &content_type, &bytes, &[])
+                let extra: Vec<(&str, &str)> = passed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                respond(status, &content_type, &bytes, &extra)
             }
             Err(_) => respond(502, "text/plain", b"upstream unreachable", &[]),
         };

@@ -13,11 +13,33 @@ pub fn run(ctx: &App, command: SourceCommand) -> Result<(), AppError> {
         SourceCommand::Add { name, fhir, token_stdin, page_size } => add(ctx, name, &fhir, token_stdin, page_size),
         SourceCommand::List { json } => list(ctx, json),
         SourceCommand::Remove { name } => remove(ctx, &name),
+        SourceCommand::Show { name } => show(ctx, &name),
         SourceCommand::Key { name } => {
             let jwks = ctx.backend_jwks(&name)?;
             super::print_json(&jwks)
         }
     }
+}
+
+fn show(ctx: &App, name: &str) -> Result<(), AppError> {
+    let source = ctx.source(name)?;
+    let strategy = ctx.strategy(name, &switchboard_app::runtime()?)?;
+    println!("source: {name} ({})", source.fhir);
+    println!(
+        "configured: sync = \"{}\"{}",
+        source.sync.word(),
+        source.export_group.as_deref().map(|g| format!(", export_group = \"{g}\"")).unwrap_or_default()
+    );
+    println!("{}", strategy.describe());
+    let store = ctx.open_store()?;
+    if let Some(since) = store.cursor(name, switchboard_store::EXPORT_CURSOR)? {
+        println!("next export from: {since}");
+    }
+    if let Some(job) = store.export_job(name)? {
+        let stage = if job.manifest.is_some() { format!("downloading, {} file(s) written", job.files_done) } else { "running on the server".into() };
+        println!("export in flight: {stage}");
+    }
+    Ok(())
 }
 
 fn add(ctx: &App, name: String, fhir: &str, token_stdin: bool, page_size: Option<u32>) -> Result<(), AppError> {
