@@ -23,11 +23,11 @@ pub struct ExportFile {
 
 /// The manifest of a finished export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Manifest {
     /// The server's time the export reflects: the next round's `_since`.
+    #[serde(rename = "transactionTime")]
     pub transaction_time: String,
-    #[serde(default)]
+    #[serde(default, rename = "requiresAccessToken")]
     pub requires_access_token: bool,
     #[serde(default)]
     pub output: Vec<ExportFile>,
