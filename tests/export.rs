@@ -8,17 +8,10 @@ use switchboard_app::App;
 use switchboard_core::{Config, SourceConfig, SyncMethod, SystemClock};
 use switchboard_demo::seed_server;
 use switchboard_store::EXPORT_CURSOR;
-use switchboard_testkit::fault_proxy::{Fault, FaultProxy};
-use switchboard_testkit::{client, demo_today, free_port, runtime, server_resources, FhirServer, TestHome};
+use switchboard_testkit::fault_proxy::Fault;
+use switchboard_testkit::{client, demo_today, runtime, server_behind_proxy, server_resources, FhirServer, TestHome};
 
 const SOURCE: &str = "ehr";
-
-fn behind_proxy(rt: &tokio::runtime::Runtime) -> (FhirServer, FaultProxy) {
-    let proxy_port = free_port();
-    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
-    let proxy = rt.block_on(FaultProxy::start(proxy_port, server.port));
-    (server, proxy)
-}
 
 fn exporting_app(home: &TestHome, base: &str, group: Option<&str>) -> App {
     let source = SourceConfig {
@@ -44,7 +37,7 @@ fn cached(store: &switchboard_store::Store) -> BTreeMap<String, BTreeSet<String>
 #[test]
 fn a_system_export_fills_the_cache_and_resumes_a_cut_download_without_fetching_finished_files_again() {
     let rt = runtime();
-    let (server, proxy) = behind_proxy(&rt);
+    let (server, proxy) = server_behind_proxy(&rt);
     let direct = client(&format!("http://127.0.0.1:{}", server.port));
     rt.block_on(seed_server(&direct, &demo_today(15, 7), &mut |_| {})).unwrap();
     let home = TestHome::new();
@@ -82,7 +75,7 @@ fn a_system_export_fills_the_cache_and_resumes_a_cut_download_without_fetching_f
 #[test]
 fn a_group_export_holds_its_members_only_and_an_incremental_round_brings_only_what_changed() {
     let rt = runtime();
-    let (server, proxy) = behind_proxy(&rt);
+    let (server, proxy) = server_behind_proxy(&rt);
     let direct = client(&format!("http://127.0.0.1:{}", server.port));
     rt.block_on(seed_server(&direct, &demo_today(12, 3), &mut |_| {})).unwrap();
     let members = ["pat-000001", "pat-000002", "pat-000003"];

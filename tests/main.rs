@@ -19,6 +19,7 @@ mod invariants;
 mod live_demo;
 mod outbox;
 mod package;
+mod restricted;
 mod rules;
 mod signin;
 mod sync_faults;

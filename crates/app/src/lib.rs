@@ -7,6 +7,7 @@ mod context;
 mod error;
 pub mod live_demo;
 mod operations;
+mod partial;
 mod roles;
 mod secrets;
 mod signin;

@@ -27,6 +27,9 @@ impl App {
                 method: source.sync,
                 export_group: source.export_group.clone(),
                 export_poll_max: std::time::Duration::from_secs(source.export_poll_seconds),
+                partial: source.partial,
+                focus_days: source.focus_days,
+                retention_days: source.retention_days,
                 ..SyncOptions::default()
             };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);

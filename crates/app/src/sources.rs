@@ -133,7 +133,7 @@ impl App {
         let client = self.client(source)?;
         let (capabilities, _) = runtime.block_on(client.capabilities())?;
         let types = switchboard_sync::SyncOptions::default().types;
-        switchboard_sync::choose(&capabilities, &types, config.sync, config.export_group.as_deref())
+        switchboard_sync::choose(&capabilities, &types, config.sync, config.export_group.as_deref(), config.partial)
             .map_err(|words| AppError::Invalid(format!("`{source}` cannot be synced: {words}")))
     }
 }

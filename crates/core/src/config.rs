@@ -116,7 +116,17 @@ pub struct SourceConfig {
     pub export_group: Option<String>,
     /// The longest wait between polls of a running export (the server's `Retry-After` up to this).
     pub export_poll_seconds: u64,
+    /// The cache holds only the patients staff meet (today's and the coming days' schedule, open
+    /// tasks, recent calls, anyone opened or found); search asks the server for the rest.
+    pub partial: bool,
+    /// The days ahead whose schedule counts as "in view", and the days back whose calls do.
+    pub focus_days: u32,
+    /// A partial source's patients not opened or in view for this many days leave the cache.
+    pub retention_days: u32,
 }
+
+pub const DEFAULT_FOCUS_DAYS: u32 = 7;
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 
 /// Seconds between export polls at most, unless `export_poll_seconds` says otherwise.
 pub const DEFAULT_EXPORT_POLL_SECONDS: u64 = 120;
@@ -186,6 +196,9 @@ impl SourceConfig {
             sync: SyncMethod::Auto,
             export_group: None,
             export_poll_seconds: DEFAULT_EXPORT_POLL_SECONDS,
+            partial: false,
+            focus_days: DEFAULT_FOCUS_DAYS,
+            retention_days: DEFAULT_RETENTION_DAYS,
         }
     }
 
@@ -324,6 +337,12 @@ struct RawSource {
     export_group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     export_poll_seconds: Option<Spanned<usize>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    partial: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    focus_days: Option<Spanned<usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retention_days: Option<Spanned<usize>>,
 }
 
 impl Config {
@@ -416,8 +435,24 @@ impl Config {
                 return Err(error(None, Some("export_group"), format!("{} is not a FHIR id (letters, digits, - and .)", quoted(group))));
             }
             let export_poll_seconds = bounded(raw_source.export_poll_seconds, "export_poll_seconds", 1..=600, DEFAULT_EXPORT_POLL_SECONDS as usize)? as u64;
-            let allow_insecure_http = raw_source.allow_insecure_http;
-            sources.push(SourceConfig { name, fhir, page_size, max_pages, max_page_mb, allow_insecure_http, auth, sync, export_group, export_poll_seconds });
+            let focus_days = bounded(raw_source.focus_days, "focus_days", 1..=60, DEFAULT_FOCUS_DAYS as usize)? as u32;
+            let retention_days = bounded(raw_source.retention_days, "retention_days", 1..=3650, DEFAULT_RETENTION_DAYS as usize)? as u32;
+            let (allow_insecure_http, partial) = (raw_source.allow_insecure_http, raw_source.partial);
+            sources.push(SourceConfig {
+                name,
+                fhir,
+                page_size,
+                max_pages,
+                max_page_mb,
+                allow_insecure_http,
+                auth,
+                sync,
+                export_group,
+                export_poll_seconds,
+                partial,
+                focus_days,
+                retention_days,
+            });
         }
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
@@ -492,6 +527,9 @@ impl Config {
                     sync: (s.sync != SyncMethod::Auto).then(|| Spanned::new(0..0, s.sync.word().to_string())),
                     export_group: s.export_group.clone(),
                     export_poll_seconds: (s.export_poll_seconds != DEFAULT_EXPORT_POLL_SECONDS).then(|| Spanned::new(0..0, s.export_poll_seconds as usize)),
+                    partial: s.partial,
+                    focus_days: (s.focus_days != DEFAULT_FOCUS_DAYS).then(|| Spanned::new(0..0, s.focus_days as usize)),
+                    retention_days: (s.retention_days != DEFAULT_RETENTION_DAYS).then(|| Spanned::new(0..0, s.retention_days as usize)),
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -705,6 +743,9 @@ mod tests {
             sync: SyncMethod::Export,
             export_group: Some("clinic-1".into()),
             export_poll_seconds: 5,
+            partial: true,
+            focus_days: 3,
+            retention_days: 90,
             ..SourceConfig::new("c", parse_fhir_url("http://h/fhir").unwrap())
         };
         config.sources.push(exported);

@@ -84,10 +84,10 @@ impl Capabilities {
     }
 
     /// Whether a search of this type may go without a patient (no required combination, or one
-    /// that needs none of `patient`, `subject` and the like).
+    /// that needs none of `patient`, `subject` and the like; `_id` names one resource, so it does not count).
     pub fn searchable_server_wide(&self, resource_type: &str) -> bool {
         self.supports(resource_type, "search-type")
-            && self.required_search.get(resource_type).is_none_or(|sets| sets.iter().any(|set| set.iter().all(|p| p.starts_with('_'))))
+            && self.required_search.get(resource_type).is_none_or(|sets| sets.iter().any(|set| set.iter().all(|p| p.starts_with('_') && p != "_id")))
     }
 
     pub fn supports(&self, resource_type: &str, interaction: &str) -> bool {

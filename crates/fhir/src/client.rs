@@ -230,10 +230,9 @@ impl FhirClient {
                 }
                 Ok(reply) if reply.status.is_success() || reply.status.is_redirection() => return Ok(reply),
                 Ok(reply) => {
-                    let error = if reply.status == StatusCode::TOO_MANY_REQUESTS {
-                        FhirError::RateLimited { attempts: attempt }
-                    } else {
-                        status_error(reply.status.as_u16(), &reply.content_type, &reply.body)
+                    let error = match status_error(reply.status.as_u16(), &reply.content_type, &reply.body) {
+                        FhirError::RateLimited { message, .. } => FhirError::RateLimited { attempts: attempt, message },
+                        other => other,
                     };
                     (error, reply.retry_after)
                 }

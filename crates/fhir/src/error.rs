@@ -10,8 +10,8 @@ pub enum FhirError {
     Unreachable { base: String, detail: String },
     #[error("the FHIR server did not answer within {seconds} s")]
     Timeout { seconds: u64 },
-    #[error("the FHIR server is rate-limiting requests (HTTP 429); gave up after {attempts} attempts")]
-    RateLimited { attempts: u32 },
+    #[error("the FHIR server is rate-limiting requests (HTTP 429: {message}); gave up after {attempts} attempts")]
+    RateLimited { attempts: u32, message: String },
     #[error("the FHIR server refused the request (HTTP {status}): {message}")]
     Status { status: u16, message: String },
     #[error("the FHIR server did not accept the sign-in (HTTP 401): {message}; sign in again, or check the source's token")]
@@ -77,6 +77,7 @@ pub(crate) fn status_error(status: u16, content_type: &str, body: &str) -> FhirE
     let message = shortened(&describe_error_body(status, content_type, body), 300);
     match status {
         401 => FhirError::Unauthorized { message },
+        429 => FhirError::RateLimited { attempts: 1, message },
         403 => FhirError::Forbidden { message },
         _ => FhirError::Status { status, message },
     }

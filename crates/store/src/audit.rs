@@ -130,6 +130,7 @@ impl Store {
             .execute(params![source, patient, actor.user_key(), stamp(now)])?;
         let entry = AuditEntry { action: AuditAction::View, source: source.into(), patient: Some(patient.into()), detail: "workspace".into() };
         writer.audit(actor, &entry, now)?;
+        writer.mark_seen(source, &[patient.to_string()], now)?;
         writer.commit()?;
         Ok(Some(view))
     }

@@ -69,6 +69,30 @@ pub fn normalize_query(text: &str, month_first: bool, today: NaiveDate) -> Query
     Query { terms }
 }
 
+/// What a person typed as a server's Patient search: `birthdate=`, `phone=`, `identifier=`, and a
+/// `name=` per word (each must match). Empty when nothing in it can be asked.
+pub fn server_search_params(text: &str, month_first: bool, today: NaiveDate) -> Vec<(&'static str, String)> {
+    let text = text.trim();
+    let all_digits = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    if let Some(date) = parse_date(text, month_first, today).filter(|_| !all_digits) {
+        return vec![("birthdate", date.format("%Y-%m-%d").to_string())];
+    }
+    if is_phone_like(text) {
+        return vec![("phone", text.to_string())];
+    }
+    let mut params = Vec::new();
+    for piece in text.split(|c: char| c.is_whitespace() || c == ',').filter(|p| !p.is_empty()) {
+        if let Some(date) = parse_date(piece, month_first, today) {
+            params.push(("birthdate", date.format("%Y-%m-%d").to_string()));
+        } else if piece.chars().any(|c| c.is_ascii_digit()) {
+            params.push(("identifier", piece.to_string()));
+        } else if piece.chars().count() >= 2 {
+            params.push(("name", piece.to_string()));
+        }
+    }
+    params
+}
+
 impl Query {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()

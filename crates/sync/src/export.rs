@@ -63,10 +63,18 @@ pub(crate) async fn export_all(
         let mut batch =
             Batch { store: &mut *store, ctx, report, lines: Vec::with_capacity(BATCH), deletions: *deletions, initial: job.since.is_none(), progress };
         let downloaded = ctx.client.export_download(&file.url, manifest.requires_access_token, |line| batch.push(line)).await;
-        downloaded.map_err(|e| match e {
-            Fetch::Fhir(error) => ctx.fhir_error(&file.resource_type, error),
-            Fetch::Write(error) => error,
-        })?;
+        match downloaded {
+            // The server let the files expire before all were in: the next sync starts a new export
+            // from the same `_since` (what was written stays; writing it again changes nothing).
+            Err(Fetch::Fhir(error @ FhirError::Status { status: 404 | 410, .. })) => {
+                drop(batch);
+                store.drop_export_job(ctx.source)?;
+                return Err(ctx.fhir_error(&file.resource_type, error));
+            }
+            Err(Fetch::Fhir(error)) => return Err(ctx.fhir_error(&file.resource_type, error)),
+            Err(Fetch::Write(error)) => return Err(error),
+            Ok(_) => {}
+        }
         batch.flush(Some(index + 1))?;
         drop(batch);
         progress.type_done(&reports[&file.resource_type]);

@@ -10,6 +10,7 @@
 
 mod deletes;
 mod export;
+mod focus;
 mod patient;
 mod progress;
 mod pull;

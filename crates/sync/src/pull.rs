@@ -2,10 +2,12 @@
 
 use crate::deletes::deleted_on_server;
 use crate::export::export_all;
+use crate::focus::refresh_in_view;
 use crate::progress::Progress;
 use crate::strategy::{choose, Method};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use switchboard_core::{resource_types, Clock, SyncMethod};
 use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page, PageTrail};
@@ -35,6 +37,11 @@ pub struct SyncOptions {
     pub export_group: Option<String>,
     /// The longest wait between two polls of an export, whatever `Retry-After` asks.
     pub export_poll_max: Duration,
+    /// The cache holds only the patients in view; the rest leave after `retention_days`.
+    pub partial: bool,
+    /// Days ahead (schedule) and back (calls, opens) that put a patient in view.
+    pub focus_days: u32,
+    pub retention_days: u32,
 }
 
 impl Default for SyncOptions {
@@ -48,6 +55,9 @@ impl Default for SyncOptions {
             method: SyncMethod::Auto,
             export_group: None,
             export_poll_max: Duration::from_secs(switchboard_core::config::DEFAULT_EXPORT_POLL_SECONDS),
+            partial: false,
+            focus_days: switchboard_core::config::DEFAULT_FOCUS_DAYS,
+            retention_days: switchboard_core::config::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct TypeReport {
 pub struct SyncReport {
     pub source: String,
     pub types: Vec<TypeReport>,
+    /// Patients of a partial cache that left it, not seen for the retention time.
+    pub evicted: u64,
     pub elapsed_ms: u128,
 }
 
@@ -147,7 +159,11 @@ pub async fn sync_source(
         tracing::warn!("the export reported problems");
         store.record_sync_error(source, &words)?;
     }
-    Ok(SyncReport { source: source.to_string(), types, elapsed_ms: started.elapsed().as_millis() })
+    let evicted = if options.partial { store.evict_unseen(source, clock.now(), options.focus_days, options.retention_days)?.len() as u64 } else { 0 };
+    if evicted > 0 {
+        tracing::info!(patients = evicted, "patients not seen for the retention time left the cache");
+    }
+    Ok(SyncReport { source: source.to_string(), types, evicted, elapsed_ms: started.elapsed().as_millis() })
 }
 
 /// The entries of other types the searches ignored, in words for the source's status.
@@ -170,23 +186,60 @@ async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> 
     let (capabilities, _) = ctx.client.capabilities().await.map_err(|e| ctx.fhir_error("CapabilityStatement", e))?;
     let summary = format!("{} {}", capabilities.software.as_deref().unwrap_or("unknown server"), capabilities.fhir_version.as_deref().unwrap_or(""));
     let summary = summary.trim().to_string();
-    let strategy = choose(&capabilities, &ctx.options.types, ctx.options.method, ctx.options.export_group.as_deref())
+    let options = ctx.options;
+    let strategy = choose(&capabilities, &options.types, options.method, options.export_group.as_deref(), options.partial)
         .map_err(|words| SyncError::Strategy { source_name: ctx.source.to_string(), words })?;
+    let mut reports: BTreeMap<String, TypeReport> = BTreeMap::new();
     if let Method::Export(level) = &strategy.method {
-        let (reports, problems) = export_all(store, ctx, level, progress).await?;
-        return Ok((reports, summary, problems));
+        // What staff need today first, then the rest of the clinic.
+        merge(&mut reports, refresh_in_view(store, ctx, &strategy.focus_types, progress).await?);
+        let (exported, problems) = export_all(store, ctx, level, progress).await?;
+        merge(&mut reports, exported);
+        // The export covers every type, whether or not it had files this round.
+        merge(&mut reports, options.types.iter().map(|t| TypeReport { resource_type: t.clone(), ..Default::default() }).collect());
+        return Ok((in_order(reports, &options.types), summary, problems));
     }
-    let mut reports = Vec::new();
-    for resource_type in &ctx.options.types {
-        let report = if strategy.search_types.contains(resource_type) {
-            sync_type(store, ctx, &capabilities, resource_type, progress).await?
-        } else {
-            TypeReport { resource_type: resource_type.clone(), skipped: true, ..Default::default() }
-        };
+    // The types that say who is in view, then the patients in view, then the rest.
+    let (inputs, rest): (Vec<&String>, Vec<&String>) = strategy.search_types.iter().partition(|t| VIEW_INPUTS.contains(&t.as_str()));
+    for resource_type in inputs {
+        let report = sync_type(store, ctx, &capabilities, resource_type, progress).await?;
         progress.type_done(&report);
-        reports.push(report);
+        merge(&mut reports, vec![report]);
     }
-    Ok((reports, summary, None))
+    merge(&mut reports, refresh_in_view(store, ctx, &strategy.focus_types, progress).await?);
+    for resource_type in rest {
+        let report = sync_type(store, ctx, &capabilities, resource_type, progress).await?;
+        progress.type_done(&report);
+        merge(&mut reports, vec![report]);
+    }
+    Ok((in_order(reports, &options.types), summary, None))
+}
+
+/// The types whose cached rows say who is in view (`Store::patients_in_view`), synced before the rest.
+const VIEW_INPUTS: &[&str] = &["Schedule", "Appointment", "Task", "Communication"];
+
+/// Adds `more` to the reports per type.
+fn merge(reports: &mut BTreeMap<String, TypeReport>, more: Vec<TypeReport>) {
+    for report in more {
+        let total =
+            reports.entry(report.resource_type.clone()).or_insert_with(|| TypeReport { resource_type: report.resource_type.clone(), ..Default::default() });
+        total.fetched += report.fetched;
+        total.inserted += report.inserted;
+        total.updated += report.updated;
+        total.unchanged += report.unchanged;
+        total.deleted += report.deleted;
+        total.refused += report.refused;
+        for kind in report.refused_types {
+            if !total.refused_types.contains(&kind) {
+                total.refused_types.push(kind);
+            }
+        }
+    }
+}
+
+/// One report per configured type, in sync order; a type nothing read is reported skipped.
+fn in_order(mut reports: BTreeMap<String, TypeReport>, types: &[String]) -> Vec<TypeReport> {
+    types.iter().map(|t| reports.remove(t).unwrap_or_else(|| TypeReport { resource_type: t.clone(), skipped: true, ..Default::default() })).collect()
 }
 
 async fn sync_type(

@@ -1,7 +1,9 @@
 //! A fault-injecting HTTP proxy on loopback, in front of the real FHIR server. It is a double only for
 //! the misbehaviour a healthy server never shows (proxy error pages, cut-off bodies, rate limits); every
-//! other request goes through to the real server.
+//! other request goes through to the real server. It can also act as a restrictive vendor API
+//! (`act_as_vendor`, see `vendor`).
 
+use crate::vendor::Vendor;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -55,6 +57,7 @@ pub struct FaultProxy {
     chaos: Arc<Mutex<Option<Chaos>>>,
     held: Arc<Mutex<u32>>,
     requests: Arc<Mutex<Vec<String>>>,
+    vendor: Arc<Mutex<Option<Vendor>>>,
 }
 
 impl FaultProxy {
@@ -69,6 +72,7 @@ impl FaultProxy {
             chaos: Arc::default(),
             held: Arc::default(),
             requests: Arc::default(),
+            vendor: Arc::default(),
         };
         let http = reqwest::Client::new();
         let serving = proxy.clone();
@@ -93,6 +97,25 @@ impl FaultProxy {
     /// From now on every request gets one of `faults` with chance `probability`, drawn from `seed`.
     pub fn chaos(&self, seed: u64, probability: f64, faults: &[Fault]) {
         *self.chaos.lock().unwrap() = Some(Chaos { rng: fastrand::Rng::with_seed(seed), probability, faults: faults.to_vec() });
+    }
+
+    /// From now on the proxy answers as a restrictive vendor API would (`vendor`): export files go
+    /// missing `files_expire_after` the manifest was first served.
+    pub fn act_as_vendor(&self, files_expire_after: Option<std::time::Duration>) {
+        *self.vendor.lock().unwrap() = Some(Vendor::new(files_expire_after));
+    }
+
+    /// The requests the vendor refused so far, as "METHOD target".
+    pub fn vendor_refused(&self) -> Vec<String> {
+        self.vendor.lock().unwrap().as_ref().map(|v| v.refused.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` with the vendor's limits lifted: a test's own look at everything the server holds.
+    pub fn unrestricted<T>(&self, f: impl FnOnce() -> T) -> T {
+        let vendor = self.vendor.lock().unwrap().take();
+        let result = f();
+        *self.vendor.lock().unwrap() = vendor;
+        result
     }
 
     pub fn clear(&self) {
@@ -172,6 +195,11 @@ impl FaultProxy {
         }
         let body = buffer[head_end..].to_vec();
 
+        let refusal = self.vendor.lock().unwrap().as_mut().and_then(|v| v.refuse(&method, &target));
+        if let Some((status, outcome)) = refusal {
+            stream.write_all(&respond(status, "application/fhir+json", outcome.to_string().as_bytes(), &[])).await?;
+            return stream.shutdown().await;
+        }
         let fault = self.fault_for(&target);
         if let Some(fault) = fault.filter(|f| !matches!(f, Fault::LostResponse | Fault::HeldAnswer)) {
             if fault == Fault::Stall {
@@ -226,7 +254,11 @@ impl FaultProxy {
                 // What a Bulk Data export's kick-off and polls say besides their body.
                 let passed: Vec<(&str, String)> =
                     ["content-location", "x-progress", "retry-after"].into_iter().filter_map(|name| header(name).map(|v| (name, v))).collect();
-                let bytes = response.bytes().await.unwrap_or_default();
+                let location = header("content-location");
+                let mut bytes = response.bytes().await.unwrap_or_default().to_vec();
+                if let Some(vendor) = self.vendor.lock().unwrap().as_mut() {
+                    vendor.observe(&method, &target, status, location.as_deref(), &mut bytes);
+                }
                 let extra: Vec<(&str, &str)> = passed.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 respond(status, &content_type, &bytes, &extra)
             }

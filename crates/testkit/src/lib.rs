@@ -5,6 +5,7 @@ pub mod audit_repository;
 pub mod authz;
 pub mod fault_proxy;
 pub mod hostile;
+mod vendor;
 pub mod webdriver;
 
 use serde_json::Value;
@@ -33,6 +34,15 @@ pub struct FhirServer {
 /// them against, whatever day the tests run on (`scripts/test.sh` also runs them with the clock moved).
 pub fn demo_today(patients: u32, seed: u64) -> switchboard_demo::DemoOptions {
     switchboard_demo::DemoOptions { patients, seed, today: chrono::Utc::now().date_naive() }
+}
+
+/// A Helios behind the fault proxy: its links name the proxy, so every request (export files too)
+/// goes through it.
+pub fn server_behind_proxy(rt: &tokio::runtime::Runtime) -> (FhirServer, fault_proxy::FaultProxy) {
+    let proxy_port = free_port();
+    let server = FhirServer::start_with_public_base(free_port(), format!("http://127.0.0.1:{proxy_port}"));
+    let proxy = rt.block_on(fault_proxy::FaultProxy::start(proxy_port, server.port));
+    (server, proxy)
 }
 
 pub fn free_port() -> u16 {

@@ -1,0 +1,72 @@
+//! Search beyond a partial cache: what a person typed is asked of each partial source's server, and
+//! the patients it finds are kept in the cache (and seen), so opening one fetches the rest of them.
+//! The network half takes no cache, so typing and local search go on while the server answers.
+
+use crate::context::App;
+use crate::error::AppError;
+use switchboard_core::AuditAction;
+use switchboard_store::{server_search_params, PatientHit, Store, StoreError};
+use tokio::runtime::Runtime;
+
+/// Patients asked for per source and search.
+const FOUND_AT_MOST: &str = "20";
+
+/// Patients a server found: the source and each Patient's raw JSON.
+pub struct Found {
+    pub source: String,
+    pub patients: Vec<String>,
+}
+
+impl App {
+    /// Whether any source keeps a partial cache (the search box then also asks the server).
+    pub fn has_partial_source(&self) -> bool {
+        self.config.sources.iter().any(|s| s.partial)
+    }
+
+    /// Asks each partial source's server for the patients `text` describes. Takes no cache.
+    pub fn ask_servers(&self, runtime: &Runtime, text: &str) -> Result<Vec<Found>, AppError> {
+        let params = server_search_params(text, self.month_first(), self.clock.now().date_naive());
+        if params.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for source in self.config.sources.iter().filter(|s| s.partial) {
+            let client = self.client(&source.name)?;
+            let mut query: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            query.push(("_count", FOUND_AT_MOST));
+            let url = client.search_url("Patient", &query)?;
+            let mut page = runtime.block_on(client.get_page(&url))?;
+            page.keep_only("Patient");
+            found.push(Found { source: source.name.clone(), patients: page.resources.iter().map(|r| r.get().to_string()).collect() });
+        }
+        Ok(found)
+    }
+
+    /// Keeps what the servers found in the cache, seen now, audits the search, and returns the cache's
+    /// results for `text` (the local ones and the found ones together).
+    pub fn keep_found(&self, store: &mut Store, text: &str, found: &[Found]) -> Result<Vec<PatientHit>, AppError> {
+        let now = self.clock.now();
+        let mut writer = store.writer(&now.to_rfc3339())?;
+        for source in found {
+            let mut ids = Vec::new();
+            for raw in &source.patients {
+                writer.upsert(&source.source, raw).map_err(|e| match e {
+                    StoreError::BadResource(detail) => AppError::Invalid(format!("`{}` sent an unusable Patient: {detail}", source.source)),
+                    other => other.into(),
+                })?;
+                let patient: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+                ids.extend(patient["id"].as_str().map(str::to_string));
+            }
+            writer.mark_seen(&source.source, &ids, now)?;
+        }
+        writer.commit()?;
+        self.audit(store, AuditAction::Search, None, &format!("{} (asked the server)", text.trim()))?;
+        Ok(store.search_text(text, self.month_first(), now.date_naive())?)
+    }
+
+    /// Both halves at once (the CLI and tests).
+    pub fn search_servers(&self, store: &mut Store, runtime: &Runtime, text: &str) -> Result<Vec<PatientHit>, AppError> {
+        let found = self.ask_servers(runtime, text)?;
+        self.keep_found(store, text, &found)
+    }
+}
