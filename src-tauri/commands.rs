@@ -37,6 +37,17 @@ pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<P
     })
 }
 
+/// The search box's second step on a partial cache: the server is asked with no cache held (typing
+/// and local search go on), then what it found is kept and the cache's results returned.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn search_server(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
+    state.unlocked()?;
+    let app = state.app();
+    let found = app.ask_servers(&switchboard_app::runtime()?, &text)?;
+    state.with_phi(|store| Ok(app.keep_found(store, &text, &found)?))
+}
+
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn patient_view(state: State<'_, AppState>, source: String, id: String) -> Result<Option<PatientView>, BoundaryError> {

@@ -52,6 +52,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
         .invoke_handler(tauri::generate_handler![
             commands::overview,
             commands::search_patients,
+            commands::search_server,
             commands::patient_view,
             commands::audit_log,
             commands::lock_screen,

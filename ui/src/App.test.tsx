@@ -149,7 +149,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string, _patient: unknown) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null, unlockPin, claimsAs }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null, unlockPin, claimsAs, asksServer: false }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },

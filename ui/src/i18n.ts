@@ -4,7 +4,7 @@ import { initReactI18next } from "react-i18next";
 const resources = {
   en: {
     translation: {
-      search: { label: "Find a patient", placeholder: "Name, date of birth, phone or MRN  (Ctrl+K)", none: "No matching patients" },
+      search: { label: "Find a patient", placeholder: "Name, date of birth, phone or MRN  (Ctrl+K)", none: "No matching patients", asking: "Asking the server for more…", serverFailed: "The server could not be asked: {{problem}}" },
       status: { patients: "{{count, number}} patients", synced: "{{source}}: last synced {{when}}", never: "never", syncing: "Syncing {{source}}: {{type}} {{done}}", of: "{{done}} of {{total}}" },
       call: {
         region: "Phone call", incoming: "Incoming call from {{number}}", onCall: "On call with {{number}}",
@@ -123,7 +123,7 @@ const resources = {
   },
   es: {
     translation: {
-      search: { label: "Buscar paciente", placeholder: "Nombre, fecha de nacimiento, teléfono o NHC  (Ctrl+K)", none: "Ningún paciente coincide" },
+      search: { label: "Buscar paciente", placeholder: "Nombre, fecha de nacimiento, teléfono o NHC  (Ctrl+K)", none: "Ningún paciente coincide", asking: "Preguntando al servidor…", serverFailed: "No se pudo preguntar al servidor: {{problem}}" },
       status: { patients: "{{count, number}} pacientes", synced: "{{source}}: última sincronización {{when}}", never: "nunca", syncing: "Sincronizando {{source}}: {{type}} {{done}}", of: "{{done}} de {{total}}" },
       call: {
         region: "Llamada", incoming: "Llamada entrante de {{number}}", onCall: "En llamada con {{number}}",

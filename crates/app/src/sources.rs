@@ -53,6 +53,8 @@ pub struct ClinicInfo {
     pub unlock_pin: bool,
     /// The signed-in Practitioner, whom every claim names (None: the claim form asks who).
     pub claims_as: Option<String>,
+    /// Whether search also asks the server (a source keeps a partial cache).
+    pub asks_server: bool,
 }
 
 impl App {
@@ -70,6 +72,7 @@ impl App {
             role: self.role().filter(|_| self.roles_enforced()),
             unlock_pin: self.config.session.unlock_pin && self.signed_in().is_some(),
             claims_as: self.actor().practitioner,
+            asks_server: self.has_partial_source(),
         }
     }
 

@@ -38,4 +38,8 @@ unlockPin: boolean,
 /**
  * The signed-in Practitioner, whom every claim names (None: the claim form asks who).
  */
-claimsAs: string | null, };
+claimsAs: string | null, 
+/**
+ * Whether search also asks the server (a source keeps a partial cache).
+ */
+asksServer: boolean, };

@@ -42,6 +42,8 @@ export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, R
 export const ipc = {
   overview: () => invoke<Overview>("overview"),
   searchPatients: (text: string) => invoke<PatientHit[]>("search_patients", { text }),
+  /// A partial cache's second step: asks the server, keeps what it found, returns the cache's results.
+  searchServer: (text: string) => invoke<PatientHit[]>("search_server", { text }),
   patientView: (source: string, id: string) => invoke<PatientView | null>("patient_view", { source, id }),
   queueAction: (source: string, action: StaffAction) => invoke<Queued>("queue_action", { source, action }),
   outbox: () => invoke<OutboxRow[]>("outbox"),

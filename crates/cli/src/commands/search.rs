@@ -1,9 +1,12 @@
-//! `switchboard search TEXT`.
+//! `switchboard search TEXT`: the cache, and the server of a partial source when the cache has few matches.
 
 use switchboard_app::App;
 use switchboard_app::AppError;
 use switchboard_core::AuditAction;
 use switchboard_store::normalize_query;
+
+/// Fewer local results than this, with a partial source, and its server is asked too.
+const ENOUGH_LOCAL_HITS: usize = 10;
 
 pub fn run(ctx: &App, text: &str, json: bool) -> Result<(), AppError> {
     let today = ctx.clock.now().date_naive();
@@ -13,7 +16,12 @@ pub fn run(ctx: &App, text: &str, json: bool) -> Result<(), AppError> {
     }
     let mut store = ctx.open_store()?;
     ctx.audit(&mut store, AuditAction::Search, None, text.trim())?;
-    let hits = store.search(&query, today)?;
+    let mut hits = store.search(&query, today)?;
+    // A partial cache may lack the patient: the server is asked too, as the search box does.
+    if hits.len() < ENOUGH_LOCAL_HITS && ctx.has_partial_source() {
+        eprintln!("asking the server for more…");
+        hits = ctx.search_servers(&mut store, &switchboard_app::runtime()?, text)?;
+    }
     if json {
         return super::print_json(&hits);
     }
