@@ -1,6 +1,7 @@
 //! Sync through Bulk Data `$export` against a real Helios (its export on), behind the fault proxy so
 //! file downloads can be cut and counted: system and Group level, incremental rounds with `_since`,
-//! resume after a cut download, and the strategy `source show` prints.
+//! resume after a cut download and after the syncing process is killed, and the strategy `source show`
+//! prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -126,4 +127,51 @@ fn source_show_names_the_strategy_and_why() {
     assert!(open.contains("method: search") && open.contains("without a patient") && open.contains("export levels offered: system, patient, group"), "{open}");
     let bulk = show("bulk");
     assert!(bulk.contains("method: export (Group/g1/$export)") && bulk.contains("sync = \"export\""), "{bulk}");
+}
+
+#[test]
+fn a_sync_killed_while_downloading_resumes_the_same_job_without_fetching_finished_files_again() {
+    use std::process::{Command, Stdio};
+    let rt = runtime();
+    let (server, proxy) = server_behind_proxy(&rt);
+    let direct = client(&format!("http://127.0.0.1:{}", server.port));
+    rt.block_on(seed_server(&direct, &demo_today(10, 9), &mut |_| {})).unwrap();
+    let home = TestHome::new();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    let config = format!("[[source]]\nname = \"{SOURCE}\"\nfhir = \"{}\"\nsync = \"export\"\nexport_poll_seconds = 1\n", server.public_base);
+    std::fs::write(home.path().join("config").join("config.toml"), config).unwrap();
+    let sync = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command.arg("sync").env("SWITCHBOARD_HOME", home.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        command
+    };
+
+    // The Observation file's answer is held: the process is killed (SIGKILL) while it waits for it.
+    proxy.inject(&["export-file", "Observation"], Fault::HeldAnswer, Some(1));
+    let mut child = sync().spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while proxy.held() == 0 && child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(proxy.held(), 1, "the sync never reached the Observation file");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    {
+        let store = home.store();
+        let job = store.export_job(SOURCE).unwrap().expect("the killed sync's job is kept");
+        assert!(job.files_done > 0 && job.manifest.is_some(), "{job:?}");
+        assert!(store.cursor(SOURCE, EXPORT_CURSOR).unwrap().is_none(), "the cursor moved before everything was in");
+    }
+
+    assert!(sync().status().unwrap().success(), "the resumed sync failed");
+    assert_eq!(proxy.requests("GET", "$export"), 1, "the resumed sync started a second export");
+    assert_eq!(proxy.requests("GET", "Patient-0"), 1, "a finished file was fetched again");
+    assert_eq!(proxy.requests("GET", "Observation-0"), 2, "the file the process was on is fetched again");
+    assert_eq!(proxy.requests("DELETE", "export-status"), 1);
+    let store = home.store();
+    assert!(store.export_job(SOURCE).unwrap().is_none() && store.cursor(SOURCE, EXPORT_CURSOR).unwrap().is_some());
+    for kind in ["Patient", "Observation", "Encounter"] {
+        let theirs: BTreeSet<String> = rt.block_on(server_resources(&client(&server.base()), kind)).into_keys().collect();
+        assert_eq!(cached(&store)[kind], theirs, "{kind}");
+    }
 }

@@ -83,46 +83,40 @@ impl FhirClient {
         }
     }
 
-    /// Downloads an NDJSON file and hands each non-empty line to `line`, as it arrives: memory stays
-    /// flat whatever the file's size. The token is sent only when the manifest requires one, and only to
+    /// Opens an NDJSON file for reading a batch of lines at a time, as they arrive: memory stays flat
+    /// whatever the file's size. The token is sent only when the manifest requires one, and only to
     /// the configured server's origin.
-    pub async fn export_download<E: From<FhirError>>(&self, file: &str, requires_token: bool, mut line: impl FnMut(&str) -> Result<(), E>) -> Result<u64, E> {
+    pub async fn export_open(&self, file: &str, requires_token: bool) -> Result<ExportReader, FhirError> {
         let url = Url::parse(file).map_err(|e| FhirError::BadResponse { detail: format!("an export file's address is not a URL: {e}") })?;
         let mut request = self.http.get(url.clone()).header(ACCEPT, "application/fhir+ndjson");
         if requires_token {
             if url.origin() != self.base().origin() {
-                return Err(FhirError::Elsewhere { what: "an export file that needs the token", host: host_of(&url) }.into());
+                return Err(FhirError::Elsewhere { what: "an export file that needs the token", host: host_of(&url) });
             }
             if let Some(token) = self.bearer().await? {
                 request = request.header(AUTHORIZATION, format!("Bearer {token}"));
             }
         }
         // A file may take long: no whole-request timeout, but a stall between chunks is one.
-        let mut response = request.timeout(Duration::from_secs(3600)).send().await.map_err(|e| self.transport_error(&e))?;
+        let response = request.timeout(Duration::from_secs(3600)).send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
-            return Err(status_error(status.as_u16(), "application/fhir+json", &body).into());
+            return Err(status_error(status.as_u16(), "application/fhir+json", &body));
         }
-        let mut pending: Vec<u8> = Vec::new();
+        Ok(ExportReader { client: self.clone(), response: Some(response), pending: Vec::new() })
+    }
+
+    /// Downloads an NDJSON file and hands each non-empty line to `line`, as it arrives.
+    pub async fn export_download<E: From<FhirError>>(&self, file: &str, requires_token: bool, mut line: impl FnMut(&str) -> Result<(), E>) -> Result<u64, E> {
+        let mut reader = self.export_open(file, requires_token).await?;
         let mut lines = 0u64;
-        let stall = self.options.timeout;
-        loop {
-            let chunk = match tokio::time::timeout(stall, response.chunk()).await {
-                Err(_) => return Err(FhirError::Timeout { seconds: stall.as_secs() }.into()),
-                Ok(chunk) => chunk.map_err(|e| self.body_error(&e))?,
-            };
-            let Some(chunk) = chunk else { break };
-            pending.extend_from_slice(&chunk);
-            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                lines += hand_over(&pending[..end], &mut line)?;
-                pending.drain(..=end);
+        while let Some(batch) = reader.next_batch(1000).await? {
+            for text in &batch {
+                line(text)?;
             }
-            if pending.len() > self.options.max_response_bytes {
-                return Err(FhirError::TooLarge { limit_mb: self.options.max_response_bytes.div_ceil(1024 * 1024) }.into());
-            }
+            lines += batch.len() as u64;
         }
-        lines += hand_over(&pending, &mut line)?;
         Ok(lines)
     }
 
@@ -142,12 +136,51 @@ fn host_of(url: &Url) -> String {
 }
 
 /// One NDJSON line, if it holds anything: returns how many lines were handed over (0 or 1).
-fn hand_over<E: From<FhirError>>(bytes: &[u8], line: &mut impl FnMut(&str) -> Result<(), E>) -> Result<u64, E> {
+/// An NDJSON file being read (`FhirClient::export_open`).
+pub struct ExportReader {
+    client: FhirClient,
+    /// None once the body has ended.
+    response: Option<reqwest::Response>,
+    /// Bytes of a line not yet ended.
+    pending: Vec<u8>,
+}
+
+impl ExportReader {
+    /// Up to `max` more non-empty lines (fewer only at the end); `None` when the file is done.
+    pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<String>>, FhirError> {
+        let mut lines = Vec::new();
+        while lines.len() < max {
+            if let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+                push_line(&self.pending[..end], &mut lines)?;
+                self.pending.drain(..=end);
+                continue;
+            }
+            let Some(response) = self.response.as_mut() else {
+                push_line(&std::mem::take(&mut self.pending), &mut lines)?;
+                break;
+            };
+            let stall = self.client.options.timeout;
+            let chunk = match tokio::time::timeout(stall, response.chunk()).await {
+                Err(_) => return Err(FhirError::Timeout { seconds: stall.as_secs() }),
+                Ok(chunk) => chunk.map_err(|e| self.client.body_error(&e))?,
+            };
+            match chunk {
+                Some(chunk) => self.pending.extend_from_slice(&chunk),
+                None => self.response = None,
+            }
+            if self.pending.len() > self.client.options.max_response_bytes {
+                return Err(FhirError::TooLarge { limit_mb: self.client.options.max_response_bytes.div_ceil(1024 * 1024) });
+            }
+        }
+        Ok((!lines.is_empty()).then_some(lines))
+    }
+}
+
+fn push_line(bytes: &[u8], lines: &mut Vec<String>) -> Result<(), FhirError> {
     let text = std::str::from_utf8(bytes).map_err(|_| FhirError::BadResponse { detail: "an export file line is not UTF-8 text".into() })?;
     let text = text.trim();
-    if text.is_empty() {
-        return Ok(0);
+    if !text.is_empty() {
+        lines.push(text.to_string());
     }
-    line(text)?;
-    Ok(1)
+    Ok(())
 }

@@ -11,7 +11,7 @@ mod error;
 mod page;
 mod token;
 
-pub use bulk::{ExportFile, ExportStatus, Manifest, DEFAULT_POLL};
+pub use bulk::{ExportFile, ExportReader, ExportStatus, Manifest, DEFAULT_POLL};
 pub use capability::Capabilities;
 pub use client::{ClientOptions, FhirClient, RetryPolicy, DEFAULT_MAX_RESPONSE_MB};
 pub use error::FhirError;

@@ -60,23 +60,16 @@ pub(crate) async fn export_all(
         let report =
             reports.entry(file.resource_type.clone()).or_insert_with(|| TypeReport { resource_type: file.resource_type.clone(), ..Default::default() });
         progress.type_started(&file.resource_type, None);
-        let mut batch =
-            Batch { store: &mut *store, ctx, report, lines: Vec::with_capacity(BATCH), deletions: *deletions, initial: job.since.is_none(), progress };
-        let downloaded = ctx.client.export_download(&file.url, manifest.requires_access_token, |line| batch.push(line)).await;
-        match downloaded {
+        let sink = Sink { deletions: *deletions, initial: job.since.is_none(), files_done: index + 1 };
+        match ingest_file(store, ctx, file, manifest.requires_access_token, &sink, report, progress).await {
             // The server let the files expire before all were in: the next sync starts a new export
             // from the same `_since` (what was written stays; writing it again changes nothing).
-            Err(Fetch::Fhir(error @ FhirError::Status { status: 404 | 410, .. })) => {
-                drop(batch);
+            Err(error @ SyncError::Fhir { error: FhirError::Status { status: 404 | 410, .. }, .. }) => {
                 store.drop_export_job(ctx.source)?;
-                return Err(ctx.fhir_error(&file.resource_type, error));
+                return Err(error);
             }
-            Err(Fetch::Fhir(error)) => return Err(ctx.fhir_error(&file.resource_type, error)),
-            Err(Fetch::Write(error)) => return Err(error),
-            Ok(_) => {}
+            other => other?,
         }
-        batch.flush(Some(index + 1))?;
-        drop(batch);
         progress.type_done(&reports[&file.resource_type]);
     }
     let problems = error_words(ctx, &manifest).await;
@@ -114,69 +107,76 @@ async fn poll(ctx: &Ctx<'_>, status: &Url, progress: &dyn Progress) -> Result<Ma
     }
 }
 
-/// Why a download stopped: the server, or writing what it sent.
-enum Fetch {
-    Fhir(FhirError),
-    Write(SyncError),
-}
-
-impl From<FhirError> for Fetch {
-    fn from(error: FhirError) -> Fetch {
-        Fetch::Fhir(error)
-    }
-}
-
-/// The lines of one file not yet written.
-struct Batch<'a, 'b> {
-    store: &'a mut Store,
-    ctx: &'a Ctx<'b>,
-    report: &'a mut TypeReport,
-    lines: Vec<String>,
+/// How one file's lines are written: as deletions (a `deleted` file) or resources, as the type's
+/// first sync or not, and the file count the last batch records.
+struct Sink {
     deletions: bool,
     initial: bool,
-    progress: &'a dyn Progress,
+    files_done: usize,
 }
 
-impl Batch<'_, '_> {
-    fn push(&mut self, line: &str) -> Result<(), Fetch> {
-        self.lines.push(line.to_string());
-        if self.lines.len() >= BATCH {
-            self.flush(None).map_err(Fetch::Write)?;
+/// Downloads one file and writes it a batch per transaction; the next batch downloads while one is
+/// written. The file is marked done with its last batch.
+async fn ingest_file(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    file: &ExportFile,
+    requires_token: bool,
+    sink: &Sink,
+    report: &mut TypeReport,
+    progress: &dyn Progress,
+) -> Result<(), SyncError> {
+    let fail = |error: FhirError| ctx.fhir_error(&file.resource_type, error);
+    let mut reader = ctx.client.export_open(&file.url, requires_token).await.map_err(fail)?;
+    let (sender, mut batches) = tokio::sync::mpsc::channel(4);
+    let download = tokio::spawn(async move {
+        while let Some(batch) = reader.next_batch(BATCH).await.transpose() {
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
+                break;
+            }
         }
-        Ok(())
+    });
+    let written = async {
+        while let Some(batch) = batches.recv().await {
+            let lines = batch.map_err(fail)?;
+            write_lines(store, ctx, &lines, sink, None, report)?;
+            progress.advanced(&file.resource_type, lines.len() as u64);
+        }
+        write_lines(store, ctx, &[], sink, Some(sink.files_done), report)
     }
+    .await;
+    download.abort();
+    written
+}
 
-    /// Writes the lines held in one transaction; `files_done` marks the file finished with them.
-    fn flush(&mut self, files_done: Option<usize>) -> Result<(), SyncError> {
-        let mut writer = self.store.writer(&self.ctx.now())?;
-        writer.set_initial(self.initial);
-        let kind = self.report.resource_type.clone();
-        let written = self.lines.len() as u64;
-        for line in self.lines.drain(..) {
-            if self.deletions {
-                for (resource_type, id) in deleted_in(&line) {
-                    self.report.deleted += u64::from(writer.delete(self.ctx.source, &resource_type, &id)?);
-                }
-                continue;
+/// Writes lines in one transaction; `files_done` marks the file finished with them.
+fn write_lines(store: &mut Store, ctx: &Ctx<'_>, lines: &[String], sink: &Sink, files_done: Option<usize>, report: &mut TypeReport) -> Result<(), SyncError> {
+    let mut writer = store.writer(&ctx.now())?;
+    writer.set_initial(sink.initial);
+    for line in lines {
+        if sink.deletions {
+            for (resource_type, id) in deleted_in(line) {
+                report.deleted += u64::from(writer.delete(ctx.source, &resource_type, &id)?);
             }
-            let stored = writer.upsert(self.ctx.source, &line).map_err(|e| match e {
-                StoreError::BadResource(detail) => SyncError::BadResource { resource_type: kind.clone(), detail },
-                other => other.into(),
-            })?;
-            self.report.fetched += 1;
-            match stored.outcome {
-                Upserted::Inserted => self.report.inserted += 1,
-                Upserted::Updated => self.report.updated += 1,
-                Upserted::Unchanged => self.report.unchanged += 1,
-            }
+            continue;
         }
-        if let Some(done) = files_done {
-            writer.export_files_done(self.ctx.source, done)?;
+        let stored = writer.upsert(ctx.source, line).map_err(|e| match e {
+            StoreError::BadResource(detail) => SyncError::BadResource { resource_type: report.resource_type.clone(), detail },
+            other => other.into(),
+        })?;
+        report.fetched += 1;
+        match stored.outcome {
+            Upserted::Inserted => report.inserted += 1,
+            Upserted::Updated => report.updated += 1,
+            Upserted::Unchanged => report.unchanged += 1,
         }
-        writer.commit()?;
-        self.progress.advanced(&kind, written);
-        Ok(())
     }
+    if let Some(done) = files_done {
+        writer.export_files_done(ctx.source, done)?;
+    }
+    writer.commit()?;
+    Ok(())
 }
 
 /// The resources a `deleted` file's Bundle line lists (`request.url` "Type/id" with method DELETE).

@@ -47,7 +47,11 @@ pub(crate) async fn refresh_in_view(store: &mut Store, ctx: &Ctx<'_>, types: &[S
     let mut writer = store.writer(&ctx.now())?;
     writer.mark_seen(ctx.source, &patients, now)?;
     writer.commit()?;
-    Ok(reports.into_values().collect())
+    let reports: Vec<TypeReport> = reports.into_values().collect();
+    for report in &reports {
+        progress.type_done(report);
+    }
+    Ok(reports)
 }
 
 fn entry<'a>(reports: &'a mut BTreeMap<String, TypeReport>, kind: &str) -> &'a mut TypeReport {

@@ -201,18 +201,27 @@ async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> 
     }
     // The types that say who is in view, then the patients in view, then the rest.
     let (inputs, rest): (Vec<&String>, Vec<&String>) = strategy.search_types.iter().partition(|t| VIEW_INPUTS.contains(&t.as_str()));
-    for resource_type in inputs {
-        let report = sync_type(store, ctx, &capabilities, resource_type, progress).await?;
-        progress.type_done(&report);
-        merge(&mut reports, vec![report]);
-    }
+    search_each(store, ctx, &capabilities, &inputs, progress, &mut reports).await?;
     merge(&mut reports, refresh_in_view(store, ctx, &strategy.focus_types, progress).await?);
-    for resource_type in rest {
-        let report = sync_type(store, ctx, &capabilities, resource_type, progress).await?;
-        progress.type_done(&report);
-        merge(&mut reports, vec![report]);
-    }
+    search_each(store, ctx, &capabilities, &rest, progress, &mut reports).await?;
     Ok((in_order(reports, &options.types), summary, None))
+}
+
+/// Searches each of `types` across the server, one after another.
+async fn search_each(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    capabilities: &Capabilities,
+    types: &[&String],
+    progress: &dyn Progress,
+    reports: &mut BTreeMap<String, TypeReport>,
+) -> Result<(), SyncError> {
+    for resource_type in types {
+        let report = sync_type(store, ctx, capabilities, resource_type, progress).await?;
+        progress.type_done(&report);
+        merge(reports, vec![report]);
+    }
+    Ok(())
 }
 
 /// The types whose cached rows say who is in view (`Store::patients_in_view`), synced before the rest.

@@ -206,7 +206,9 @@ mod tests {
     #[test]
     fn a_partial_cache_reads_every_patients_data_per_patient_and_the_shared_work_across_the_server() {
         let types: Vec<String> = ["Patient", "Practitioner", "Observation", "Task"].map(String::from).to_vec();
-        let partial = choose(&server(false, true), &types, SyncMethod::Export, None, true).unwrap();
+        let searchable = |kind: &str| json!({"type": kind, "interaction": [{"code": "search-type"}]});
+        let statement = json!({"rest": [{"operation": [{"name": "export"}], "resource": types.iter().map(|t| searchable(t)).collect::<Vec<_>>()}]});
+        let partial = choose(&Capabilities::from_statement(&statement), &types, SyncMethod::Export, None, true).unwrap();
         assert_eq!(partial.method, Method::Search, "a partial cache never exports everyone");
         assert_eq!(partial.focus_types, vec!["Patient".to_string(), "Observation".to_string()]);
         assert_eq!(partial.search_types, vec!["Practitioner".to_string(), "Task".to_string()]);

@@ -19,7 +19,7 @@ const keyOf = (hit: Selected) => `${hit.source}/${hit.id}`;
 /// Fewer local results than this, on a partial cache, and the server is asked too.
 const ENOUGH_LOCAL_HITS = 10;
 /// How long typing must stop before the server is asked.
-const SERVER_SEARCH_DELAY_MS = 250;
+const SERVER_SEARCH_DELAY_MS = 150;
 
 /// `value` once it has stayed the same for `delay` ms.
 function useSettled(value: string, delay: number): string {
