@@ -5,12 +5,12 @@
 //! cursor moves only once every file is in.
 
 use crate::progress::Progress;
-use crate::pull::{Ctx, SyncError, TypeReport};
+use crate::pull::{upsert_counted, Ctx, SyncError, TypeReport};
 use crate::strategy::ExportLevel;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use switchboard_fhir::{ExportFile, ExportStatus, FhirError, Manifest};
-use switchboard_store::{Store, StoreError, Upserted, EXPORT_CURSOR};
+use switchboard_store::{Store, EXPORT_CURSOR};
 use url::Url;
 
 /// NDJSON lines written per transaction.
@@ -161,16 +161,7 @@ fn write_lines(store: &mut Store, ctx: &Ctx<'_>, lines: &[String], sink: &Sink, 
             }
             continue;
         }
-        let stored = writer.upsert(ctx.source, line).map_err(|e| match e {
-            StoreError::BadResource(detail) => SyncError::BadResource { resource_type: report.resource_type.clone(), detail },
-            other => other.into(),
-        })?;
-        report.fetched += 1;
-        match stored.outcome {
-            Upserted::Inserted => report.inserted += 1,
-            Upserted::Updated => report.updated += 1,
-            Upserted::Unchanged => report.unchanged += 1,
-        }
+        upsert_counted(&mut writer, ctx.source, line, report)?;
     }
     if let Some(done) = files_done {
         writer.export_files_done(ctx.source, done)?;

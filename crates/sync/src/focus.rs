@@ -120,7 +120,7 @@ async fn read_all(store: &mut Store, ctx: &Ctx<'_>, kind: &str, params: &[(&str,
         trail.follow(&url).map_err(|e| ctx.fhir_error(kind, e))?;
         let mut page = ctx.client.get_page(&url).await.map_err(|e| ctx.fhir_error(kind, e))?;
         page.keep_only(kind);
-        write_page(store, ctx, kind, &page, false, &mut None, report)?;
+        write_page(store, ctx, &page, false, &mut None, report)?;
         ids.extend(page.resources.iter().filter_map(|raw| serde_json::from_str::<Value>(raw.get()).ok()?["id"].as_str().map(str::to_string)));
         next = page.next;
     }

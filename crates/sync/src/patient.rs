@@ -15,7 +15,7 @@ pub async fn refresh_patient(store: &mut Store, client: &FhirClient, source: &st
     let window = Window::around(clock.now(), options.focus_days);
     let mut changed = 0;
     for resource_type in resource_types::SYNCED {
-        let mut report = TypeReport::default();
+        let mut report = TypeReport { resource_type: resource_type.to_string(), ..Default::default() };
         read_patient(store, &ctx, patient_id, resource_type, &window, &mut report).await?;
         changed += report.inserted + report.updated + report.deleted;
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use switchboard_core::{resource_types, Clock, SyncMethod};
 use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page, PageTrail};
-use switchboard_store::{Store, StoreError, Upserted};
+use switchboard_store::{Store, StoreError, Stored, Upserted, Writer};
 use url::Url;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,7 +292,7 @@ async fn sync_type(
             trail.follow(next).map_err(|e| ctx.fhir_error(resource_type, e))?;
         }
         pending = page.next.clone().map(|next| fetch(ctx.client, next));
-        let written = write_page(store, ctx, resource_type, &page, cursor.is_none(), &mut high_water, &mut report);
+        let written = write_page(store, ctx, &page, cursor.is_none(), &mut high_water, &mut report);
         if let Err(error) = written {
             if let Some(handle) = pending.take() {
                 handle.abort();
@@ -325,7 +325,6 @@ fn fetch(client: &FhirClient, url: Url) -> tokio::task::JoinHandle<Result<Page, 
 pub(crate) fn write_page(
     store: &mut Store,
     ctx: &Ctx<'_>,
-    resource_type: &str,
     page: &Page,
     initial: bool,
     high_water: &mut Option<DateTime<Utc>>,
@@ -334,16 +333,7 @@ pub(crate) fn write_page(
     let mut writer = store.writer(&ctx.now())?;
     writer.set_initial(initial);
     for raw in &page.resources {
-        let stored = writer.upsert(ctx.source, raw.get()).map_err(|e| match e {
-            StoreError::BadResource(detail) => SyncError::BadResource { resource_type: resource_type.to_string(), detail },
-            other => other.into(),
-        })?;
-        report.fetched += 1;
-        match stored.outcome {
-            Upserted::Inserted => report.inserted += 1,
-            Upserted::Updated => report.updated += 1,
-            Upserted::Unchanged => report.unchanged += 1,
-        }
+        let stored = upsert_counted(&mut writer, ctx.source, raw.get(), report)?;
         if let Some(stamp) = stored.last_updated.as_deref().and_then(parse_instant) {
             if high_water.is_none_or(|hw| stamp > hw) {
                 *high_water = Some(stamp);
@@ -352,6 +342,21 @@ pub(crate) fn write_page(
     }
     writer.commit()?;
     Ok(())
+}
+
+/// Stores one resource and counts it in the type's report.
+pub(crate) fn upsert_counted(writer: &mut Writer<'_>, source: &str, raw: &str, report: &mut TypeReport) -> Result<Stored, SyncError> {
+    let stored = writer.upsert(source, raw).map_err(|e| match e {
+        StoreError::BadResource(detail) => SyncError::BadResource { resource_type: report.resource_type.clone(), detail },
+        other => other.into(),
+    })?;
+    report.fetched += 1;
+    match stored.outcome {
+        Upserted::Inserted => report.inserted += 1,
+        Upserted::Updated => report.updated += 1,
+        Upserted::Unchanged => report.unchanged += 1,
+    }
+    Ok(stored)
 }
 
 /// How many resources the server holds for this search (`_summary=count`), for progress and reconciling.
