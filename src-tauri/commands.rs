@@ -41,10 +41,11 @@ pub fn search_patients(state: State<'_, AppState>, text: String) -> Result<Vec<P
 /// and local search go on), then what it found is kept and the cache's results returned.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
-pub fn search_server(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
+pub async fn search_server(state: State<'_, AppState>, text: String) -> Result<Vec<PatientHit>, BoundaryError> {
     state.unlocked()?;
+    let search = state.app().server_search(&text)?;
+    let found = search.ask().await?;
     let app = state.app();
-    let found = app.ask_servers(&switchboard_app::runtime()?, &text)?;
     state.with_phi(|store| Ok(app.keep_found(store, &text, &found)?))
 }
 

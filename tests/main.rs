@@ -10,6 +10,7 @@ mod e2e;
 mod e2e_calls;
 mod e2e_live_demo;
 mod e2e_lock;
+mod e2e_partial;
 mod e2e_signin;
 mod export;
 mod fuzz;

@@ -5,6 +5,7 @@
 use crate::context::App;
 use crate::error::AppError;
 use switchboard_core::AuditAction;
+use switchboard_fhir::FhirClient;
 use switchboard_store::{server_search_params, PatientHit, Store, StoreError};
 use tokio::runtime::Runtime;
 
@@ -23,23 +24,15 @@ impl App {
         self.config.sources.iter().any(|s| s.partial)
     }
 
-    /// Asks each partial source's server for the patients `text` describes. Takes no cache.
-    pub fn ask_servers(&self, runtime: &Runtime, text: &str) -> Result<Vec<Found>, AppError> {
+    /// The question `text` puts to each partial source's server: what to ask and whom. Holds no cache
+    /// and no borrow of the app, so the window can await it with nothing locked.
+    pub fn server_search(&self, text: &str) -> Result<ServerSearch, AppError> {
         let params = server_search_params(text, self.month_first(), self.clock.now().date_naive());
-        if params.is_empty() {
-            return Ok(Vec::new());
+        let mut servers = Vec::new();
+        for source in self.config.sources.iter().filter(|s| s.partial && !params.is_empty()) {
+            servers.push((source.name.clone(), self.client(&source.name)?));
         }
-        let mut found = Vec::new();
-        for source in self.config.sources.iter().filter(|s| s.partial) {
-            let client = self.client(&source.name)?;
-            let mut query: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            query.push(("_count", FOUND_AT_MOST));
-            let url = client.search_url("Patient", &query)?;
-            let mut page = runtime.block_on(client.get_page(&url))?;
-            page.keep_only("Patient");
-            found.push(Found { source: source.name.clone(), patients: page.resources.iter().map(|r| r.get().to_string()).collect() });
-        }
-        Ok(found)
+        Ok(ServerSearch { servers, params })
     }
 
     /// Keeps what the servers found in the cache, seen now, audits the search, and returns the cache's
@@ -66,7 +59,28 @@ impl App {
 
     /// Both halves at once (the CLI and tests).
     pub fn search_servers(&self, store: &mut Store, runtime: &Runtime, text: &str) -> Result<Vec<PatientHit>, AppError> {
-        let found = self.ask_servers(runtime, text)?;
+        let found = runtime.block_on(self.server_search(text)?.ask())?;
         self.keep_found(store, text, &found)
+    }
+}
+
+/// A Patient search to put to the partial sources' servers (`App::server_search`).
+pub struct ServerSearch {
+    servers: Vec<(String, FhirClient)>,
+    params: Vec<(&'static str, String)>,
+}
+
+impl ServerSearch {
+    /// Asks each server; returns the Patients each found.
+    pub async fn ask(self) -> Result<Vec<Found>, AppError> {
+        let mut found = Vec::new();
+        for (source, client) in self.servers {
+            let mut query: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            query.push(("_count", FOUND_AT_MOST));
+            let mut page = client.get_page(&client.search_url("Patient", &query)?).await?;
+            page.keep_only("Patient");
+            found.push(Found { source, patients: page.resources.iter().map(|r| r.get().to_string()).collect() });
+        }
+        Ok(found)
     }
 }
