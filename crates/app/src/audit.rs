@@ -34,7 +34,7 @@ impl App {
     }
 
     /// Where an event goes: the patient's source, else the clinic's first source, else the demo's.
-    fn audit_source(&self, patient_source: Option<&str>) -> String {
+    pub(crate) fn audit_source(&self, patient_source: Option<&str>) -> String {
         patient_source.or(self.config.sources.first().map(|s| s.name.as_str())).unwrap_or(switchboard_demo::DEMO_SOURCE).to_string()
     }
 

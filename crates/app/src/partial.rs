@@ -6,7 +6,7 @@ use crate::context::App;
 use crate::error::AppError;
 use switchboard_core::AuditAction;
 use switchboard_fhir::FhirClient;
-use switchboard_store::{server_search_params, PatientHit, Store, StoreError};
+use switchboard_store::{server_search_params, AuditEntry, PatientHit, Store, StoreError};
 use tokio::runtime::Runtime;
 
 /// Patients asked for per source and search.
@@ -35,8 +35,8 @@ impl App {
         Ok(ServerSearch { servers, params })
     }
 
-    /// Keeps what the servers found in the cache, seen now, audits the search, and returns the cache's
-    /// results for `text` (the local ones and the found ones together).
+    /// Keeps what the servers found in the cache, seen now, with the search's audit event in the same
+    /// transaction, and returns the cache's results for `text` (the local ones and the found ones together).
     pub fn keep_found(&self, store: &mut Store, text: &str, found: &[Found]) -> Result<Vec<PatientHit>, AppError> {
         let now = self.clock.now();
         let mut writer = store.writer(&now.to_rfc3339())?;
@@ -52,8 +52,10 @@ impl App {
             }
             writer.mark_seen(&source.source, &ids, now)?;
         }
+        // The search's audit event goes in with what it found.
+        let detail = format!("{} (asked the server)", text.trim());
+        writer.audit(&self.actor(), &AuditEntry { action: AuditAction::Search, source: self.audit_source(None), patient: None, detail }, now)?;
         writer.commit()?;
-        self.audit(store, AuditAction::Search, None, &format!("{} (asked the server)", text.trim()))?;
         Ok(store.search_text(text, self.month_first(), now.date_naive())?)
     }
 

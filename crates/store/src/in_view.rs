@@ -2,16 +2,13 @@
 //! the ones a partial cache keeps. Everyone else of a partial source leaves the cache after its
 //! retention time, with every row about them.
 
+use crate::audit::stamp;
 use crate::{Store, StoreError, Writer};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
 /// Task states that need no one any more.
 const CLOSED_TASK: &str = "('completed', 'cancelled', 'rejected', 'failed', 'entered-in-error')";
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// The window around `now` a sync treats as "in view": from a day back (time zones, today's early
 /// visits) to `days` ahead.
@@ -42,7 +39,7 @@ impl Store {
 
     /// Removes the source's patients not seen since `now - retention_days` and not in view, with every
     /// resource, search token, alert, call and bookkeeping row about them. Deleted pages are zeroed
-    /// (`secure_delete`), so nothing of them stays in the file. Returns how many patients left.
+    /// (`secure_delete`), so nothing of them stays in the file. Returns the patients that left.
     pub fn evict_unseen(&mut self, source: &str, now: DateTime<Utc>, focus_days: u32, retention_days: u32) -> Result<Vec<String>, StoreError> {
         let keep = self.patients_in_view(source, now, focus_days)?;
         let cutoff = stamp(now - Duration::days(i64::from(retention_days)));
