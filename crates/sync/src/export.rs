@@ -140,18 +140,18 @@ async fn ingest_file(
     let written = async {
         while let Some(batch) = batches.recv().await {
             let lines = batch.map_err(fail)?;
-            write_lines(store, ctx, &lines, sink, None, report)?;
+            write_lines(store, ctx, &lines, sink, false, report)?;
             progress.advanced(&file.resource_type, lines.len() as u64);
         }
-        write_lines(store, ctx, &[], sink, Some(sink.files_done), report)
+        write_lines(store, ctx, &[], sink, true, report)
     }
     .await;
     download.abort();
     written
 }
 
-/// Writes lines in one transaction; `files_done` marks the file finished with them.
-fn write_lines(store: &mut Store, ctx: &Ctx<'_>, lines: &[String], sink: &Sink, files_done: Option<usize>, report: &mut TypeReport) -> Result<(), SyncError> {
+/// Writes lines in one transaction; `last` marks the file finished with them.
+fn write_lines(store: &mut Store, ctx: &Ctx<'_>, lines: &[String], sink: &Sink, last: bool, report: &mut TypeReport) -> Result<(), SyncError> {
     let mut writer = store.writer(&ctx.now())?;
     writer.set_initial(sink.initial);
     for line in lines {
@@ -163,8 +163,8 @@ fn write_lines(store: &mut Store, ctx: &Ctx<'_>, lines: &[String], sink: &Sink, 
         }
         upsert_counted(&mut writer, ctx.source, line, report)?;
     }
-    if let Some(done) = files_done {
-        writer.export_files_done(ctx.source, done)?;
+    if last {
+        writer.export_files_done(ctx.source, sink.files_done)?;
     }
     writer.commit()?;
     Ok(())

@@ -196,15 +196,14 @@ async fn sync_all(store: &mut Store, ctx: &Ctx<'_>, progress: &dyn Progress) -> 
         let (exported, problems) = export_all(store, ctx, level, progress).await?;
         merge(&mut reports, exported);
         // The export covers every type, whether or not it had files this round.
-        merge(&mut reports, options.types.iter().map(|t| TypeReport { resource_type: t.clone(), ..Default::default() }).collect());
-        return Ok((in_order(reports, &options.types), summary, problems));
+        return Ok((in_order(reports, &options.types, false), summary, problems));
     }
     // The types that say who is in view, then the patients in view, then the rest.
     let (inputs, rest): (Vec<&String>, Vec<&String>) = strategy.search_types.iter().partition(|t| VIEW_INPUTS.contains(&t.as_str()));
     search_each(store, ctx, &capabilities, &inputs, progress, &mut reports).await?;
     merge(&mut reports, refresh_in_view(store, ctx, &strategy.focus_types, progress).await?);
     search_each(store, ctx, &capabilities, &rest, progress, &mut reports).await?;
-    Ok((in_order(reports, &options.types), summary, None))
+    Ok((in_order(reports, &options.types, true), summary, None))
 }
 
 /// Searches each of `types` across the server, one after another.
@@ -246,9 +245,10 @@ fn merge(reports: &mut BTreeMap<String, TypeReport>, more: Vec<TypeReport>) {
     }
 }
 
-/// One report per configured type, in sync order; a type nothing read is reported skipped.
-fn in_order(mut reports: BTreeMap<String, TypeReport>, types: &[String]) -> Vec<TypeReport> {
-    types.iter().map(|t| reports.remove(t).unwrap_or_else(|| TypeReport { resource_type: t.clone(), skipped: true, ..Default::default() })).collect()
+/// One report per configured type, in sync order; a type nothing read is reported empty, and
+/// `skipped` when the method did not cover it.
+fn in_order(mut reports: BTreeMap<String, TypeReport>, types: &[String], skipped: bool) -> Vec<TypeReport> {
+    types.iter().map(|t| reports.remove(t).unwrap_or_else(|| TypeReport { resource_type: t.clone(), skipped, ..Default::default() })).collect()
 }
 
 async fn sync_type(
