@@ -7,6 +7,7 @@ pub mod helios;
 mod load;
 mod names;
 pub mod simulator;
+pub mod sources;
 
 pub use clinic::{generate, DemoOptions};
 
