@@ -52,6 +52,10 @@ fn a_system_export_fills_the_cache_and_resumes_a_cut_download_without_fetching_f
     assert!(job.files_done > 0 && job.manifest.is_some(), "{job:?}");
     assert!(store.cursor(SOURCE, EXPORT_CURSOR).unwrap().is_none(), "the cursor moved before everything was in");
     let kickoffs = proxy.requests("GET", "$export");
+    let exports = |store: &switchboard_store::Store| {
+        store.audit_log(&switchboard_store::AuditFilter::default()).unwrap().iter().filter(|r| r.action == switchboard_core::AuditAction::Export).count()
+    };
+    assert_eq!(exports(&store), 0, "an unfinished export was audited");
 
     app.sync(&mut store, &rt, None, false, &switchboard_sync::NoProgress).unwrap();
     assert_eq!(proxy.requests("GET", "$export"), kickoffs, "the resumed sync started a second export");
@@ -62,6 +66,7 @@ fn a_system_export_fills_the_cache_and_resumes_a_cut_download_without_fetching_f
     assert_eq!(proxy.requests("DELETE", "export-status"), 1, "the job was not deleted on the server");
     assert!(store.export_job(SOURCE).unwrap().is_none());
     assert!(store.cursor(SOURCE, EXPORT_CURSOR).unwrap().is_some());
+    assert_eq!(exports(&store), 1, "the finished export was not audited once");
     let on_server: BTreeMap<String, BTreeSet<String>> = rt.block_on(async {
         let mut all = BTreeMap::new();
         for kind in cached(&store).keys() {
@@ -104,6 +109,17 @@ fn a_group_export_holds_its_members_only_and_an_incremental_round_brings_only_wh
     assert!(fetched < 5, "an incremental round fetched {fetched}");
     let cached: serde_json::Value = serde_json::from_str(&store.resource(SOURCE, "Observation", &id).unwrap().unwrap()).unwrap();
     assert_eq!(cached["status"], "amended");
+
+    // Each finished round is audited as an export by whoever synced, the second with its `_since`.
+    let exports: Vec<_> = store
+        .audit_log(&switchboard_store::AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == switchboard_core::AuditAction::Export)
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    assert!(exports.iter().all(|row| row.detail.contains("Group/switchboard/$export") && row.patient.is_none() && row.user == app.actor().user_key()));
+    assert_eq!(exports.iter().filter(|row| row.detail.contains(" since ")).count(), 1, "{exports:?}");
 }
 
 #[test]

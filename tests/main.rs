@@ -15,6 +15,7 @@ mod e2e_signin;
 mod export;
 mod fuzz;
 mod hostile;
+mod identity;
 mod intake;
 mod invariants;
 mod live_demo;

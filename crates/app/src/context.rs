@@ -62,7 +62,9 @@ impl App {
 
     /// The active rules: the built-in set, overridden by `rules.toml` beside the config file.
     pub fn rules(&self) -> Result<switchboard_rules::RuleSet, AppError> {
-        Ok(switchboard_rules::load_rules(&self.home.config_dir.join("rules.toml"))?)
+        let mut rules = switchboard_rules::load_rules(&self.home.config_dir.join("rules.toml"))?;
+        rules.work = self.work_routing();
+        Ok(rules)
     }
 
     /// Dates like 03/05/1980 read month first in the US.

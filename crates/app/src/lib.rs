@@ -5,6 +5,7 @@
 mod audit;
 mod context;
 mod error;
+mod identity;
 pub mod live_demo;
 mod operations;
 mod partial;
@@ -18,6 +19,7 @@ mod worker;
 pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
+pub use identity::Relinked;
 pub use secrets::{call_token, session, source_token, store_session, store_source_token, StoredSession};
 pub use signin::open_in_browser;
 pub use sources::{source_entry, ClinicInfo, SourceView};

@@ -30,9 +30,16 @@ impl App {
                 partial: source.partial,
                 focus_days: source.focus_days,
                 retention_days: source.retention_days,
+                actor: Some(self.actor()),
                 ..SyncOptions::default()
             };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
+        }
+        // Who is who across sources changes only with a patient or a staff decision.
+        let identity_changed =
+            reports.iter().flat_map(|r| &r.types).any(|t| matches!(t.resource_type.as_str(), "Patient" | "Linkage") && t.inserted + t.updated + t.deleted > 0);
+        if self.config.sources.len() > 1 && identity_changed {
+            self.relink(store)?;
         }
         Ok(reports)
     }
@@ -61,14 +68,27 @@ impl App {
     pub fn queue_staff(&self, store: &mut Store, source: &str, action: StaffAction) -> Result<Queued, AppError> {
         let action = Action::from(self.claimed_by_actor(action));
         let named = serde_json::to_value(&action).ok().and_then(|v| v["patient"].as_str().map(str::to_string));
-        let checked = match self.refusal(store, source, &action) {
+        // To the system of record for what it changes, about the person's record there.
+        let (target, action) = match self.routed(store, source, action.clone()) {
+            Ok(routed) => routed,
+            Err(AppError::Invalid(why)) => {
+                self.audit(store, AuditAction::Refused, named.as_deref().map(|id| (source, id)), &format!("{}: {why}", action.kind_name()))?;
+                return Err(AppError::Invalid(why));
+            }
+            Err(other) => return Err(other),
+        };
+        let checked = match self.refusal(store, &target, &action) {
             Some(why) => Err(ActionError::Invalid(why)),
-            None => queue(store, source, &action, &self.actor(), self.clock.now()),
+            None => queue(store, &target, &action, &self.actor(), self.clock.now()),
         };
         match checked {
             Ok(queued) => {
-                let patient = named.or_else(|| patient_of_target(store, source, &queued.target));
-                self.audit(store, AuditAction::Action, patient.as_deref().map(|id| (source, id)), &format!("{} {}", action.kind_name(), queued.target))?;
+                let patient = match named {
+                    Some(id) => Some((source.to_string(), id)),
+                    None => patient_of_target(store, &target, &queued.target).map(|id| (target.clone(), id)),
+                };
+                let about = patient.as_ref().map(|(s, id)| (s.as_str(), id.as_str()));
+                self.audit(store, AuditAction::Action, about, &format!("{} {}", action.kind_name(), queued.target))?;
                 Ok(queued)
             }
             Err(ActionError::Invalid(why)) => {
@@ -83,7 +103,8 @@ impl App {
     /// Communication), and a Task for the team the reading routes to, due by its urgency.
     pub fn queue_intake(&self, store: &mut Store, source: &str, patient: String, note: &str, summary: &str, reading: &Intake) -> Result<Queued, AppError> {
         let action = intake_action(patient.clone(), note, summary, reading, self.clock.now());
-        let queued = queue(store, source, &action, &self.actor(), self.clock.now())?;
+        let (target, action) = self.routed(store, source, action)?;
+        let queued = queue(store, &target, &action, &self.actor(), self.clock.now())?;
         self.audit(store, AuditAction::Action, Some((source, &patient)), &format!("intake {}", queued.target))?;
         Ok(queued)
     }

@@ -196,6 +196,9 @@ pub enum Command {
     Signin { source: String },
     /// Forget this workstation's sign-in to a source
     Signout { source: String },
+    /// Who is who across sources: the review queue and staff decisions
+    #[command(subcommand)]
+    Identity(IdentityCommand),
     /// The audit log: who read or did what, newest first
     Audit {
         /// A user: Practitioner/ID or the name shown
@@ -373,6 +376,21 @@ pub enum RulesCommand {
     },
     /// Check a rules file without using it
     Check { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum IdentityCommand {
+    /// Work out again who is who from every cached patient and the staff's decisions
+    Relink,
+    /// The pairs of records that may be one person, waiting for a person to decide
+    Review {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Two records (SOURCE/ID each) are one person
+    Link { record: String, other: String },
+    /// Two records are not the same person (this also undoes a link)
+    NotSame { record: String, other: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use url::Url;
 
+mod identity;
+pub use identity::{IdentityConfig, SourceRole, DEFAULT_AUTO_LINK_AT, DEFAULT_REVIEW_AT};
+
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
 pub const DEFAULT_PHONE_REGION: &str = "US";
 /// The local call listener's port unless `[phone] port` says otherwise.
 pub const DEFAULT_CALL_PORT: u16 = 47800;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Region used to read phone numbers written without a country code (ISO 3166 alpha-2).
     pub phone_region: String,
@@ -23,6 +26,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub session: SessionConfig,
     pub roles: RolesConfig,
+    pub identity: IdentityConfig,
 }
 
 /// `[roles]`: which PractitionerRole codes make each role (`nurse = ["224535009", "nurse"]`), and
@@ -123,6 +127,9 @@ pub struct SourceConfig {
     pub focus_days: u32,
     /// A partial source's patients not opened or in view for this many days leave the cache.
     pub retention_days: u32,
+    /// What it is the system of record for; empty when `roles` is left out (it holds everything, and
+    /// what is done about its patients goes back to it).
+    pub roles: Vec<SourceRole>,
 }
 
 pub const DEFAULT_FOCUS_DAYS: u32 = 7;
@@ -199,7 +206,13 @@ impl SourceConfig {
             partial: false,
             focus_days: DEFAULT_FOCUS_DAYS,
             retention_days: DEFAULT_RETENTION_DAYS,
+            roles: Vec::new(),
         }
+    }
+
+    /// Whether it serves `role`: declared, or holding everything.
+    pub fn serves(&self, role: SourceRole) -> bool {
+        self.roles.is_empty() || self.roles.contains(&role)
     }
 
     /// Plain http:// to a host other than this machine: a token sent there can be read on the way.
@@ -224,6 +237,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             session: SessionConfig::default(),
             roles: RolesConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -268,6 +282,8 @@ struct RawConfig {
     session: Option<RawSession>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     roles: Option<RawRoles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity: Option<identity::RawIdentity>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -343,6 +359,8 @@ struct RawSource {
     focus_days: Option<Spanned<usize>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retention_days: Option<Spanned<usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roles: Option<Spanned<Vec<String>>>,
 }
 
 impl Config {
@@ -438,6 +456,10 @@ impl Config {
             let focus_days = bounded(raw_source.focus_days, "focus_days", 1..=60, DEFAULT_FOCUS_DAYS as usize)? as u32;
             let retention_days = bounded(raw_source.retention_days, "retention_days", 1..=3650, DEFAULT_RETENTION_DAYS as usize)? as u32;
             let (allow_insecure_http, partial) = (raw_source.allow_insecure_http, raw_source.partial);
+            let roles = match raw_source.roles {
+                Some(words) => identity::parse_roles(words.get_ref()).map_err(|problem| error(Some(words.span()), Some("roles"), problem))?,
+                None => Vec::new(),
+            };
             sources.push(SourceConfig {
                 name,
                 fhir,
@@ -452,8 +474,14 @@ impl Config {
                 partial,
                 focus_days,
                 retention_days,
+                roles,
             });
         }
+        identity::check_role_map(&sources).map_err(|problem| error(None, Some("roles"), problem))?;
+        let identity = match raw.identity {
+            Some(section) => section.check().map_err(|(field, problem)| error(None, Some(field), problem))?,
+            None => IdentityConfig::default(),
+        };
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
                 port: match phone.port {
@@ -505,7 +533,7 @@ impl Config {
                 table.insert(role, values);
             }
         }
-        Ok(Config { phone_region, sources, phone, intake, audit, session, roles })
+        Ok(Config { phone_region, sources, phone, intake, audit, session, roles, identity })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -530,6 +558,7 @@ impl Config {
                     partial: s.partial,
                     focus_days: (s.focus_days != DEFAULT_FOCUS_DAYS).then(|| Spanned::new(0..0, s.focus_days as usize)),
                     retention_days: (s.retention_days != DEFAULT_RETENTION_DAYS).then(|| Spanned::new(0..0, s.retention_days as usize)),
+                    roles: (!s.roles.is_empty()).then(|| Spanned::new(0..0, s.roles.iter().map(|r| r.word().to_string()).collect())),
                 })
                 .collect(),
             phone: (self.phone != PhoneConfig::default()).then(|| RawPhone {
@@ -550,6 +579,7 @@ impl Config {
                 idle_lock_minutes: Some(Spanned::new(0..0, self.session.idle_lock_minutes)),
                 unlock_pin: self.session.unlock_pin.then_some(true),
             }),
+            identity: identity::RawIdentity::from(&self.identity),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {

@@ -20,6 +20,8 @@ pub const SYNCED: &[&str] = &[
     "Task",
     "Communication",
     "CommunicationRequest",
+    // Staff decisions on who is who across sources, kept in the shared-work source.
+    "Linkage",
 ];
 
 /// Extra search parameters that narrow a type to what Switchboard shows.
@@ -38,7 +40,7 @@ pub fn is_synced(resource_type: &str) -> bool {
 /// the bare id for `_id`); `None` for types that are not about one patient (practitioners, slots).
 pub fn patient_param(resource_type: &str) -> Option<&'static str> {
     match resource_type {
-        "Organization" | "Location" | "Practitioner" | "PractitionerRole" | "Schedule" | "Slot" => None,
+        "Organization" | "Location" | "Practitioner" | "PractitionerRole" | "Schedule" | "Slot" | "Linkage" => None,
         "Patient" => Some("_id"),
         _ => Some("patient"),
     }

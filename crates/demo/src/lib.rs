@@ -13,4 +13,4 @@ pub use clinic::{generate, DemoOptions};
 
 /// The demo clinic's time zone: its times are generated at UTC-6, central standard time.
 pub const DEMO_TIME_ZONE: &str = "America/Chicago";
-pub use load::{ensure_demo_loaded, load_into_store, seed_server, DemoError, DEMO_SOURCE};
+pub use load::{ensure_demo_loaded, load_into_store, seed_resources, seed_server, seed_sources, DemoError, DEMO_SOURCE};

@@ -74,6 +74,27 @@ pub fn ensure_demo_loaded(store: &mut Store, patients: u32, now: DateTime<Utc>) 
 pub async fn seed_server(client: &FhirClient, options: &DemoOptions, progress: &mut dyn FnMut(u64)) -> Result<u64, DemoError> {
     let mut resources = Vec::new();
     generate(options, &mut |resource| resources.push(resource));
+    seed_resources(client, &resources, progress).await
+}
+
+/// Seeds each system's server with its share of the demo clinic spread over `servers.len()` systems
+/// (EHR, scheduler, lab; see `sources`). Returns who is who.
+pub async fn seed_sources(servers: &[&FhirClient], options: &DemoOptions) -> Result<Vec<crate::sources::Person>, DemoError> {
+    let names = [crate::sources::EHR, crate::sources::SCHEDULER, crate::sources::LAB];
+    let mut shares: Vec<Vec<Value>> = vec![Vec::new(); servers.len()];
+    let persons = crate::sources::generate_sources(options, servers.len(), &mut |source, resource| {
+        if let Some(at) = names.iter().position(|n| *n == source) {
+            shares[at].push(resource);
+        }
+    });
+    for (client, share) in servers.iter().zip(&shares) {
+        seed_resources(client, share, &mut |_| {}).await?;
+    }
+    Ok(persons)
+}
+
+/// Sends resources (with their ids) as transaction Bundles of PUTs.
+pub async fn seed_resources(client: &FhirClient, resources: &[Value], progress: &mut dyn FnMut(u64)) -> Result<u64, DemoError> {
     let mut sent = 0u64;
     for chunk in resources.chunks(BUNDLE_ENTRIES) {
         let entries: Vec<Value> = chunk

@@ -37,6 +37,7 @@ pub enum Action {
     Escalate(Escalate),
     Intake(Intake),
     CallLog(CallLog),
+    LinkDecision(LinkDecision),
 }
 
 /// The actions a person may ask for, from the window or a verb. What the rules, the call desk and the
@@ -55,6 +56,7 @@ pub enum StaffAction {
     Book(Book),
     Reschedule(Reschedule),
     Cancel(Cancel),
+    LinkDecision(LinkDecision),
 }
 
 impl From<StaffAction> for Action {
@@ -70,6 +72,7 @@ impl From<StaffAction> for Action {
             StaffAction::Book(a) => Action::Book(a),
             StaffAction::Reschedule(a) => Action::Reschedule(a),
             StaffAction::Cancel(a) => Action::Cancel(a),
+            StaffAction::LinkDecision(a) => Action::LinkDecision(a),
         }
     }
 }
@@ -110,6 +113,7 @@ macro_rules! with_kind {
             Action::Escalate($kind) => $body,
             Action::Intake($kind) => $body,
             Action::CallLog($kind) => $body,
+            Action::LinkDecision($kind) => $body,
         }
     };
 }

@@ -1,6 +1,6 @@
 //! Evaluating the rules: on the change feed after every sync, and on the clock (`tick`).
 
-use crate::model::{Dedupe, Due, Rule, RuleSet, Trigger};
+use crate::model::{Dedupe, Due, Rule, RuleSet, Trigger, WorkRouting};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -46,9 +46,18 @@ struct Pending {
     action: Action,
 }
 
-/// The outputs of one batch, queued together in one transaction when the batch ends.
-#[derive(Default)]
-struct Outputs(Vec<Pending>);
+/// The outputs of one batch, queued together in one transaction when the batch ends; tasks and
+/// reminders go to the shared-work source when the clinic has one.
+struct Outputs {
+    pending: Vec<Pending>,
+    work: Option<WorkRouting>,
+}
+
+impl Outputs {
+    fn for_set(set: &RuleSet) -> Outputs {
+        Outputs { pending: Vec::new(), work: set.work.clone() }
+    }
+}
 
 const BATCH: usize = 2_000;
 const WITHDRAWN: &str = "withdrawn";
@@ -83,7 +92,7 @@ pub fn on_changes(store: &mut Store, set: &RuleSet, now: DateTime<Utc>) -> Resul
     loop {
         let batch = store.pending_changes(BATCH)?;
         let Some(last) = batch.last().map(|c| c.seq) else { break };
-        let mut outputs = Outputs::default();
+        let mut outputs = Outputs::for_set(set);
         for change in &batch {
             report.changes += 1;
             on_change(store, set, change, now, &mut outputs, &mut report)?;
@@ -279,12 +288,17 @@ impl Outputs {
             return Ok(());
         }
         let fired = Fired { rule: rule.to_string(), signature: signature.to_string(), action_id: None };
+        let Some((source, action)) = to_work_source(store, self.work.as_ref(), source, action)? else {
+            tracing::warn!(rule, "rule output skipped: the person has no record in the shared-work source");
+            return Ok(());
+        };
+        let source = source.as_str();
         if already_on_server(store, source, &action, &fired_key)? {
             return store.record_fired(&fired_key, &fired, source, &now.to_rfc3339());
         }
         // A later change in the same batch (a result corrected at once) replaces the earlier output.
-        self.0.retain(|p| p.fired_key != fired_key);
-        self.0.push(Pending { source: source.to_string(), fired_key, fired, action });
+        self.pending.retain(|p| p.fired_key != fired_key);
+        self.pending.push(Pending { source: source.to_string(), fired_key, fired, action });
         Ok(())
     }
 
@@ -292,7 +306,7 @@ impl Outputs {
     /// (its patient is gone) is logged and skipped.
     fn queue(self, store: &mut Store, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {
         let mut ready = Vec::new();
-        for pending in self.0 {
+        for pending in self.pending {
             match prepare(store, &pending.source, &pending.action, &Actor::rules(), now) {
                 Ok(prepared) => ready.push((pending, prepared)),
                 Err(ActionError::Store(error)) => return Err(error),
@@ -341,7 +355,7 @@ fn action_store_error(error: ActionError) -> StoreError {
 /// Time-based rules, once: appointment reminders, overdue follow-ups, tasks past their due time.
 pub fn tick(store: &mut Store, set: &RuleSet, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
-    let mut outputs = Outputs::default();
+    let mut outputs = Outputs::for_set(set);
     appointment_reminders(store, set, now, &mut outputs, &mut report)?;
     follow_ups_due(store, set, now, &mut outputs, &mut report)?;
     outputs.queue(store, now, &mut report)?;
@@ -442,15 +456,42 @@ fn follow_ups_due(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, outputs:
     Ok(())
 }
 
-/// Whether the patient has an appointment for this request, or any booked on or after its date.
+/// A rule's task or reminder about a patient of `source`, moved to the shared-work source and the
+/// person's record there; `None` when they have none there (no stray patient is made).
+fn to_work_source(store: &Store, work: Option<&WorkRouting>, source: &str, mut action: Action) -> Result<Option<(String, Action)>, StoreError> {
+    let Some(work) = work.filter(|w| w.source != source) else { return Ok(Some((source.to_string(), action))) };
+    let patient = match &mut action {
+        Action::RuleTask(task) => {
+            // What fired it lives in the other system: named by its absolute address.
+            if let Some(base) = work.bases.get(source) {
+                task.focus = format!("{base}{}", task.focus);
+            }
+            &mut task.patient
+        }
+        Action::RuleReminder(reminder) => &mut reminder.patient,
+        _ => return Ok(Some((source.to_string(), action))),
+    };
+    let Some((_, there)) = store.linked_records(source, patient)?.into_iter().find(|(s, _)| *s == work.source) else { return Ok(None) };
+    *patient = there;
+    Ok(Some((work.source.clone(), action)))
+}
+
+/// Whether the person has an appointment for this request, or any booked on or after its date, in
+/// any source holding one of their linked records (the scheduler's own record of them counts).
 fn booked_for(store: &Store, source: &str, patient: &str, request: &str, due: DateTime<Utc>) -> Result<bool, StoreError> {
     let based_on = format!("ServiceRequest/{request}");
-    Ok(store.patient_resources(source, patient, "Appointment")?.iter().any(|(_, json)| {
-        let Ok(a) = serde_json::from_str::<Value>(json) else { return false };
-        let for_this = a["basedOn"].as_array().into_iter().flatten().any(|b| b["reference"].as_str().is_some_and(|r| r.ends_with(&based_on)));
-        let live = matches!(a["status"].as_str(), Some("booked" | "pending" | "arrived" | "checked-in" | "fulfilled"));
-        live && (for_this || a["start"].as_str().and_then(parse_time).is_some_and(|s| s >= due))
-    }))
+    for (record_source, record) in store.linked_records(source, patient)? {
+        let booked = store.patient_resources(&record_source, &record, "Appointment")?.iter().any(|(_, json)| {
+            let Ok(a) = serde_json::from_str::<Value>(json) else { return false };
+            let for_this = a["basedOn"].as_array().into_iter().flatten().any(|b| b["reference"].as_str().is_some_and(|r| r.ends_with(&based_on)));
+            let live = matches!(a["status"].as_str(), Some("booked" | "pending" | "arrived" | "checked-in" | "fulfilled"));
+            live && (for_this || a["start"].as_str().and_then(parse_time).is_some_and(|s| s >= due))
+        });
+        if booked {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn overdue_tasks(store: &mut Store, set: &RuleSet, now: DateTime<Utc>, report: &mut RunReport) -> Result<(), StoreError> {

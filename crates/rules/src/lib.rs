@@ -10,4 +10,4 @@ mod model;
 
 pub use engine::{on_changes, tick, RunReport};
 pub use hours::Clinic;
-pub use model::{load_rules, parse_rules, Dedupe, Origin, Rule, RuleSet, RuleView, RulesError, Trigger, BUILTIN};
+pub use model::{load_rules, parse_rules, Dedupe, Origin, Rule, RuleSet, RuleView, RulesError, Trigger, WorkRouting, BUILTIN};

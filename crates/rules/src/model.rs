@@ -195,6 +195,17 @@ impl Rule {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub clinic: Clinic,
+    /// Where rule-made tasks and reminders go when the clinic keeps its shared work in one source
+    /// (set from config.toml's roles, not from rules.toml).
+    pub work: Option<WorkRouting>,
+}
+
+/// The shared-work source, and each source's base URL, by which a task there names what fired it in
+/// another system.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkRouting {
+    pub source: String,
+    pub bases: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,7 +267,7 @@ fn merge(builtin: RuleSet, own: RuleSet, own_clinic: bool) -> RuleSet {
         }
     }
     rules.retain(|r| r.enabled);
-    RuleSet { rules, clinic: if own_clinic { own.clinic } else { builtin.clinic } }
+    RuleSet { rules, clinic: if own_clinic { own.clinic } else { builtin.clinic }, work: None }
 }
 
 /// Parses and checks one rules file. Nothing of a bad file is returned.
@@ -298,7 +309,7 @@ pub fn parse_rules(file: &str, text: &str, origin: Origin) -> Result<RuleSet, Ru
         }
         rules.push(rule);
     }
-    Ok(RuleSet { rules, clinic })
+    Ok(RuleSet { rules, clinic, work: None })
 }
 
 /// The checks serde cannot make: known values, durations, one action that fits the trigger.

@@ -60,7 +60,7 @@ impl Store {
             let Some(json) = self.resource(&source, "Patient", &id)? else { continue };
             let patient: Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
             let via = self.via(&patient, &calling);
-            matches.push(CallerMatch { hit: PatientHit { source, banner: banner_of(&id, &patient, today) }, via });
+            matches.push(CallerMatch { hit: PatientHit { source, banner: banner_of(&id, &patient, today), also_in: Vec::new() }, via });
         }
         matches.sort_by_key(|m| (m.via != CallerVia::Patient, m.hit.banner.family.clone(), m.hit.banner.given.clone()));
         Ok(Some(matches))

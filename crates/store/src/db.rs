@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_outbox_actor.sql"),
     include_str!("../migrations/0009_export_job.sql"),
     include_str!("../migrations/0010_patient_seen.sql"),
+    include_str!("../migrations/0011_persons.sql"),
 ];
 
 pub struct Store {

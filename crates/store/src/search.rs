@@ -34,6 +34,8 @@ pub struct PatientHit {
     pub source: String,
     #[serde(flatten)]
     pub banner: Banner,
+    /// The other sources holding a record linked to this one: a person is one result.
+    pub also_in: Vec<String>,
 }
 
 const MAX_HITS: usize = 50;
@@ -149,11 +151,32 @@ impl Store {
         for (source, id) in keys {
             if let Some(json) = self.resource(&source, "Patient", &id)? {
                 let patient: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-                hits.push(PatientHit { source, banner: banner_of(&id, &patient, today) });
+                // A record its source merged into another is found as that one.
+                if replaced(&patient) {
+                    continue;
+                }
+                hits.push(PatientHit { source, banner: banner_of(&id, &patient, today), also_in: Vec::new() });
             }
         }
         hits.sort_by(|a, b| (&a.banner.family, &a.banner.given).cmp(&(&b.banner.family, &b.banner.given)));
-        Ok(hits)
+        self.one_hit_per_person(hits)
+    }
+
+    /// Keeps the first hit on each linked person, naming the person's other sources.
+    fn one_hit_per_person(&self, hits: Vec<PatientHit>) -> Result<Vec<PatientHit>, StoreError> {
+        let mut kept: Vec<PatientHit> = Vec::with_capacity(hits.len());
+        let mut persons = std::collections::HashSet::new();
+        for mut hit in hits {
+            if let Some(person) = self.person_of(&hit.source, &hit.banner.id)? {
+                if !persons.insert(person) {
+                    continue;
+                }
+                let others = self.linked_records(&hit.source, &hit.banner.id)?.into_iter().skip(1).map(|(s, _)| s);
+                hit.also_in = others.filter(|s| *s != hit.source).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            }
+            kept.push(hit);
+        }
+        Ok(kept)
     }
 
     /// Finds a patient by server id, or else by an identifier such as the MRN.
@@ -227,6 +250,11 @@ fn condition(alias: &str, term: &Term, params: &mut Vec<SqlValue>) -> String {
         })
         .collect();
     format!("({})", parts.join(" OR "))
+}
+
+/// The source says another record replaced this one (`Patient.link` replaced-by: its own merge).
+fn replaced(patient: &serde_json::Value) -> bool {
+    patient["link"].as_array().into_iter().flatten().any(|l| l["type"] == "replaced-by")
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use crate::pull::{upsert_counted, Ctx, SyncError, TypeReport};
 use crate::strategy::ExportLevel;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use switchboard_core::AuditAction;
 use switchboard_fhir::{ExportFile, ExportStatus, FhirError, Manifest};
-use switchboard_store::{Store, EXPORT_CURSOR};
+use switchboard_store::{AuditEntry, Store, EXPORT_CURSOR};
 use url::Url;
 
 /// NDJSON lines written per transaction.
@@ -75,6 +76,14 @@ pub(crate) async fn export_all(
     let problems = error_words(ctx, &manifest).await;
     let mut writer = store.writer(&ctx.now())?;
     writer.finish_export_job(ctx.source, &manifest.transaction_time)?;
+    if let Some(actor) = &ctx.options.actor {
+        // Everything the export brought here is PHI leaving the server: audited with the cursor's move.
+        let lines: u64 = reports.values().map(|r| r.fetched).sum();
+        let since = job.since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default();
+        let detail = format!("Bulk Data export {}{since}: {lines} resources", level.path());
+        let entry = AuditEntry { action: AuditAction::Export, source: ctx.source.to_string(), patient: None, detail };
+        writer.audit(actor, &entry, ctx.clock.now())?;
+    }
     writer.commit()?;
     if let Err(error) = ctx.client.export_delete(&status).await {
         tracing::warn!(code = error.code(), "the finished export job could not be deleted on the server");

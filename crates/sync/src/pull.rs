@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use switchboard_core::{resource_types, Clock, SyncMethod};
+use switchboard_core::{resource_types, Actor, Clock, SyncMethod};
 use switchboard_fhir::{Capabilities, FhirClient, FhirError, Page, PageTrail};
 use switchboard_store::{Store, StoreError, Stored, Upserted, Writer};
 use url::Url;
@@ -42,6 +42,8 @@ pub struct SyncOptions {
     /// Days ahead (schedule) and back (calls, opens) that put a patient in view.
     pub focus_days: u32,
     pub retention_days: u32,
+    /// Who a finished Bulk Data export is audited as (the person or workstation syncing).
+    pub actor: Option<Actor>,
 }
 
 impl Default for SyncOptions {
@@ -58,6 +60,7 @@ impl Default for SyncOptions {
             partial: false,
             focus_days: switchboard_core::config::DEFAULT_FOCUS_DAYS,
             retention_days: switchboard_core::config::DEFAULT_RETENTION_DAYS,
+            actor: None,
         }
     }
 }

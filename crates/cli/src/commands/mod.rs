@@ -4,6 +4,7 @@ pub(crate) mod actions;
 mod audit;
 mod call;
 mod demo;
+mod identity;
 mod intake;
 mod patient;
 pub(crate) mod rules;
@@ -61,6 +62,7 @@ pub fn dispatch(command: Command) -> Result<(), AppError> {
             println!("signed out of {source}");
             Ok(())
         }
+        Command::Identity(cmd) => identity::run(&ctx, cmd),
         Command::Audit { user, patient, since, until, limit, json } => audit::run(&ctx, user, patient, since.as_deref(), until.as_deref(), limit, json),
     }
 }

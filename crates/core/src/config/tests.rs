@@ -155,3 +155,41 @@ fn per_source_limits_and_the_insecure_http_opt_in_are_read_and_kept() {
     let err = parse("[[source]]\nname = \"a\"\nfhir = \"http://h/\"\nmax_page_mb = 0\n").unwrap_err();
     assert_eq!((err.field.as_deref(), err.line), (Some("max_page_mb"), Some(4)));
 }
+
+#[test]
+fn source_roles_and_the_identity_section_are_read_checked_and_kept() {
+    let text = "[identity]\nsame_person_systems = [\"urn:empi\"]\nauto_link_at = 30\n\n\
+        [[source]]\nname = \"ehr\"\nfhir = \"https://ehr.example.org/r4\"\nroles = [\"patients\", \"work\"]\n\n\
+        [[source]]\nname = \"sched\"\nfhir = \"https://sched.example.org/r4\"\nroles = [\"scheduling\"]\n\n\
+        [[source]]\nname = \"old\"\nfhir = \"https://old.example.org/r4\"\n";
+    let config = parse(text).unwrap();
+    assert_eq!(config.sources[0].roles, [SourceRole::Patients, SourceRole::Work]);
+    assert!(config.sources[1].serves(SourceRole::Scheduling) && !config.sources[1].serves(SourceRole::Work));
+    assert!(config.sources[2].serves(SourceRole::Work), "a source without roles holds everything");
+    assert_eq!(
+        (config.identity.same_person_systems.clone(), config.identity.auto_link_at, config.identity.review_at),
+        (vec!["urn:empi".to_string()], 30.0, 12.0)
+    );
+    let file = tempfile::tempdir().unwrap();
+    let path = file.path().join("config.toml");
+    config.save(&path).unwrap();
+    assert_eq!(Config::load(&path).unwrap(), config);
+
+    let refused = |text: &str| {
+        let err = parse(text).unwrap_err();
+        (err.field.unwrap_or_default(), err.problem)
+    };
+    let one = |roles: &str| format!("[[source]]\nname = \"a\"\nfhir = \"https://a.example.org/\"\nroles = {roles}\n");
+    let (field, problem) = refused(&one("[\"labs\"]"));
+    assert_eq!(field, "roles");
+    assert!(problem.contains("`labs` is not one of patients, scheduling, results, work"), "{problem}");
+    assert!(refused(&one("[\"work\", \"work\"]")).1.contains("listed twice"));
+    assert!(refused(&one("[]")).1.contains("lists no role"));
+    let two_work = format!("{}\n[[source]]\nname = \"b\"\nfhir = \"https://b.example.org/\"\nroles = [\"work\"]\n", one("[\"work\"]"));
+    let (field, problem) = refused(&two_work);
+    assert_eq!(field, "roles");
+    assert!(problem.contains("one source, not 2 (a, b)"), "{problem}");
+    let (field, problem) = refused("[identity]\nauto_link_at = 5\n");
+    assert_eq!(field, "identity.auto_link_at");
+    assert!(problem.contains("between review_at (12) and 100"), "{problem}");
+}

@@ -74,14 +74,20 @@ impl<'a> Lookup<'a> {
 
     /// A Reference as words: the cached resource's name, else the reference's own display.
     pub fn name_of(&self, reference: Option<&Value>) -> Result<Option<String>, StoreError> {
+        self.name_in(self.source, reference)
+    }
+
+    /// The same, for a reference made in another source (a linked person's other records).
+    pub fn name_in(&self, source: &str, reference: Option<&Value>) -> Result<Option<String>, StoreError> {
         let Some(reference) = reference else { return Ok(None) };
         let display = reference.get("display").and_then(Value::as_str).map(str::to_string);
         let Some(target) = reference.get("reference").and_then(Value::as_str) else { return Ok(display) };
-        if let Some(known) = self.seen.borrow().get(target) {
+        let key = format!("{source} {target}");
+        if let Some(known) = self.seen.borrow().get(&key) {
             return Ok(known.clone().or(display));
         }
         let Some((kind, id)) = type_and_id(target) else { return Ok(display) };
-        let name = match self.store.resource(self.source, &kind, &id)? {
+        let name = match self.store.resource(source, &kind, &id)? {
             Some(json) => {
                 let value: Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
                 match kind.as_str() {
@@ -91,7 +97,7 @@ impl<'a> Lookup<'a> {
             }
             None => None,
         };
-        self.seen.borrow_mut().insert(target.to_string(), name.clone());
+        self.seen.borrow_mut().insert(key, name.clone());
         Ok(name.or(display))
     }
 }

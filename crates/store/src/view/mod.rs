@@ -2,6 +2,7 @@
 //! resources, plus lookups of the practitioners and locations they name.
 
 pub(crate) mod fhir_values;
+mod linked;
 mod sections;
 
 pub use sections::*;
@@ -27,6 +28,18 @@ pub struct PatientView {
     pub tasks: Vec<TaskItem>,
     /// Each source this view drew on, with when it last synced.
     pub sources: Vec<SourceStatus>,
+    /// The person's records: the one opened first, then those linked to it in other sources.
+    pub records: Vec<PatientRecord>,
+    /// Where the linked records disagree in ways that matter, in words.
+    pub conflicts: Vec<String>,
+}
+
+/// One record of the person in one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+pub struct PatientRecord {
+    pub source: String,
+    pub id: String,
 }
 
 /// Where a piece came from and when the cache last received it.
@@ -49,25 +62,21 @@ pub(crate) struct Row {
 }
 
 impl Store {
-    /// The whole picture of one patient, or `None` when the cache does not hold that patient.
+    /// The whole picture of one person, or `None` when the cache does not hold that patient: this
+    /// record and every record linked to it in other sources, each item labelled with its source.
     pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2",
-        )?;
-        let rows = stmt.query_map([source, patient_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?))
-        })?;
+        let records = self.linked_records(source, patient_id)?;
         let mut parsed = Vec::new();
-        for row in rows {
-            let (kind, id, json, synced_at, pending) = row?;
-            let value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-            parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at, pending } });
+        for (record_source, id) in &records {
+            parsed.extend(self.view_rows(record_source, id)?);
         }
-        let Some(patient_row) = parsed.iter().find(|r| r.kind == "Patient") else { return Ok(None) };
+        let Some(patient_row) = parsed.iter().find(|r| r.kind == "Patient" && r.origin.source == source && r.id == patient_id) else {
+            return Ok(None);
+        };
         let lookup = Lookup::new(self, source);
         let today = now.date_naive();
         let pick = |kind: &'static str| parsed.iter().filter(move |r| r.kind == kind);
-        let sources = self.source_statuses()?.into_iter().filter(|s| s.name == source).collect();
+        let sources = self.source_statuses()?.into_iter().filter(|s| records.iter().any(|(name, _)| *name == s.name)).collect();
         Ok(Some(PatientView {
             patient: PatientSection {
                 banner: banner_of(&patient_row.id, &patient_row.value, today),
@@ -81,6 +90,25 @@ impl Store {
             appointments: appointments(pick("Appointment"), &lookup, now)?,
             tasks: open_tasks(pick("Task")),
             sources,
+            records: records.iter().map(|(source, id)| PatientRecord { source: source.clone(), id: id.clone() }).collect(),
+            conflicts: linked::conflicts(&parsed),
         }))
+    }
+
+    /// One record's cached resources, with where they came from.
+    fn view_rows(&self, source: &str, patient_id: &str) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2",
+        )?;
+        let rows = stmt.query_map([source, patient_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?))
+        })?;
+        let mut parsed = Vec::new();
+        for row in rows {
+            let (kind, id, json, synced_at, pending) = row?;
+            let value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+            parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at, pending } });
+        }
+        Ok(parsed)
     }
 }

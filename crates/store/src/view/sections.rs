@@ -113,6 +113,8 @@ pub struct LabResult {
     pub status: Option<String>,
     /// normal, low, high, abnormal, critical-low, critical-high or critical; none when unknown.
     pub flag: Option<String>,
+    /// Other systems that reported the same result (a person linked across sources).
+    pub also_in: Vec<String>,
     #[serde(flatten)]
     pub origin: Origin,
 }
@@ -237,8 +239,8 @@ pub(crate) fn encounters<'r>(rows: impl Iterator<Item = &'r Row>, lookup: &Looku
             date: owned_at(v, "/period/start"),
             status: owned_at(v, "/status"),
             kind: first_concept_text(v, "type").or_else(|| owned_at(v, "/class/display")),
-            practitioner: lookup.name_of(v.pointer("/participant/0/individual"))?,
-            location: lookup.name_of(v.pointer("/location/0/location"))?,
+            practitioner: lookup.name_in(&row.origin.source, v.pointer("/participant/0/individual"))?,
+            location: lookup.name_in(&row.origin.source, v.pointer("/location/0/location"))?,
             reason: first_concept_text(v, "reasonCode").or_else(|| owned_at(v, "/reasonReference/0/display")),
             origin: row.origin.clone(),
         });
@@ -295,7 +297,7 @@ pub(crate) fn labs<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<LabTest> {
         .map(|(code, mut rows)| {
             rows.sort_by(|a, b| effective(&b.value).cmp(&effective(&a.value)));
             let latest = rows[0];
-            let history: Vec<LabResult> = rows.iter().map(|r| lab_result(r)).collect();
+            let history = same_results_once(rows.iter().map(|r| lab_result(r)));
             LabTest {
                 code,
                 name: concept_text(latest.value.get("code")),
@@ -310,6 +312,20 @@ pub(crate) fn labs<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<LabTest> {
     // Tests needing attention first, then by name.
     tests.sort_by_key(|t| (flag_rank(t.latest.flag.as_deref()), t.name.clone()));
     tests
+}
+
+/// One result reported by two systems (a linked person's: same code, time and value) is shown once,
+/// naming the other systems.
+fn same_results_once(results: impl Iterator<Item = LabResult>) -> Vec<LabResult> {
+    let mut kept: Vec<LabResult> = Vec::new();
+    for result in results {
+        match kept.iter_mut().find(|k| k.date == result.date && k.value == result.value && k.origin.source != result.origin.source) {
+            Some(same) if !same.also_in.contains(&result.origin.source) => same.also_in.push(result.origin.source),
+            Some(_) => {}
+            None => kept.push(result),
+        }
+    }
+    kept
 }
 
 fn effective(v: &Value) -> Option<&str> {
@@ -330,6 +346,7 @@ fn lab_result(row: &Row) -> LabResult {
         numeric,
         status: owned_at(v, "/status"),
         flag: flag(v, numeric),
+        also_in: Vec::new(),
         origin: row.origin.clone(),
     }
 }
@@ -407,8 +424,8 @@ pub(crate) fn appointments<'r>(rows: impl Iterator<Item = &'r Row>, lookup: &Loo
             end: owned_at(v, "/end"),
             status: owned_at(v, "/status"),
             service: first_concept_text(v, "serviceType").or_else(|| first_concept_text(v, "appointmentType")),
-            practitioner: lookup.name_of(actor("Practitioner"))?,
-            location: lookup.name_of(actor("Location"))?,
+            practitioner: lookup.name_in(&row.origin.source, actor("Practitioner"))?,
+            location: lookup.name_in(&row.origin.source, actor("Location"))?,
             reason: first_concept_text(v, "reasonCode").or_else(|| owned_at(v, "/description")),
             origin: row.origin.clone(),
         };

@@ -1,0 +1,169 @@
+//! Who is who across the clinic's sources, and where each action goes. Persons are worked out again
+//! from every cached Patient and the staff's decisions (Linkage resources, kept in the shared-work
+//! source so every workstation decides alike) after a sync that changed either. An action goes to the
+//! source that is the system of record for what it changes, about the person's record there.
+
+use crate::context::App;
+use crate::error::AppError;
+use std::collections::{BTreeMap, HashMap};
+use switchboard_core::config::SourceRole;
+use switchboard_identity::{link, Decision, LinkRules, Record, RecordKey, Verdict};
+use switchboard_outbox::kinds::LinkDecision;
+use switchboard_outbox::{Action, Queued, StaffAction};
+use switchboard_store::{RecordRef, ReviewPair, Store};
+
+/// What a relink found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relinked {
+    pub records: usize,
+    /// Persons holding records in two or more sources.
+    pub linked: usize,
+    pub review: usize,
+}
+
+impl App {
+    fn link_rules(&self) -> LinkRules {
+        let identity = &self.config.identity;
+        LinkRules { same_person_systems: identity.same_person_systems.clone(), auto_at: identity.auto_link_at, review_at: identity.review_at }
+    }
+
+    /// A record's address, the same on every workstation: `<source base>Patient/<id>`.
+    fn record_url(&self, source: &str, patient: &str) -> Result<String, AppError> {
+        Ok(format!("{}Patient/{patient}", self.source(source)?.fhir))
+    }
+
+    /// The (source, id) an address names, when it is one of this clinic's sources.
+    fn record_at(&self, url: &str) -> Option<RecordRef> {
+        let (base, id) = url.rsplit_once("Patient/")?;
+        let source = self.config.sources.iter().find(|s| s.fhir.as_str() == base)?;
+        Some((source.name.clone(), id.to_string()))
+    }
+
+    /// The source that keeps the shared work, when one is declared.
+    pub fn work_source(&self) -> Option<&str> {
+        self.config.sources.iter().find(|s| s.roles.contains(&SourceRole::Work)).map(|s| s.name.as_str())
+    }
+
+    /// Routing for the rules: the shared-work source and each source's base URL.
+    pub(crate) fn work_routing(&self) -> Option<switchboard_rules::WorkRouting> {
+        let source = self.work_source()?.to_string();
+        let bases: BTreeMap<String, String> = self.config.sources.iter().map(|s| (s.name.clone(), s.fhir.to_string())).collect();
+        Some(switchboard_rules::WorkRouting { source, bases })
+    }
+
+    /// Works out who is who again and keeps it in the cache.
+    pub fn relink(&self, store: &mut Store) -> Result<Relinked, AppError> {
+        let mut records = Vec::new();
+        let mut decisions: Vec<(String, Decision)> = Vec::new();
+        for source in &self.config.sources {
+            for (_, json) in store.resources_of(&source.name, "Patient")? {
+                let patient: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
+                records.extend(Record::from_patient(&source.name, &patient));
+            }
+            for (_, json) in store.resources_of(&source.name, "Linkage")? {
+                let linkage: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
+                decisions.extend(self.decision_of(&linkage));
+            }
+        }
+        // The later decision on a pair stands; one not yet on the server is the latest.
+        decisions.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut latest: HashMap<(RecordKey, RecordKey), Decision> = HashMap::new();
+        for (_, decision) in decisions {
+            let pair = if decision.a < decision.b { (decision.a.clone(), decision.b.clone()) } else { (decision.b.clone(), decision.a.clone()) };
+            latest.insert(pair, decision);
+        }
+        let decisions: Vec<Decision> = latest.into_values().collect();
+        let linkage = link(&records, &self.link_rules(), &decisions);
+        let persons: Vec<Vec<RecordRef>> =
+            linkage.persons.iter().filter(|p| p.len() > 1).map(|p| p.iter().map(|k| (k.source.clone(), k.id.clone())).collect()).collect();
+        let review: Vec<ReviewPair> = linkage
+            .review
+            .iter()
+            .map(|c| ReviewPair {
+                a_source: c.a.source.clone(),
+                a_patient: c.a.id.clone(),
+                b_source: c.b.source.clone(),
+                b_patient: c.b.id.clone(),
+                score: c.score.weight,
+                why: c.score.reasons.join("; "),
+            })
+            .collect();
+        store.replace_persons(&persons, &review)?;
+        Ok(Relinked { records: records.len(), linked: persons.len(), review: review.len() })
+    }
+
+    /// A staff decision from a Linkage: (when, decision); `None` when it names records outside this clinic.
+    fn decision_of(&self, linkage: &serde_json::Value) -> Option<(String, Decision)> {
+        let items: Vec<RecordRef> = linkage["item"].as_array()?.iter().filter_map(|i| self.record_at(i["resource"]["reference"].as_str()?)).collect();
+        let [(a_source, a_id), (b_source, b_id)] = <[RecordRef; 2]>::try_from(items).ok()?;
+        let verdict = if linkage["active"].as_bool().unwrap_or(true) { Verdict::Same } else { Verdict::NotSame };
+        let when = linkage.pointer("/meta/lastUpdated").and_then(|v| v.as_str()).unwrap_or("~ not yet sent").to_string();
+        Some((when, Decision { a: RecordKey::new(&a_source, &a_id), b: RecordKey::new(&b_source, &b_id), verdict }))
+    }
+
+    /// Staff say two records are one person (`same`) or two; kept in the shared-work source (else the
+    /// first record's), audited, and applied here at once.
+    pub fn decide_link(&self, store: &mut Store, record: (&str, &str), other: (&str, &str), same: bool) -> Result<Queued, AppError> {
+        let decision = LinkDecision { record: self.record_url(record.0, record.1)?, other: self.record_url(other.0, other.1)?, same };
+        let target = self.work_source().unwrap_or(record.0).to_string();
+        let queued = self.queue_staff(store, &target, StaffAction::LinkDecision(decision))?;
+        self.relink(store)?;
+        Ok(queued)
+    }
+
+    /// Where an action goes and what it names there: the system of record for what it changes, with
+    /// the person's record in that system. Refused, in words, when the person has none there.
+    pub(crate) fn routed(&self, store: &Store, source: &str, action: Action) -> Result<(String, Action), AppError> {
+        let holder = |kind: &str, id: &str| -> Result<Option<String>, AppError> {
+            if store.resource(source, kind, id)?.is_some() {
+                return Ok(Some(source.to_string()));
+            }
+            for other in self.config.sources.iter().filter(|s| s.name != source) {
+                if store.resource(&other.name, kind, id)?.is_some() {
+                    return Ok(Some(other.name.clone()));
+                }
+            }
+            Ok(None)
+        };
+        let (target, mut action) = match action {
+            // A booking goes where its slot is: the scheduler.
+            Action::Book(book) => (holder("Slot", &book.slot)?.unwrap_or_else(|| source.to_string()), Action::Book(book)),
+            Action::TaskCreate(_) | Action::Note(_) | Action::Remind(_) | Action::Intake(_) => (self.work_source().unwrap_or(source).to_string(), action),
+            // What changes a resource goes where the resource is.
+            Action::Reschedule(ref a) => (holder("Appointment", &a.appointment)?.unwrap_or_else(|| source.to_string()), action),
+            Action::Cancel(ref a) => (holder("Appointment", &a.appointment)?.unwrap_or_else(|| source.to_string()), action),
+            Action::Arrived(ref a) => (holder("Appointment", &a.appointment)?.unwrap_or_else(|| source.to_string()), action),
+            Action::NoShow(ref a) => (holder("Appointment", &a.appointment)?.unwrap_or_else(|| source.to_string()), action),
+            Action::TaskClaim(ref a) => (holder("Task", &a.task)?.unwrap_or_else(|| source.to_string()), action),
+            Action::TaskComplete(ref a) => (holder("Task", &a.task)?.unwrap_or_else(|| source.to_string()), action),
+            other => (source.to_string(), other),
+        };
+        if target != source {
+            if let Some(patient) = patient_of(&mut action) {
+                let there = store.linked_records(source, patient)?.into_iter().find(|(s, _)| *s == target).map(|(_, id)| id);
+                match there {
+                    Some(id) => *patient = id,
+                    None => {
+                        return Err(AppError::Invalid(format!(
+                            "this patient has no record in `{target}`, where this goes; link their record there from the review queue, \
+                             or have them registered in that system first"
+                        )))
+                    }
+                }
+            }
+        }
+        Ok((target, action))
+    }
+}
+
+/// The patient an action names, to be rewritten for another source.
+fn patient_of(action: &mut Action) -> Option<&mut String> {
+    match action {
+        Action::Book(a) => Some(&mut a.patient),
+        Action::TaskCreate(a) => Some(&mut a.patient),
+        Action::Note(a) => Some(&mut a.patient),
+        Action::Remind(a) => Some(&mut a.patient),
+        Action::Intake(a) => Some(&mut a.patient),
+        _ => None,
+    }
+}

@@ -1,0 +1,79 @@
+//! Who is who across sources, as the identity layer last worked it out: each linked person's records,
+//! and the pairs waiting for a person to decide. Rebuilt whole in one transaction.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use rusqlite::params;
+use serde::Serialize;
+
+/// One patient record: (source, Patient id).
+pub type RecordRef = (String, String);
+
+/// A pair put to staff: two records that may be one person, the score and the fields behind it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
+pub struct ReviewPair {
+    pub a_source: String,
+    pub a_patient: String,
+    pub b_source: String,
+    pub b_patient: String,
+    pub score: f64,
+    pub why: String,
+}
+
+impl Store {
+    /// Replaces the links and the review queue: `persons` are the persons of two or more records.
+    pub fn replace_persons(&mut self, persons: &[Vec<RecordRef>], review: &[ReviewPair]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM person_link", [])?;
+        tx.execute("DELETE FROM link_review", [])?;
+        {
+            let mut link = tx.prepare_cached("INSERT INTO person_link (source, patient, person) VALUES (?1, ?2, ?3)")?;
+            for person in persons.iter().filter(|p| p.len() > 1) {
+                let key = format!("{}/{}", person[0].0, person[0].1);
+                for (source, patient) in person {
+                    link.execute(params![source, patient, key])?;
+                }
+            }
+            let mut pair =
+                tx.prepare_cached("INSERT OR REPLACE INTO link_review (a_source, a_patient, b_source, b_patient, score, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            for r in review {
+                pair.execute(params![r.a_source, r.a_patient, r.b_source, r.b_patient, r.score, r.why])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every record of the person this record belongs to, this one first; just this one when unlinked.
+    pub fn linked_records(&self, source: &str, patient: &str) -> Result<Vec<RecordRef>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT b.source, b.patient FROM person_link a JOIN person_link b ON b.person = a.person
+             WHERE a.source = ?1 AND a.patient = ?2 ORDER BY b.source, b.patient",
+        )?;
+        let mut records: Vec<RecordRef> = stmt.query_map([source, patient], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        records.retain(|(s, p)| !(s == source && p == patient));
+        records.insert(0, (source.to_string(), patient.to_string()));
+        Ok(records)
+    }
+
+    /// The person's key of a record, when it is linked to another.
+    pub fn person_of(&self, source: &str, patient: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT person FROM person_link WHERE source = ?1 AND patient = ?2")?
+            .query_row([source, patient], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The pairs waiting for staff, the likeliest first.
+    pub fn review_queue(&self) -> Result<Vec<ReviewPair>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT a_source, a_patient, b_source, b_patient, score, why FROM link_review ORDER BY score DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ReviewPair { a_source: r.get(0)?, a_patient: r.get(1)?, b_source: r.get(2)?, b_patient: r.get(3)?, score: r.get(4)?, why: r.get(5)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
