@@ -37,6 +37,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     AlertRow::export_all(&config)?;
     AuditRow::export_all(&config)?;
     AuditFilter::export_all(&config)?;
+    switchboard_store::ReviewPair::export_all(&config)?;
     crate::phone::PhoneStatus::export_all(&config)?;
     switchboard_calls::CallPop::export_all(&config)?;
     switchboard_calls::PatientRef::export_all(&config)?;

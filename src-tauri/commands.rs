@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use switchboard_app::{source_entry, ClinicInfo, Job, SourceView};
 use switchboard_calls::{CallPop, PatientRef};
+use switchboard_core::config::SourceRole;
 use switchboard_core::{AuditAction, OutboxState};
 use switchboard_intake::llm::{enrich, SecondOpinion};
 use switchboard_intake::{Answer, Intake, Language, Urgency};
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
 use switchboard_store::{
-    AlertRow, AuditFilter, AuditRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, ScheduleColumn, Worklist, WorklistFilter,
+    AlertRow, AuditFilter, AuditRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientRecord, PatientView, ReviewPair, ScheduleColumn, Worklist,
+    WorklistFilter,
 };
 use tauri::State;
 
@@ -90,7 +92,34 @@ const FREE_SLOTS_SHOWN: usize = 400;
 #[tracing::instrument(skip_all)]
 pub fn free_slots(state: State<'_, AppState>, source: String, patient: Option<String>) -> Result<Vec<FreeSlot>, BoundaryError> {
     let now = state.clock().now();
-    state.with_phi(|store| Ok(store.free_slots(&source, now, FREE_SLOTS_SHOWN, patient.as_deref())?))
+    let app = state.app();
+    state.with_phi(|store| {
+        // The slots are the scheduler's, and the person's own practitioner is read from their record there.
+        let (slots_from, patient) = match &patient {
+            Some(id) => app.record_for(store, SourceRole::Scheduling, &source, id)?,
+            None => (source.clone(), None),
+        };
+        Ok(store.free_slots(&slots_from, now, FREE_SLOTS_SHOWN, patient.as_deref())?)
+    })
+}
+
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn review_queue(state: State<'_, AppState>) -> Result<Vec<ReviewPair>, BoundaryError> {
+    let today = state.clock().now().date_naive();
+    state.with_phi(|store| Ok(store.review_queue(today)?))
+}
+
+/// Staff say two records are one person (`same`) or two.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn decide_link(state: State<'_, AppState>, record: PatientRecord, other: PatientRecord, same: bool) -> Result<Queued, BoundaryError> {
+    let queued = {
+        let app = state.app();
+        state.with_phi(|store| Ok(app.decide_link(store, (&record.source, &record.id), (&other.source, &other.id), same)?))?
+    };
+    state.worker.request(Job::Deliver);
+    Ok(queued)
 }
 
 /// Open tasks the worklist shows: more than a shift works, few enough to draw at once.

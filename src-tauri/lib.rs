@@ -55,6 +55,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::search_server,
             commands::patient_view,
             commands::audit_log,
+            commands::review_queue,
+            commands::decide_link,
             commands::lock_screen,
             commands::sign_in,
             commands::sign_out,

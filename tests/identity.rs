@@ -87,7 +87,7 @@ fn linked_as_persons(store: &Store, app: &App) -> Linkage {
         }
     }
     let review = store
-        .review_queue()
+        .review_queue(Utc::now().date_naive())
         .unwrap()
         .into_iter()
         .map(|r| switchboard_identity::Candidate {

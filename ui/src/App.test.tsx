@@ -16,7 +16,7 @@ import type { Answers, CallPop, Intake } from "./ipc";
 const origin = { source: "demo", syncedAt: "2026-11-26T00:00:00Z", pending: false };
 const hit: PatientHit = {
   source: "demo", id: "pat-000001", name: "María García", family: "García", given: "María", gender: "female",
-  birthDate: "1980-03-05", age: 46, mrn: "MRN1000000", phones: ["(217) 555-0101"],
+  birthDate: "1980-03-05", age: 46, mrn: "MRN1000000", phones: ["(217) 555-0101"], alsoIn: [],
 };
 const view: PatientView = {
   patient: { ...hit, address: "1 Main St", ...origin },
@@ -25,10 +25,10 @@ const view: PatientView = {
   medications: { active: [{ id: "m1", name: "lisinopril 10 MG Oral Tablet", dosage: "1 daily", status: "active", date: null, kind: "MedicationRequest", ...origin }], past: [] },
   labs: [{
     code: "2823-3", name: "Potassium", category: "laboratory", unit: "mmol/L", range: "3.5-5.1 mmol/L",
-    latest: { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin },
+    latest: { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", alsoIn: [], ...origin },
     history: [
-      { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", ...origin },
-      { id: "o0", date: "2026-05-02T09:00:00Z", value: "4.4 mmol/L", numeric: 4.4, status: "final", flag: "normal", ...origin },
+      { id: "o1", date: "2026-11-20T09:00:00Z", value: "6.9 mmol/L", numeric: 6.9, status: "final", flag: "critical-high", alsoIn: [], ...origin },
+      { id: "o0", date: "2026-05-02T09:00:00Z", value: "4.4 mmol/L", numeric: 4.4, status: "final", flag: "normal", alsoIn: [], ...origin },
     ],
   }],
   appointments: {
@@ -37,6 +37,8 @@ const view: PatientView = {
   },
   tasks: [{ id: "task-1", description: "Call about potassium", status: "requested", priority: "stat", owner: null, due: null, authored: null, rule: null, why: null, ...origin }],
   sources: [{ name: "demo", baseUrl: "builtin:demo-clinic", lastSynced: "2026-11-26T00:00:00Z", lastError: null }],
+  records: [{ source: "demo", id: "pat-000001" }],
+  conflicts: [],
 };
 
 const searchPatients = vi.fn(async (text: string) => (text.toLowerCase().startsWith("gar") ? [hit] : []));
@@ -149,7 +151,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     analyzeIntake: (note: string, answers: Answers, _language: string, _patient: unknown) => analyzeIntake(note, answers),
     confirmIntake: (source: string, patient: string, note: string, summary: string, urgency: string, answers: Answers) => confirmIntake(source, patient, note, summary, urgency, answers),
     intakeModel: () => intakeModel(),
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null, unlockPin, claimsAs, asksServer: false }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: demoState, idleLockMinutes: 10, actingAs: "Test Nurse at desk-1", role: null, unlockPin, claimsAs, asksServer: false, linksSources: false }),
     phoneStatus: async () => ({ port: 47800, listening: false, problem: "port 47800 could not be opened (address in use)" }),
     intakeSecondOpinion: async (_note: string) => ({
       intake: { ...emergencyIntake, urgencyBecause: "the language model on “mixing up words”" },

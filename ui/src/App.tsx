@@ -7,6 +7,7 @@ import { PatientWorkspace } from "./components/PatientWorkspace";
 import { OutboxPanel } from "./components/OutboxPanel";
 import { Worklist, type Role } from "./components/Worklist";
 import { AuditLog } from "./components/AuditLog";
+import { ReviewLinks } from "./components/ReviewLinks";
 import { HelpOverlay } from "./components/HelpOverlay";
 import { Sources } from "./components/Sources";
 import { Schedule } from "./components/Schedule";
@@ -176,6 +177,7 @@ export function App() {
         <button onClick={() => setScreen("sources")}>{t("sources.title")}</button>
         <button onClick={() => setScreen("rules")}>{t("rules.title")}</button>
         {activeRole === "supervisor" && <button onClick={() => setScreen("audit")}>{t("audit.title")}</button>}
+        {clinic.data?.linksSources && <button onClick={() => setScreen("links")}>{t("links.title")}</button>}
         <label>
           {t("role.label")}{" "}
           <select
@@ -232,6 +234,7 @@ export function App() {
                 case "sources": return <Sources onSignedOut={signedOut} />;
                 case "rules": return <RulesSettings />;
                 case "audit": return <AuditLog />;
+                case "links": return <ReviewLinks />;
                 case "schedule": return <Schedule source={overview.data?.sources[0]?.name ?? "demo"} onOpen={open} />;
                 case "patient": return (
                   <>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatsFor, zonedMidnight } from "./format";
 
-const clinic = { timeZone: "America/Chicago", phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "", role: null, unlockPin: false, claimsAs: null, asksServer: false };
+const clinic = { timeZone: "America/Chicago", phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "", role: null, unlockPin: false, claimsAs: null, asksServer: false, linksSources: false };
 // "Now" is passed in, so these hold on any date.
 const now = Date.parse("2026-12-02T18:00:00Z");
 const f = formatsFor("en-US", clinic, () => now);

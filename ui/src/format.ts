@@ -6,7 +6,7 @@ import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js"
 import { ipc, type ClinicInfo } from "./ipc";
 
 /// Until the clinic is known: the workstation's own zone.
-const FALLBACK: ClinicInfo = { timeZone: null, phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "", role: null, unlockPin: false, claimsAs: null, asksServer: false };
+const FALLBACK: ClinicInfo = { timeZone: null, phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "", role: null, unlockPin: false, claimsAs: null, asksServer: false, linksSources: false };
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 

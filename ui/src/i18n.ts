@@ -35,6 +35,11 @@ const resources = {
         allergies: "Allergies", noAllergies: "No known allergies", labs: "Labs", medications: "Medications",
         appointments: "Appointments", visits: "Visits", tasks: "Open tasks", from: "From {{source}}, last synced {{when}}",
         pending: "pending", gone: "This patient is no longer in the cache.",
+        records: "Records of this person", system: "System", conflicts: "The systems disagree", alsoIn: "also in {{sources}}",
+      },
+      links: {
+        title: "Review links", empty: "No records wait for review.", intro: "Records in two systems that may be one person. Compare them, then decide.",
+        record: "Record", other: "Other record", score: "Score", why: "Why", same: "Same person", notSame: "Not the same person",
       },
       columns: {
         test: "Test", latest: "Latest", date: "Date", range: "Range", results: "Results", medication: "Medication",
@@ -154,6 +159,11 @@ const resources = {
         allergies: "Alergias", noAllergies: "Sin alergias conocidas", labs: "Laboratorio", medications: "Medicamentos",
         appointments: "Citas", visits: "Consultas", tasks: "Tareas abiertas", from: "De {{source}}, sincronizado {{when}}",
         pending: "pendiente", gone: "Este paciente ya no está en la caché.",
+        records: "Registros de esta persona", system: "Sistema", conflicts: "Los sistemas no coinciden", alsoIn: "también en {{sources}}",
+      },
+      links: {
+        title: "Revisar vínculos", empty: "No hay registros por revisar.", intro: "Registros de dos sistemas que pueden ser una misma persona. Compárelos y decida.",
+        record: "Registro", other: "Otro registro", score: "Puntuación", why: "Motivo", same: "Misma persona", notSame: "No es la misma persona",
       },
       columns: {
         test: "Prueba", latest: "Último", date: "Fecha", range: "Rango", results: "Resultados", medication: "Medicamento",

@@ -5,6 +5,7 @@ export type Route =
   | { kind: "sources" }
   | { kind: "rules" }
   | { kind: "audit" }
+  | { kind: "links" }
   | { kind: "schedule" }
   | { kind: "patient"; patient: Selected; intake: boolean }
   | { kind: "new-caller-intake"; callId: string }

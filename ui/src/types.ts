@@ -4,7 +4,7 @@
 export type Selected = { source: string; id: string };
 
 /// The screens the top bar switches between; "home" is the worklist or, with a patient open, the workspace.
-export type ScreenName = "home" | "sources" | "schedule" | "rules" | "audit";
+export type ScreenName = "home" | "sources" | "schedule" | "rules" | "audit" | "links";
 
 /// The call being handled: its intake stays open across the search for a new caller (`number` set).
 export type ActiveCall = { callId: string; number: string | null };

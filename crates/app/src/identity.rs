@@ -44,6 +44,18 @@ impl App {
         self.config.sources.iter().find(|s| s.roles.contains(&SourceRole::Work)).map(|s| s.name.as_str())
     }
 
+    /// The source declared for `role` (else `source` itself), and the person's record there if any.
+    pub fn record_for(&self, store: &Store, role: SourceRole, source: &str, patient: &str) -> Result<(String, Option<String>), AppError> {
+        let Some(target) = self.config.sources.iter().find(|s| s.roles.contains(&role) && s.name != source).map(|s| s.name.clone()) else {
+            return Ok((source.to_string(), Some(patient.to_string())));
+        };
+        if self.source(source).is_ok_and(|s| s.roles.contains(&role)) {
+            return Ok((source.to_string(), Some(patient.to_string())));
+        }
+        let there = store.linked_records(source, patient)?.into_iter().find(|(s, _)| *s == target).map(|(_, id)| id);
+        Ok((target, there))
+    }
+
     /// Routing for the rules: the shared-work source and each source's base URL.
     pub(crate) fn work_routing(&self) -> Option<switchboard_rules::WorkRouting> {
         let source = self.work_source()?.to_string();
@@ -86,6 +98,8 @@ impl App {
                 b_patient: c.b.id.clone(),
                 score: c.score.weight,
                 why: c.score.reasons.join("; "),
+                a: None,
+                b: None,
             })
             .collect();
         store.replace_persons(&persons, &review)?;

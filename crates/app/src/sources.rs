@@ -55,6 +55,9 @@ pub struct ClinicInfo {
     pub claims_as: Option<String>,
     /// Whether search also asks the server (a source keeps a partial cache).
     pub asks_server: bool,
+    /// Whether patients are linked across sources (two or more are configured): the window offers
+    /// the review of links.
+    pub links_sources: bool,
 }
 
 impl App {
@@ -73,6 +76,7 @@ impl App {
             unlock_pin: self.config.session.unlock_pin && self.signed_in().is_some(),
             claims_as: self.actor().practitioner,
             asks_server: self.has_partial_source(),
+            links_sources: self.config.sources.len() > 1,
         }
     }
 

@@ -37,7 +37,7 @@ pub use rules::{AlertRow, ChangeRow, Fired};
 pub use schedule::{FreeSlot, ScheduleColumn, SlotAppointment, SlotEntry};
 pub use search::{normalize_query, server_search_params, PatientHit, Query};
 pub use status::{Overview, SourceStatus};
-pub use view::{flag as lab_flag, PatientView};
+pub use view::{flag as lab_flag, PatientRecord, PatientView};
 pub use worklist::{WorkItem, Worklist, WorklistFilter};
 
 /// A column holding one of the vocabulary's words (`switchboard_core::vocab`), read as its enum.

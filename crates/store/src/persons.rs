@@ -3,6 +3,8 @@
 
 use crate::db::Store;
 use crate::error::StoreError;
+use crate::view::{banner_of, Banner};
+use chrono::NaiveDate;
 use rusqlite::params;
 use serde::Serialize;
 
@@ -20,6 +22,9 @@ pub struct ReviewPair {
     pub b_patient: String,
     pub score: f64,
     pub why: String,
+    /// Each record as staff compare them: name, birth date, phones, MRN (none when no longer cached).
+    pub a: Option<Banner>,
+    pub b: Option<Banner>,
 }
 
 impl Store {
@@ -69,11 +74,23 @@ impl Store {
     }
 
     /// The pairs waiting for staff, the likeliest first.
-    pub fn review_queue(&self) -> Result<Vec<ReviewPair>, StoreError> {
+    pub fn review_queue(&self, today: NaiveDate) -> Result<Vec<ReviewPair>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT a_source, a_patient, b_source, b_patient, score, why FROM link_review ORDER BY score DESC")?;
         let rows = stmt.query_map([], |r| {
-            Ok(ReviewPair { a_source: r.get(0)?, a_patient: r.get(1)?, b_source: r.get(2)?, b_patient: r.get(3)?, score: r.get(4)?, why: r.get(5)? })
+            let (a, b) = (None, None);
+            Ok(ReviewPair { a_source: r.get(0)?, a_patient: r.get(1)?, b_source: r.get(2)?, b_patient: r.get(3)?, score: r.get(4)?, why: r.get(5)?, a, b })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut pairs: Vec<ReviewPair> = rows.collect::<Result<_, _>>()?;
+        for pair in &mut pairs {
+            pair.a = self.banner(&pair.a_source, &pair.a_patient, today)?;
+            pair.b = self.banner(&pair.b_source, &pair.b_patient, today)?;
+        }
+        Ok(pairs)
+    }
+
+    fn banner(&self, source: &str, patient: &str, today: NaiveDate) -> Result<Option<Banner>, StoreError> {
+        let Some(json) = self.resource(source, "Patient", patient)? else { return Ok(None) };
+        let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+        Ok(Some(banner_of(patient, &value, today)))
     }
 }

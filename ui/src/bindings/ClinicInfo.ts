@@ -42,4 +42,9 @@ claimsAs: string | null,
 /**
  * Whether search also asks the server (a source keeps a partial cache).
  */
-asksServer: boolean, };
+asksServer: boolean, 
+/**
+ * Whether patients are linked across sources (two or more are configured): the window offers
+ * the review of links.
+ */
+linksSources: boolean, };

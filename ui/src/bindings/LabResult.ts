@@ -4,7 +4,11 @@ export type LabResult = { id: string, date: string | null, value: string | null,
 /**
  * normal, low, high, abnormal, critical-low, critical-high or critical; none when unknown.
  */
-flag: string | null, source: string, syncedAt: string, 
+flag: string | null, 
+/**
+ * Other systems that reported the same result (a person linked across sources).
+ */
+alsoIn: Array<string>, source: string, syncedAt: string, 
 /**
  * Changed here by an action that has not reached the server yet.
  */

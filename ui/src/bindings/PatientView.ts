@@ -4,6 +4,7 @@ import type { Appointments } from "./Appointments";
 import type { Encounter } from "./Encounter";
 import type { LabTest } from "./LabTest";
 import type { Medications } from "./Medications";
+import type { PatientRecord } from "./PatientRecord";
 import type { PatientSection } from "./PatientSection";
 import type { SourceStatus } from "./SourceStatus";
 import type { TaskItem } from "./TaskItem";
@@ -12,4 +13,12 @@ export type PatientView = { patient: PatientSection, allergies: Array<Allergy>, 
 /**
  * Each source this view drew on, with when it last synced.
  */
-sources: Array<SourceStatus>, };
+sources: Array<SourceStatus>, 
+/**
+ * The person's records: the one opened first, then those linked to it in other sources.
+ */
+records: Array<PatientRecord>, 
+/**
+ * Where the linked records disagree in ways that matter, in words.
+ */
+conflicts: Array<string>, };

@@ -2,6 +2,7 @@
 import type { Arrived } from "./Arrived";
 import type { Book } from "./Book";
 import type { Cancel } from "./Cancel";
+import type { LinkDecision } from "./LinkDecision";
 import type { NoShow } from "./NoShow";
 import type { Note } from "./Note";
 import type { Remind } from "./Remind";
@@ -14,4 +15,4 @@ import type { TaskCreate } from "./TaskCreate";
  * The actions a person may ask for, from the window or a verb. What the rules, the call desk and the
  * intake make is queued by the core only.
  */
-export type StaffAction = { "kind": "task_create" } & TaskCreate | { "kind": "task_claim" } & TaskClaim | { "kind": "task_complete" } & TaskComplete | { "kind": "note" } & Note | { "kind": "remind" } & Remind | { "kind": "arrived" } & Arrived | { "kind": "no_show" } & NoShow | { "kind": "book" } & Book | { "kind": "reschedule" } & Reschedule | { "kind": "cancel" } & Cancel;
+export type StaffAction = { "kind": "task_create" } & TaskCreate | { "kind": "task_claim" } & TaskClaim | { "kind": "task_complete" } & TaskComplete | { "kind": "note" } & Note | { "kind": "remind" } & Remind | { "kind": "arrived" } & Arrived | { "kind": "no_show" } & NoShow | { "kind": "book" } & Book | { "kind": "reschedule" } & Reschedule | { "kind": "cancel" } & Cancel | { "kind": "link_decision" } & LinkDecision;

@@ -11,7 +11,7 @@ import type { PatientHit } from "../ipc";
 
 const hit: PatientHit = {
   source: "ehr", id: "pat-000042", name: "Ana Quispe", family: "Quispe", given: "Ana", gender: "female",
-  birthDate: "1961-02-03", age: 65, mrn: "MRN42", phones: [], allergies: [], flags: [],
+  birthDate: "1961-02-03", age: 65, mrn: "MRN42", phones: [], alsoIn: [],
 } as unknown as PatientHit;
 
 let asksServer = true;
@@ -23,7 +23,7 @@ const searchServer = vi.fn((text: string) => new Promise<PatientHit[]>((resolve)
 vi.mock("../ipc", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../ipc")>()),
   ipc: {
-    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "desk-1", role: null, unlockPin: false, claimsAs: null, asksServer }),
+    clinic: async () => ({ timeZone: "America/Chicago", phoneRegion: "US", demo: null, idleLockMinutes: 10, actingAs: "desk-1", role: null, unlockPin: false, claimsAs: null, asksServer, linksSources: false }),
     searchPatients: (text: string) => searchPatients(text),
     searchServer: (text: string) => searchServer(text),
   },

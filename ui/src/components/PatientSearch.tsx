@@ -90,7 +90,7 @@ export function PatientSearch({ inputRef, onOpen, prefill }: Props) {
             <Command.Item key={keyOf(hit)} value={keyOf(hit)} onSelect={() => open({ source: hit.source, id: hit.id })}>
               <strong>{hit.name}</strong>
               <small>
-                {[hit.gender, `${f.date(hit.birthDate)} (${f.age(hit.birthDate)})`, hit.phones[0] && f.phone(hit.phones[0]), hit.mrn].filter(Boolean).join(" · ")}
+                {[hit.gender, `${f.date(hit.birthDate)} (${f.age(hit.birthDate)})`, hit.phones[0] && f.phone(hit.phones[0]), hit.mrn, hit.alsoIn.length > 0 && t("patient.alsoIn", { sources: [hit.source, ...hit.alsoIn].join(", ") })].filter(Boolean).join(" · ")}
               </small>
             </Command.Item>
           ))}

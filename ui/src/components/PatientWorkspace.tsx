@@ -68,13 +68,24 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
   const v = view.data;
   const p = v.patient;
   const a = v.appointments;
+  // A person linked across systems: each row names the system it came from.
+  const linked = v.records.length > 1;
+  const systemHeader = linked ? [t("patient.system")] : [];
+  const system = (item: { source: string; alsoIn?: string[] }) => (linked ? [[item.source, ...(item.alsoIn ?? [])].join(", ")] : []);
   return (
     <section aria-label={p.name ?? p.id}>
       <h2>{p.name}</h2>
       <p>{[p.gender, `${f.date(p.birthDate)} (${f.age(p.birthDate)})`, `MRN ${text(p.mrn)}`, p.phones.map(f.phone).join(", ")].join(" · ")}</p>
+      {linked && <p className="origin">{t("patient.records")}: {v.records.map((r) => `${r.source} ${r.id}`).join(" · ")}</p>}
       <p className="allergies">
-        {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => x.substance).join(", ") : t("patient.noAllergies")}
+        {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => (linked ? `${x.substance} (${x.source})` : x.substance)).join(", ") : t("patient.noAllergies")}
       </p>
+      {v.conflicts.length > 0 && (
+        <div role="note" className="conflicts">
+          <strong>{t("patient.conflicts")}</strong>
+          <ul>{v.conflicts.map((c) => <li key={c}>{c}</li>)}</ul>
+        </div>
+      )}
       <div className="buttons">
         <button onClick={() => setForm({ kind: "note" })}>{t("actions.note")} <kbd>N</kbd></button>
         <button onClick={() => setForm({ kind: "task_create" })}>{t("actions.task_create")} <kbd>T</kbd></button>
@@ -86,7 +97,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
       {quick.error && <p role="alert" className="error">{errorMessage(quick.error)}</p>}
       <h3>{t("patient.labs")}</h3>
       <Table
-        headers={[t("columns.test"), t("columns.latest"), t("columns.date"), t("columns.range"), t("columns.results")]}
+        headers={[t("columns.test"), t("columns.latest"), t("columns.date"), t("columns.range"), t("columns.results"), ...systemHeader]}
         rows={v.labs.map((test) => [
           <button className="link" aria-expanded={trend === test.code} onClick={() => setTrend(trend === test.code ? null : test.code)}>
             {text(test.name)}
@@ -97,22 +108,24 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
           f.dateTime(test.latest.date),
           text(test.range),
           test.history.length,
+          ...system(test.latest),
         ])}
       />
       {v.labs.filter((test) => test.code === trend).map((test) => <LabTrend key={test.code} test={test} />)}
       <h3>{t("patient.medications")}</h3>
       <Table
-        headers={[t("columns.medication"), t("columns.dosage"), t("columns.status")]}
-        rows={[...v.medications.active, ...v.medications.past].map((m) => [text(m.name), text(m.dosage), text(m.status)])}
+        headers={[t("columns.medication"), t("columns.dosage"), t("columns.status"), ...systemHeader]}
+        rows={[...v.medications.active, ...v.medications.past].map((m) => [text(m.name), text(m.dosage), text(m.status), ...system(m)])}
       />
       <h3>{t("patient.appointments")}</h3>
       <Table
-        headers={[t("columns.start"), t("columns.status"), t("columns.with"), t("columns.where"), ""]}
+        headers={[t("columns.start"), t("columns.status"), t("columns.with"), t("columns.where"), ...systemHeader, ""]}
         rows={[...a.upcoming, ...a.past, ...a.cancelled, ...a.noShows].map((x) => [
           f.dateTime(x.start),
           `${text(x.status)}${x.pending ? ` (${t("patient.pending")})` : ""}`,
           text(x.practitioner),
           text(x.location),
+          ...system(x),
           a.upcoming.includes(x) && !x.pending ? (
             <span className="buttons">
               <button onClick={() => setForm({ kind: "reschedule", appointment: x.id })}>{t("actions.reschedule")}</button>
@@ -125,18 +138,19 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
       />
       <h3>{t("patient.visits")}</h3>
       <Table
-        headers={[t("columns.date"), t("columns.type"), t("columns.practitioner"), t("columns.location"), t("columns.reason")]}
-        rows={v.encounters.map((e) => [f.date(e.date), text(e.type), text(e.practitioner), text(e.location), text(e.reason)])}
+        headers={[t("columns.date"), t("columns.type"), t("columns.practitioner"), t("columns.location"), t("columns.reason"), ...systemHeader]}
+        rows={v.encounters.map((e) => [f.date(e.date), text(e.type), text(e.practitioner), text(e.location), text(e.reason), ...system(e)])}
       />
       <CallHistory selected={selected} />
       <h3>{t("patient.tasks")}</h3>
       <Table
-        headers={[t("columns.task"), t("columns.priority"), t("columns.due"), t("columns.status"), ""]}
+        headers={[t("columns.task"), t("columns.priority"), t("columns.due"), t("columns.status"), ...systemHeader, ""]}
         rows={v.tasks.map((task) => [
           `${text(task.description)}${task.pending ? ` (${t("patient.pending")})` : ""}`,
           text(task.priority),
           f.dateTime(task.due),
           `${text(task.status)}${task.owner ? ` · ${task.owner}` : ""}`,
+          ...system(task),
           task.pending ? "" : (
             <span className="buttons">
               {task.status !== "in-progress" && <button onClick={() => setForm({ kind: "task_claim", task: task.id })}>{t("actions.task_claim")}</button>}

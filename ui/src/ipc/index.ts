@@ -26,6 +26,8 @@ import type { Intake } from "../bindings/Intake";
 import type { PatientRef } from "../bindings/PatientRef";
 import type { AuditFilter } from "../bindings/AuditFilter";
 import type { AuditRow } from "../bindings/AuditRow";
+import type { ReviewPair } from "../bindings/ReviewPair";
+import type { PatientRecord } from "../bindings/PatientRecord";
 import type { SecondOpinion } from "../bindings/SecondOpinion";
 import type { Urgency } from "../bindings/Urgency";
 import type { Answer } from "../bindings/Answer";
@@ -67,6 +69,8 @@ export const ipc = {
   chooseCaller: (callId: string, patient: PatientRef) => invoke<CallPop>("choose_caller", { callId, patient }),
   patientCalls: (source: string, id: string) => invoke<CallRow[]>("patient_calls", { source, id }),
   auditLog: (filter: AuditFilter) => invoke<AuditRow[]>("audit_log", { filter }),
+  reviewQueue: () => invoke<ReviewPair[]>("review_queue"),
+  decideLink: (record: PatientRecord, other: PatientRecord, same: boolean) => invoke<Queued>("decide_link", { record, other, same }),
   lockScreen: () => invoke<void>("lock_screen"),
   signIn: (source: string) => invoke<string>("sign_in", { source }),
   signOut: (source: string) => invoke<void>("sign_out", { source }),

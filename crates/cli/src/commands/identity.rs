@@ -11,7 +11,7 @@ pub fn run(ctx: &App, command: IdentityCommand) -> Result<(), AppError> {
             println!("{} records; {} persons linked across sources; {} pairs to review", relinked.records, relinked.linked, relinked.review);
         }
         IdentityCommand::Review { json } => {
-            let queue = store.review_queue()?;
+            let queue = store.review_queue(ctx.clock.now().date_naive())?;
             if json {
                 return super::print_json(&queue);
             }
@@ -19,7 +19,20 @@ pub fn run(ctx: &App, command: IdentityCommand) -> Result<(), AppError> {
                 println!("nothing to review");
             }
             for pair in queue {
-                println!("{}/{}  {}/{}  score {:.1}: {}", pair.a_source, pair.a_patient, pair.b_source, pair.b_patient, pair.score, pair.why);
+                let shown = |banner: &Option<switchboard_store::view::Banner>| {
+                    banner.as_ref().map(|b| format!("{} {}", b.name.as_deref().unwrap_or("?"), b.birth_date.as_deref().unwrap_or("?"))).unwrap_or_default()
+                };
+                println!(
+                    "{}/{} ({})  {}/{} ({})  score {:.1}: {}",
+                    pair.a_source,
+                    pair.a_patient,
+                    shown(&pair.a),
+                    pair.b_source,
+                    pair.b_patient,
+                    shown(&pair.b),
+                    pair.score,
+                    pair.why
+                );
             }
         }
         IdentityCommand::Link { record, other } => decide(ctx, &mut store, &record, &other, true)?,

@@ -35,7 +35,7 @@ pub struct PatientView {
 }
 
 /// One record of the person in one source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 pub struct PatientRecord {
     pub source: String,
