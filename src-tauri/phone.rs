@@ -112,7 +112,7 @@ fn receive<R: Runtime>(app: &AppHandle<R>, agent: &str, inbound: Inbound) {
                 // The app before the cache, as every command takes them (never the other way round).
                 let app_core = state.app();
                 state.with_store(|store| {
-                    let pop = on_event(store, &event, agent, received_ms, now)?;
+                    let pop = on_event(store, &event, agent, received_ms, now, app_core.work_source())?;
                     // Each patient the pop names is read by the agent (the same call's events fold into one read).
                     for caller in &pop.matches {
                         let patient = (caller.hit.source.as_str(), caller.hit.banner.id.as_str());

@@ -45,9 +45,9 @@ fn an_ended_call_is_written_back_once_even_when_two_workstations_log_it() {
         .expect("a number with one patient");
     let event = |state| CallEvent { call_id: "CA-helios-1".into(), from: number.clone(), to: Some("+12175550000".into()), state };
     for (store, agent) in [(&mut desk_a, "Desk A"), (&mut desk_b, "Desk B")] {
-        on_event(store, &event(CallState::Ringing), agent, 1, now).unwrap();
-        on_event(store, &event(CallState::Answered), agent, 2, now + Duration::seconds(3)).unwrap();
-        let ended = on_event(store, &event(CallState::Ended), agent, 3, now + Duration::seconds(63)).unwrap();
+        on_event(store, &event(CallState::Ringing), agent, 1, now, None).unwrap();
+        on_event(store, &event(CallState::Answered), agent, 2, now + Duration::seconds(3), None).unwrap();
+        let ended = on_event(store, &event(CallState::Ended), agent, 3, now + Duration::seconds(63), None).unwrap();
         assert!(ended.logged && ended.chosen.is_some());
     }
     rt.block_on(async {

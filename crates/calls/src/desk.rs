@@ -48,7 +48,7 @@ fn seconds_between(from: &str, to: DateTime<Utc>) -> u32 {
 }
 
 /// Applies one call event and returns what to show.
-pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: u64, now: DateTime<Utc>) -> Result<CallPop, ActionError> {
+pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: u64, now: DateTime<Utc>, work: Option<&str>) -> Result<CallPop, ActionError> {
     let today = now.date_naive();
     let matches = store.callers(&event.from, today)?.unwrap_or_default();
     let number = store.e164(&event.from).unwrap_or_else(|| event.from.clone());
@@ -90,7 +90,7 @@ pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: 
             }
         }
     }
-    write_back(store, &mut call, now)?;
+    write_back(store, &mut call, now, work)?;
     store.save_call(&call)?;
     Ok(pop(call, matches, event.state, received_ms))
 }
@@ -105,7 +105,7 @@ pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now
         call.source = Some(patient.source.clone());
         call.patient = Some(patient.id.clone());
     }
-    write_back(store, &mut call, now)?;
+    write_back(store, &mut call, now, work)?;
     store.save_call(&call)?;
     let matches = store.callers(&call.number, now.date_naive())?.unwrap_or_default();
     let state = if call.ended.is_some() {
@@ -118,9 +118,15 @@ pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now
     Ok(pop(call, matches, state, 0))
 }
 
-/// An ended call with a known patient is queued once as a Communication.
-fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>) -> Result<(), ActionError> {
+/// An ended call with a known patient is queued once as a Communication: in the shared-work source
+/// (`work`) for the person's record there when they have one, else in the caller's own source.
+fn write_back(store: &mut Store, call: &mut CallRow, now: DateTime<Utc>, work: Option<&str>) -> Result<(), ActionError> {
     let (Some(source), Some(patient), Some(_)) = (call.source.clone(), call.patient.clone(), call.ended.as_ref()) else { return Ok(()) };
+    let there = match work.filter(|w| *w != source) {
+        Some(work) => store.linked_records(&source, &patient)?.into_iter().find(|(s, _)| s == work),
+        None => None,
+    };
+    let (source, patient) = there.unwrap_or((source, patient));
     if call.action.is_some() {
         return Ok(());
     }
@@ -169,16 +175,16 @@ mod tests {
         switchboard_demo::ensure_demo_loaded(&mut store, 200, start).unwrap();
         let (single, household) = switchboard_testkit::demo_phone_numbers(&store, start, 200);
 
-        let ringing = on_event(&mut store, &event("CA1", &single, CallState::Ringing), AGENT, 1, start).unwrap();
+        let ringing = on_event(&mut store, &event("CA1", &single, CallState::Ringing), AGENT, 1, start, None).unwrap();
         assert_eq!(ringing.matches.len(), 1);
         let patient = ringing.chosen.clone().expect("one match is the patient");
         assert!(ringing.number.starts_with('+') && !ringing.logged);
-        on_event(&mut store, &event("CA1", &single, CallState::Answered), AGENT, 2, start + Duration::seconds(5)).unwrap();
-        let ended = on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 3, start + Duration::seconds(100)).unwrap();
+        on_event(&mut store, &event("CA1", &single, CallState::Answered), AGENT, 2, start + Duration::seconds(5), None).unwrap();
+        let ended = on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 3, start + Duration::seconds(100), None).unwrap();
         assert!(ended.logged);
         assert_eq!(ended.seconds, 95);
         // The phone system retries its last event: nothing is logged or queued twice.
-        on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 4, start + Duration::seconds(160)).unwrap();
+        on_event(&mut store, &event("CA1", &single, CallState::Ended), AGENT, 4, start + Duration::seconds(160), None).unwrap();
         let log = store.calls_for(&patient.source, &patient.id, 10).unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!((log[0].disposition, log[0].seconds, log[0].agent.as_str()), (CallDisposition::Completed, 95, AGENT));
@@ -187,9 +193,9 @@ mod tests {
         assert_eq!(Some(&queued[0].id), log[0].action.as_ref());
 
         // A household: nobody is chosen until the agent says who; a missed call is logged as missed.
-        let pop = on_event(&mut store, &event("CA2", &household, CallState::Ringing), AGENT, 5, start).unwrap();
+        let pop = on_event(&mut store, &event("CA2", &household, CallState::Ringing), AGENT, 5, start, None).unwrap();
         assert!(pop.matches.len() >= 2 && pop.chosen.is_none());
-        let missed = on_event(&mut store, &event("CA2", &household, CallState::Missed), AGENT, 6, start + Duration::seconds(20)).unwrap();
+        let missed = on_event(&mut store, &event("CA2", &household, CallState::Missed), AGENT, 6, start + Duration::seconds(20), None).unwrap();
         assert!(missed.logged && missed.chosen.is_none());
         assert_eq!(store.call("CA2").unwrap().unwrap().disposition, CallDisposition::Missed);
         let second = &pop.matches[1].hit;
@@ -201,11 +207,31 @@ mod tests {
         assert_eq!(store.outbox().unwrap().iter().filter(|r| r.kind == "call_log").count(), 2, "the household call is written back once");
 
         // A new caller and a number that cannot be read still pop, with nobody matched.
-        let unknown = on_event(&mut store, &event("CA3", "+1 312 555 0199", CallState::Ringing), AGENT, 7, start).unwrap();
+        let unknown = on_event(&mut store, &event("CA3", "+1 312 555 0199", CallState::Ringing), AGENT, 7, start, None).unwrap();
         assert_eq!((unknown.number.as_str(), unknown.matches.len()), ("+13125550199", 0));
-        let odd = on_event(&mut store, &event("CA4", "anonymous", CallState::Ringing), AGENT, 8, start).unwrap();
+        let odd = on_event(&mut store, &event("CA4", "anonymous", CallState::Ringing), AGENT, 8, start, None).unwrap();
         assert_eq!((odd.number.as_str(), odd.matches.len()), ("anonymous", 0));
         let refused = choose_caller(&mut store, "CA3", &PatientRef { source: "demo".into(), id: "nobody".into() }, start).unwrap_err();
         assert!(refused.to_string().contains("no such patient"), "{refused}");
+    }
+
+    #[test]
+    fn a_call_log_goes_to_the_shared_work_source_for_the_persons_record_there() {
+        let home = TestHome::new();
+        let mut store = home.store();
+        let start: DateTime<Utc> = "2026-11-26T15:00:00Z".parse().unwrap();
+        switchboard_demo::ensure_demo_loaded(&mut store, 200, start).unwrap();
+        let (single, _) = switchboard_testkit::demo_phone_numbers(&store, start, 200);
+        let caller = on_event(&mut store, &event("CA9", &single, CallState::Ringing), AGENT, 1, start, None).unwrap().chosen.unwrap();
+        let mut writer = store.writer("2026-11-26T15:00:00Z").unwrap();
+        writer.upsert("work", r#"{"resourceType": "Patient", "id": "w-1", "meta": {"versionId": "1"}}"#).unwrap();
+        writer.commit().unwrap();
+        store.replace_persons(&[vec![(caller.source.clone(), caller.id.clone()), ("work".into(), "w-1".into())]], &[]).unwrap();
+
+        on_event(&mut store, &event("CA9", &single, CallState::Ended), AGENT, 2, start + Duration::seconds(30), Some("work")).unwrap();
+        let queued: Vec<_> = store.outbox().unwrap().into_iter().filter(|r| r.kind == "call_log").collect();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].source, "work");
+        assert!(queued[0].intent.contains(r#""patient":"w-1""#), "{}", queued[0].intent);
     }
 }

@@ -1,0 +1,115 @@
+//! Prints the identity layer's figures (no pass/fail; the targets are in the README): linking the
+//! demo clinic spread over two systems, with its precision and recall against the known truth; then,
+//! spread over three, the workspace view of a person linked across all three and patient search.
+//!
+//! BENCH_IDENTITY_PATIENTS (default 100000): the clinic's size.
+
+use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchboard_app::App;
+use switchboard_core::config::{IdentityConfig, SourceRole};
+use switchboard_core::{Config, Home, SourceConfig, SystemClock};
+use switchboard_demo::sources::{generate_sources, ENTERPRISE_SYSTEM, EHR, LAB, SCHEDULER};
+use switchboard_demo::DemoOptions;
+use switchboard_identity::{evaluate, link, LinkRules, Record, RecordKey};
+use switchboard_store::Store;
+
+const SAMPLES: usize = 2_000;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let patients = std::env::var("BENCH_IDENTITY_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    linking(patients);
+    merged_view_and_search(patients);
+}
+
+fn linking(patients: u32) {
+    let options = DemoOptions { patients, seed: 5, today: today() };
+    let mut raw = Vec::new();
+    let persons = generate_sources(&options, 2, &mut |source, resource| {
+        if resource["resourceType"] == "Patient" {
+            raw.push((source.to_string(), resource.to_string()));
+        }
+    });
+    let started = Instant::now();
+    let records: Vec<Record> = raw.iter().map(|(source, json)| Record::from_patient(source, &serde_json::from_str(json).unwrap()).unwrap()).collect();
+    let parsed = started.elapsed();
+    let rules = LinkRules { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..LinkRules::default() };
+    let linkage = link(&records, &rules, &[]);
+    let total = started.elapsed();
+    let truth: Vec<Vec<RecordKey>> = persons.iter().map(|p| p.iter().map(|(s, id)| RecordKey::new(s, id)).collect()).collect();
+    println!("== linking {patients} demo patients across two systems ({} records)", records.len());
+    println!("linking           {:>7.1} s   (reading the records {:.1} s, scoring and joining {:.1} s)", total.as_secs_f64(), parsed.as_secs_f64(), (total - parsed).as_secs_f64());
+    println!("against the truth {}", evaluate(&linkage, &truth));
+}
+
+fn merged_view_and_search(patients: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let key: [u8; 32] = std::array::from_fn(|i| i as u8 ^ 0x3c);
+    let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut batches: Vec<(String, String)> = Vec::new();
+    let persons = generate_sources(&DemoOptions { patients, seed: 6, today: today() }, 3, &mut |source, mut resource| {
+        resource["meta"] = json!({"versionId": "1", "lastUpdated": now});
+        batches.push((source.to_string(), resource.to_string()));
+    });
+    for chunk in batches.chunks(5_000) {
+        let mut writer = store.writer(&now).unwrap();
+        for (source, raw) in chunk {
+            writer.upsert(source, raw).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+    let source = |name: &str, roles: &[SourceRole]| SourceConfig {
+        roles: roles.to_vec(),
+        ..SourceConfig::new(name, switchboard_core::config::parse_fhir_url(&format!("https://{name}.example.org/fhir/")).unwrap())
+    };
+    let config = Config {
+        sources: vec![source(EHR, &[SourceRole::Patients, SourceRole::Work]), source(SCHEDULER, &[SourceRole::Scheduling]), source(LAB, &[SourceRole::Results])],
+        identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
+        ..Config::default()
+    };
+    let app = App::new(Home::under(dir.path()), config, Arc::new(SystemClock));
+    let started = Instant::now();
+    let relinked = app.relink(&mut store).unwrap();
+    let relink = started.elapsed();
+
+    let in_three: Vec<String> = persons.iter().filter(|p| p.len() == 3).map(|p| p[0].1.clone()).filter(|id| store.linked_records(EHR, id).unwrap().len() == 3).collect();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let view_now = Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap());
+    let mut views = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let id = &in_three[rng.usize(..in_three.len())];
+        let started = Instant::now();
+        let view = store.patient_view(EHR, id, view_now).unwrap().unwrap();
+        views.push(started.elapsed());
+        assert_eq!(view.records.len(), 3);
+    }
+    let mut searches = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let id = &in_three[rng.usize(..in_three.len())];
+        let patient: serde_json::Value = serde_json::from_str(&store.resource(EHR, "Patient", id).unwrap().unwrap()).unwrap();
+        let family = patient["name"][0]["family"].as_str().unwrap();
+        let given = patient["name"][0]["given"][0].as_str().unwrap();
+        let query = if i % 2 == 0 { family.chars().take(3).collect::<String>() } else { format!("{given} {family}") };
+        let started = Instant::now();
+        let hits = store.search_text(&query, true, today()).unwrap();
+        searches.push(started.elapsed());
+        assert!(!hits.is_empty());
+    }
+    println!("== {patients} demo patients over three systems ({} resources; {} persons linked, {} pairs to review)", batches.len(), relinked.linked, relinked.review);
+    println!("relink from cache {:>7.1} s", relink.as_secs_f64());
+    println!("workspace view    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} persons linked across three systems)", percentile(&mut views, 0.5), percentile(&mut views, 0.99));
+    println!("patient search    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} queries: name prefix, full name; one result per person)", percentile(&mut searches, 0.5), percentile(&mut searches, 0.99));
+}
