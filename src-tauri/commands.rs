@@ -273,7 +273,10 @@ pub fn current_call(state: State<'_, AppState>) -> Option<CallPop> {
 #[tracing::instrument(skip_all)]
 pub fn choose_caller(state: State<'_, AppState>, call_id: String, patient: PatientRef) -> Result<CallPop, BoundaryError> {
     let now = state.clock().now();
-    let pop = state.with_phi(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, now)?))?;
+    let pop = {
+        let app = state.app();
+        state.with_phi(|store| Ok(switchboard_calls::choose_caller(store, &call_id, &patient, now, app.work_source())?))?
+    };
     *state.phone.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(pop.clone());
     state.worker.request(Job::Deliver);
     Ok(pop)

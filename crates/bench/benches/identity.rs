@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use switchboard_app::App;
 use switchboard_core::config::{IdentityConfig, SourceRole};
 use switchboard_core::{Config, Home, SourceConfig, SystemClock};
-use switchboard_demo::sources::{generate_sources, ENTERPRISE_SYSTEM, EHR, LAB, SCHEDULER};
+use switchboard_demo::sources::{generate_sources, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
 use switchboard_demo::DemoOptions;
 use switchboard_identity::{evaluate, link, LinkRules, Record, RecordKey};
 use switchboard_store::Store;
@@ -50,7 +50,12 @@ fn linking(patients: u32) {
     let total = started.elapsed();
     let truth: Vec<Vec<RecordKey>> = persons.iter().map(|p| p.iter().map(|(s, id)| RecordKey::new(s, id)).collect()).collect();
     println!("== linking {patients} demo patients across two systems ({} records)", records.len());
-    println!("linking           {:>7.1} s   (reading the records {:.1} s, scoring and joining {:.1} s)", total.as_secs_f64(), parsed.as_secs_f64(), (total - parsed).as_secs_f64());
+    println!(
+        "linking           {:>7.1} s   (reading the records {:.1} s, scoring and joining {:.1} s)",
+        total.as_secs_f64(),
+        parsed.as_secs_f64(),
+        (total - parsed).as_secs_f64()
+    );
     println!("against the truth {}", evaluate(&linkage, &truth));
 }
 
@@ -76,7 +81,11 @@ fn merged_view_and_search(patients: u32) {
         ..SourceConfig::new(name, switchboard_core::config::parse_fhir_url(&format!("https://{name}.example.org/fhir/")).unwrap())
     };
     let config = Config {
-        sources: vec![source(EHR, &[SourceRole::Patients, SourceRole::Work]), source(SCHEDULER, &[SourceRole::Scheduling]), source(LAB, &[SourceRole::Results])],
+        sources: vec![
+            source(EHR, &[SourceRole::Patients, SourceRole::Work]),
+            source(SCHEDULER, &[SourceRole::Scheduling]),
+            source(LAB, &[SourceRole::Results]),
+        ],
         identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
         ..Config::default()
     };
@@ -85,7 +94,8 @@ fn merged_view_and_search(patients: u32) {
     let relinked = app.relink(&mut store).unwrap();
     let relink = started.elapsed();
 
-    let in_three: Vec<String> = persons.iter().filter(|p| p.len() == 3).map(|p| p[0].1.clone()).filter(|id| store.linked_records(EHR, id).unwrap().len() == 3).collect();
+    let in_three: Vec<String> =
+        persons.iter().filter(|p| p.len() == 3).map(|p| p[0].1.clone()).filter(|id| store.linked_records(EHR, id).unwrap().len() == 3).collect();
     let mut rng = fastrand::Rng::with_seed(7);
     let view_now = Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap());
     let mut views = Vec::with_capacity(SAMPLES);
@@ -108,8 +118,21 @@ fn merged_view_and_search(patients: u32) {
         searches.push(started.elapsed());
         assert!(!hits.is_empty());
     }
-    println!("== {patients} demo patients over three systems ({} resources; {} persons linked, {} pairs to review)", batches.len(), relinked.linked, relinked.review);
+    println!(
+        "== {patients} demo patients over three systems ({} resources; {} persons linked, {} pairs to review)",
+        batches.len(),
+        relinked.linked,
+        relinked.review
+    );
     println!("relink from cache {:>7.1} s", relink.as_secs_f64());
-    println!("workspace view    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} persons linked across three systems)", percentile(&mut views, 0.5), percentile(&mut views, 0.99));
-    println!("patient search    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} queries: name prefix, full name; one result per person)", percentile(&mut searches, 0.5), percentile(&mut searches, 0.99));
+    println!(
+        "workspace view    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} persons linked across three systems)",
+        percentile(&mut views, 0.5),
+        percentile(&mut views, 0.99)
+    );
+    println!(
+        "patient search    p50 {:>7.3} ms   p99 {:>7.3} ms   ({SAMPLES} queries: name prefix, full name; one result per person)",
+        percentile(&mut searches, 0.5),
+        percentile(&mut searches, 0.99)
+    );
 }

@@ -96,7 +96,7 @@ pub fn on_event(store: &mut Store, event: &CallEvent, agent: &str, received_ms: 
 }
 
 /// The agent says which patient a household or new caller's call is about.
-pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now: DateTime<Utc>) -> Result<CallPop, ActionError> {
+pub fn choose_caller(store: &mut Store, call_id: &str, patient: &PatientRef, now: DateTime<Utc>, work: Option<&str>) -> Result<CallPop, ActionError> {
     let mut call = store.call(call_id)?.ok_or_else(|| ActionError::Invalid("no such call in the log".into()))?;
     if store.resource(&patient.source, "Patient", &patient.id)?.is_none() {
         return Err(ActionError::Invalid("no such patient in the cache".into()));
@@ -200,10 +200,10 @@ mod tests {
         assert_eq!(store.call("CA2").unwrap().unwrap().disposition, CallDisposition::Missed);
         let second = &pop.matches[1].hit;
         let choice = PatientRef { source: second.source.clone(), id: second.banner.id.clone() };
-        let chosen = choose_caller(&mut store, "CA2", &choice, start + Duration::seconds(30)).unwrap();
+        let chosen = choose_caller(&mut store, "CA2", &choice, start + Duration::seconds(30), None).unwrap();
         assert_eq!(chosen.chosen.as_ref(), Some(&choice));
         let first = PatientRef { source: pop.matches[0].hit.source.clone(), id: pop.matches[0].hit.banner.id.clone() };
-        choose_caller(&mut store, "CA2", &first, start + Duration::seconds(40)).unwrap();
+        choose_caller(&mut store, "CA2", &first, start + Duration::seconds(40), None).unwrap();
         assert_eq!(store.outbox().unwrap().iter().filter(|r| r.kind == "call_log").count(), 2, "the household call is written back once");
 
         // A new caller and a number that cannot be read still pop, with nobody matched.
@@ -211,7 +211,7 @@ mod tests {
         assert_eq!((unknown.number.as_str(), unknown.matches.len()), ("+13125550199", 0));
         let odd = on_event(&mut store, &event("CA4", "anonymous", CallState::Ringing), AGENT, 8, start, None).unwrap();
         assert_eq!((odd.number.as_str(), odd.matches.len()), ("anonymous", 0));
-        let refused = choose_caller(&mut store, "CA3", &PatientRef { source: "demo".into(), id: "nobody".into() }, start).unwrap_err();
+        let refused = choose_caller(&mut store, "CA3", &PatientRef { source: "demo".into(), id: "nobody".into() }, start, None).unwrap_err();
         assert!(refused.to_string().contains("no such patient"), "{refused}");
     }
 
