@@ -3,8 +3,9 @@
 //! BENCH_PATIENTS (default "10000,100000"): clinic sizes for ingest, view and search.
 //! BENCH_SYNC_PATIENTS (default 1000): clinic size for sync against download, on a local Helios server.
 
-use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Value};
+use switchboard_bench::{bench_today, percentile};
 use std::time::{Duration, Instant};
 use switchboard_core::{Actor, AuditAction, SystemClock, TaskPriority};
 use switchboard_demo::{generate, seed_server, DemoOptions};
@@ -32,16 +33,6 @@ fn main() {
     }
 }
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
-    samples[index].as_secs_f64() * 1000.0
-}
-
 fn cache_figures(patients: u32) {
     let dir = tempfile::tempdir().unwrap();
     let key: [u8; 32] = std::array::from_fn(|i| i as u8 ^ 0x5a);
@@ -49,7 +40,7 @@ fn cache_figures(patients: u32) {
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut resources = Vec::new();
     let mut people = Vec::new();
-    generate(&DemoOptions { patients, seed: 1, today: today() }, &mut |mut r: Value| {
+    generate(&DemoOptions { patients, seed: 1, today: bench_today() }, &mut |mut r: Value| {
         r["meta"] = json!({"versionId": "1", "lastUpdated": now});
         if r["resourceType"] == "Patient" {
             people.push(r.clone());
@@ -68,7 +59,7 @@ fn cache_figures(patients: u32) {
     let ingest = started.elapsed();
 
     let mut rng = fastrand::Rng::with_seed(9);
-    let view_now = Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap());
+    let view_now = Utc.from_utc_datetime(&bench_today().and_hms_opt(12, 0, 0).unwrap());
     let mut views = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let id = people[rng.usize(..people.len())]["id"].as_str().unwrap().to_string();
@@ -95,7 +86,7 @@ fn cache_figures(patients: u32) {
             _ => person["identifier"][0]["value"].as_str().unwrap().to_string(),
         };
         let started = Instant::now();
-        let hits = store.search_text(&query, true, today()).unwrap();
+        let hits = store.search_text(&query, true, bench_today()).unwrap();
         searches.push(started.elapsed());
         by_kind[i % 5].push(started.elapsed());
         assert!(!hits.is_empty(), "no hit for a query of kind {}", i % 5);
@@ -164,7 +155,7 @@ fn rules_figures(changes: usize) {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut resources = Vec::with_capacity(changes);
     let patients = (changes / 20).max(1) as u32;
-    generate(&DemoOptions { patients, seed: 2, today: today() }, &mut |mut r: Value| {
+    generate(&DemoOptions { patients, seed: 2, today: bench_today() }, &mut |mut r: Value| {
         if resources.len() < changes {
             r["meta"] = json!({"versionId": "1", "lastUpdated": stamp});
             resources.push(r.to_string());
@@ -251,7 +242,7 @@ fn sync_figures(patients: u32) {
     let client = client(&server.base());
     let rt = runtime();
     rt.block_on(async {
-        seed_server(&client, &DemoOptions { patients, seed: 1, today: today() }, &mut |_| {}).await.unwrap();
+        seed_server(&client, &DemoOptions { patients, seed: 1, today: bench_today() }, &mut |_| {}).await.unwrap();
         let page_size = 200;
         let (first_download, resources) = download_only(&client, page_size).await;
         let dir = tempfile::tempdir().unwrap();

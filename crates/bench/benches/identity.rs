@@ -4,10 +4,11 @@
 //!
 //! BENCH_IDENTITY_PATIENTS (default 100000): the clinic's size.
 
-use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{SecondsFormat, TimeZone, Utc};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use switchboard_bench::{bench_today, percentile};
+use std::time::Instant;
 use switchboard_app::App;
 use switchboard_core::config::{IdentityConfig, SourceRole};
 use switchboard_core::{Config, Home, SourceConfig, SystemClock};
@@ -18,16 +19,6 @@ use switchboard_store::Store;
 
 const SAMPLES: usize = 2_000;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let index = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
-    samples[index].as_secs_f64() * 1000.0
-}
-
 fn main() {
     let patients = std::env::var("BENCH_IDENTITY_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     linking(patients);
@@ -35,7 +26,7 @@ fn main() {
 }
 
 fn linking(patients: u32) {
-    let options = DemoOptions { patients, seed: 5, today: today() };
+    let options = DemoOptions { patients, seed: 5, today: bench_today() };
     let mut raw = Vec::new();
     let persons = generate_sources(&options, 2, &mut |source, resource| {
         if resource["resourceType"] == "Patient" {
@@ -65,7 +56,7 @@ fn merged_view_and_search(patients: u32) {
     let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut batches: Vec<(String, String)> = Vec::new();
-    let persons = generate_sources(&DemoOptions { patients, seed: 6, today: today() }, 3, &mut |source, mut resource| {
+    let persons = generate_sources(&DemoOptions { patients, seed: 6, today: bench_today() }, 3, &mut |source, mut resource| {
         resource["meta"] = json!({"versionId": "1", "lastUpdated": now});
         batches.push((source.to_string(), resource.to_string()));
     });
@@ -97,7 +88,7 @@ fn merged_view_and_search(patients: u32) {
     let in_three: Vec<String> =
         persons.iter().filter(|p| p.len() == 3).map(|p| p[0].1.clone()).filter(|id| store.linked_records(EHR, id).unwrap().len() == 3).collect();
     let mut rng = fastrand::Rng::with_seed(7);
-    let view_now = Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap());
+    let view_now = Utc.from_utc_datetime(&bench_today().and_hms_opt(12, 0, 0).unwrap());
     let mut views = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let id = &in_three[rng.usize(..in_three.len())];
@@ -114,7 +105,7 @@ fn merged_view_and_search(patients: u32) {
         let given = patient["name"][0]["given"][0].as_str().unwrap();
         let query = if i % 2 == 0 { family.chars().take(3).collect::<String>() } else { format!("{given} {family}") };
         let started = Instant::now();
-        let hits = store.search_text(&query, true, today()).unwrap();
+        let hits = store.search_text(&query, true, bench_today()).unwrap();
         searches.push(started.elapsed());
         assert!(!hits.is_empty());
     }

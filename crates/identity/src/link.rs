@@ -143,8 +143,13 @@ pub fn link(records: &[Record], rules: &LinkRules, decisions: &[Decision]) -> Li
             review.push(Candidate { a: records[a].key().clone(), b: records[b].key().clone(), score });
         }
     }
-    // A pair put to review whose records were joined by a stronger link later is settled.
-    review.retain(|c| !persons.same(index[&c.a], index[&c.b]));
+    // A pair put to review whose records were joined by a stronger link later is settled, and two
+    // persons are put to staff once (their likeliest pair: the queue is already in score order).
+    let mut asked = HashSet::new();
+    review.retain(|c| {
+        let (a, b) = (persons.root(index[&c.a]), persons.root(index[&c.b]));
+        a != b && asked.insert(ordered(a, b))
+    });
     Linkage { persons: persons.groups(records), links, review }
 }
 

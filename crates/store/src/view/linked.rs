@@ -33,7 +33,14 @@ pub(super) fn conflicts(rows: &[Row]) -> Vec<String> {
         let distinct: BTreeSet<&String> = values.values().collect();
         (distinct.len() > 1).then(|| format!("{what} differs: {}", values.iter().map(|(s, v)| format!("{s} has {v}")).collect::<Vec<_>>().join(", ")))
     };
-    found.extend(differs("Name", &|p| person_name(&p.value)));
+    // A name differs when the first given or the family name does (a middle name one system dropped does not).
+    let key = |p: &Row| {
+        let name = &p.value["name"][0];
+        format!("{} {}", name["given"][0].as_str().unwrap_or_default(), name["family"].as_str().unwrap_or_default()).to_lowercase()
+    };
+    if patients.iter().map(|p| key(p)).collect::<BTreeSet<_>>().len() > 1 {
+        found.extend(differs("Name", &|p| person_name(&p.value)));
+    }
     found.extend(differs("Birth date", &|p| str_at(&p.value, "/birthDate").map(str::to_string)));
     // Phones differ when two records share no number (a system keeping one of two numbers is not a conflict).
     let phones: BTreeMap<&str, BTreeSet<String>> = patients.iter().map(|p| (p.origin.source.as_str(), phones_of(p))).filter(|(_, n)| !n.is_empty()).collect();
