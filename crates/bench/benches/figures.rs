@@ -5,8 +5,8 @@
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Value};
-use switchboard_bench::{bench_today, percentile};
 use std::time::{Duration, Instant};
+use switchboard_bench::{bench_today, percentile};
 use switchboard_core::{Actor, AuditAction, SystemClock, TaskPriority};
 use switchboard_demo::{generate, seed_server, DemoOptions};
 use switchboard_fhir::FhirClient;

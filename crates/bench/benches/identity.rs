@@ -7,9 +7,9 @@
 use chrono::{SecondsFormat, TimeZone, Utc};
 use serde_json::json;
 use std::sync::Arc;
-use switchboard_bench::{bench_today, percentile};
 use std::time::Instant;
 use switchboard_app::App;
+use switchboard_bench::{bench_today, percentile};
 use switchboard_core::config::{IdentityConfig, SourceRole};
 use switchboard_core::{Config, Home, SourceConfig, SystemClock};
 use switchboard_demo::sources::{generate_sources, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
