@@ -10,13 +10,18 @@ use std::time::{Duration, Instant};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const TAURI_DRIVER_DEFAULT: &str = "/var/cache/switchboard-tools/tauri-driver-2.1.0/bin/tauri-driver";
 
-/// A `tauri-driver` process and one session on the app. Both end on drop.
+/// One window on the display at a time: the tests share one Xvfb, and a window opening over another
+/// moves the pointer under it, which the idle lock rightly counts as use.
+static DISPLAY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A `tauri-driver` process and one session on the app. Both end on drop, then the display is free.
 pub struct AppSession {
     _driver: KillOnDrop,
     http: reqwest::Client,
     base: String,
     session: String,
     rt: tokio::runtime::Runtime,
+    _display: std::sync::MutexGuard<'static, ()>,
 }
 
 impl AppSession {
@@ -28,6 +33,8 @@ impl AppSession {
 
     /// As `start`, with more of the app's environment.
     pub fn start_with(application: &Path, home: &Path, env: &[(&str, &str)]) -> AppSession {
+        // A test that failed holding the display leaves it usable.
+        let display = DISPLAY.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = crate::free_port();
         let native = crate::free_port();
         let binary = std::env::var("SWITCHBOARD_TAURI_DRIVER").unwrap_or_else(|_| TAURI_DRIVER_DEFAULT.into());
@@ -57,7 +64,7 @@ impl AppSession {
             std::thread::sleep(Duration::from_millis(100));
         }
         let capabilities = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let mut session = AppSession { _driver: driver, http, base, session: String::new(), rt };
+        let mut session = AppSession { _driver: driver, http, base, session: String::new(), rt, _display: display };
         let created = session.call("POST", "/session", Some(capabilities));
         session.session = created["sessionId"].as_str().expect("a session id").to_string();
         session
