@@ -20,12 +20,11 @@ pub struct LinkRules {
     pub review_at: f64,
 }
 
-pub const DEFAULT_AUTO_AT: f64 = 25.0;
-pub const DEFAULT_REVIEW_AT: f64 = 12.0;
-
+/// The clinic's config's defaults (`[identity]` in config.toml).
 impl Default for LinkRules {
     fn default() -> Self {
-        LinkRules { same_person_systems: Vec::new(), auto_at: DEFAULT_AUTO_AT, review_at: DEFAULT_REVIEW_AT }
+        use switchboard_core::config::{DEFAULT_AUTO_LINK_AT, DEFAULT_REVIEW_AT};
+        LinkRules { same_person_systems: Vec::new(), auto_at: DEFAULT_AUTO_LINK_AT, review_at: DEFAULT_REVIEW_AT }
     }
 }
 

@@ -63,16 +63,6 @@ impl Store {
         Ok(records)
     }
 
-    /// The person's key of a record, when it is linked to another.
-    pub fn person_of(&self, source: &str, patient: &str) -> Result<Option<String>, StoreError> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .prepare_cached("SELECT person FROM person_link WHERE source = ?1 AND patient = ?2")?
-            .query_row([source, patient], |r| r.get(0))
-            .optional()?)
-    }
-
     /// The pairs waiting for staff, the likeliest first.
     pub fn review_queue(&self, today: NaiveDate) -> Result<Vec<ReviewPair>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT a_source, a_patient, b_source, b_patient, score, why FROM link_review ORDER BY score DESC")?;

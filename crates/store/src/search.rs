@@ -167,11 +167,13 @@ impl Store {
         let mut kept: Vec<PatientHit> = Vec::with_capacity(hits.len());
         let mut persons = std::collections::HashSet::new();
         for mut hit in hits {
-            if let Some(person) = self.person_of(&hit.source, &hit.banner.id)? {
-                if !persons.insert(person) {
+            let records = self.linked_records(&hit.source, &hit.banner.id)?;
+            if records.len() > 1 {
+                // A person is known by their smallest record, whichever of them was found.
+                if !persons.insert(records.iter().min().cloned()) {
                     continue;
                 }
-                let others = self.linked_records(&hit.source, &hit.banner.id)?.into_iter().skip(1).map(|(s, _)| s);
+                let others = records.into_iter().skip(1).map(|(s, _)| s);
                 hit.also_in = others.filter(|s| *s != hit.source).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
             }
             kept.push(hit);
