@@ -122,6 +122,18 @@ pub fn decide_link(state: State<'_, AppState>, record: PatientRecord, other: Pat
     Ok(queued)
 }
 
+/// Staff say a record is not the person it was linked to.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn unlink_record(state: State<'_, AppState>, record: PatientRecord) -> Result<Vec<Queued>, BoundaryError> {
+    let queued = {
+        let app = state.app();
+        state.with_phi(|store| Ok(app.unlink(store, (&record.source, &record.id))?))?
+    };
+    state.worker.request(Job::Deliver);
+    Ok(queued)
+}
+
 /// Open tasks the worklist shows: more than a shift works, few enough to draw at once.
 const WORKLIST_SHOWN: usize = 200;
 

@@ -57,6 +57,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::audit_log,
             commands::review_queue,
             commands::decide_link,
+            commands::unlink_record,
             commands::lock_screen,
             commands::sign_in,
             commands::sign_out,

@@ -40,6 +40,8 @@ const resources = {
       links: {
         title: "Review links", empty: "No records wait for review.", intro: "Records in two systems that may be one person. Compare them, then decide.",
         record: "Record", other: "Other record", score: "Score", why: "Why", same: "Same person", notSame: "Not the same person",
+        unlink: "Unlink", unlinkRecord: "Unlink {{record}}", keep: "Keep linked",
+        confirmUnlink: "{{record}} is not this person? Every workstation will show it apart.",
       },
       columns: {
         test: "Test", latest: "Latest", date: "Date", range: "Range", results: "Results", medication: "Medication",
@@ -164,6 +166,8 @@ const resources = {
       links: {
         title: "Revisar vínculos", empty: "No hay registros por revisar.", intro: "Registros de dos sistemas que pueden ser una misma persona. Compárelos y decida.",
         record: "Registro", other: "Otro registro", score: "Puntuación", why: "Motivo", same: "Misma persona", notSame: "No es la misma persona",
+        unlink: "Desvincular", unlinkRecord: "Desvincular {{record}}", keep: "Mantener vinculado",
+        confirmUnlink: "¿{{record}} no es esta persona? Todos los puestos lo mostrarán por separado.",
       },
       columns: {
         test: "Prueba", latest: "Último", date: "Fecha", range: "Rango", results: "Resultados", medication: "Medicamento",

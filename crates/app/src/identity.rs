@@ -66,26 +66,38 @@ impl App {
     /// Works out who is who again and keeps it in the cache.
     pub fn relink(&self, store: &mut Store) -> Result<Relinked, AppError> {
         let mut records = Vec::new();
-        let mut decisions: Vec<(String, Decision)> = Vec::new();
         for source in &self.config.sources {
             for (_, json) in store.resources_of(&source.name, "Patient")? {
-                let patient: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
-                records.extend(Record::from_patient(&source.name, &patient));
-            }
-            for (_, json) in store.resources_of(&source.name, "Linkage")? {
-                let linkage: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
-                decisions.extend(self.decision_of(&linkage));
+                records.extend(record_of(&source.name, &json)?);
             }
         }
-        // The later decision on a pair stands; one not yet on the server is the latest.
-        decisions.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut latest: HashMap<(RecordKey, RecordKey), Decision> = HashMap::new();
-        for (_, decision) in decisions {
-            let pair = if decision.a < decision.b { (decision.a.clone(), decision.b.clone()) } else { (decision.b.clone(), decision.a.clone()) };
-            latest.insert(pair, decision);
+        self.link_and_keep(store, &records, None)
+    }
+
+    /// Works out again who the persons holding `around` are, among their own records only: what staff
+    /// decide about two records applies at once, without reading the whole clinic. The next full
+    /// relink (after a sync that changed a Patient) may still join a freed record to someone else.
+    fn relink_around(&self, store: &mut Store, around: &[RecordRef]) -> Result<Relinked, AppError> {
+        let mut scope: Vec<RecordRef> = Vec::new();
+        for (source, id) in around {
+            scope.extend(store.linked_records(source, id)?);
         }
-        let decisions: Vec<Decision> = latest.into_values().collect();
-        let linkage = link(&records, &self.link_rules(), &decisions);
+        scope.sort();
+        scope.dedup();
+        let mut records = Vec::new();
+        for (source, id) in &scope {
+            if let Some(json) = store.resource(source, "Patient", id)? {
+                records.extend(record_of(source, &json)?);
+            }
+        }
+        self.link_and_keep(store, &records, Some(&scope))
+    }
+
+    /// Links `records` under the staff's decisions and keeps the result: for the whole cache, or for
+    /// the records in `scope` (which are whole persons).
+    fn link_and_keep(&self, store: &mut Store, records: &[Record], scope: Option<&[RecordRef]>) -> Result<Relinked, AppError> {
+        let decisions = self.decisions(store)?;
+        let linkage = link(records, &self.link_rules(), &decisions);
         let persons: Vec<Vec<RecordRef>> =
             linkage.persons.iter().filter(|p| p.len() > 1).map(|p| p.iter().map(|k| (k.source.clone(), k.id.clone())).collect()).collect();
         let review: Vec<ReviewPair> = linkage
@@ -102,8 +114,26 @@ impl App {
                 b: None,
             })
             .collect();
-        store.replace_persons(&persons, &review)?;
+        store.replace_persons(scope, &persons, &review)?;
         Ok(Relinked { records: records.len(), linked: persons.len(), review: review.len() })
+    }
+
+    /// The staff's decisions, the latest on each pair; one not yet on the server is the latest.
+    fn decisions(&self, store: &Store) -> Result<Vec<Decision>, AppError> {
+        let mut decisions: Vec<(String, Decision)> = Vec::new();
+        for source in &self.config.sources {
+            for (_, json) in store.resources_of(&source.name, "Linkage")? {
+                let linkage: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
+                decisions.extend(self.decision_of(&linkage));
+            }
+        }
+        decisions.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut latest: HashMap<(RecordKey, RecordKey), Decision> = HashMap::new();
+        for (_, decision) in decisions {
+            let pair = if decision.a < decision.b { (decision.a.clone(), decision.b.clone()) } else { (decision.b.clone(), decision.a.clone()) };
+            latest.insert(pair, decision);
+        }
+        Ok(latest.into_values().collect())
     }
 
     /// A staff decision from a Linkage: (when, decision); `None` when it names records outside this clinic.
@@ -118,10 +148,32 @@ impl App {
     /// Staff say two records are one person (`same`) or two; kept in the shared-work source (else the
     /// first record's), audited, and applied here at once.
     pub fn decide_link(&self, store: &mut Store, record: (&str, &str), other: (&str, &str), same: bool) -> Result<Queued, AppError> {
+        let queued = self.queue_decision(store, record, other, same)?;
+        self.relink_around(store, &[(record.0.to_string(), record.1.to_string()), (other.0.to_string(), other.1.to_string())])?;
+        Ok(queued)
+    }
+
+    /// A decision as a Linkage for the shared-work source (else the first record's), audited.
+    fn queue_decision(&self, store: &mut Store, record: (&str, &str), other: (&str, &str), same: bool) -> Result<Queued, AppError> {
         let decision = LinkDecision { record: self.record_url(record.0, record.1)?, other: self.record_url(other.0, other.1)?, same };
         let target = self.work_source().unwrap_or(record.0).to_string();
-        let queued = self.queue_staff(store, &target, StaffAction::LinkDecision(decision))?;
-        self.relink(store)?;
+        self.queue_staff(store, &target, StaffAction::LinkDecision(decision))
+    }
+
+    /// Staff say a record is not the person it was linked to: "not the same person" against each of
+    /// the person's other records, applied at once.
+    pub fn unlink(&self, store: &mut Store, record: (&str, &str)) -> Result<Vec<Queued>, AppError> {
+        let others: Vec<RecordRef> = store.linked_records(record.0, record.1)?.into_iter().skip(1).collect();
+        if others.is_empty() {
+            return Err(AppError::Invalid(format!("{} {} is not linked to another record", record.0, record.1)));
+        }
+        let mut queued = Vec::with_capacity(others.len());
+        for (source, id) in &others {
+            queued.push(self.queue_decision(store, record, (source, id), false)?);
+        }
+        let mut around = others;
+        around.push((record.0.to_string(), record.1.to_string()));
+        self.relink_around(store, &around)?;
         Ok(queued)
     }
 
@@ -179,5 +231,98 @@ fn patient_of(action: &mut Action) -> Option<&mut String> {
         Action::Remind(a) => Some(&mut a.patient),
         Action::Intake(a) => Some(&mut a.patient),
         _ => None,
+    }
+}
+
+/// The identity layer's view of a cached Patient (`None` when it has nothing to link by).
+fn record_of(source: &str, json: &str) -> Result<Option<Record>, AppError> {
+    let patient: serde_json::Value = serde_json::from_str(json).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Record::from_patient(source, &patient))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+    use switchboard_core::config::{parse_fhir_url, IdentityConfig};
+    use switchboard_core::{Config, FixedClock, Home, SourceConfig};
+    use switchboard_demo::sources::{generate_sources, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
+
+    /// The demo clinic spread over three systems, in a cache, linked once.
+    fn linked_clinic(dir: &std::path::Path) -> (App, Store, Vec<RecordRef>) {
+        let now = chrono::Utc::now();
+        let mut store = Store::open_with_key(&dir.join("cache.db"), &[5; 32], "US").unwrap();
+        let mut writer = store.writer(&now.to_rfc3339()).unwrap();
+        let mut records = Vec::new();
+        let options = switchboard_demo::DemoOptions { patients: 200, seed: 11, today: now.date_naive() };
+        generate_sources(&options, 3, &mut |source, mut resource| {
+            resource["meta"] = serde_json::json!({"versionId": "1", "lastUpdated": now.to_rfc3339()});
+            if resource["resourceType"] == "Patient" {
+                records.push((source.to_string(), resource["id"].as_str().unwrap().to_string()));
+            }
+            writer.upsert(source, &resource.to_string()).unwrap();
+        });
+        writer.commit().unwrap();
+        let source = |name: &str, roles: &[SourceRole]| SourceConfig {
+            roles: roles.to_vec(),
+            ..SourceConfig::new(name, parse_fhir_url(&format!("https://{name}.example.org/fhir/")).unwrap())
+        };
+        let config = Config {
+            sources: vec![
+                source(EHR, &[SourceRole::Patients, SourceRole::Work]),
+                source(SCHEDULER, &[SourceRole::Scheduling]),
+                source(LAB, &[SourceRole::Results]),
+            ],
+            identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
+            ..Config::default()
+        };
+        let app = App::new(Home::under(dir), config, Arc::new(FixedClock(now)));
+        app.relink(&mut store).unwrap();
+        (app, store, records)
+    }
+
+    /// Every person the cache holds, as sorted lists of records.
+    fn persons(store: &Store, records: &[RecordRef]) -> BTreeSet<Vec<RecordRef>> {
+        records
+            .iter()
+            .map(|(source, id)| {
+                let mut person = store.linked_records(source, id).unwrap();
+                person.sort();
+                person
+            })
+            .collect()
+    }
+
+    /// A decision applies at once to the persons it touches, and a full relink afterwards finds the
+    /// same persons: unlinking records, and joining the pairs put to review.
+    #[test]
+    fn a_decision_applied_at_once_agrees_with_a_full_relink() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, mut store, records) = linked_clinic(dir.path());
+        let mut rng = fastrand::Rng::with_seed(3);
+        let linked: Vec<&RecordRef> = records.iter().filter(|(s, id)| store.linked_records(s, id).unwrap().len() > 1).collect();
+        assert!(linked.len() > 100, "the demo links most of its persons: {}", linked.len());
+        for _ in 0..8 {
+            let (source, id) = linked[rng.usize(..linked.len())];
+            let was = store.linked_records(source, id).unwrap();
+            app.unlink(&mut store, (source, id)).unwrap();
+            assert_eq!(store.linked_records(source, id).unwrap().len(), 1, "unlinked at once");
+            if was.len() > 2 {
+                assert_eq!(store.linked_records(&was[1].0, &was[1].1).unwrap().len(), was.len() - 1, "the others stay one person");
+            }
+            let quick = persons(&store, &records);
+            app.relink(&mut store).unwrap();
+            assert_eq!(persons(&store, &records), quick);
+        }
+        let today = chrono::Utc::now().date_naive();
+        for pair in store.review_queue(today).unwrap().into_iter().take(8) {
+            app.decide_link(&mut store, (&pair.a_source, &pair.a_patient), (&pair.b_source, &pair.b_patient), true).unwrap();
+            let joined = store.linked_records(&pair.a_source, &pair.a_patient).unwrap();
+            assert!(joined.contains(&(pair.b_source.clone(), pair.b_patient.clone())), "joined at once");
+            let quick = persons(&store, &records);
+            app.relink(&mut store).unwrap();
+            assert_eq!(persons(&store, &records), quick);
+        }
     }
 }

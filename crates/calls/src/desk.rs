@@ -226,7 +226,7 @@ mod tests {
         let mut writer = store.writer("2026-11-26T15:00:00Z").unwrap();
         writer.upsert("work", r#"{"resourceType": "Patient", "id": "w-1", "meta": {"versionId": "1"}}"#).unwrap();
         writer.commit().unwrap();
-        store.replace_persons(&[vec![(caller.source.clone(), caller.id.clone()), ("work".into(), "w-1".into())]], &[]).unwrap();
+        store.replace_persons(None, &[vec![(caller.source.clone(), caller.id.clone()), ("work".into(), "w-1".into())]], &[]).unwrap();
 
         on_event(&mut store, &event("CA9", &single, CallState::Ended), AGENT, 2, start + Duration::seconds(30), Some("work")).unwrap();
         let queued: Vec<_> = store.outbox().unwrap().into_iter().filter(|r| r.kind == "call_log").collect();

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_export_job.sql"),
     include_str!("../migrations/0010_patient_seen.sql"),
     include_str!("../migrations/0011_persons.sql"),
+    include_str!("../migrations/0012_patient_search.sql"),
 ];
 
 pub struct Store {
@@ -127,6 +128,15 @@ impl Store {
     }
 
     /// One cached resource's raw JSON.
+    /// Runs `read` in one read transaction: its queries see one state of the cache and take the file
+    /// lock once, not once per statement (which showed in a workspace view's profile).
+    pub(crate) fn reading<T>(&self, read: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let value = read()?;
+        tx.commit()?;
+        Ok(value)
+    }
+
     pub fn resource(&self, source: &str, resource_type: &str, id: &str) -> Result<Option<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?;
         let mut rows = stmt.query([source, resource_type, id])?;

@@ -215,7 +215,7 @@ impl Writer<'_> {
         for token in tokens {
             insert.execute(params![token, source, patient_id])?;
         }
-        Ok(())
+        crate::search::index_for_search(&self.tx, source, patient_id, tokens)
     }
 }
 

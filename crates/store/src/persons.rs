@@ -28,11 +28,26 @@ pub struct ReviewPair {
 }
 
 impl Store {
-    /// Replaces the links and the review queue: `persons` are the persons of two or more records.
-    pub fn replace_persons(&mut self, persons: &[Vec<RecordRef>], review: &[ReviewPair]) -> Result<(), StoreError> {
+    /// Replaces the links and the review queue: `persons` are the persons of two or more records. With
+    /// a `scope` (whole persons), only its records' links and the pairs within it are replaced.
+    pub fn replace_persons(&mut self, scope: Option<&[RecordRef]>, persons: &[Vec<RecordRef>], review: &[ReviewPair]) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM person_link", [])?;
-        tx.execute("DELETE FROM link_review", [])?;
+        match scope {
+            None => {
+                tx.execute("DELETE FROM person_link", [])?;
+                tx.execute("DELETE FROM link_review", [])?;
+            }
+            Some(records) => {
+                let mut unlink = tx.prepare_cached("DELETE FROM person_link WHERE source = ?1 AND patient = ?2")?;
+                let mut unpair = tx.prepare_cached("DELETE FROM link_review WHERE a_source = ?1 AND a_patient = ?2 AND b_source = ?3 AND b_patient = ?4")?;
+                for (source, patient) in records {
+                    unlink.execute(params![source, patient])?;
+                    for (other_source, other) in records {
+                        unpair.execute(params![source, patient, other_source, other])?;
+                    }
+                }
+            }
+        }
         {
             let mut link = tx.prepare_cached("INSERT INTO person_link (source, patient, person) VALUES (?1, ?2, ?3)")?;
             for person in persons.iter().filter(|p| p.len() > 1) {

@@ -6,7 +6,6 @@ use crate::error::StoreError;
 use crate::index::{identifier_key, words};
 use crate::view::{banner_of, Banner};
 use chrono::{Datelike, NaiveDate};
-use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 
 /// A parsed search: every term must match.
@@ -143,42 +142,40 @@ impl Store {
         if query.terms.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params: Vec<SqlValue> = Vec::new();
-        let sql = match_sql(&query.terms, &mut params);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let keys: Vec<(String, String)> = stmt.query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-        let mut hits = Vec::with_capacity(keys.len());
-        for (source, id) in keys {
-            if let Some(json) = self.resource(&source, "Patient", &id)? {
-                let patient: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
-                // A record its source merged into another is found as that one.
-                if replaced(&patient) {
-                    continue;
-                }
-                hits.push(PatientHit { source, banner: banner_of(&id, &patient, today), also_in: Vec::new() });
-            }
-        }
-        hits.sort_by(|a, b| (&a.banner.family, &a.banner.given).cmp(&(&b.banner.family, &b.banner.given)));
-        self.one_hit_per_person(hits)
+        self.reading(|| self.read_search(query, today))
     }
 
-    /// Keeps the first hit on each linked person, naming the person's other sources.
-    fn one_hit_per_person(&self, hits: Vec<PatientHit>) -> Result<Vec<PatientHit>, StoreError> {
-        let mut kept: Vec<PatientHit> = Vec::with_capacity(hits.len());
+    fn read_search(&self, query: &Query, today: NaiveDate) -> Result<Vec<PatientHit>, StoreError> {
+        let matched = query.terms.iter().map(Term::full_text).collect::<Vec<_>>().join(" AND ");
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT k.source, k.patient_id, l.person FROM patient_search JOIN patient_key k ON k.key = patient_search.rowid
+             LEFT JOIN person_link l ON l.source = k.source AND l.patient = k.patient_id
+             WHERE patient_search MATCH ?1 LIMIT {MAX_HITS}"
+        ))?;
+        let keys: Vec<(String, String, Option<String>)> = stmt.query_map([matched], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        // A linked person is one hit, whichever of their records matched first; the others are only named.
         let mut persons = std::collections::HashSet::new();
-        for mut hit in hits {
-            let records = self.linked_records(&hit.source, &hit.banner.id)?;
-            if records.len() > 1 {
-                // A person is known by their smallest record, whichever of them was found.
-                if !persons.insert(records.iter().min().cloned()) {
-                    continue;
-                }
-                let others = records.into_iter().skip(1).map(|(s, _)| s);
-                hit.also_in = others.filter(|s| *s != hit.source).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let mut hits = Vec::with_capacity(keys.len());
+        for (source, id, person) in keys {
+            if person.as_ref().is_some_and(|p| persons.contains(p)) {
+                continue;
             }
-            kept.push(hit);
+            let Some(json) = self.resource(&source, "Patient", &id)? else { continue };
+            let patient: serde_json::Value = serde_json::from_str(&json).map_err(|e| StoreError::BadResource(e.to_string()))?;
+            // A record its source merged into another is found as that one.
+            if replaced(&patient) {
+                continue;
+            }
+            let mut also_in = Vec::new();
+            if let Some(person) = person {
+                let others = self.linked_records(&source, &id)?.into_iter().skip(1).map(|(s, _)| s).filter(|s| *s != source);
+                also_in = others.collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                persons.insert(person);
+            }
+            hits.push(PatientHit { banner: banner_of(&id, &patient, today), source, also_in });
         }
-        Ok(kept)
+        hits.sort_by(|a, b| (&a.banner.family, &a.banner.given).cmp(&(&b.banner.family, &b.banner.given)));
+        Ok(hits)
     }
 
     /// Finds a patient by server id, or else by an identifier such as the MRN.
@@ -196,62 +193,45 @@ impl Store {
 }
 
 impl Term {
-    /// Characters typed for this term (without the `n:`-style kind prefix).
-    fn text_len(&self) -> usize {
-        self.patterns
+    /// The term as an FTS5 query: any of its patterns (tokens are ASCII letters and digits after the
+    /// kind prefix, so they need no escaping inside the quotes).
+    fn full_text(&self) -> String {
+        let patterns: Vec<String> = self
+            .patterns
             .iter()
-            .map(|p| match p {
-                Pattern::Prefix(t) | Pattern::Exact(t) => t.len().saturating_sub(2),
+            .map(|pattern| match pattern {
+                Pattern::Prefix(token) => format!("\"{token}\"*"),
+                Pattern::Exact(token) => format!("\"{token}\""),
             })
-            .max()
-            .unwrap_or(0)
+            .collect();
+        format!("({})", patterns.join(" OR "))
     }
 }
 
-/// Terms of at least this many characters are read whole and intersected; shorter ones ("m") match too
-/// many tokens for that, and are checked per candidate instead.
-const SELECTIVE_LEN: usize = 3;
-
-/// The SQL that finds matching patients. Selective terms are intersected (each is one covering range
-/// scan of the token index); broad terms are checked per candidate with EXISTS.
-fn match_sql(terms: &[Term], params: &mut Vec<SqlValue>) -> String {
-    let (mut selective, mut broad): (Vec<&Term>, Vec<&Term>) = terms.iter().partition(|t| t.text_len() >= SELECTIVE_LEN);
-    // The longest broad term drives the scan when nothing is selective.
-    broad.sort_by_key(|t| std::cmp::Reverse(t.text_len()));
-    if selective.is_empty() {
-        selective.push(broad.remove(0));
+/// Keeps a patient's row in the full-text search index in step with their tokens (none: removed).
+pub(crate) fn index_for_search(tx: &rusqlite::Transaction<'_>, source: &str, patient_id: &str, tokens: &[String]) -> Result<(), StoreError> {
+    use rusqlite::OptionalExtension;
+    let key: Option<i64> =
+        tx.prepare_cached("SELECT key FROM patient_key WHERE source = ?1 AND patient_id = ?2")?.query_row([source, patient_id], |r| r.get(0)).optional()?;
+    if let Some(key) = key {
+        tx.prepare_cached("DELETE FROM patient_search WHERE rowid = ?1")?.execute([key])?;
     }
-    let sets: Vec<String> =
-        selective.iter().map(|term| format!("SELECT source, patient_id FROM patient_token t WHERE {}", condition("t", term, params))).collect();
-    let mut sql = format!("SELECT DISTINCT k.source, k.patient_id FROM ({}) k WHERE 1", sets.join(" INTERSECT "));
-    for (i, term) in broad.iter().enumerate() {
-        let alias = format!("b{i}");
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM patient_token {alias} WHERE {alias}.source = k.source AND {alias}.patient_id = k.patient_id AND {})",
-            condition(&alias, term, params)
-        ));
+    match (key, tokens.is_empty()) {
+        (Some(key), true) => {
+            tx.prepare_cached("DELETE FROM patient_key WHERE key = ?1")?.execute([key])?;
+        }
+        (None, true) => {}
+        (key, false) => {
+            let key = match key {
+                Some(key) => key,
+                None => tx
+                    .prepare_cached("INSERT INTO patient_key (source, patient_id) VALUES (?1, ?2) RETURNING key")?
+                    .query_row([source, patient_id], |r| r.get(0))?,
+            };
+            tx.prepare_cached("INSERT INTO patient_search (rowid, tokens) VALUES (?1, ?2)")?.execute(rusqlite::params![key, tokens.join(" ")])?;
+        }
     }
-    sql.push_str(&format!(" LIMIT {MAX_HITS}"));
-    sql
-}
-
-fn condition(alias: &str, term: &Term, params: &mut Vec<SqlValue>) -> String {
-    let parts: Vec<String> = term
-        .patterns
-        .iter()
-        .map(|pattern| match pattern {
-            Pattern::Exact(token) => {
-                params.push(SqlValue::Text(token.clone()));
-                format!("{alias}.token = ?{}", params.len())
-            }
-            Pattern::Prefix(prefix) => {
-                params.push(SqlValue::Text(prefix.clone()));
-                params.push(SqlValue::Text(format!("{prefix}\u{10FFFF}")));
-                format!("({alias}.token >= ?{} AND {alias}.token < ?{})", params.len() - 1, params.len())
-            }
-        })
-        .collect();
-    format!("({})", parts.join(" OR "))
+    Ok(())
 }
 
 /// The source says another record replaced this one (`Patient.link` replaced-by: its own merge).
@@ -311,6 +291,24 @@ mod tests {
         let mut ids: Vec<String> = store.search_text(text, true, today()).unwrap().into_iter().map(|h| h.banner.id).collect();
         ids.sort();
         ids
+    }
+
+    /// The full-text index follows each change to a Patient: a new name is found and the old one is
+    /// not, and a deleted patient is found by nothing.
+    #[test]
+    fn the_search_index_follows_a_renamed_and_a_deleted_patient() {
+        let named = |family: &str| serde_json::json!({"resourceType": "Patient", "id": "a", "name": [{"family": family, "given": ["Ana"]}]});
+        let (_dir, mut store) = store_with(&[named("Lopez")]);
+        assert_eq!(ids(&store, "ana lop"), ["a"]);
+        let mut writer = store.writer("2026-11-27T00:00:00Z").unwrap();
+        writer.upsert("s", &named("Ortega").to_string()).unwrap();
+        writer.commit().unwrap();
+        assert!(ids(&store, "lopez").is_empty());
+        assert_eq!(ids(&store, "ana ort"), ["a"]);
+        let mut writer = store.writer("2026-11-28T00:00:00Z").unwrap();
+        assert!(writer.delete("s", "Patient", "a").unwrap());
+        writer.commit().unwrap();
+        assert!(ids(&store, "ana").is_empty());
     }
 
     #[test]

@@ -36,6 +36,7 @@ const pair: ReviewPair = {
   a: { ...banner, id: "pat-2", name: "Rosa Diaz" }, b: { ...banner, id: "sch-7", name: "Rosa Ortega" },
 };
 const decideLink = vi.fn(async () => ({ id: "act-1", target: "Linkage/sb-act-1" }));
+const unlinkRecord = vi.fn(async () => [{ id: "act-2", target: "Linkage/sb-act-2" }]);
 
 vi.mock("../ipc", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../ipc")>()),
@@ -46,6 +47,7 @@ vi.mock("../ipc", async (importOriginal) => ({
     patientCalls: async () => [],
     reviewQueue: async () => [pair],
     decideLink: (...args: unknown[]) => decideLink(...(args as [])),
+    unlinkRecord: (...args: unknown[]) => unlinkRecord(...(args as [])),
   },
 }));
 
@@ -56,7 +58,8 @@ function withQueries(node: ReactNode) {
 
 test("a linked person's workspace names each row's system, a result two systems reported, and where they disagree", async () => {
   withQueries(<PatientWorkspace selected={{ source: "ehr", id: "pat-1" }} />);
-  expect(await screen.findByText(/Records of this person: ehr pat-1 · lab lab-9 · sched sch-4/)).toBeTruthy();
+  expect(await screen.findByText(/Records of this person/)).toBeTruthy();
+  for (const record of ["ehr pat-1", "lab lab-9", "sched sch-4"]) expect(screen.getByRole("button", { name: `Unlink ${record}` })).toBeTruthy();
   const note = screen.getByRole("note");
   expect(within(note).getByText("Allergy to Penicillin is recorded in ehr, not in lab")).toBeTruthy();
   const labs = screen.getAllByRole("table")[0];
@@ -72,4 +75,17 @@ test("the review screen shows both records side by side and sends a decision", a
   expect(screen.getByText("Rosa Ortega")).toBeTruthy();
   await user.click(screen.getByRole("button", { name: "Not the same person" }));
   expect(decideLink).toHaveBeenCalledWith({ source: "ehr", id: "pat-2" }, { source: "sched", id: "sch-7" }, false);
+});
+
+test("a record is taken out of a person only after staff confirm", async () => {
+  const user = userEvent.setup();
+  withQueries(<PatientWorkspace selected={{ source: "ehr", id: "pat-1" }} />);
+  await user.click(await screen.findByRole("button", { name: "Unlink lab lab-9" }));
+  const ask = screen.getByText(/lab lab-9 is not this person\?/);
+  expect(unlinkRecord).not.toHaveBeenCalled();
+  await user.click(within(ask).getByRole("button", { name: "Keep linked" }));
+  expect(screen.queryByText(/is not this person\?/)).toBeNull();
+  await user.click(screen.getByRole("button", { name: "Unlink lab lab-9" }));
+  await user.click(within(screen.getByText(/lab lab-9 is not this person\?/)).getByRole("button", { name: "Unlink" }));
+  expect(unlinkRecord).toHaveBeenCalledWith({ source: "lab", id: "lab-9" });
 });

@@ -7,6 +7,7 @@ import type { Selected } from "../types";
 import { ActionForm, type FormTarget } from "./ActionForm";
 import { LabTrend } from "./LabTrend";
 import { CallHistory } from "./CallHistory";
+import { LinkedRecords } from "./LinkedRecords";
 import { typingIn } from "../keys";
 import { useFormats } from "../format";
 
@@ -76,7 +77,7 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
     <section aria-label={p.name ?? p.id}>
       <h2>{p.name}</h2>
       <p>{[p.gender, `${f.date(p.birthDate)} (${f.age(p.birthDate)})`, `MRN ${text(p.mrn)}`, p.phones.map(f.phone).join(", ")].join(" · ")}</p>
-      {linked && <p className="origin">{t("patient.records")}: {v.records.map((r) => `${r.source} ${r.id}`).join(" · ")}</p>}
+      {linked && <LinkedRecords records={v.records} />}
       <p className="allergies">
         {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => (linked ? `${x.substance} (${x.source})` : x.substance)).join(", ") : t("patient.noAllergies")}
       </p>

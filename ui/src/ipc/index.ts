@@ -71,6 +71,8 @@ export const ipc = {
   auditLog: (filter: AuditFilter) => invoke<AuditRow[]>("audit_log", { filter }),
   reviewQueue: () => invoke<ReviewPair[]>("review_queue"),
   decideLink: (record: PatientRecord, other: PatientRecord, same: boolean) => invoke<Queued>("decide_link", { record, other, same }),
+  /// "Not the same person" against every other record the person holds.
+  unlinkRecord: (record: PatientRecord) => invoke<Queued[]>("unlink_record", { record }),
   lockScreen: () => invoke<void>("lock_screen"),
   signIn: (source: string) => invoke<string>("sign_in", { source }),
   signOut: (source: string) => invoke<void>("sign_out", { source }),

@@ -65,6 +65,10 @@ impl Store {
     /// The whole picture of one person, or `None` when the cache does not hold that patient: this
     /// record and every record linked to it in other sources, each item labelled with its source.
     pub fn patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
+        self.reading(|| self.read_patient_view(source, patient_id, now))
+    }
+
+    fn read_patient_view(&self, source: &str, patient_id: &str, now: DateTime<Utc>) -> Result<Option<PatientView>, StoreError> {
         let records = self.linked_records(source, patient_id)?;
         let mut parsed = Vec::new();
         for (record_source, id) in &records {
