@@ -5,12 +5,15 @@
 
 use crate::context::App;
 use crate::error::AppError;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use switchboard_core::config::SourceRole;
-use switchboard_identity::{link, Decision, LinkRules, Record, RecordKey, Verdict};
+use switchboard_identity::{candidate_keys, link_among, Decision, LinkRules, Record, RecordKey, Verdict, MAX_BLOCK};
 use switchboard_outbox::kinds::LinkDecision;
 use switchboard_outbox::{Action, Queued, StaffAction};
 use switchboard_store::{RecordRef, ReviewPair, Store};
+
+/// More Patients or decisions changed than this since the last relink, and everyone is linked again.
+const RELINK_ALL_OVER: usize = 5_000;
 
 /// What a relink found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,41 +66,97 @@ impl App {
         Some(switchboard_rules::WorkRouting { source, bases })
     }
 
-    /// Works out who is who again and keeps it in the cache.
+    /// Works out who is who again, from every cached Patient, and keeps it in the cache.
     pub fn relink(&self, store: &mut Store) -> Result<Relinked, AppError> {
+        let read_to = store.last_change()?;
+        let rules = self.link_rules();
         let mut records = Vec::new();
         for source in &self.config.sources {
             for (_, json) in store.resources_of(&source.name, "Patient")? {
                 records.extend(record_of(&source.name, &json)?);
             }
         }
-        self.link_and_keep(store, &records, None)
+        let keys: Vec<(RecordRef, Vec<String>)> = records.iter().map(|r| (record_ref(r), candidate_keys(r, &rules))).collect();
+        store.replace_link_keys(true, &keys)?;
+        let relinked = self.link_and_keep(store, &records, None, &HashSet::new())?;
+        store.set_identity_cursor(read_to)?;
+        Ok(relinked)
     }
 
-    /// Works out again who the persons holding `around` are, among their own records only: what staff
-    /// decide about two records applies at once, without reading the whole clinic. The next full
-    /// relink (after a sync that changed a Patient) may still join a freed record to someone else.
+    /// After a sync: links again around the Patients and staff decisions changed since the last
+    /// relink (`relink_around`); everyone on the first relink, or when a sync changed a great many.
+    pub fn relink_changed(&self, store: &mut Store) -> Result<Relinked, AppError> {
+        let Some(cursor) = store.identity_cursor()? else { return self.relink(store) };
+        let changes = store.identity_changes_since(cursor)?;
+        if changes.len() > RELINK_ALL_OVER {
+            return self.relink(store);
+        }
+        let mut around = Vec::new();
+        for (_, source, kind, id) in &changes {
+            if kind == "Patient" {
+                around.push((source.clone(), id.clone()));
+            } else if let Some(json) = store.resource(source, "Linkage", id)? {
+                let linkage: serde_json::Value = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.to_string()))?;
+                if let Some((_, decision)) = self.decision_of(&linkage) {
+                    around.extend([decision.a, decision.b].iter().map(|k| (k.source.clone(), k.id.clone())));
+                }
+            }
+        }
+        let relinked = if around.is_empty() { Relinked::default() } else { self.relink_around(store, &around)? };
+        if let Some((seq, ..)) = changes.last() {
+            store.set_identity_cursor(*seq)?;
+        }
+        Ok(relinked)
+    }
+
+    /// Works out again who the persons holding `around` are, among the records they could be linked
+    /// with: their persons' records, every record sharing a link key (a block or a "same person"
+    /// identifier) with one of those, and those records' persons. The rest of the clinic is not read.
     fn relink_around(&self, store: &mut Store, around: &[RecordRef]) -> Result<Relinked, AppError> {
-        let mut scope: Vec<RecordRef> = Vec::new();
+        let rules = self.link_rules();
+        let mut scope: BTreeSet<RecordRef> = BTreeSet::new();
         for (source, id) in around {
             scope.extend(store.linked_records(source, id)?);
         }
-        scope.sort();
-        scope.dedup();
-        let mut records = Vec::new();
-        for (source, id) in &scope {
-            if let Some(json) = store.resource(source, "Patient", id)? {
-                records.extend(record_of(source, &json)?);
+        // Blocks too large across the whole clinic pair nothing here either.
+        let mut oversized = HashSet::new();
+        for (source, id) in scope.clone() {
+            let Some(record) = cached_record(store, &source, &id)? else { continue };
+            for key in candidate_keys(&record, &rules) {
+                match store.records_with_key(&key, MAX_BLOCK)? {
+                    Some(sharing) => {
+                        for (other_source, other) in sharing {
+                            scope.extend(store.linked_records(&other_source, &other)?);
+                        }
+                    }
+                    None if !key.starts_with("i:") => {
+                        oversized.insert(key);
+                    }
+                    None => {}
+                }
+            }
+            for survivor in &record.replaced_by {
+                scope.extend(store.linked_records(&source, survivor)?);
             }
         }
-        self.link_and_keep(store, &records, Some(&scope))
+        let mut records = Vec::new();
+        let mut keys = Vec::new();
+        for (source, id) in &scope {
+            // A record no longer cached (deleted on its server) keeps no keys and joins no one.
+            let record = cached_record(store, source, id)?;
+            keys.push(((source.clone(), id.clone()), record.as_ref().map(|r| candidate_keys(r, &rules)).unwrap_or_default()));
+            records.extend(record);
+        }
+        store.replace_link_keys(false, &keys)?;
+        let scope: Vec<RecordRef> = scope.into_iter().collect();
+        self.link_and_keep(store, &records, Some(&scope), &oversized)
     }
 
     /// Links `records` under the staff's decisions and keeps the result: for the whole cache, or for
     /// the records in `scope` (which are whole persons).
-    fn link_and_keep(&self, store: &mut Store, records: &[Record], scope: Option<&[RecordRef]>) -> Result<Relinked, AppError> {
+    fn link_and_keep(&self, store: &mut Store, records: &[Record], scope: Option<&[RecordRef]>, oversized: &HashSet<String>) -> Result<Relinked, AppError> {
         let decisions = self.decisions(store)?;
-        let linkage = link(records, &self.link_rules(), &decisions);
+        let linkage = link_among(records, &self.link_rules(), &decisions, oversized);
         let persons: Vec<Vec<RecordRef>> =
             linkage.persons.iter().filter(|p| p.len() > 1).map(|p| p.iter().map(|k| (k.source.clone(), k.id.clone())).collect()).collect();
         let review: Vec<ReviewPair> = linkage
@@ -240,10 +299,21 @@ fn record_of(source: &str, json: &str) -> Result<Option<Record>, AppError> {
     Ok(Record::from_patient(source, &patient))
 }
 
+/// The cached Patient `source/id` as the identity layer sees it (`None` when not cached).
+fn cached_record(store: &Store, source: &str, id: &str) -> Result<Option<Record>, AppError> {
+    match store.resource(source, "Patient", id)? {
+        Some(json) => record_of(source, &json),
+        None => Ok(None),
+    }
+}
+
+fn record_ref(record: &Record) -> RecordRef {
+    (record.key().source.clone(), record.key().id.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
     use std::sync::Arc;
     use switchboard_core::config::{parse_fhir_url, IdentityConfig};
     use switchboard_core::{Config, FixedClock, Home, SourceConfig};
@@ -324,5 +394,70 @@ mod tests {
             app.relink(&mut store).unwrap();
             assert_eq!(persons(&store, &records), quick);
         }
+    }
+
+    /// After a sync only the neighbourhoods of what changed are linked again, and the persons are
+    /// those a full relink finds: names changed at marriage, birth dates corrected to another
+    /// record's, records re-registered as someone else, deleted records, and a staff decision synced
+    /// from another workstation.
+    #[test]
+    fn a_sync_relinks_around_what_changed_and_agrees_with_a_full_relink() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, mut store, records) = linked_clinic(dir.path());
+        let mut rng = fastrand::Rng::with_seed(9);
+        let now = chrono::Utc::now().to_rfc3339();
+        let cached = |store: &Store, (source, id): &RecordRef| store.resource(source, "Patient", id).unwrap().map(|json| serde_json::from_str(&json).unwrap());
+        for round in 0..4 {
+            let mut changed = Vec::new();
+            for n in 0..12 {
+                let record = &records[rng.usize(..records.len())];
+                let (Some(mut value), Some(other)) = (cached(&store, record), cached(&store, &records[rng.usize(..records.len())])) else { continue };
+                let other: serde_json::Value = other;
+                match n % 4 {
+                    0 => value["name"][0]["family"] = other["name"][0]["family"].clone(),
+                    1 => value["birthDate"] = other["birthDate"].clone(),
+                    // Re-registered as someone this system had no record of: now theirs to link.
+                    2 => {
+                        let unheld = |(s, id): &&RecordRef| *s != record.0 && store.linked_records(s, id).unwrap().iter().all(|(held, _)| *held != record.0);
+                        let Some(them) = records.iter().filter(unheld).filter_map(|r| cached(&store, r)).nth(rng.usize(..50)) else { continue };
+                        let them: serde_json::Value = them;
+                        for field in ["name", "gender", "birthDate", "telecom", "address"] {
+                            value[field] = them[field].clone();
+                        }
+                    }
+                    _ => value = serde_json::Value::Null,
+                }
+                changed.push((record.clone(), value));
+            }
+            let mut writer = store.writer(&now).unwrap();
+            for ((source, id), mut value) in changed {
+                if value.is_null() {
+                    writer.delete(&source, "Patient", &id).unwrap();
+                } else {
+                    value["meta"]["versionId"] = serde_json::json!(format!("r{round}"));
+                    writer.upsert(&source, &value.to_string()).unwrap();
+                }
+            }
+            writer.commit().unwrap();
+            let relinked = app.relink_changed(&mut store).unwrap();
+            assert!(relinked.records > 0 && relinked.records < records.len() / 2, "a neighbourhood is read, not everyone: {}", relinked.records);
+            let quick = persons(&store, &records);
+            app.relink(&mut store).unwrap();
+            assert_eq!(persons(&store, &records), quick, "round {round}");
+        }
+        // A decision another workstation made arrives by sync as a Linkage.
+        let (source, id) = records.iter().find(|(s, id)| store.linked_records(s, id).unwrap().len() > 1).unwrap().clone();
+        let other = store.linked_records(&source, &id).unwrap()[1].clone();
+        let url = |(s, id): &RecordRef| format!("https://{s}.example.org/fhir/Patient/{id}");
+        let linkage = serde_json::json!({"resourceType": "Linkage", "id": "from-b", "active": false, "meta": {"versionId": "1", "lastUpdated": now},
+            "item": [{"type": "source", "resource": {"reference": url(&(source.clone(), id.clone()))}}, {"type": "alternate", "resource": {"reference": url(&other)}}]});
+        let mut writer = store.writer(&now).unwrap();
+        writer.upsert(EHR, &linkage.to_string()).unwrap();
+        writer.commit().unwrap();
+        app.relink_changed(&mut store).unwrap();
+        assert!(!store.linked_records(&source, &id).unwrap().contains(&other), "the decision applies after the sync");
+        let quick = persons(&store, &records);
+        app.relink(&mut store).unwrap();
+        assert_eq!(persons(&store, &records), quick);
     }
 }

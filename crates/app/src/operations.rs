@@ -39,7 +39,7 @@ impl App {
         let identity_changed =
             reports.iter().flat_map(|r| &r.types).any(|t| matches!(t.resource_type.as_str(), "Patient" | "Linkage") && t.inserted + t.updated + t.deleted > 0);
         if self.config.sources.len() > 1 && identity_changed {
-            self.relink(store)?;
+            self.relink_changed(store)?;
         }
         Ok(reports)
     }

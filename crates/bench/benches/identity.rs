@@ -20,6 +20,7 @@ use switchboard_store::Store;
 
 const SAMPLES: usize = 2_000;
 const DECISIONS: usize = 50;
+const CHANGED: usize = 100;
 
 fn main() {
     let patients = std::env::var("BENCH_IDENTITY_PATIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
@@ -136,7 +137,28 @@ fn merged_view_and_search(patients: u32) {
         percentile(&mut searches, 0.5),
         percentile(&mut searches, 0.99)
     );
-    // Last, as it changes the cache: staff take a record out of a person, applied at once.
+    // Last, as they change the cache. A sync that changed some patients' phones: only their
+    // neighbourhoods are linked again.
+    if store.identity_cursor().unwrap().is_none() {
+        app.relink(&mut store).unwrap();
+    }
+    let mut changed = Vec::with_capacity(CHANGED);
+    for n in 0..CHANGED {
+        let id = &in_three[rng.usize(..in_three.len())];
+        let mut patient: serde_json::Value = serde_json::from_str(&store.resource(EHR, "Patient", id).unwrap().unwrap()).unwrap();
+        patient["telecom"] = json!([{"system": "phone", "value": format!("(217) 555-{:04}", 1000 + n)}]);
+        patient["meta"]["versionId"] = json!(format!("bench-{}", rng.u64(..)));
+        changed.push(patient.to_string());
+    }
+    let mut writer = store.writer(&now).unwrap();
+    for patient in &changed {
+        writer.upsert(EHR, patient).unwrap();
+    }
+    writer.commit().unwrap();
+    let started = Instant::now();
+    let relinked = app.relink_changed(&mut store).unwrap();
+    println!("relink after sync {:>7.3} s   ({CHANGED} patients changed; {} records linked again)", started.elapsed().as_secs_f64(), relinked.records);
+    // Staff take a record out of a person, applied at once.
     let mut decisions = Vec::with_capacity(DECISIONS);
     for _ in 0..DECISIONS {
         let id = &in_three[rng.usize(..in_three.len())];

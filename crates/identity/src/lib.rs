@@ -10,7 +10,7 @@ mod record;
 mod score;
 
 pub use eval::{evaluate, Figures};
-pub use link::{link, Candidate, Decision, Link, LinkBasis, LinkRules, Linkage, Verdict};
+pub use link::{candidate_keys, link, link_among, Candidate, Decision, Link, LinkBasis, LinkRules, Linkage, Verdict, MAX_BLOCK};
 pub use names::same_name;
 pub use record::{fold, Record, RecordKey};
 pub use score::{compare, Score};

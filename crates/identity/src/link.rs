@@ -83,9 +83,16 @@ impl Linkage {
 }
 
 /// Blocks larger than this (a clinic's own phone on every record) pair nothing: they say nothing.
-const MAX_BLOCK: usize = 400;
+pub const MAX_BLOCK: usize = 400;
 
 pub fn link(records: &[Record], rules: &LinkRules, decisions: &[Decision]) -> Linkage {
+    link_among(records, rules, decisions, &HashSet::new())
+}
+
+/// `link` over some of the clinic's records, with the blocks that are too large across the whole
+/// clinic (`oversized`, from `candidate_keys`) pairing nothing here either, so that the same pairs
+/// are scored as in a link of everyone.
+pub fn link_among(records: &[Record], rules: &LinkRules, decisions: &[Decision], oversized: &HashSet<String>) -> Linkage {
     let index: HashMap<&RecordKey, usize> = records.iter().enumerate().map(|(i, r)| (r.key(), i)).collect();
     let mut persons = Persons::new(records);
     let mut links = Vec::new();
@@ -124,7 +131,7 @@ pub fn link(records: &[Record], rules: &LinkRules, decisions: &[Decision]) -> Li
         }
     }
 
-    let mut scored: Vec<(usize, usize, Score)> = candidate_pairs(records)
+    let mut scored: Vec<(usize, usize, Score)> = candidate_pairs(records, oversized)
         .into_iter()
         .filter(|pair| !not_same.contains(pair))
         .filter(|&(a, b)| !conflicting_identifiers(&records[a], &records[b], rules))
@@ -165,10 +172,10 @@ fn conflicting_identifiers(a: &Record, b: &Record, rules: &LinkRules) -> bool {
 }
 
 /// Every pair of records from different sources sharing a block.
-fn candidate_pairs(records: &[Record]) -> HashSet<(usize, usize)> {
+fn candidate_pairs(records: &[Record], oversized: &HashSet<String>) -> HashSet<(usize, usize)> {
     let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, record) in records.iter().enumerate() {
-        for key in block_keys(record) {
+        for key in block_keys(record).into_iter().filter(|k| !oversized.contains(k)) {
             blocks.entry(key).or_default().push(i);
         }
     }
@@ -183,6 +190,15 @@ fn candidate_pairs(records: &[Record]) -> HashSet<(usize, usize)> {
         }
     }
     pairs
+}
+
+/// The keys a record can be linked through: its blocks, and its identifiers of the "same person"
+/// systems. Records sharing none of them are never joined except by staff or a source's merge.
+pub fn candidate_keys(record: &Record, rules: &LinkRules) -> Vec<String> {
+    let mut keys = block_keys(record);
+    let shared = record.identifiers.iter().filter(|(system, _)| rules.same_person_systems.contains(system));
+    keys.extend(shared.map(|(system, value)| format!("i:{system}|{value}")));
+    keys
 }
 
 fn block_keys(record: &Record) -> Vec<String> {

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_patient_seen.sql"),
     include_str!("../migrations/0011_persons.sql"),
     include_str!("../migrations/0012_patient_search.sql"),
+    include_str!("../migrations/0013_link_keys.sql"),
 ];
 
 pub struct Store {

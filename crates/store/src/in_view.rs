@@ -71,6 +71,7 @@ impl Store {
             "SELECT (SELECT count(*) FROM resource WHERE source = ?1 AND (patient_id = ?2 OR (type = 'Patient' AND id = ?2)))
                   + (SELECT count(*) FROM patient_token WHERE source = ?1 AND patient_id = ?2)
                   + (SELECT count(*) FROM patient_key WHERE source = ?1 AND patient_id = ?2)
+                  + (SELECT count(*) FROM link_key WHERE source = ?1 AND patient = ?2)
                   + (SELECT count(*) FROM alert WHERE source = ?1 AND patient_id = ?2)
                   + (SELECT count(*) FROM call_log WHERE source = ?1 AND patient = ?2)
                   + (SELECT count(*) FROM patient_opened WHERE source = ?1 AND patient = ?2)
@@ -93,7 +94,7 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table}"), params![source, patient])?;
             }
             crate::search::index_for_search(&tx, source, patient, &[])?;
-            for table in ["call_log", "patient_opened", "patient_seen"] {
+            for table in ["call_log", "patient_opened", "patient_seen", "link_key"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE source = ?1 AND patient = ?2"), params![source, patient])?;
             }
         }

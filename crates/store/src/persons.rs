@@ -66,6 +66,62 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the keys records can be linked through: every record's (`whole`), or those of the
+    /// records given.
+    pub fn replace_link_keys(&mut self, whole: bool, records: &[(RecordRef, Vec<String>)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if whole {
+            tx.execute("DELETE FROM link_key", [])?;
+        }
+        {
+            let mut forget = tx.prepare_cached("DELETE FROM link_key WHERE source = ?1 AND patient = ?2")?;
+            let mut keep = tx.prepare_cached("INSERT OR IGNORE INTO link_key (key, source, patient) VALUES (?1, ?2, ?3)")?;
+            for ((source, patient), keys) in records {
+                if !whole {
+                    forget.execute(params![source, patient])?;
+                }
+                for key in keys {
+                    keep.execute(params![key, source, patient])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How far the identity layer has read the change feed: `None` before its first full relink.
+    pub fn identity_cursor(&self) -> Result<Option<i64>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT seq FROM rule_cursor WHERE name = 'identity'", [], |r| r.get(0)).optional()?)
+    }
+
+    /// Moves the identity layer's cursor to `seq` (the change feed is kept until it and the rules'
+    /// cursor have both passed a change).
+    pub fn set_identity_cursor(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.conn.execute("INSERT INTO rule_cursor (name, seq) VALUES ('identity', ?1) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq", [seq])?;
+        Ok(())
+    }
+
+    /// The cache's latest change (0 when none).
+    pub fn last_change(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| r.get(0))?)
+    }
+
+    /// The Patients and Linkages changed after `seq`, as (seq, source, type, id).
+    pub fn identity_changes_since(&self, seq: i64) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT seq, source, type, id FROM change_log WHERE seq > ?1 AND type IN ('Patient', 'Linkage') ORDER BY seq")?;
+        let changes = stmt.query_map([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+        Ok(changes)
+    }
+
+    /// The records sharing `key`, or `None` when more than `max` do (a block that pairs nothing).
+    pub fn records_with_key(&self, key: &str, max: usize) -> Result<Option<Vec<RecordRef>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT source, patient FROM link_key WHERE key = ?1 LIMIT ?2")?;
+        let records: Vec<RecordRef> = stmt.query_map(params![key, max as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok((records.len() <= max).then_some(records))
+    }
+
     /// Every record of the person this record belongs to, this one first; just this one when unlinked.
     pub fn linked_records(&self, source: &str, patient: &str) -> Result<Vec<RecordRef>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

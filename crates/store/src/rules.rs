@@ -76,7 +76,8 @@ impl Store {
     pub fn mark_changes_read(&mut self, seq: i64) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("INSERT INTO rule_cursor (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)", params![CURSOR, seq])?;
-        tx.execute("DELETE FROM change_log WHERE seq <= ?1", [seq])?;
+        // The identity layer reads the same feed, from its own cursor when it keeps one.
+        tx.execute("DELETE FROM change_log WHERE seq <= min(?1, coalesce((SELECT seq FROM rule_cursor WHERE name = 'identity'), ?1))", [seq])?;
         Ok(tx.commit()?)
     }
 
