@@ -87,6 +87,7 @@ impl App {
     /// relink (`relink_around`); everyone on the first relink, or when a sync changed a great many.
     pub fn relink_changed(&self, store: &mut Store) -> Result<Relinked, AppError> {
         let Some(cursor) = store.identity_cursor()? else { return self.relink(store) };
+        let read_to = store.last_change()?;
         let changes = store.identity_changes_since(cursor)?;
         if changes.len() > RELINK_ALL_OVER {
             return self.relink(store);
@@ -103,9 +104,8 @@ impl App {
             }
         }
         let relinked = if around.is_empty() { Relinked::default() } else { self.relink_around(store, &around)? };
-        if let Some((seq, ..)) = changes.last() {
-            store.set_identity_cursor(*seq)?;
-        }
+        // Past every change read, of any type, so the feed can be pruned behind it.
+        store.set_identity_cursor(changes.last().map_or(read_to, |(seq, ..)| read_to.max(*seq)))?;
         Ok(relinked)
     }
 

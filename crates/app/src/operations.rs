@@ -35,10 +35,9 @@ impl App {
             };
             reports.push(runtime.block_on(sync_source(store, &client, &source.name, &options, self.clock.as_ref(), progress))?);
         }
-        // Who is who across sources changes only with a patient or a staff decision.
-        let identity_changed =
-            reports.iter().flat_map(|r| &r.types).any(|t| matches!(t.resource_type.as_str(), "Patient" | "Linkage") && t.inserted + t.updated + t.deleted > 0);
-        if self.config.sources.len() > 1 && identity_changed {
+        // Who is who across sources, again around the patients and staff decisions the sync changed
+        // (it also moves the identity layer's cursor on the change feed past this sync).
+        if self.config.sources.len() > 1 {
             self.relink_changed(store)?;
         }
         Ok(reports)

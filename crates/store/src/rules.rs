@@ -211,4 +211,22 @@ mod tests {
         store.mark_changes_read(changes[1].seq).unwrap();
         assert_eq!(store.pending_changes(10).unwrap().iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["deleted"]);
     }
+
+    /// The identity layer reads the same feed: what it has not read yet is kept past the rules.
+    #[test]
+    fn the_feed_is_kept_until_the_identity_layer_has_read_it_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[7u8; 32], "US").unwrap();
+        let mut writer = store.writer("2026-11-26T00:00:00Z").unwrap();
+        for id in ["a", "b"] {
+            writer.upsert("s", &json!({"resourceType": "Patient", "id": id, "meta": {"versionId": "1"}}).to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        let first = store.identity_changes_since(0).unwrap()[0].0;
+        store.set_identity_cursor(first).unwrap();
+        store.mark_changes_read(store.last_change().unwrap()).unwrap();
+        assert!(store.pending_changes(10).unwrap().is_empty(), "the rules have read everything");
+        let unread: Vec<String> = store.identity_changes_since(first).unwrap().into_iter().map(|(_, _, _, id)| id).collect();
+        assert_eq!(unread, ["b"]);
+    }
 }
