@@ -21,6 +21,7 @@ hfs_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)
 # PostgreSQL will not run as root: as the `postgres` user the package made, when run as root.
 as_pg=(); [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
 mkdir -p "$work/pg" "$work/hfs"
+chmod 755 "$work"
 [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
 cleanup() {
   [ -n "${hfs_pid:-}" ] && kill "$hfs_pid" 2>/dev/null || true
@@ -38,10 +39,16 @@ HFS_STORAGE_BACKEND=postgres HFS_BASE_URL="http://127.0.0.1:$hfs_port" \
   "$HFS" --host 127.0.0.1 --port "$hfs_port" --log-level warn --data-dir "$work/hfs" \
   --database-url "postgres://postgres@127.0.0.1:$pg_port/hfs" 2>"$work/hfs/server.log" &
 hfs_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$hfs_port/health" >/dev/null && break
-  kill -0 "$hfs_pid" 2>/dev/null || { cat "$work/hfs/server.log"; exit 1; }
+healthy=""
+for _ in $(seq 1 360); do
+  if curl -fs "http://127.0.0.1:$hfs_port/health" >/dev/null; then healthy=1; break; fi
+  kill -0 "$hfs_pid" 2>/dev/null || break
   sleep 0.5
 done
+if [ -z "$healthy" ]; then
+  echo "Helios on PostgreSQL did not start:" >&2
+  cat "$work/hfs/server.log" >&2
+  exit 1
+fi
 echo "Helios $("$HFS" --version 2>/dev/null || true) on PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), port $hfs_port"
 SCALE_OUT_FHIR="http://127.0.0.1:$hfs_port/" scripts/with-keyring.sh cargo bench --locked -p switchboard-bench --bench scale_out
