@@ -9,10 +9,8 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchboard_app::App;
-use switchboard_core::config::IdentityConfig;
-use switchboard_core::config::SourceRole;
-use switchboard_core::{Config, SourceConfig, SystemClock, RULE_SYSTEM};
-use switchboard_demo::sources::{Person, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
+use switchboard_core::{SystemClock, RULE_SYSTEM};
+use switchboard_demo::sources::{Person, EHR, LAB, SCHEDULER};
 use switchboard_fhir::FhirClient;
 use switchboard_identity::{evaluate, Linkage, RecordKey};
 use switchboard_outbox::kinds::{Book, Note};
@@ -41,19 +39,8 @@ impl Clinic {
 
     /// A workstation of this clinic: the EHR keeps patients and the shared work.
     fn workstation(&self, home: &TestHome) -> App {
-        let source = |name: &str, at: usize, roles: &[SourceRole]| SourceConfig {
-            roles: roles.to_vec(),
-            ..SourceConfig::new(name, switchboard_core::config::parse_fhir_url(&self.servers[at].base()).unwrap())
-        };
-        let config = Config {
-            sources: vec![
-                source(EHR, 0, &[SourceRole::Patients, SourceRole::Work]),
-                source(SCHEDULER, 1, &[SourceRole::Scheduling]),
-                source(LAB, 2, &[SourceRole::Results]),
-            ],
-            identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
-            ..Config::default()
-        };
+        let at = |name: &str| [EHR, SCHEDULER, LAB].iter().position(|s| *s == name).unwrap();
+        let config = switchboard_demo::sources::three_systems_config(&|name| self.servers[at(name)].base());
         App::new(home.home.clone(), config, Arc::new(SystemClock))
     }
 

@@ -315,9 +315,8 @@ fn record_ref(record: &Record) -> RecordRef {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use switchboard_core::config::{parse_fhir_url, IdentityConfig};
-    use switchboard_core::{Config, FixedClock, Home, SourceConfig};
-    use switchboard_demo::sources::{generate_sources, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
+    use switchboard_core::{FixedClock, Home};
+    use switchboard_demo::sources::{generate_sources, three_systems_config, EHR};
 
     /// The demo clinic spread over three systems, in a cache, linked once.
     fn linked_clinic(dir: &std::path::Path) -> (App, Store, Vec<RecordRef>) {
@@ -334,19 +333,7 @@ mod tests {
             writer.upsert(source, &resource.to_string()).unwrap();
         });
         writer.commit().unwrap();
-        let source = |name: &str, roles: &[SourceRole]| SourceConfig {
-            roles: roles.to_vec(),
-            ..SourceConfig::new(name, parse_fhir_url(&format!("https://{name}.example.org/fhir/")).unwrap())
-        };
-        let config = Config {
-            sources: vec![
-                source(EHR, &[SourceRole::Patients, SourceRole::Work]),
-                source(SCHEDULER, &[SourceRole::Scheduling]),
-                source(LAB, &[SourceRole::Results]),
-            ],
-            identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
-            ..Config::default()
-        };
+        let config = three_systems_config(&|name| format!("https://{name}.example.org/fhir/"));
         let app = App::new(Home::under(dir), config, Arc::new(FixedClock(now)));
         app.relink(&mut store).unwrap();
         (app, store, records)

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use switchboard_app::App;
 use switchboard_bench::{bench_today, percentile};
-use switchboard_core::config::{IdentityConfig, SourceRole};
-use switchboard_core::{Config, Home, SourceConfig, SystemClock};
-use switchboard_demo::sources::{generate_sources, EHR, ENTERPRISE_SYSTEM, LAB, SCHEDULER};
+use switchboard_core::{Home, SystemClock};
+use switchboard_demo::sources::{generate_sources, three_systems_config, EHR, ENTERPRISE_SYSTEM};
 use switchboard_demo::DemoOptions;
 use switchboard_identity::{evaluate, link, LinkRules, Record, RecordKey};
 use switchboard_store::Store;
@@ -76,19 +75,7 @@ fn merged_view_and_search(patients: u32) {
         }
         resources = batches.len();
     }
-    let source = |name: &str, roles: &[SourceRole]| SourceConfig {
-        roles: roles.to_vec(),
-        ..SourceConfig::new(name, switchboard_core::config::parse_fhir_url(&format!("https://{name}.example.org/fhir/")).unwrap())
-    };
-    let config = Config {
-        sources: vec![
-            source(EHR, &[SourceRole::Patients, SourceRole::Work]),
-            source(SCHEDULER, &[SourceRole::Scheduling]),
-            source(LAB, &[SourceRole::Results]),
-        ],
-        identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
-        ..Config::default()
-    };
+    let config = three_systems_config(&|name| format!("https://{name}.example.org/fhir/"));
     let app = App::new(Home::under(&dir), config, Arc::new(SystemClock));
     let started = Instant::now();
     let relinked = if reused { Default::default() } else { app.relink(&mut store).unwrap() };

@@ -7,6 +7,8 @@
 
 use crate::clinic::{generate, DemoOptions};
 use serde_json::{json, Value};
+use switchboard_core::config::{parse_fhir_url, IdentityConfig, SourceRole};
+use switchboard_core::{Config, SourceConfig};
 
 pub const EHR: &str = "ehr";
 pub const SCHEDULER: &str = "sched";
@@ -37,6 +39,25 @@ const NICKNAMES: &[(&str, &str)] = &[
     ("Jesús", "Chuy"),
     ("Guadalupe", "Lupe"),
 ];
+
+/// A clinic's config for the demo spread over three systems: the EHR holds patients and the shared
+/// work, the scheduler scheduling, the lab results, and the enterprise id names one person everywhere.
+/// `base` gives each system's FHIR base URL.
+pub fn three_systems_config(base: &dyn Fn(&str) -> String) -> Config {
+    let source = |name: &str, roles: &[SourceRole]| SourceConfig {
+        roles: roles.to_vec(),
+        ..SourceConfig::new(name, parse_fhir_url(&base(name)).expect("a FHIR base URL"))
+    };
+    Config {
+        sources: vec![
+            source(EHR, &[SourceRole::Patients, SourceRole::Work]),
+            source(SCHEDULER, &[SourceRole::Scheduling]),
+            source(LAB, &[SourceRole::Results]),
+        ],
+        identity: IdentityConfig { same_person_systems: vec![ENTERPRISE_SYSTEM.into()], ..IdentityConfig::default() },
+        ..Config::default()
+    }
+}
 
 /// One person's records: (source, Patient id) in each system that holds them, the EHR's first.
 pub type Person = Vec<(String, String)>;
