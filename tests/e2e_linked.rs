@@ -1,7 +1,7 @@
 //! End-to-end for a person in several systems: the real app binary in WebKitGTK, on a clinic of three
 //! real Helios servers (an EHR, a scheduler and a lab holding one person under three ids), shows the
-//! person once in search, opens one workspace whose rows name their systems, and offers the review
-//! of links.
+//! person once in search, opens one workspace whose rows name their systems, takes the lab's record
+//! out of the person after staff confirm, and offers the review of links.
 
 use std::process::Command;
 use switchboard_demo::sources::{EHR, LAB, SCHEDULER};
@@ -43,10 +43,18 @@ fn a_person_in_three_systems_is_one_search_result_and_one_workspace_labelled_by_
     shot("linked-search");
     app.type_into(&search, ENTER);
     app.find(&format!("//section/h2[contains(., '{family}')]"));
-    app.find("//p[contains(., 'Records of this person') and contains(., 'sched') and contains(., 'lab')]");
+    app.find("//div[contains(., 'Records of this person') and contains(., 'sched') and contains(., 'lab')]");
     app.find("//th[.='System']");
     app.find("//td[.='lab' or starts-with(., 'lab,')]");
     shot("linked-workspace");
+    // Staff take the lab's record out of this person, after confirming: the workspace shows two systems.
+    app.click(&app.find("//button[starts-with(@aria-label, 'Unlink lab ')]"));
+    app.find("//p[@role='alert'][contains(., 'is not this person?')]");
+    shot("unlink-confirm");
+    app.click(&app.find("//p[@role='alert']//button[.='Unlink']"));
+    app.wait_gone("//button[starts-with(@aria-label, 'Unlink lab ')]");
+    app.wait_gone("//p[@role='alert'][contains(., 'is not this person?')]");
+    app.find("//button[starts-with(@aria-label, 'Unlink sched ')]");
     app.click(&app.find("//button[.='Review links']"));
     app.find("//section/h2[.='Review links']");
     shot("review-links");
