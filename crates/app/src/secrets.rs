@@ -85,10 +85,29 @@ pub fn session(home: &Home, source: &str) -> Result<Option<StoredSession>, AppEr
     serde_json::from_str(&text).map(Some).map_err(|e| AppError::Keyring(format!("the stored sign-in for `{source}` cannot be read ({e}); sign in again")))
 }
 
+/// Sign-ins are written one at a time in this process, so that a renewal putting back a rotated
+/// refresh token cannot undo a sign-out made while it was asking the server.
+static SESSION_WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Keeps a sign-in, or forgets it (sign-out).
 pub fn store_session(home: &Home, source: &str, session: Option<&StoredSession>) -> Result<(), AppError> {
+    let _one_at_a_time = SESSION_WRITES.lock().unwrap_or_else(|p| p.into_inner());
+    write_session(home, source, session)
+}
+
+fn write_session(home: &Home, source: &str, session: Option<&StoredSession>) -> Result<(), AppError> {
     let text = session.map(|s| serde_json::to_string(s).map_err(|e| AppError::Internal(e.to_string()))).transpose()?;
     keep(&session_entry(home, source)?, text.as_deref())
+}
+
+/// Replaces the sign-in with `rotated` only while it is still the one whose refresh token was
+/// `renewed_from`. False when the person signed out, or signed in again, meanwhile: nothing is written.
+pub(crate) fn rotate_session(home: &Home, source: &str, renewed_from: &str, rotated: &StoredSession) -> Result<bool, AppError> {
+    let _one_at_a_time = SESSION_WRITES.lock().unwrap_or_else(|p| p.into_inner());
+    match session(home, source)? {
+        Some(current) if current.refresh_token == renewed_from => write_session(home, source, Some(rotated)).map(|()| true),
+        _ => Ok(false),
+    }
 }
 
 fn pin_entry(home: &Home, source: &str) -> Result<keyring::Entry, AppError> {
@@ -120,4 +139,27 @@ pub fn backend_key(home: &Home, source: &str, create: bool) -> Result<Option<Vec
     let key = switchboard_auth::backend::new_key().map_err(|e| AppError::Internal(e.to_string()))?;
     written(entry.set_password(&engine.encode(&key)))?;
     Ok(Some(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In the real OS keyring (the tests run under scripts/with-keyring.sh): a renewal that rotated
+    /// the refresh token replaces a sign-in still current, and does not put back one signed out while
+    /// it was asking the server.
+    #[test]
+    fn a_rotated_sign_in_is_kept_only_while_it_is_still_the_current_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::under(dir.path());
+        let signed_in = StoredSession { refresh_token: "r1".into(), fhir_user: None, subject: "ann".into(), role: None };
+        store_session(&home, "clinic", Some(&signed_in)).unwrap();
+        let rotated = StoredSession { refresh_token: "r2".into(), ..signed_in.clone() };
+        assert!(rotate_session(&home, "clinic", "r1", &rotated).unwrap());
+        assert_eq!(session(&home, "clinic").unwrap().unwrap().refresh_token, "r2");
+        store_session(&home, "clinic", None).unwrap();
+        let late = StoredSession { refresh_token: "r3".into(), ..signed_in };
+        assert!(!rotate_session(&home, "clinic", "r2", &late).unwrap());
+        assert!(session(&home, "clinic").unwrap().is_none(), "the sign-out stands");
+    }
 }

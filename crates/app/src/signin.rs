@@ -198,8 +198,11 @@ impl UserTokens {
             Err(refusal) => return Err(self.sign_in_needed(&format!("the sign-in has ended ({refusal})"))),
         };
         if let Some(rotated) = tokens.refresh_token.as_ref().filter(|t| **t != session.refresh_token) {
+            let renewed_from = session.refresh_token.clone();
             let kept = StoredSession { refresh_token: rotated.clone(), ..session };
-            secrets::store_session(&self.home, &self.source, Some(&kept)).map_err(|e| self.sign_in_needed(&e.to_string()))?;
+            if !secrets::rotate_session(&self.home, &self.source, &renewed_from, &kept).map_err(|e| self.sign_in_needed(&e.to_string()))? {
+                return Err(self.sign_in_needed("the person signed out while the sign-in was being renewed"));
+            }
         }
         state.access = Some((tokens.access_token.clone(), renew_at(tokens.expires_in)));
         Ok(tokens.access_token)
