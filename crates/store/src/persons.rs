@@ -39,11 +39,19 @@ impl Store {
             }
             Some(records) => {
                 let mut unlink = tx.prepare_cached("DELETE FROM person_link WHERE source = ?1 AND patient = ?2")?;
-                let mut unpair = tx.prepare_cached("DELETE FROM link_review WHERE a_source = ?1 AND a_patient = ?2 AND b_source = ?3 AND b_patient = ?4")?;
                 for (source, patient) in records {
                     unlink.execute(params![source, patient])?;
-                    for (other_source, other) in records {
-                        unpair.execute(params![source, patient, other_source, other])?;
+                }
+                // The queue is small (pairs waiting for staff); the scope may be thousands of records.
+                let scope: std::collections::HashSet<&RecordRef> = records.iter().collect();
+                let pairs: Vec<[String; 4]> = tx
+                    .prepare_cached("SELECT a_source, a_patient, b_source, b_patient FROM link_review")?
+                    .query_map([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?
+                    .collect::<Result<_, _>>()?;
+                let mut unpair = tx.prepare_cached("DELETE FROM link_review WHERE a_source = ?1 AND a_patient = ?2 AND b_source = ?3 AND b_patient = ?4")?;
+                for [a_source, a, b_source, b] in pairs {
+                    if scope.contains(&(a_source.clone(), a.clone())) && scope.contains(&(b_source.clone(), b.clone())) {
+                        unpair.execute(params![a_source, a, b_source, b])?;
                     }
                 }
             }
