@@ -13,6 +13,7 @@ APT_PACKAGES=(
   faketime                                              # the suite again with the clock moved (scripts/test.sh)
   time                                                  # GNU time: peak memory of a sync against hostile servers (tests)
   xdg-utils desktop-file-utils                          # the package's tel: handler registration (tests)
+  python3 python3-venv                                  # the HL7 v2 sender of the feed tests (hl7apy)
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
@@ -54,4 +55,12 @@ if [ ! -x "$TOOLS/tauri-driver-$TAURI_DRIVER_VERSION/bin/tauri-driver" ]; then
   CARGO_TARGET_DIR="$TOOLS/tauri-driver-target" cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked \
     --root "$TOOLS/tauri-driver-$TAURI_DRIVER_VERSION" >&2
   rm -rf "$TOOLS/tauri-driver-target"
+fi
+
+# The HL7 v2 sender the feed tests use: hl7apy from PyPI, in a virtual environment outside the repo.
+HL7APY_VERSION=1.3.5
+if [ ! -f "$TOOLS/hl7-venv-$HL7APY_VERSION/ok" ]; then
+  /usr/bin/python3 -m venv "$TOOLS/hl7-venv-$HL7APY_VERSION"
+  "$TOOLS/hl7-venv-$HL7APY_VERSION/bin/pip" install --quiet "hl7apy==$HL7APY_VERSION" >&2
+  touch "$TOOLS/hl7-venv-$HL7APY_VERSION/ok"
 fi

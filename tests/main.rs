@@ -15,6 +15,7 @@ mod e2e_partial;
 mod e2e_signin;
 mod export;
 mod fuzz;
+mod hl7;
 mod hostile;
 mod identity;
 mod intake;

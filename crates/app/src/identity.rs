@@ -25,7 +25,7 @@ pub struct Relinked {
 }
 
 impl App {
-    fn link_rules(&self) -> LinkRules {
+    pub(crate) fn link_rules(&self) -> LinkRules {
         let identity = &self.config.identity;
         LinkRules { same_person_systems: identity.same_person_systems.clone(), auto_at: identity.auto_link_at, review_at: identity.review_at }
     }
@@ -55,8 +55,7 @@ impl App {
         if self.source(source).is_ok_and(|s| s.roles.contains(&role)) {
             return Ok((source.to_string(), Some(patient.to_string())));
         }
-        let there = store.linked_records(source, patient)?.into_iter().find(|(s, _)| *s == target).map(|(_, id)| id);
-        Ok((target, there))
+        Ok((target.clone(), record_in(store, source, patient, &target)?))
     }
 
     /// Routing for the rules: the shared-work source and each source's base URL.
@@ -265,8 +264,7 @@ impl App {
         };
         if target != source {
             if let Some(patient) = patient_of(&mut action) {
-                let there = store.linked_records(source, patient)?.into_iter().find(|(s, _)| *s == target).map(|(_, id)| id);
-                match there {
+                match record_in(store, source, patient, &target)? {
                     Some(id) => *patient = id,
                     None => {
                         return Err(AppError::Invalid(format!(
@@ -309,6 +307,14 @@ fn cached_record(store: &Store, source: &str, id: &str) -> Result<Option<Record>
 
 fn record_ref(record: &Record) -> RecordRef {
     (record.key().source.clone(), record.key().id.clone())
+}
+
+/// The person's record in `target`: the record itself when it is there, else the one linked to it.
+pub(crate) fn record_in(store: &Store, source: &str, patient: &str, target: &str) -> Result<Option<String>, AppError> {
+    if source == target {
+        return Ok(Some(patient.to_string()));
+    }
+    Ok(store.linked_records(source, patient)?.into_iter().find(|(s, _)| s == target).map(|(_, id)| id))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod audit;
 mod context;
 mod error;
+mod hl7;
 mod identity;
 pub mod live_demo;
 mod operations;
@@ -19,6 +20,7 @@ mod worker;
 pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
+pub use hl7::Hl7Reply;
 pub use identity::Relinked;
 pub use secrets::{call_token, session, source_token, store_session, store_source_token, StoredSession};
 pub use signin::open_in_browser;

@@ -199,6 +199,9 @@ pub enum Command {
     /// Who is who across sources: the review queue and staff decisions
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// The HL7 v2 feed: the MLLP receiver, and the messages it refused or held
+    #[command(subcommand)]
+    Hl7(Hl7Command),
     /// The audit log: who read or did what, newest first
     Audit {
         /// A user: Practitioner/ID or the name shown
@@ -391,6 +394,21 @@ pub enum IdentityCommand {
     Link { record: String, other: String },
     /// Two records are not the same person (this also undoes a link)
     NotSame { record: String, other: String },
+}
+
+#[derive(Subcommand)]
+pub enum Hl7Command {
+    /// Receive HL7 v2 messages over MLLP (`[hl7]` in config.toml) until stopped
+    Serve,
+    /// The messages refused (AE or AR) or held for staff, newest first
+    Errors {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a refused or held message again, by the id `hl7 errors` shows
+    Replay { id: i64 },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

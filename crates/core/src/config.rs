@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use url::Url;
 
+mod hl7;
 mod identity;
+pub use hl7::{Hl7Config, DEFAULT_HL7_LISTEN};
 pub use identity::{IdentityConfig, SourceRole, DEFAULT_AUTO_LINK_AT, DEFAULT_REVIEW_AT};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
@@ -27,6 +29,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub roles: RolesConfig,
     pub identity: IdentityConfig,
+    pub hl7: Hl7Config,
 }
 
 /// `[roles]`: which PractitionerRole codes make each role (`nurse = ["224535009", "nurse"]`), and
@@ -238,6 +241,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             roles: RolesConfig::default(),
             identity: IdentityConfig::default(),
+            hl7: Hl7Config::default(),
         }
     }
 }
@@ -284,6 +288,8 @@ struct RawConfig {
     roles: Option<RawRoles>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     identity: Option<identity::RawIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hl7: Option<hl7::RawHl7>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -482,6 +488,7 @@ impl Config {
             Some(section) => section.check().map_err(|(field, problem)| error(None, Some(field), problem))?,
             None => IdentityConfig::default(),
         };
+        let hl7 = raw.hl7.unwrap_or_default().check(&sources).map_err(|(field, problem)| error(None, Some(field), problem))?;
         let phone = match raw.phone {
             Some(phone) => PhoneConfig {
                 port: match phone.port {
@@ -533,7 +540,7 @@ impl Config {
                 table.insert(role, values);
             }
         }
-        Ok(Config { phone_region, sources, phone, intake, audit, session, roles, identity })
+        Ok(Config { phone_region, sources, phone, intake, audit, session, roles, identity, hl7 })
     }
 
     /// Writes the file atomically (temporary file, then rename), so a crash never leaves half a config.
@@ -580,6 +587,7 @@ impl Config {
                 unlock_pin: self.session.unlock_pin.then_some(true),
             }),
             identity: identity::RawIdentity::from(&self.identity),
+            hl7: hl7::RawHl7::from(&self.hl7),
         };
         let text = toml::to_string_pretty(&raw).map_err(std::io::Error::other)?;
         if let Some(dir) = file.parent() {

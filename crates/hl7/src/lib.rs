@@ -63,6 +63,6 @@ impl Header {
 /// A message that was not taken: its header when it could be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    pub header: Option<Header>,
+    pub header: Option<Box<Header>>,
     pub refusal: Refusal,
 }

@@ -38,6 +38,7 @@ pub enum Action {
     Intake(Intake),
     CallLog(CallLog),
     LinkDecision(LinkDecision),
+    Hl7Feed(Hl7Feed),
 }
 
 /// The actions a person may ask for, from the window or a verb. What the rules, the call desk and the
@@ -114,6 +115,7 @@ macro_rules! with_kind {
             Action::Intake($kind) => $body,
             Action::CallLog($kind) => $body,
             Action::LinkDecision($kind) => $body,
+            Action::Hl7Feed($kind) => $body,
         }
     };
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_persons.sql"),
     include_str!("../migrations/0012_patient_search.sql"),
     include_str!("../migrations/0013_link_keys.sql"),
+    include_str!("../migrations/0014_hl7_messages.sql"),
 ];
 
 pub struct Store {

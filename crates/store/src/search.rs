@@ -178,6 +178,14 @@ impl Store {
         Ok(hits)
     }
 
+    /// Every patient record, in any source, carrying an identifier with this value (of any system).
+    pub fn patients_with_identifier(&self, value: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found = self.conn.prepare_cached("SELECT source, patient_id FROM patient_token WHERE token = ?1")?;
+        let token = format!("i:{}", identifier_key(value));
+        let records = found.query_map([token], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok(records)
+    }
+
     /// Finds a patient by server id, or else by an identifier such as the MRN.
     pub fn find_patient(&self, id_or_identifier: &str) -> Result<Option<(String, String)>, StoreError> {
         for source in self.source_statuses()?.into_iter().map(|s| s.name) {

@@ -4,6 +4,7 @@ pub(crate) mod actions;
 mod audit;
 mod call;
 mod demo;
+mod hl7;
 mod identity;
 mod intake;
 mod patient;
@@ -63,6 +64,7 @@ pub fn dispatch(command: Command) -> Result<(), AppError> {
             Ok(())
         }
         Command::Identity(cmd) => identity::run(&ctx, cmd),
+        Command::Hl7(cmd) => hl7::run(&ctx, cmd),
         Command::Audit { user, patient, since, until, limit, json } => audit::run(&ctx, user, patient, since.as_deref(), until.as_deref(), limit, json),
     }
 }

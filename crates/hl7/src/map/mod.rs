@@ -55,7 +55,7 @@ pub struct Context<'a> {
 
 /// Reads a message: its header, its type, and the resources it maps to.
 pub fn read(bytes: &[u8], context: &Context<'_>) -> Result<Inbound, Refused> {
-    let refused = |header: Option<&Header>, refusal: Refusal| Refused { header: header.cloned(), refusal };
+    let refused = |header: Option<&Header>, refusal: Refusal| Refused { header: header.cloned().map(Box::new), refusal };
     let (text, charset) = text::decode(bytes).map_err(|r| refused(None, r))?;
     let parsed = hl7_parser::Message::parse(&text)
         .map_err(|e| refused(None, Refusal::reject(100, format!("the message could not be split into segments and fields ({})", parse_problem(&e)))))?;

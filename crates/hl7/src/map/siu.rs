@@ -33,7 +33,7 @@ pub fn appointment(mapping: &Mapping<'_, '_, '_>) -> Result<Vec<Value>, Refusal>
         Some("h" | "HR" | "hr") => n * 60,
         _ => n,
     });
-    let end = time::date_time(&sch.get(11, 5), offset).or_else(|| Some(start.as_ref()?).and_then(|s| Some(add_minutes(s, minutes?)?)));
+    let end = time::date_time(&sch.get(11, 5), offset).or_else(|| add_minutes(start.as_ref()?, minutes?));
     if let (Some(start), Some(end)) = (&start, &end) {
         appointment["start"] = start.clone().into();
         appointment["end"] = end.clone().into();

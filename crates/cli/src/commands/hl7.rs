@@ -1,0 +1,165 @@
+//! `switchboard hl7`: the HL7 v2 feed receiver (MLLP over TCP), and the list IT reads of the messages
+//! refused or held, with their replay.
+
+use crate::args::Hl7Command;
+use std::sync::mpsc;
+use std::time::Duration;
+use switchboard_app::{App, AppError, Hl7Reply};
+use switchboard_hl7::mllp::{frame, Deframer, Frame};
+use switchboard_hl7::{refusal_ack, Refusal};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+pub fn run(ctx: &App, command: Hl7Command) -> Result<(), AppError> {
+    match command {
+        Hl7Command::Serve => serve(ctx),
+        Hl7Command::Errors { limit, json } => {
+            let store = ctx.open_store()?;
+            let problems = store.hl7_problems(limit)?;
+            if json {
+                let rows: Vec<serde_json::Value> = problems
+                    .iter()
+                    .map(|m| serde_json::json!({"id": m.seq, "received": m.received_at, "sender": m.sender, "controlId": m.control_id, "type": m.kind, "state": m.state, "ack": m.ack_code, "reason": m.reason}))
+                    .collect();
+                return super::print_json(&rows);
+            }
+            if problems.is_empty() {
+                println!("no refused or held messages");
+            }
+            for m in problems {
+                println!(
+                    "{:>6}  {}  {}  {}  {}  {} {}: {}",
+                    m.seq,
+                    m.received_at,
+                    m.sender,
+                    m.control_id,
+                    m.kind,
+                    m.state,
+                    m.ack_code,
+                    m.reason.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Hl7Command::Replay { id } => {
+            let mut store = ctx.open_store()?;
+            let logged = ctx.hl7_replay(&mut store, id)?;
+            println!("message {id}: {}{}", logged.state, logged.reason.map(|r| format!(": {r}")).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+/// One message handed from a connection to the writer, and where its ACK goes back.
+struct Job {
+    bytes: Vec<u8>,
+    reply: oneshot::Sender<Option<Hl7Reply>>,
+}
+
+/// Listens until killed. Connections read and frame messages side by side; one writer thread takes
+/// them in arrival order (the cache has one writer), and a delivery thread sends what they queued.
+fn serve(ctx: &App) -> Result<(), AppError> {
+    let target = ctx.hl7_target()?;
+    let config = ctx.config.hl7.clone();
+    let mut store = ctx.open_store()?;
+    store.make_commits_durable()?;
+    let (jobs, inbox) = mpsc::channel::<Job>();
+    let writer_app = App::from_env()?;
+    std::thread::spawn(move || {
+        for job in inbox {
+            // A panic in one message's mapping must not take the receiver down: that message gets no ACK
+            // (the engine resends it) and is not logged twice.
+            let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer_app.hl7_take(&mut store, &job.bytes)));
+            let reply = match reply {
+                Ok(Ok(reply)) => Some(reply),
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "an HL7 message could not be stored; no ACK sent, so the sender will send it again");
+                    None
+                }
+                Err(_) => {
+                    tracing::error!("reading an HL7 message failed inside the receiver; no ACK sent");
+                    None
+                }
+            };
+            let _ = job.reply.send(reply);
+        }
+    });
+    std::thread::spawn(deliver_forever);
+    let runtime = switchboard_app::runtime()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| AppError::Invalid(format!("cannot listen on {}: {e}", config.listen)))?;
+        eprintln!("listening for HL7 v2 over MLLP on {}; writing to `{target}`", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+        let max = config.max_message_mb * 1024 * 1024;
+        loop {
+            let (socket, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accepting an HL7 connection failed");
+                    continue;
+                }
+            };
+            if !config.allows(peer.ip()) {
+                tracing::warn!(peer = %peer.ip(), "HL7 connection refused: the address is not in [hl7] allowed_peers");
+                continue;
+            }
+            tokio::spawn(connection(socket, jobs.clone(), max));
+        }
+    })
+}
+
+/// One interface engine's connection: messages in, one ACK each, in order.
+async fn connection(mut socket: tokio::net::TcpStream, jobs: mpsc::Sender<Job>, max: usize) {
+    let mut deframer = Deframer::new(max);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match socket.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        deframer.push(&buffer[..read]);
+        while let Some(next) = deframer.next_frame() {
+            let ack = match next {
+                Frame::Message(bytes) => {
+                    let (reply, answer) = oneshot::channel();
+                    if jobs.send(Job { bytes, reply }).is_err() {
+                        return;
+                    }
+                    match answer.await {
+                        Ok(Some(reply)) => reply.ack,
+                        // Not stored: close, so the sender sends it again.
+                        _ => return,
+                    }
+                }
+                Frame::TooLarge => {
+                    let words = format!("the message is larger than [hl7] max_message_mb ({} MB)", max / (1024 * 1024));
+                    refusal_ack(None, &Refusal::reject(207, words), chrono::Local::now().fixed_offset())
+                }
+            };
+            if socket.write_all(&frame(&ack)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Sends what the feed queued, and runs the rules on what came back (a critical result becomes its
+/// callback task here, even with no workstation open), every two seconds.
+fn deliver_forever() {
+    let run = || -> Result<(), AppError> {
+        let app = App::from_env()?;
+        let mut store = app.open_store()?;
+        let runtime = switchboard_app::runtime()?;
+        loop {
+            app.deliver(&mut store, &runtime)?;
+            app.run_rules(&mut store, false, app.clock.now())?;
+            app.deliver(&mut store, &runtime)?;
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    };
+    loop {
+        if let Err(error) = run() {
+            tracing::warn!(%error, "HL7 delivery round failed; trying again");
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    }
+}
