@@ -47,10 +47,7 @@ impl App {
 
     /// Takes one message off the wire and returns its acknowledgement.
     pub fn hl7_take(&self, store: &mut Store, bytes: &[u8]) -> Result<Hl7Reply, AppError> {
-        let offset = *Local::now().offset();
-        let authority = |namespace: &str| self.config.hl7.authorities.get(namespace).cloned();
-        let context = MappingContext { offset, authority: &authority };
-        let read = switchboard_hl7::read(bytes, &context);
+        let (read, offset) = self.hl7_read(bytes);
         let header = match &read {
             Ok(inbound) => Some(inbound.header.clone()),
             Err(refused) => refused.header.as_deref().cloned(),
@@ -70,11 +67,17 @@ impl App {
         if logged.state == "applied" {
             return Err(AppError::Invalid(format!("message {seq} was applied already; replaying it would change nothing")));
         }
-        let offset = *Local::now().offset();
-        let authority = |namespace: &str| self.config.hl7.authorities.get(namespace).cloned();
-        let read = switchboard_hl7::read(&raw, &MappingContext { offset, authority: &authority });
+        let (read, offset) = self.hl7_read(&raw);
         self.hl7_apply(store, &raw, read, offset)?;
         Ok(store.hl7_message(seq)?.map(|(logged, _)| logged).expect("logged in place"))
+    }
+
+    /// Reads and maps a message, with the clinic's assigning authorities, in this machine's time zone
+    /// (returned too: the ACK's time is written in it).
+    fn hl7_read(&self, bytes: &[u8]) -> (Result<Inbound, Refused>, FixedOffset) {
+        let offset = *Local::now().offset();
+        let authority = |namespace: &str| self.config.hl7.authorities.get(namespace).cloned();
+        (switchboard_hl7::read(bytes, &MappingContext { offset, authority: &authority }), offset)
     }
 
     fn answer_again(&self, header: &switchboard_hl7::Header, logged: &Hl7Logged, offset: FixedOffset) -> Hl7Reply {
@@ -208,15 +211,24 @@ impl App {
         let found = match by_identifier.first() {
             Some(found) => Some(found.clone()),
             None => {
-                let mut scored: Vec<(f64, (String, String))> = Vec::new();
+                // The records sharing a link key with the PID, and, since a clinic with one source keeps
+                // no link keys, the patients a search by family name and birth date finds.
+                let mut candidates: Vec<(String, String)> = Vec::new();
                 for key in candidate_keys(&incoming, &rules) {
-                    for (source, id) in store.records_with_key(&key, MAX_BLOCK)?.unwrap_or_default() {
-                        if scored.iter().any(|(_, r)| r.0 == source && r.1 == id) {
-                            continue;
-                        }
-                        if let Some((_, record)) = record_of(&source, &id)? {
-                            scored.push((compare(&incoming, &record).weight, (source, id)));
-                        }
+                    candidates.extend(store.records_with_key(&key, MAX_BLOCK)?.unwrap_or_default());
+                }
+                if let (Some(family), Some(born)) = (pid.pointer("/name/0/family").and_then(Value::as_str), pid["birthDate"].as_str()) {
+                    let found = store.search_text(&format!("{family} {born}"), false, Utc::now().date_naive())?;
+                    candidates.extend(found.into_iter().map(|hit| (hit.source, hit.banner.id)));
+                }
+                candidates.sort();
+                candidates.dedup();
+                let mut scored: Vec<(f64, (String, String))> = Vec::new();
+                for (source, id) in candidates {
+                    // A record holding another number of the same system is another record in the
+                    // sender's system (a duplicate registration, until a merge says otherwise).
+                    if let Some((_, record)) = record_of(&source, &id)?.filter(|(patient, _)| !numbers_disagree(pid, patient)) {
+                        scored.push((compare(&incoming, &record).weight, (source, id)));
                     }
                 }
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -253,6 +265,12 @@ impl App {
 
 /// The start of a placement's words when no record matches at all (a registration may then create one).
 const NO_MATCH: &str = "no patient record matches";
+
+/// Whether the two carry different values of one identifier system.
+fn numbers_disagree(a: &Value, b: &Value) -> bool {
+    let ids = |p: &Value| p["identifier"].as_array().cloned().unwrap_or_default();
+    ids(a).iter().any(|x| ids(b).iter().any(|y| x["system"] == y["system"] && x["value"] != y["value"]))
+}
 
 fn now(offset: FixedOffset) -> DateTime<FixedOffset> {
     Utc::now().with_timezone(&offset)

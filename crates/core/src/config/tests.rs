@@ -193,3 +193,33 @@ fn source_roles_and_the_identity_section_are_read_checked_and_kept() {
     assert_eq!(field, "identity.auto_link_at");
     assert!(problem.contains("between review_at (12) and 100"), "{problem}");
 }
+
+#[test]
+fn the_hl7_section_is_read_checked_and_kept() {
+    let source = "[[source]]\nname = \"labs\"\nfhir = \"https://labs.example.org/r4\"\n\n";
+    let config = parse(&format!(
+        "{source}[hl7]\nlisten = \"0.0.0.0:2576\"\nallowed_peers = [\"10.0.0.7\"]\ntarget = \"labs\"\nauthorities = {{ CLINIC = \"urn:oid:1.2.3\" }}\n"
+    ))
+    .unwrap();
+    assert_eq!(config.hl7.listen.to_string(), "0.0.0.0:2576");
+    assert!(config.hl7.allows("10.0.0.7".parse().unwrap()) && !config.hl7.allows("127.0.0.1".parse().unwrap()));
+    assert_eq!(config.hl7.authorities["CLINIC"], "urn:oid:1.2.3");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    config.save(file.path()).unwrap();
+    assert_eq!(Config::load(file.path()).unwrap().hl7, config.hl7, "kept through a save");
+
+    let default = parse(source).unwrap().hl7;
+    assert_eq!(default.listen.to_string(), DEFAULT_HL7_LISTEN);
+    assert!(default.allows("127.0.0.1".parse().unwrap()) && !default.allows("10.0.0.7".parse().unwrap()), "this machine only");
+
+    for (section, field, words) in [
+        ("listen = \"port 2575\"", "hl7.listen", "not an address"),
+        ("allowed_peers = [\"engine.local\"]", "hl7.allowed_peers", "not an IP address"),
+        ("target = \"lab\"", "hl7.target", "names no configured source"),
+        ("max_message_mb = 0", "hl7.max_message_mb", "between 1 and 256"),
+    ] {
+        let err = parse(&format!("{source}[hl7]\n{section}\n")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some(field), "{err}");
+        assert!(err.problem.contains(words), "{err}");
+    }
+}

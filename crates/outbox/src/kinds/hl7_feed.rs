@@ -27,8 +27,10 @@ impl Kind for Hl7Feed {
         Ok(Effect { target: reference_of(first), changed: self.resources.clone() })
     }
 
+    /// Any of its resources a later message changed again (a registration, then a merge; a result, then
+    /// its correction) is sent by that message's action, whose copy holds both; this one sends the rest.
     fn expected_changes(&self) -> usize {
-        self.resources.len()
+        1
     }
 
     /// A version conflict on a record the feed updates (a registration): the sending system is the
