@@ -371,3 +371,45 @@ fn a_receiver_killed_at_random_loses_nothing_and_doubles_nothing() {
     assert_eq!(queued, total, "each message queued once");
     println!("100 kills while sending: {total} messages sent, {acknowledged} acknowledged before the last kill");
 }
+
+/// Two interface connections at once (a lab and a registration system): each gets its own ACKs in
+/// order, and every message lands once.
+#[test]
+fn two_connections_at_once_are_each_answered_in_order() {
+    let server = FhirServer::start();
+    let rt = runtime();
+    let fhir = client(&server.base());
+    let mrn = "T200";
+    let patient = json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}],
+        "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18", "gender": "female"});
+    rt.block_on(fhir.create(&patient, &format!("identifier=urn:oid:2.16.840.1.113883.19.5|{mrn}"))).unwrap();
+    let home = TestHome::new();
+    let port = free_port();
+    std::fs::create_dir_all(&home.home.config_dir).unwrap();
+    std::fs::write(
+        home.home.config_file(),
+        format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\nauthorities = {{ CLINIC = \"urn:oid:2.16.840.1.113883.19.5\" }}\n", server.base()),
+    )
+    .unwrap();
+    ok(switchboard(&home, &["sync"]));
+    let _receiver = serve(&home, port);
+    let senders: Vec<_> = [0usize, 1000]
+        .into_iter()
+        .map(|first| {
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                for n in first..first + 40 {
+                    let (code, _, _) = send_raw(&mut stream, &numbered_result(n, mrn));
+                    assert_eq!(code, "AA", "message {n}");
+                }
+            })
+        })
+        .collect();
+    senders.into_iter().for_each(|s| s.join().unwrap());
+    let reports = eventually("both connections' results on the server", || {
+        let reports = rt.block_on(server_resources(&fhir, "DiagnosticReport"));
+        (reports.len() >= 80).then_some(reports)
+    });
+    assert_eq!(reports.len(), 80);
+}

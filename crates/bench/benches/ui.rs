@@ -23,7 +23,7 @@ fn main() {
     if patients == 0 {
         return;
     }
-    let app = app_binary();
+    let app = switchboard_bench::app_binary();
     let home = TestHome::new();
     let port = switchboard_testkit::free_port();
     std::fs::create_dir_all(home.path().join("config")).unwrap();
@@ -89,17 +89,6 @@ fn main() {
         mib(anonymous_kib),
         mib(app_kib - anonymous_kib)
     );
-}
-
-fn app_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("SWITCHBOARD_APP") {
-        return path.into();
-    }
-    // target/release/deps/ui-<hash> -> target/release/switchboard
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(Path::parent).unwrap().join("switchboard");
-    assert!(path.exists(), "{} is missing: run `cargo build --release --bin switchboard` (scripts/bench.sh does)", path.display());
-    path
 }
 
 /// Types an MRN into the search box, waits for its result, then times Enter until the workspace shows

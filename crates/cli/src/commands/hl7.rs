@@ -10,6 +10,9 @@ use switchboard_hl7::{refusal_ack, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
+/// How often the receiver delivers while the target answers.
+const ROUND: Duration = Duration::from_secs(2);
+
 pub fn run(ctx: &App, command: Hl7Command) -> Result<(), AppError> {
     match command {
         Hl7Command::Serve => serve(ctx),
@@ -143,17 +146,22 @@ async fn connection(mut socket: tokio::net::TcpStream, jobs: mpsc::Sender<Job>, 
 }
 
 /// Sends what the feed queued, and runs the rules on what came back (a critical result becomes its
-/// callback task here, even with no workstation open), every two seconds.
+/// callback task here, even with no workstation open), every two seconds. While the target cannot be
+/// reached, rounds come less often (up to a minute apart), so the receiver's cache is not kept busy
+/// with failed attempts.
 fn deliver_forever() {
     let run = || -> Result<(), AppError> {
         let app = App::from_env()?;
         let mut store = app.open_store()?;
         let runtime = switchboard_app::runtime()?;
+        let mut pause = ROUND;
         loop {
-            app.deliver(&mut store, &runtime)?;
+            let rounds = app.deliver(&mut store, &runtime)?;
             app.run_rules(&mut store, false, app.clock.now())?;
             app.deliver(&mut store, &runtime)?;
-            std::thread::sleep(Duration::from_secs(2));
+            let unreachable = rounds.iter().any(|r| r.actions.waiting > 0 && r.actions.sent == 0);
+            pause = if unreachable { (pause * 2).min(Duration::from_secs(60)) } else { ROUND };
+            std::thread::sleep(pause);
         }
     };
     loop {

@@ -1,0 +1,130 @@
+//! The HL7 feed receiver's figures: sustained ORU throughput, each message acknowledged only after its
+//! durable write (one connection, as an interface engine sends, and four at once), and ACK latency at a
+//! steady 100 messages/s. Drives the real release binary (`switchboard hl7 serve`), once with its target
+//! server elsewhere (an address that answers nothing here) and once with a real Helios on the same cores.
+//!
+//! BENCH_HL7_MESSAGES (default 3000): messages per throughput run; 0 skips this bench.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use switchboard_bench::{app_binary, percentile};
+use switchboard_testkit::{free_port, FhirServer, TestHome};
+
+const MRN: &str = "B100";
+
+fn main() {
+    let messages: usize = std::env::var("BENCH_HL7_MESSAGES").ok().and_then(|s| s.parse().ok()).unwrap_or(3000);
+    if messages == 0 {
+        return;
+    }
+    println!("== HL7 v2 feed receiver (release build, on this machine's 2 cores)");
+    // As deployed: the target server on another machine. Here its address answers nothing, so delivery
+    // waits and retries while the receiver takes messages.
+    measure("target server elsewhere", &format!("http://127.0.0.1:{}/fhir", free_port()), messages);
+    // The worst case for this machine: Helios on the same two cores, taking every delivery meanwhile.
+    let server = FhirServer::start();
+    measure("Helios on the same cores", &server.base(), messages);
+}
+
+fn measure(setup: &str, fhir: &str, messages: usize) {
+    let app = app_binary();
+    let home = TestHome::new();
+    let port = free_port();
+    std::fs::create_dir_all(&home.home.config_dir).unwrap();
+    std::fs::write(
+        home.home.config_file(),
+        format!("[[source]]\nname = \"clinic\"\nfhir = \"{fhir}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\nauthorities = {{ CLINIC = \"urn:oid:2.16.840.1.113883.19.5\" }}\n"),
+    )
+    .unwrap();
+    let mut receiver = Command::new(&app).args(["hl7", "serve"]).env("SWITCHBOARD_HOME", home.path()).stderr(Stdio::null()).spawn().unwrap();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut one = connect(port);
+    // The patient, registered over the feed itself.
+    exchange(&mut one, &format!("MSH|^~\\&|EHR|CLINIC|SB|CLINIC|20261201083000||ADT^A04|REG-1|P|2.5.1\rPID|1||{MRN}^^^CLINIC^MR||Okafor^Adaeze||19710418|F"));
+
+    let mut next = 0;
+    let started = Instant::now();
+    for _ in 0..messages {
+        send(&mut one, next);
+        next += 1;
+    }
+    let rate = messages as f64 / started.elapsed().as_secs_f64();
+    println!("{setup}:");
+    println!("  ORU throughput, one connection    {rate:>7.0} messages/s   ({messages} messages, each ACKed after its durable write; target 500)");
+
+    let started = Instant::now();
+    let per = messages / 4;
+    let connections: Vec<_> = (0..4)
+        .map(|c| {
+            let first = next + c * per;
+            std::thread::spawn(move || {
+                let mut stream = connect(port);
+                (first..first + per).for_each(|n| {
+                    send(&mut stream, n);
+                });
+            })
+        })
+        .collect();
+    connections.into_iter().for_each(|c| c.join().unwrap());
+    next += 4 * per;
+    let rate = (4 * per) as f64 / started.elapsed().as_secs_f64();
+    println!("  ORU throughput, four connections  {rate:>7.0} messages/s");
+
+    let mut latencies = Vec::new();
+    let paced = Instant::now();
+    for i in 0..2000 {
+        let due = paced + Duration::from_millis(10 * i);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        latencies.push(send(&mut one, next));
+        next += 1;
+    }
+    println!(
+        "  ACK latency at 100 messages/s     p50 {:>5.1} ms   p99 {:>5.1} ms   max {:>5.1} ms   (2000 messages; target p99 under 50 ms)",
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.99),
+        percentile(&mut latencies, 1.0)
+    );
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+}
+
+fn connect(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
+/// One ORU, a result of its own, sent and acknowledged; how long the ACK took.
+fn send(stream: &mut TcpStream, n: usize) -> Duration {
+    let message = format!(
+        "MSH|^~\\&|LIS|ACME LAB|SB|CLINIC|20261201083000||ORU^R01|BENCH-{n}|P|2.5.1\rPID|1||{MRN}^^^CLINIC^MR||Okafor^Adaeze||19710418|F\r\
+         OBR|1||ORD-{n}^ACME|24323-8^Metabolic panel^LN|||20261201071500|||||||||||||||||F\r\
+         OBX|1|NM|2823-3^Potassium^LN||4.{}|mmol/L|3.5-5.1|N|||F\rOBX|2|NM|2951-2^Sodium^LN||140|mmol/L|136-145|N|||F\r\
+         OBX|3|NM|2345-7^Glucose^LN||9{}|mg/dL|70-99|N|||F",
+        n % 10,
+        n % 10
+    );
+    exchange(stream, &message)
+}
+
+/// Sends one message and waits for its ACK, which must accept it; how long that took.
+fn exchange(stream: &mut TcpStream, message: &str) -> Duration {
+    let started = Instant::now();
+    stream.write_all(&switchboard_hl7::mllp::frame(message.as_bytes())).unwrap();
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !reply.ends_with(&[0x1c, 0x0d]) {
+        let read = stream.read(&mut buffer).unwrap();
+        assert!(read > 0, "the receiver closed the connection");
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.contains("MSA|AA|") && !reply.contains("held"), "not applied: {reply}");
+    started.elapsed()
+}
