@@ -18,6 +18,31 @@ fn ok(output: Output) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+const MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.19.5";
+
+/// A home whose config has the server as its one source and the receiver on a port of its own;
+/// `hl7` adds lines to the `[hl7]` section.
+fn configured_home(server: &FhirServer, hl7: &str) -> (TestHome, u16) {
+    let home = TestHome::new();
+    let port = free_port();
+    std::fs::create_dir_all(&home.home.config_dir).unwrap();
+    let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\n{hl7}", server.base());
+    std::fs::write(home.home.config_file(), config).unwrap();
+    (home, port)
+}
+
+/// A clinic whose server holds Adaeze Okafor under `mrn` (the CLINIC namespace's system), synced into
+/// the receiver's home; returns her server id too.
+fn clinic_with_patient(mrn: &str) -> (FhirServer, TestHome, u16, String) {
+    let server = FhirServer::start();
+    let patient = json!({"resourceType": "Patient", "identifier": [{"system": MRN_SYSTEM, "value": mrn}],
+        "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18", "gender": "female"});
+    let created = runtime().block_on(client(&server.base()).create(&patient, &format!("identifier={MRN_SYSTEM}|{mrn}"))).unwrap();
+    let (home, port) = configured_home(&server, &format!("authorities = {{ CLINIC = \"{MRN_SYSTEM}\" }}\n"));
+    ok(switchboard(&home, &["sync"]));
+    (server, home, port, created["id"].as_str().unwrap().to_string())
+}
+
 /// The receiver, killed when the test ends.
 struct Receiver(Child);
 
@@ -63,24 +88,10 @@ fn eventually<T>(what: &str, mut done: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 fn hl7_messages_reach_the_server_and_a_critical_result_becomes_one_callback_task() {
-    let server = FhirServer::start();
+    let mrn = format!("H{}", fastrand::u32(100_000..999_999));
+    let (server, home, port, patient_id) = clinic_with_patient(&mrn);
     let rt = runtime();
     let fhir = client(&server.base());
-    let mrn = format!("H{}", fastrand::u32(100_000..999_999));
-    let patient = json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}],
-        "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18", "gender": "female"});
-    let created = rt.block_on(fhir.create(&patient, &format!("identifier=urn:oid:2.16.840.1.113883.19.5|{mrn}"))).unwrap();
-    let patient_id = created["id"].as_str().unwrap().to_string();
-
-    let home = TestHome::new();
-    let port = free_port();
-    std::fs::create_dir_all(&home.home.config_dir).unwrap();
-    std::fs::write(
-        home.home.config_file(),
-        format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\nauthorities = {{ CLINIC = \"urn:oid:2.16.840.1.113883.19.5\" }}\n", server.base()),
-    )
-    .unwrap();
-    ok(switchboard(&home, &["sync"]));
     let _receiver = serve(&home, port);
 
     let sent = json!({"mrn": mrn, "authority": "CLINIC", "family": "Okafor", "given": "Adaeze", "birth_date": "19710418", "sex": "F"});
@@ -129,11 +140,7 @@ fn hl7_messages_reach_the_server_and_a_critical_result_becomes_one_callback_task
 #[test]
 fn a_result_for_an_unknown_patient_is_held_for_staff_not_given_a_new_patient() {
     let server = FhirServer::start();
-    let home = TestHome::new();
-    let port = free_port();
-    std::fs::create_dir_all(&home.home.config_dir).unwrap();
-    std::fs::write(home.home.config_file(), format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\n", server.base()))
-        .unwrap();
+    let (home, port) = configured_home(&server, "");
     let _receiver = serve(&home, port);
     let stranger = json!({"mrn": "NOBODY1", "authority": "CLINIC", "family": "Vance", "given": "Ilse", "birth_date": "19900101", "sex": "F"});
     let acks = send(port, &stranger, &["oru-critical:U1"]);
@@ -149,16 +156,7 @@ fn a_result_for_an_unknown_patient_is_held_for_staff_not_given_a_new_patient() {
 
 /// Sends raw bytes over MLLP and returns the ACK's MSA-1, MSA-3 and ERR.
 fn send_raw(stream: &mut std::net::TcpStream, message: &[u8]) -> (String, String, String) {
-    use std::io::{Read, Write};
-    stream.write_all(&switchboard_hl7::mllp::frame(message)).unwrap();
-    let mut reply = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !reply.ends_with(&[0x1c, 0x0d]) {
-        let n = stream.read(&mut buffer).unwrap();
-        assert!(n > 0, "the receiver closed the connection without an ACK");
-        reply.extend_from_slice(&buffer[..n]);
-    }
-    let text = String::from_utf8_lossy(&reply[1..reply.len() - 2]).to_string();
+    let text = switchboard_testkit::mllp_exchange(stream, message);
     let segment = |name: &str| text.split('\r').find(|s| s.starts_with(name)).unwrap_or_default().to_string();
     let msa: Vec<String> = segment("MSA").split('|').map(str::to_string).collect();
     (msa.get(1).cloned().unwrap_or_default(), msa.get(3).cloned().unwrap_or_default(), segment("ERR"))
@@ -176,11 +174,7 @@ fn a_feed_written_by_another_author_is_taken_as_it_expects() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hl7-blind");
     let expected: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let server = FhirServer::start();
-    let home = TestHome::new();
-    let port = free_port();
-    std::fs::create_dir_all(&home.home.config_dir).unwrap();
-    std::fs::write(home.home.config_file(), format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\n", server.base()))
-        .unwrap();
+    let (home, port) = configured_home(&server, "");
     let _receiver = serve(&home, port);
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -294,22 +288,10 @@ fn numbered_result(n: usize, mrn: &str) -> Vec<u8> {
 /// was not acknowledged (as engines do): every message is logged once and queued once, and none is lost.
 #[test]
 fn a_receiver_killed_at_random_loses_nothing_and_doubles_nothing() {
-    let server = FhirServer::start();
+    let mrn = "K100";
+    let (server, home, port, _) = clinic_with_patient(mrn);
     let rt = runtime();
     let fhir = client(&server.base());
-    let mrn = "K100";
-    let patient = json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}],
-        "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18", "gender": "female"});
-    rt.block_on(fhir.create(&patient, &format!("identifier=urn:oid:2.16.840.1.113883.19.5|{mrn}"))).unwrap();
-    let home = TestHome::new();
-    let port = free_port();
-    std::fs::create_dir_all(&home.home.config_dir).unwrap();
-    std::fs::write(
-        home.home.config_file(),
-        format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\nauthorities = {{ CLINIC = \"urn:oid:2.16.840.1.113883.19.5\" }}\n", server.base()),
-    )
-    .unwrap();
-    ok(switchboard(&home, &["sync"]));
 
     let mut rng = fastrand::Rng::with_seed(17);
     // Messages go out a few milliseconds apart, and a second thread kills the receiver at a random
@@ -376,22 +358,10 @@ fn a_receiver_killed_at_random_loses_nothing_and_doubles_nothing() {
 /// order, and every message lands once.
 #[test]
 fn two_connections_at_once_are_each_answered_in_order() {
-    let server = FhirServer::start();
+    let mrn = "T200";
+    let (server, home, port, _) = clinic_with_patient(mrn);
     let rt = runtime();
     let fhir = client(&server.base());
-    let mrn = "T200";
-    let patient = json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}],
-        "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18", "gender": "female"});
-    rt.block_on(fhir.create(&patient, &format!("identifier=urn:oid:2.16.840.1.113883.19.5|{mrn}"))).unwrap();
-    let home = TestHome::new();
-    let port = free_port();
-    std::fs::create_dir_all(&home.home.config_dir).unwrap();
-    std::fs::write(
-        home.home.config_file(),
-        format!("[[source]]\nname = \"clinic\"\nfhir = \"{}\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\nauthorities = {{ CLINIC = \"urn:oid:2.16.840.1.113883.19.5\" }}\n", server.base()),
-    )
-    .unwrap();
-    ok(switchboard(&home, &["sync"]));
     let _receiver = serve(&home, port);
     let senders: Vec<_> = [0usize, 1000]
         .into_iter()

@@ -15,13 +15,6 @@ use switchboard_outbox::kinds::Hl7Feed;
 use switchboard_outbox::{prepare, Action};
 use switchboard_store::{Hl7Logged, Hl7Outcome, Store};
 
-/// What became of a message, and the ACK that says so.
-pub struct Hl7Reply {
-    pub ack: Vec<u8>,
-    pub code: AckCode,
-    pub state: &'static str,
-}
-
 /// Where a message's patient is among the cached records.
 enum Placement {
     /// Their record in the target source.
@@ -46,7 +39,7 @@ impl App {
     }
 
     /// Takes one message off the wire and returns its acknowledgement.
-    pub fn hl7_take(&self, store: &mut Store, bytes: &[u8]) -> Result<Hl7Reply, AppError> {
+    pub fn hl7_take(&self, store: &mut Store, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
         let (read, offset) = self.hl7_read(bytes);
         let header = match &read {
             Ok(inbound) => Some(inbound.header.clone()),
@@ -80,19 +73,14 @@ impl App {
         (switchboard_hl7::read(bytes, &MappingContext { offset, authority: &authority }), offset)
     }
 
-    fn answer_again(&self, header: &switchboard_hl7::Header, logged: &Hl7Logged, offset: FixedOffset) -> Hl7Reply {
+    fn answer_again(&self, header: &switchboard_hl7::Header, logged: &Hl7Logged, offset: FixedOffset) -> Vec<u8> {
         let code = AckCode::parse(&logged.ack_code).unwrap_or(AckCode::Accept);
         let text = logged.reason.clone().unwrap_or_else(|| "already received".into());
-        let state = match logged.state.as_str() {
-            "applied" => "applied",
-            "held" => "held",
-            _ => "refused",
-        };
         let refusal = (code != AckCode::Accept).then(|| switchboard_hl7::Refusal { code, error: 207, words: text.clone() });
-        Hl7Reply { ack: ack(header, code, &text, refusal.as_ref(), now(offset)), code, state }
+        ack(header, code, &text, refusal.as_ref(), now(offset))
     }
 
-    fn hl7_apply(&self, store: &mut Store, raw: &[u8], read: Result<Inbound, Refused>, offset: FixedOffset) -> Result<Hl7Reply, AppError> {
+    fn hl7_apply(&self, store: &mut Store, raw: &[u8], read: Result<Inbound, Refused>, offset: FixedOffset) -> Result<Vec<u8>, AppError> {
         let stamp = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let inbound = match read {
             Ok(inbound) => inbound,
@@ -103,15 +91,9 @@ impl App {
                     None => ("unreadable".to_string(), switchboard_store::new_uuid(), String::new()),
                 };
                 let outcome = Hl7Outcome { state: "refused", ack_code: refused.refusal.code.as_str(), reason: Some(&refused.refusal.words), action_id: None };
-                let mut writer = store.writer(&stamp)?;
-                writer.log_hl7(&sender, &control_id, &kind, raw, &outcome)?;
-                writer.commit()?;
+                log_only(store, &stamp, (&sender, &control_id, &kind), raw, &outcome)?;
                 tracing::info!(code = refused.refusal.code.as_str(), error = refused.refusal.error, "hl7 message refused");
-                return Ok(Hl7Reply {
-                    ack: refusal_ack(refused.header.as_deref(), &refused.refusal, now(offset)),
-                    code: refused.refusal.code,
-                    state: "refused",
-                });
+                return Ok(refusal_ack(refused.header.as_deref(), &refused.refusal, now(offset)));
             }
         };
         let target = self.hl7_target()?;
@@ -120,12 +102,9 @@ impl App {
             Ok(resources) => resources,
             Err(why) => {
                 let outcome = Hl7Outcome { state: "held", ack_code: "AA", reason: Some(&why), action_id: None };
-                let mut writer = store.writer(&stamp)?;
-                writer.log_hl7(&sender, &control_id, &kind, raw, &outcome)?;
-                writer.commit()?;
+                log_only(store, &stamp, (&sender, &control_id, &kind), raw, &outcome)?;
                 tracing::info!("hl7 message held for staff");
-                let text = format!("received; held for staff review: {why}");
-                return Ok(Hl7Reply { ack: ack(&inbound.header, AckCode::Accept, &text, None, now(offset)), code: AckCode::Accept, state: "held" });
+                return Ok(ack(&inbound.header, AckCode::Accept, &format!("received; held for staff review: {why}"), None, now(offset)));
             }
         };
         let action = Action::Hl7Feed(Hl7Feed { message: format!("{sender} {control_id}"), resources });
@@ -137,7 +116,7 @@ impl App {
         writer.log_hl7(&sender, &control_id, &kind, raw, &outcome)?;
         writer.commit()?;
         tracing::info!(action = %queued.id, "hl7 message applied");
-        Ok(Hl7Reply { ack: ack(&inbound.header, AckCode::Accept, "", None, now(offset)), code: AckCode::Accept, state: "applied" })
+        Ok(ack(&inbound.header, AckCode::Accept, "", None, now(offset)))
     }
 
     /// The resources to write for a message, about the patient's record in the target; Err(why) when
@@ -265,6 +244,14 @@ impl App {
 
 /// The start of a placement's words when no record matches at all (a registration may then create one).
 const NO_MATCH: &str = "no patient record matches";
+
+/// Logs a message that changes nothing (refused, or held for staff), named by (sender, control id, type).
+fn log_only(store: &mut Store, stamp: &str, message: (&str, &str, &str), raw: &[u8], outcome: &Hl7Outcome<'_>) -> Result<(), AppError> {
+    let mut writer = store.writer(stamp)?;
+    writer.log_hl7(message.0, message.1, message.2, raw, outcome)?;
+    writer.commit()?;
+    Ok(())
+}
 
 /// Whether the two carry different values of one identifier system.
 fn numbers_disagree(a: &Value, b: &Value) -> bool {

@@ -5,7 +5,6 @@
 //!
 //! BENCH_HL7_MESSAGES (default 3000): messages per throughput run; 0 skips this bench.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -116,15 +115,7 @@ fn send(stream: &mut TcpStream, n: usize) -> Duration {
 /// Sends one message and waits for its ACK, which must accept it; how long that took.
 fn exchange(stream: &mut TcpStream, message: &str) -> Duration {
     let started = Instant::now();
-    stream.write_all(&switchboard_hl7::mllp::frame(message.as_bytes())).unwrap();
-    let mut reply = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !reply.ends_with(&[0x1c, 0x0d]) {
-        let read = stream.read(&mut buffer).unwrap();
-        assert!(read > 0, "the receiver closed the connection");
-        reply.extend_from_slice(&buffer[..read]);
-    }
-    let reply = String::from_utf8_lossy(&reply);
+    let reply = switchboard_testkit::mllp_exchange(stream, message.as_bytes());
     assert!(reply.contains("MSA|AA|") && !reply.contains("held"), "not applied: {reply}");
     started.elapsed()
 }

@@ -268,3 +268,17 @@ pub fn mutations(seed: u64, valid: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ 
         input
     })
 }
+
+/// Sends one HL7 v2 message over MLLP and returns its ACK, unframed, as text.
+pub fn mllp_exchange(stream: &mut std::net::TcpStream, message: &[u8]) -> String {
+    use std::io::{Read, Write};
+    stream.write_all(&switchboard_hl7::mllp::frame(message)).unwrap();
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !reply.ends_with(&[switchboard_hl7::mllp::END, switchboard_hl7::mllp::CR]) {
+        let read = stream.read(&mut buffer).unwrap();
+        assert!(read > 0, "the receiver closed the connection without an ACK");
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&reply[1..reply.len() - 2]).into_owned()
+}

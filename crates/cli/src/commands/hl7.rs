@@ -4,7 +4,7 @@
 use crate::args::Hl7Command;
 use std::sync::mpsc;
 use std::time::Duration;
-use switchboard_app::{App, AppError, Hl7Reply};
+use switchboard_app::{App, AppError};
 use switchboard_hl7::mllp::{frame, Deframer, Frame};
 use switchboard_hl7::{refusal_ack, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,7 +56,7 @@ pub fn run(ctx: &App, command: Hl7Command) -> Result<(), AppError> {
 /// One message handed from a connection to the writer, and where its ACK goes back.
 struct Job {
     bytes: Vec<u8>,
-    reply: oneshot::Sender<Option<Hl7Reply>>,
+    reply: oneshot::Sender<Option<Vec<u8>>>,
 }
 
 /// Listens until killed. Connections read and frame messages side by side; one writer thread takes
@@ -128,7 +128,7 @@ async fn connection(mut socket: tokio::net::TcpStream, jobs: mpsc::Sender<Job>, 
                         return;
                     }
                     match answer.await {
-                        Ok(Some(reply)) => reply.ack,
+                        Ok(Some(ack)) => ack,
                         // Not stored: close, so the sender sends it again.
                         _ => return,
                     }
