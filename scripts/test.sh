@@ -65,6 +65,8 @@ run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --
 # The delivery killed 1,000 times, in a keyring session of its own: a thousand killed Secret Service
 # clients must not disturb the keyring the other tests use.
 run scripts/with-keyring.sh cargo test --locked -p switchboard --test app -- --ignored after_each_server_commit
+# The HL7 receiver killed 100 times while an engine sends, apart from the window tests it would slow.
+run scripts/with-keyring.sh cargo test --locked -p switchboard --test app -- --ignored a_receiver_killed_at_random
 # The release .deb, built, then installed into a directory root, launched and removed by its test.
 run scripts/package.sh
 run scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1366x768x24" cargo test --locked -p switchboard --test app -- --ignored package::
