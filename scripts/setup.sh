@@ -14,6 +14,7 @@ APT_PACKAGES=(
   time                                                  # GNU time: peak memory of a sync against hostile servers (tests)
   xdg-utils desktop-file-utils                          # the package's tel: handler registration (tests)
   python3 python3-venv                                  # the HL7 v2 sender of the feed tests (hl7apy)
+  openssl                                               # the feed tests' TLS certificates
 )
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 

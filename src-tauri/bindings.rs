@@ -30,6 +30,7 @@ pub fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     Worklist::export_all(&config)?;
     WorklistFilter::export_all(&config)?;
     SourceView::export_all(&config)?;
+    switchboard_app::Hl7Problems::export_all(&config)?;
     ScheduleColumn::export_all(&config)?;
     DataChanged::export_all(&config)?;
     SyncProgress::export_all(&config)?;

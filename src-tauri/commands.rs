@@ -6,7 +6,7 @@ use crate::phone::PhoneStatus;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use switchboard_app::{source_entry, ClinicInfo, Job, SourceView};
+use switchboard_app::{source_entry, ClinicInfo, Hl7Problems, Job, SourceView};
 use switchboard_calls::{CallPop, PatientRef};
 use switchboard_core::config::SourceRole;
 use switchboard_core::{AuditAction, OutboxState};
@@ -15,8 +15,8 @@ use switchboard_intake::{Answer, Intake, Language, Urgency};
 use switchboard_outbox::{Queued, StaffAction};
 use switchboard_rules::RuleView;
 use switchboard_store::{
-    AlertRow, AuditFilter, AuditRow, CallRow, FreeSlot, OutboxRow, Overview, PatientHit, PatientRecord, PatientView, ReviewPair, ScheduleColumn, Worklist,
-    WorklistFilter,
+    AlertRow, AuditFilter, AuditRow, CallRow, FreeSlot, Hl7Logged, OutboxRow, Overview, PatientHit, PatientRecord, PatientView, ReviewPair, ScheduleColumn,
+    Worklist, WorklistFilter,
 };
 use tauri::State;
 
@@ -218,6 +218,22 @@ pub fn audit_log(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<
 pub fn sources(state: State<'_, AppState>) -> Result<Vec<SourceView>, BoundaryError> {
     let app = state.app();
     state.with_store(|store| Ok(app.source_views(store)?))
+}
+
+/// The HL7 feed's refused and held messages, when this machine runs the receiver.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn hl7_problems(state: State<'_, AppState>) -> Result<Hl7Problems, BoundaryError> {
+    let app = state.app();
+    state.with_phi(|store| Ok(app.hl7_problems(store)?))
+}
+
+/// Reads a refused or held HL7 message again (after its patient was linked, or the config fixed).
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn hl7_replay(state: State<'_, AppState>, seq: i64) -> Result<Hl7Logged, BoundaryError> {
+    let app = state.app();
+    state.with_phi(|store| Ok(app.hl7_replay(store, seq)?))
 }
 
 /// Adds or edits a FHIR endpoint, then pulls from it.

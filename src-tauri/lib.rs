@@ -69,6 +69,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, phone_setup: Option<phone::Phone
             commands::free_slots,
             commands::worklist,
             commands::sources,
+            commands::hl7_problems,
+            commands::hl7_replay,
             commands::save_source,
             commands::sync_now,
             commands::refresh_patient,

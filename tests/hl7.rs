@@ -66,10 +66,18 @@ fn serve(home: &TestHome, port: u16) -> Receiver {
 
 /// Sends the steps with hl7apy; one ACK (as JSON) per step.
 fn send(port: u16, patient: &Value, steps: &[&str]) -> Vec<Value> {
+    acks(send_with(port, patient, steps, &[]))
+}
+
+/// Runs the sender with `env` (its TLS settings); its output as it is.
+fn send_with(port: u16, patient: &Value, steps: &[&str], env: &[(&str, &std::path::Path)]) -> Output {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hl7/send.py");
     let mut args = vec![script.to_string(), port.to_string(), patient.to_string()];
     args.extend(steps.iter().map(|s| s.to_string()));
-    let output = Command::new(HL7APY_PYTHON).args(&args).output().expect("hl7apy's Python (run scripts/setup.sh)");
+    Command::new(HL7APY_PYTHON).args(&args).envs(env.iter().copied()).output().expect("hl7apy's Python (run scripts/setup.sh)")
+}
+
+fn acks(output: Output) -> Vec<Value> {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -95,12 +103,13 @@ fn hl7_messages_reach_the_server_and_a_critical_result_becomes_one_callback_task
     let _receiver = serve(&home, port);
 
     let sent = json!({"mrn": mrn, "authority": "CLINIC", "family": "Okafor", "given": "Adaeze", "birth_date": "19710418", "sex": "F"});
-    let acks = send(port, &sent, &["oru-critical:K1", "oru-critical:K1", "adt-a08:A1", "siu-s12:S1", "malformed:BAD1"]);
+    let acks = send(port, &sent, &["oru-critical:K1", "oru-critical:K1", "adt-a08:A1", "siu-s12:S1", "malformed:BAD1", "malformed:BAD1"]);
     let codes: Vec<&str> = acks.iter().map(|a| a["ack"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["AA", "AA", "AA", "AA", "AE"], "{acks:#?}");
+    assert_eq!(codes, ["AA", "AA", "AA", "AA", "AE", "AE"], "{acks:#?}");
     assert!(acks.iter().all(|a| !a["text"].as_str().unwrap().contains("held")), "{acks:#?}");
-    assert!(acks.iter().zip(["K1", "K1", "A1", "S1", "BAD1"]).all(|(a, id)| a["acked_id"] == id));
+    assert!(acks.iter().zip(["K1", "K1", "A1", "S1", "BAD1", "BAD1"]).all(|(a, id)| a["acked_id"] == id));
     assert!(acks[4]["err"].as_str().unwrap().contains("OBX-3"), "the refusal says why: {}", acks[4]["err"]);
+    assert_eq!(acks[5]["err"], acks[4]["err"], "the resent refusal is answered with the same error code and words");
 
     // The result reaches the server for the patient's record there, and the rules make one stat
     // callback task for it (the resend changed nothing).
@@ -135,6 +144,23 @@ fn hl7_messages_reach_the_server_and_a_critical_result_becomes_one_callback_task
     assert_eq!(errors.as_array().unwrap().len(), 1, "{errors:#}");
     assert_eq!(errors[0]["controlId"], "BAD1");
     assert!(errors[0]["reason"].as_str().unwrap().contains("OBX-3"));
+
+    // Two workstations of the clinic sync the server (running their own rules on the result too): each
+    // worklist holds the one stat task, with why it was made.
+    for _ in 0..2 {
+        let (workstation, _) = configured_home(&server, "");
+        ok(switchboard(&workstation, &["sync"]));
+        ok(switchboard(&workstation, &["outbox", "drain"]));
+        ok(switchboard(&workstation, &["sync"]));
+        let worklist: Value = serde_json::from_str(&ok(switchboard(&workstation, &["worklist", "--json"]))).unwrap();
+        let ours: Vec<&Value> = worklist.as_array().unwrap().iter().filter(|i| i["patientId"] == patient_id.as_str()).collect();
+        assert_eq!(ours.len(), 1, "one task on this workstation's worklist: {worklist:#}");
+        assert_eq!(ours[0]["priority"], "stat");
+        let why = ours[0]["why"].as_str().unwrap_or_default();
+        assert!(why.contains("Potassium") && why.contains("6.9"), "the task says why: {why}");
+    }
+    let tasks = rt.block_on(server_resources(&fhir, "Task")).into_values().filter(|t| t["for"]["reference"] == format!("Patient/{patient_id}")).count();
+    assert_eq!(tasks, 1, "the workstations' own rules made no second task");
 }
 
 #[test]
@@ -152,6 +178,88 @@ fn a_result_for_an_unknown_patient_is_held_for_staff_not_given_a_new_patient() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(rt.block_on(server_resources(&client(&server.base()), "Patient")).is_empty(), "no patient was made up");
     assert!(rt.block_on(server_resources(&client(&server.base()), "Observation")).is_empty());
+}
+
+/// Runs openssl (Debian's, installed by scripts/setup.sh) in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl (run scripts/setup.sh)");
+    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A certificate authority, and `name`'s key and certificate issued by it (for localhost), made by
+/// openssl in `dir`: ca.pem, NAME.key, NAME.pem.
+fn issue(dir: &std::path::Path, name: &str) {
+    if !dir.join("ca.pem").exists() {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Clinic test CA",
+            ],
+        );
+    }
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+    openssl(dir, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &format!("/CN={name}")]);
+    openssl(dir, &["x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", &pem, "-days", "2", "-extfile", "san.ext"]);
+}
+
+/// MLLP over TLS with client certificates: an engine holding a certificate from the clinic's authority
+/// is served; one without a certificate, and one speaking plain MLLP, get nothing, and the receiver
+/// goes on serving. A key file other accounts can read is refused at start, in words.
+#[test]
+fn mllp_over_tls_serves_engines_with_a_certificate_and_only_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = FhirServer::start();
+    let certs = tempfile::tempdir().unwrap();
+    let dir = certs.path();
+    issue(dir, "receiver");
+    issue(dir, "engine");
+    let tls = format!("tls_cert = \"{0}/receiver.pem\"\ntls_key = \"{0}/receiver.key\"\ntls_client_ca = \"{0}/ca.pem\"\n", dir.display());
+    let (home, port) = configured_home(&server, &tls);
+
+    std::fs::set_permissions(dir.join("receiver.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = switchboard(&home, &["hl7", "serve"]);
+    assert!(!refused.status.success());
+    let words = String::from_utf8_lossy(&refused.stderr);
+    assert!(words.contains("hl7.tls_key") && words.contains("chmod 600"), "{words}");
+    std::fs::set_permissions(dir.join("receiver.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let _receiver = serve(&home, port);
+
+    let stranger = json!({"mrn": "TLS1", "authority": "CLINIC", "family": "Vance", "given": "Ilse", "birth_date": "19900101", "sex": "F"});
+    let (ca, engine_cert, engine_key) = (dir.join("ca.pem"), dir.join("engine.pem"), dir.join("engine.key"));
+    let no_certificate = send_with(port, &stranger, &["oru-critical:T0"], &[("HL7_TLS_CA", &ca)]);
+    assert!(!no_certificate.status.success(), "an engine without a client certificate was served");
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    plain.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    std::io::Write::write_all(&mut plain, &switchboard_hl7::mllp::frame(&numbered_result(1, "TLS1"))).unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut plain, &mut answer);
+    assert!(!answer.windows(3).any(|w| w == b"MSA"), "plain MLLP was answered on the TLS port");
+
+    let served = acks(send_with(
+        port,
+        &stranger,
+        &["oru-critical:T1", "oru-critical:T2"],
+        &[("HL7_TLS_CA", &ca), ("HL7_TLS_CERT", &engine_cert), ("HL7_TLS_KEY", &engine_key)],
+    ));
+    assert_eq!(served.iter().map(|a| a["ack"].as_str().unwrap()).collect::<Vec<_>>(), ["AA", "AA"], "{served:#?}");
+    let logged: Value = serde_json::from_str(&ok(switchboard(&home, &["hl7", "errors", "--json"]))).unwrap();
+    let ids: Vec<&str> = logged.as_array().unwrap().iter().map(|m| m["controlId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["T2", "T1"], "only the certified engine's messages reached the log");
 }
 
 /// Sends raw bytes over MLLP and returns the ACK's MSA-1, MSA-3 and ERR.

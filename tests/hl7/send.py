@@ -5,10 +5,15 @@ third-party HL7 v2 library) and sends them over MLLP, printing each ACK as one J
 
 PATIENT_JSON: {"mrn", "authority", "family", "given", "birth_date" (YYYYMMDD), "sex"}. A STEP is
 KIND:CONTROL_ID, KIND being oru-critical, oru-corrected, adt-a08, siu-s12, siu-s15 or malformed.
+
+Over TLS when HL7_TLS_CA names the receiver's certificate authority (PEM); HL7_TLS_CERT and
+HL7_TLS_KEY add a client certificate.
 """
 import datetime
 import json
+import os
 import socket
+import ssl
 import sys
 
 from hl7apy.core import Message
@@ -119,9 +124,20 @@ def send(sock, text):
     return reply[1:-2].decode("utf-8")
 
 
+def connect(port):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    authority = os.environ.get("HL7_TLS_CA")
+    if not authority:
+        return sock
+    context = ssl.create_default_context(cafile=authority)
+    if os.environ.get("HL7_TLS_CERT"):
+        context.load_cert_chain(os.environ["HL7_TLS_CERT"], os.environ["HL7_TLS_KEY"])
+    return context.wrap_socket(sock, server_hostname="localhost")
+
+
 def main():
     port, patient = int(sys.argv[1]), json.loads(sys.argv[2])
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+    with connect(port) as sock:
         for step in sys.argv[3:]:
             kind, control_id = step.split(":", 1)
             ack = send(sock, build(kind, control_id, patient))

@@ -83,6 +83,11 @@ const resources = {
         phoneOn: "Phone: calls are received at http://127.0.0.1:{{port}}/calls (see `switchboard phone token`).",
         phoneOff: "Phone: calls cannot pop on this workstation: {{problem}}.",
       },
+      hl7: {
+        title: "HL7 feed: messages refused or held", none: "No message was refused or held.",
+        received: "Received", sender: "Sender", control: "Control id", type: "Type", outcome: "Outcome", reason: "Why",
+        refused: "refused", held: "held for review", applied: "applied", replay: "Replay", replayed: "Message {{seq}} replayed: {{state}}",
+      },
       help: {
         title: "Keyboard shortcuts", search: "Find a patient from anywhere", results: "Move through results and open one",
         escape: "Close a list, form or this help", toggle: "Show or hide this help",
@@ -208,6 +213,11 @@ const resources = {
         name: "Nombre", url: "URL base FHIR",
         phoneOn: "Teléfono: las llamadas llegan a http://127.0.0.1:{{port}}/calls (vea `switchboard phone token`).",
         phoneOff: "Teléfono: las llamadas no pueden aparecer en este equipo: {{problem}}.",
+      },
+      hl7: {
+        title: "Canal HL7: mensajes rechazados o retenidos", none: "Ningún mensaje fue rechazado ni retenido.",
+        received: "Recibido", sender: "Emisor", control: "Id de control", type: "Tipo", outcome: "Resultado", reason: "Motivo",
+        refused: "rechazado", held: "retenido para revisión", applied: "aplicado", replay: "Reprocesar", replayed: "Mensaje {{seq}} reprocesado: {{state}}",
       },
       help: {
         title: "Atajos de teclado", search: "Buscar un paciente desde cualquier lugar", results: "Recorrer resultados y abrir uno",

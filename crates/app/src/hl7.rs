@@ -15,6 +15,19 @@ use switchboard_outbox::kinds::Hl7Feed;
 use switchboard_outbox::{prepare, Action};
 use switchboard_store::{Hl7Logged, Hl7Outcome, Store};
 
+/// The feed's messages that were refused or are held for staff, for the Sources page.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS), serde(rename_all = "camelCase"))]
+pub struct Hl7Problems {
+    /// This machine runs the receiver (`[hl7]` is set, or it has logged messages).
+    pub receives: bool,
+    /// Newest first.
+    pub messages: Vec<Hl7Logged>,
+}
+
+/// How many of the feed's problems the Sources page lists.
+const PROBLEMS_LISTED: usize = 200;
+
 /// Where a message's patient is among the cached records.
 enum Placement {
     /// Their record in the target source.
@@ -36,6 +49,13 @@ impl App {
             .or(self.config.sources.first())
             .map(|s| s.name.clone())
             .ok_or_else(|| AppError::Invalid("the HL7 receiver needs a configured source to write to (`switchboard source add`)".into()))
+    }
+
+    /// The messages refused or held in this machine's log.
+    pub fn hl7_problems(&self, store: &Store) -> Result<Hl7Problems, AppError> {
+        let messages = store.hl7_problems(PROBLEMS_LISTED)?;
+        let receives = self.config.hl7 != Default::default() || store.hl7_logs_any()?;
+        Ok(Hl7Problems { receives, messages })
     }
 
     /// Takes one message off the wire and returns its acknowledgement.
@@ -76,7 +96,8 @@ impl App {
     fn answer_again(&self, header: &switchboard_hl7::Header, logged: &Hl7Logged, offset: FixedOffset) -> Vec<u8> {
         let code = AckCode::parse(&logged.ack_code).unwrap_or(AckCode::Accept);
         let text = logged.reason.clone().unwrap_or_else(|| "already received".into());
-        let refusal = (code != AckCode::Accept).then(|| switchboard_hl7::Refusal { code, error: 207, words: text.clone() });
+        // 207 (application internal error) for a refusal logged before its code was kept.
+        let refusal = (code != AckCode::Accept).then(|| switchboard_hl7::Refusal { code, error: logged.error_code.unwrap_or(207), words: text.clone() });
         ack(header, code, &text, refusal.as_ref(), now(offset))
     }
 
@@ -90,7 +111,13 @@ impl App {
                     // Unreadable: kept under an id of its own, so each one stays on the list.
                     None => ("unreadable".to_string(), switchboard_store::new_uuid(), String::new()),
                 };
-                let outcome = Hl7Outcome { state: "refused", ack_code: refused.refusal.code.as_str(), reason: Some(&refused.refusal.words), action_id: None };
+                let outcome = Hl7Outcome {
+                    state: "refused",
+                    ack_code: refused.refusal.code.as_str(),
+                    error_code: Some(refused.refusal.error),
+                    reason: Some(&refused.refusal.words),
+                    action_id: None,
+                };
                 log_only(store, &stamp, (&sender, &control_id, &kind), raw, &outcome)?;
                 tracing::info!(code = refused.refusal.code.as_str(), error = refused.refusal.error, "hl7 message refused");
                 return Ok(refusal_ack(refused.header.as_deref(), &refused.refusal, now(offset)));
@@ -101,7 +128,7 @@ impl App {
         let resources = match self.resources_for(store, &target, &inbound)? {
             Ok(resources) => resources,
             Err(why) => {
-                let outcome = Hl7Outcome { state: "held", ack_code: "AA", reason: Some(&why), action_id: None };
+                let outcome = Hl7Outcome { state: "held", ack_code: "AA", error_code: None, reason: Some(&why), action_id: None };
                 log_only(store, &stamp, (&sender, &control_id, &kind), raw, &outcome)?;
                 tracing::info!("hl7 message held for staff");
                 return Ok(ack(&inbound.header, AckCode::Accept, &format!("received; held for staff review: {why}"), None, now(offset)));
@@ -112,7 +139,7 @@ impl App {
         let prepared = prepare(store, &target, &action, &actor, Utc::now()).map_err(|e| AppError::Invalid(e.to_string()))?;
         let mut writer = store.writer(&stamp)?;
         let queued = prepared.write(&mut writer, &target)?;
-        let outcome = Hl7Outcome { state: "applied", ack_code: "AA", reason: None, action_id: Some(&queued.id) };
+        let outcome = Hl7Outcome { state: "applied", ack_code: "AA", error_code: None, reason: None, action_id: Some(&queued.id) };
         writer.log_hl7(&sender, &control_id, &kind, raw, &outcome)?;
         writer.commit()?;
         tracing::info!(action = %queued.id, "hl7 message applied");

@@ -20,6 +20,7 @@ mod worker;
 pub use audit::Delivered;
 pub use context::{runtime, App};
 pub use error::{AppError, ErrorKind};
+pub use hl7::Hl7Problems;
 pub use identity::Relinked;
 pub use secrets::{call_token, session, source_token, store_session, store_source_token, StoredSession};
 pub use signin::open_in_browser;

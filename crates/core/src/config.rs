@@ -10,7 +10,7 @@ use url::Url;
 
 mod hl7;
 mod identity;
-pub use hl7::{Hl7Config, DEFAULT_HL7_LISTEN};
+pub use hl7::{Hl7Config, Hl7Tls, DEFAULT_HL7_LISTEN};
 pub use identity::{IdentityConfig, SourceRole, DEFAULT_AUTO_LINK_AT, DEFAULT_REVIEW_AT};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 200;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_patient_search.sql"),
     include_str!("../migrations/0013_link_keys.sql"),
     include_str!("../migrations/0014_hl7_messages.sql"),
+    include_str!("../migrations/0015_hl7_error_code.sql"),
 ];
 
 pub struct Store {

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { ipc, errorMessage } from "../ipc";
 import { useFormats } from "../format";
+import { Hl7Feed } from "./Hl7Feed";
 
 /// The clinic's FHIR endpoints: how each last synced, in words, who is signed in to each that a
 /// person signs in to, and a form to add or edit one. `onSignedOut` clears what the window showed.
@@ -83,6 +84,7 @@ export function Sources({ onSignedOut }: { onSignedOut: () => void }) {
             : t("sources.phoneOff", { problem: phone.data.problem ?? "" })}
         </p>
       )}
+      <Hl7Feed />
       <form className="action-form" aria-label={t("sources.add")} onSubmit={onSubmit}>
         <h3>{t("sources.add")}</h3>
         <label>{t("sources.name")} <input name="name" value={name} onChange={(e) => setName(e.target.value)} /></label>

@@ -35,8 +35,10 @@ import type { Question } from "../bindings/Question";
 import type { Language } from "../bindings/Language";
 import type { PhoneStatus } from "../bindings/PhoneStatus";
 import type { ClinicInfo } from "../bindings/ClinicInfo";
+import type { Hl7Problems } from "../bindings/Hl7Problems";
+import type { Hl7Logged } from "../bindings/Hl7Logged";
 
-export type { Answer, ClinicInfo, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
+export type { Answer, ClinicInfo, Hl7Logged, Hl7Problems, CallPop, Language, CallRow, Intake, PatientRef, PhoneStatus, Question, SecondOpinion, Urgency };
 /// The agent's answers to the red-flag questions, by question id; a question not in it was not asked.
 export type Answers = Record<string, Answer>;
 export type { StaffAction, OutboxState, TaskPriority, AlertRow, BoundaryError, RuleView, SyncProgress, FreeSlot, OutboxRow, Overview, PatientHit, PatientView, Queued, ScheduleColumn, SourceView, WorkItem, Worklist, WorklistFilter };
@@ -53,6 +55,9 @@ export const ipc = {
   freeSlots: (source: string, patient: string | null) => invoke<FreeSlot[]>("free_slots", { source, patient }),
   worklist: (filter: WorklistFilter) => invoke<Worklist>("worklist", { filter }),
   sources: () => invoke<SourceView[]>("sources"),
+  /// The HL7 feed's refused and held messages, when this machine runs the receiver.
+  hl7Problems: () => invoke<Hl7Problems>("hl7_problems"),
+  hl7Replay: (seq: number) => invoke<Hl7Logged>("hl7_replay", { seq }),
   saveSource: (name: string, fhir: string) => invoke<boolean>("save_source", { name, fhir }),
   syncNow: () => invoke<void>("sync_now"),
   /// Asks the background worker to fetch this patient again; `data-changed` follows when anything changed.

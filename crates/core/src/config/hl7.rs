@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 /// The port interface engines use for MLLP by convention.
 pub const DEFAULT_HL7_LISTEN: &str = "127.0.0.1:2575";
@@ -20,6 +21,19 @@ pub struct Hl7Config {
     pub max_message_mb: usize,
     /// Assigning authority namespace (PID-3's CX-4.1) -> the FHIR identifier system it means.
     pub authorities: BTreeMap<String, String>,
+    /// MLLP over TLS instead of plain TCP, when set.
+    pub tls: Option<Hl7Tls>,
+}
+
+/// The receiver's TLS files (PEM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hl7Tls {
+    /// This receiver's certificate chain.
+    pub cert: PathBuf,
+    /// Its private key; the receiver refuses a key file other users can read.
+    pub key: PathBuf,
+    /// When set, an engine must present a client certificate issued by one of these authorities.
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for Hl7Config {
@@ -30,6 +44,7 @@ impl Default for Hl7Config {
             target: None,
             max_message_mb: DEFAULT_MAX_MESSAGE_MB,
             authorities: BTreeMap::new(),
+            tls: None,
         }
     }
 }
@@ -57,6 +72,12 @@ pub(super) struct RawHl7 {
     max_message_mb: Option<usize>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     authorities: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tls_cert: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tls_key: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 impl RawHl7 {
@@ -67,6 +88,9 @@ impl RawHl7 {
             target: config.target.clone(),
             max_message_mb: (config.max_message_mb != DEFAULT_MAX_MESSAGE_MB).then_some(config.max_message_mb),
             authorities: config.authorities.clone(),
+            tls_cert: config.tls.as_ref().map(|t| t.cert.clone()),
+            tls_key: config.tls.as_ref().map(|t| t.key.clone()),
+            tls_client_ca: config.tls.as_ref().and_then(|t| t.client_ca.clone()),
         })
     }
 
@@ -95,6 +119,13 @@ impl RawHl7 {
         if let Some((namespace, _)) = self.authorities.iter().find(|(_, system)| system.trim().is_empty() || system.contains(char::is_whitespace)) {
             return Err(("hl7.authorities", format!("the system for {} is not an identifier system URI", super::quoted(namespace))));
         }
-        Ok(Hl7Config { listen, allowed_peers, target: self.target, max_message_mb, authorities: self.authorities })
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(Hl7Tls { cert, key, client_ca: self.tls_client_ca }),
+            (None, None) if self.tls_client_ca.is_none() => None,
+            (None, None) => return Err(("hl7.tls_client_ca", "needs tls_cert and tls_key: client certificates are checked only over TLS".into())),
+            (Some(_), None) => return Err(("hl7.tls_key", "is missing: tls_cert needs its private key".into())),
+            (None, Some(_)) => return Err(("hl7.tls_cert", "is missing: tls_key needs its certificate".into())),
+        };
+        Ok(Hl7Config { listen, allowed_peers, target: self.target, max_message_mb, authorities: self.authorities, tls })
     }
 }

@@ -198,12 +198,15 @@ fn source_roles_and_the_identity_section_are_read_checked_and_kept() {
 fn the_hl7_section_is_read_checked_and_kept() {
     let source = "[[source]]\nname = \"labs\"\nfhir = \"https://labs.example.org/r4\"\n\n";
     let config = parse(&format!(
-        "{source}[hl7]\nlisten = \"0.0.0.0:2576\"\nallowed_peers = [\"10.0.0.7\"]\ntarget = \"labs\"\nauthorities = {{ CLINIC = \"urn:oid:1.2.3\" }}\n"
+        "{source}[hl7]\nlisten = \"0.0.0.0:2576\"\nallowed_peers = [\"10.0.0.7\"]\ntarget = \"labs\"\nauthorities = {{ CLINIC = \"urn:oid:1.2.3\" }}\n\
+         tls_cert = \"/etc/switchboard/hl7.pem\"\ntls_key = \"/etc/switchboard/hl7.key\"\n"
     ))
     .unwrap();
     assert_eq!(config.hl7.listen.to_string(), "0.0.0.0:2576");
     assert!(config.hl7.allows("10.0.0.7".parse().unwrap()) && !config.hl7.allows("127.0.0.1".parse().unwrap()));
     assert_eq!(config.hl7.authorities["CLINIC"], "urn:oid:1.2.3");
+    let tls = config.hl7.tls.as_ref().expect("TLS configured");
+    assert_eq!((tls.cert.to_str(), tls.key.to_str(), &tls.client_ca), (Some("/etc/switchboard/hl7.pem"), Some("/etc/switchboard/hl7.key"), &None));
     let file = tempfile::NamedTempFile::new().unwrap();
     config.save(file.path()).unwrap();
     assert_eq!(Config::load(file.path()).unwrap().hl7, config.hl7, "kept through a save");
@@ -211,12 +214,16 @@ fn the_hl7_section_is_read_checked_and_kept() {
     let default = parse(source).unwrap().hl7;
     assert_eq!(default.listen.to_string(), DEFAULT_HL7_LISTEN);
     assert!(default.allows("127.0.0.1".parse().unwrap()) && !default.allows("10.0.0.7".parse().unwrap()), "this machine only");
+    assert_eq!(default.tls, None, "plain TCP unless TLS files are named");
 
     for (section, field, words) in [
         ("listen = \"port 2575\"", "hl7.listen", "not an address"),
         ("allowed_peers = [\"engine.local\"]", "hl7.allowed_peers", "not an IP address"),
         ("target = \"lab\"", "hl7.target", "names no configured source"),
         ("max_message_mb = 0", "hl7.max_message_mb", "between 1 and 256"),
+        ("tls_cert = \"/etc/hl7.pem\"", "hl7.tls_key", "needs its private key"),
+        ("tls_key = \"/etc/hl7.key\"", "hl7.tls_cert", "needs its certificate"),
+        ("tls_client_ca = \"/etc/ca.pem\"", "hl7.tls_client_ca", "only over TLS"),
     ] {
         let err = parse(&format!("{source}[hl7]\n{section}\n")).unwrap_err();
         assert_eq!(err.field.as_deref(), Some(field), "{err}");

@@ -7,11 +7,18 @@ use std::time::Duration;
 use switchboard_app::{App, AppError};
 use switchboard_hl7::mllp::{frame, Deframer, Frame};
 use switchboard_hl7::{refusal_ack, Refusal};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use switchboard_store::Store;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
+
+mod tls;
 
 /// How often the receiver delivers while the target answers.
 const ROUND: Duration = Duration::from_secs(2);
+/// At most this many waiting messages share one sync of the cache.
+const GROUP_COMMIT: usize = 64;
+/// How long an engine has to finish the TLS handshake before its connection is dropped.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
 pub fn run(ctx: &App, command: Hl7Command) -> Result<(), AppError> {
     match command {
@@ -63,55 +70,87 @@ struct Job {
 /// them in arrival order (the cache has one writer), and a delivery thread sends what they queued.
 fn serve(ctx: &App) -> Result<(), AppError> {
     let target = ctx.hl7_target()?;
-    let config = ctx.config.hl7.clone();
+    let config = &ctx.config.hl7;
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let mut store = ctx.open_store()?;
-    store.make_commits_durable()?;
     let (jobs, inbox) = mpsc::channel::<Job>();
-    let writer_app = App::from_env()?;
-    std::thread::spawn(move || {
-        for job in inbox {
-            // A panic in one message's mapping must not take the receiver down: that message gets no ACK
-            // (the engine resends it) and is not logged twice.
-            let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer_app.hl7_take(&mut store, &job.bytes)));
-            let reply = match reply {
-                Ok(Ok(reply)) => Some(reply),
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "an HL7 message could not be stored; no ACK sent, so the sender will send it again");
-                    None
-                }
-                Err(_) => {
-                    tracing::error!("reading an HL7 message failed inside the receiver; no ACK sent");
-                    None
-                }
-            };
-            let _ = job.reply.send(reply);
-        }
-    });
-    std::thread::spawn(deliver_forever);
     let runtime = switchboard_app::runtime()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| AppError::Invalid(format!("cannot listen on {}: {e}", config.listen)))?;
-        eprintln!("listening for HL7 v2 over MLLP on {}; writing to `{target}`", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
-        let max = config.max_message_mb * 1024 * 1024;
-        loop {
-            let (socket, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    tracing::warn!(%error, "accepting an HL7 connection failed");
+    std::thread::scope(|threads| {
+        threads.spawn(move || write_in_order(ctx, &mut store, inbox));
+        threads.spawn(|| deliver_forever(ctx));
+        runtime.block_on(async move {
+            let listener =
+                tokio::net::TcpListener::bind(config.listen).await.map_err(|e| AppError::Invalid(format!("cannot listen on {}: {e}", config.listen)))?;
+            let over = if tls.is_some() { "MLLP over TLS" } else { "MLLP" };
+            eprintln!("listening for HL7 v2 over {over} on {}; writing to `{target}`", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+            let max = config.max_message_mb * 1024 * 1024;
+            loop {
+                let (socket, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accepting an HL7 connection failed");
+                        continue;
+                    }
+                };
+                if !config.allows(peer.ip()) {
+                    tracing::warn!(peer = %peer.ip(), "HL7 connection refused: the address is not in [hl7] allowed_peers");
                     continue;
                 }
-            };
-            if !config.allows(peer.ip()) {
-                tracing::warn!(peer = %peer.ip(), "HL7 connection refused: the address is not in [hl7] allowed_peers");
-                continue;
+                let jobs = jobs.clone();
+                match &tls {
+                    None => drop(tokio::spawn(connection(socket, jobs, max))),
+                    Some(tls) => {
+                        let handshake = tls.accept(socket);
+                        tokio::spawn(async move {
+                            match tokio::time::timeout(HANDSHAKE, handshake).await {
+                                Ok(Ok(stream)) => connection(stream, jobs, max).await,
+                                Ok(Err(error)) => tracing::warn!(peer = %peer.ip(), %error, "HL7 TLS handshake refused"),
+                                Err(_) => tracing::warn!(peer = %peer.ip(), "HL7 TLS handshake timed out"),
+                            }
+                        });
+                    }
+                }
             }
-            tokio::spawn(connection(socket, jobs.clone(), max));
-        }
+        })
     })
 }
 
+/// The writer: the messages waiting are stored in arrival order, each in its own transaction, then
+/// made durable together by one sync, and only then answered (a group commit).
+fn write_in_order(app: &App, store: &mut Store, inbox: mpsc::Receiver<Job>) {
+    while let Ok(first) = inbox.recv() {
+        let mut batch = vec![first];
+        batch.extend(inbox.try_iter().take(GROUP_COMMIT - 1));
+        let mut replies: Vec<Option<Vec<u8>>> = batch.iter().map(|job| take_one(app, store, &job.bytes)).collect();
+        if let Err(error) = store.sync_commits() {
+            tracing::error!(%error, "HL7 messages could not be made durable; no ACK sent, so the senders will send them again");
+            replies.iter_mut().for_each(|reply| *reply = None);
+        }
+        for (job, reply) in batch.into_iter().zip(replies) {
+            let _ = job.reply.send(reply);
+        }
+    }
+}
+
+/// One message stored; its ACK, or None when it must not be answered (the sender then resends it).
+fn take_one(app: &App, store: &mut Store, bytes: &[u8]) -> Option<Vec<u8>> {
+    // A panic in one message's mapping must not take the receiver down: that message gets no ACK
+    // (the engine resends it) and is not logged twice.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.hl7_take(store, bytes))) {
+        Ok(Ok(reply)) => Some(reply),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "an HL7 message could not be stored; no ACK sent, so the sender will send it again");
+            None
+        }
+        Err(_) => {
+            tracing::error!("reading an HL7 message failed inside the receiver; no ACK sent");
+            None
+        }
+    }
+}
+
 /// One interface engine's connection: messages in, one ACK each, in order.
-async fn connection(mut socket: tokio::net::TcpStream, jobs: mpsc::Sender<Job>, max: usize) {
+async fn connection(mut socket: impl AsyncRead + AsyncWrite + Unpin, jobs: mpsc::Sender<Job>, max: usize) {
     let mut deframer = Deframer::new(max);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -149,9 +188,8 @@ async fn connection(mut socket: tokio::net::TcpStream, jobs: mpsc::Sender<Job>, 
 /// callback task here, even with no workstation open), every two seconds. While the target cannot be
 /// reached, rounds come less often (up to a minute apart), so the receiver's cache is not kept busy
 /// with failed attempts.
-fn deliver_forever() {
+fn deliver_forever(app: &App) {
     let run = || -> Result<(), AppError> {
-        let app = App::from_env()?;
         let mut store = app.open_store()?;
         let runtime = switchboard_app::runtime()?;
         let mut pause = ROUND;
