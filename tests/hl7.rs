@@ -9,20 +9,20 @@ use switchboard_testkit::{client, free_port, runtime, server_resources, FhirServ
 
 const HL7APY_PYTHON: &str = "/var/cache/switchboard-tools/hl7-venv-1.3.5/bin/python";
 
-fn switchboard(home: &TestHome, args: &[&str]) -> Output {
+pub(crate) fn switchboard(home: &TestHome, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).env("SWITCHBOARD_HOME", home.path()).output().unwrap()
 }
 
-fn ok(output: Output) -> String {
+pub(crate) fn ok(output: Output) -> String {
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
 
-const MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.19.5";
+pub(crate) const MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.19.5";
 
 /// A home whose config has the server as its one source and the receiver on a port of its own;
 /// `hl7` adds lines to the `[hl7]` section.
-fn configured_home(server: &FhirServer, hl7: &str) -> (TestHome, u16) {
+pub(crate) fn configured_home(server: &FhirServer, hl7: &str) -> (TestHome, u16) {
     let home = TestHome::new();
     let port = free_port();
     std::fs::create_dir_all(&home.home.config_dir).unwrap();
@@ -44,7 +44,7 @@ fn clinic_with_patient(mrn: &str) -> (FhirServer, TestHome, u16, String) {
 }
 
 /// The receiver, killed when the test ends.
-struct Receiver(Child);
+pub(crate) struct Receiver(Child);
 
 impl Drop for Receiver {
     fn drop(&mut self) {
@@ -53,7 +53,7 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(home: &TestHome, port: u16) -> Receiver {
+pub(crate) fn serve(home: &TestHome, port: u16) -> Receiver {
     let child =
         Command::new(env!("CARGO_BIN_EXE_switchboard")).args(["hl7", "serve"]).env("SWITCHBOARD_HOME", home.path()).stderr(Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -65,7 +65,7 @@ fn serve(home: &TestHome, port: u16) -> Receiver {
 }
 
 /// Sends the steps with hl7apy; one ACK (as JSON) per step.
-fn send(port: u16, patient: &Value, steps: &[&str]) -> Vec<Value> {
+pub(crate) fn send(port: u16, patient: &Value, steps: &[&str]) -> Vec<Value> {
     acks(send_with(port, patient, steps, &[]))
 }
 
@@ -180,6 +180,33 @@ fn a_result_for_an_unknown_patient_is_held_for_staff_not_given_a_new_patient() {
     assert!(rt.block_on(server_resources(&client(&server.base()), "Observation")).is_empty());
 }
 
+/// A port another program holds: the receiver stops at once and says why, rather than run deaf.
+#[test]
+fn a_port_in_use_stops_the_receiver_with_the_reason() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let home = TestHome::new();
+    std::fs::create_dir_all(&home.home.config_dir).unwrap();
+    let config = format!("[[source]]\nname = \"clinic\"\nfhir = \"http://127.0.0.1:{}/fhir\"\n\n[hl7]\nlisten = \"127.0.0.1:{port}\"\n", free_port());
+    std::fs::write(home.home.config_file(), config).unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_switchboard")).args(["hl7", "serve"]).env("SWITCHBOARD_HOME", home.path()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the receiver kept running on a port it could not listen on");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut words = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut words).unwrap();
+    assert!(!status.success() && words.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{status}: {words}");
+}
+
 /// Runs openssl (Debian's, installed by scripts/setup.sh) in `dir`.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
     let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl (run scripts/setup.sh)");
@@ -260,6 +287,52 @@ fn mllp_over_tls_serves_engines_with_a_certificate_and_only_them() {
     let logged: Value = serde_json::from_str(&ok(switchboard(&home, &["hl7", "errors", "--json"]))).unwrap();
     let ids: Vec<&str> = logged.as_array().unwrap().iter().map(|m| m["controlId"].as_str().unwrap()).collect();
     assert_eq!(ids, ["T2", "T1"], "only the certified engine's messages reached the log");
+}
+
+/// A person held in two systems, linked by the identity layer, is one patient to the feed: a result
+/// placed by name, birth date, phone and address goes to their record in the results source, and their
+/// record in the EHR is not a rival that holds it for review.
+#[test]
+fn a_person_linked_across_sources_is_not_their_own_rival() {
+    let (ehr, lab) = (FhirServer::start(), FhirServer::start());
+    let person = |system: &str, value: &str| {
+        json!({"resourceType": "Patient", "identifier": [{"system": system, "value": value}],
+            "name": [{"family": "Brennan", "given": ["Orla"]}], "birthDate": "1968-02-29", "gender": "female",
+            "telecom": [{"system": "phone", "value": "(217) 555-0142"}],
+            "address": [{"line": ["12 Quarry Lane"], "city": "Springfield", "state": "IL", "postalCode": "62704"}]})
+    };
+    let rt = runtime();
+    rt.block_on(client(&ehr.base()).create(&person("urn:example:ehr", "E-1"), "identifier=urn:example:ehr|E-1")).unwrap();
+    let lab_id = rt.block_on(client(&lab.base()).create(&person("urn:example:lab", "L-1"), "identifier=urn:example:lab|L-1")).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let home = TestHome::new();
+    let port = free_port();
+    std::fs::create_dir_all(&home.home.config_dir).unwrap();
+    let config = format!(
+        "[[source]]\nname = \"ehr\"\nfhir = \"{}\"\nroles = [\"patients\", \"work\"]\n\n[[source]]\nname = \"lab\"\nfhir = \"{}\"\nroles = [\"results\"]\n\n\
+         [hl7]\nlisten = \"127.0.0.1:{port}\"\n",
+        ehr.base(),
+        lab.base()
+    );
+    std::fs::write(home.home.config_file(), config).unwrap();
+    ok(switchboard(&home, &["sync"]));
+    assert_eq!(home.store().linked_records("lab", &lab_id).unwrap().len(), 2, "the two records are one person");
+
+    let _receiver = serve(&home, port);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let message = "MSH|^~\\&|LIS|ACME LAB|SB|CLINIC|20261201083000||ORU^R01|LINKED-1|P|2.5.1\r\
+                   PID|1||X-99^^^ELSEWHERE^MR||Brennan^Orla||19680229|F|||12 Quarry Lane^^Springfield^IL^62704||(217)555-0142\r\
+                   OBR|1||LNK-1^ACME|2345-7^Glucose^LN|||20261201071500|||||||||||||||||F\rOBX|1|NM|2345-7^Glucose^LN||88|mg/dL|70-99|N|||F";
+    let (code, text, _) = send_raw(&mut stream, message.as_bytes());
+    assert_eq!(code, "AA");
+    assert!(!text.contains("held"), "held: {text}");
+    let fhir = client(&lab.base());
+    let observation = eventually("the result on the lab server", || {
+        rt.block_on(server_resources(&fhir, "Observation")).into_values().find(|o| o["subject"]["reference"] == format!("Patient/{lab_id}"))
+    });
+    assert_eq!(observation["valueQuantity"]["value"], 88.0);
 }
 
 /// Sends raw bytes over MLLP and returns the ACK's MSA-1, MSA-3 and ERR.

@@ -8,6 +8,7 @@ mod calls;
 mod cli;
 mod e2e;
 mod e2e_calls;
+mod e2e_hl7;
 mod e2e_linked;
 mod e2e_live_demo;
 mod e2e_lock;

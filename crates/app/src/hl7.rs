@@ -25,6 +25,13 @@ pub struct Hl7Problems {
     pub messages: Vec<Hl7Logged>,
 }
 
+/// How long an applied message's bytes are kept, for IT to look into what it was.
+const KEEP_APPLIED_DAYS: i64 = 30;
+/// How many unreadable messages (no header to name them by) the log keeps.
+const UNREADABLE_KEPT: usize = 1000;
+/// The sender an unreadable message is logged under.
+const UNREADABLE: &str = "unreadable";
+
 /// How many of the feed's problems the Sources page lists.
 const PROBLEMS_LISTED: usize = 200;
 
@@ -56,6 +63,13 @@ impl App {
         let messages = store.hl7_problems(PROBLEMS_LISTED)?;
         let receives = self.config.hl7 != Default::default() || store.hl7_logs_any()?;
         Ok(Hl7Problems { receives, messages })
+    }
+
+    /// Keeps the log to what it is for: applied messages' bytes go after `KEEP_APPLIED_DAYS`, and
+    /// only the newest `UNREADABLE_KEPT` unreadable messages stay.
+    pub fn hl7_prune(&self, store: &mut Store, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let before = (now - chrono::Duration::days(KEEP_APPLIED_DAYS)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        Ok(store.hl7_prune(&before, UNREADABLE, UNREADABLE_KEPT)?)
     }
 
     /// Takes one message off the wire and returns its acknowledgement.
@@ -109,7 +123,7 @@ impl App {
                 let (sender, control_id, kind) = match &refused.header {
                     Some(h) => (h.sender(), h.control_id.clone(), h.kind()),
                     // Unreadable: kept under an id of its own, so each one stays on the list.
-                    None => ("unreadable".to_string(), switchboard_store::new_uuid(), String::new()),
+                    None => (UNREADABLE.to_string(), switchboard_store::new_uuid(), String::new()),
                 };
                 let outcome = Hl7Outcome {
                     state: "refused",
@@ -238,6 +252,11 @@ impl App {
                     }
                 }
                 scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+                // The best record's person's other records (in other sources) are the same person, not rivals.
+                if let Some((_, (source, id))) = scored.first().cloned() {
+                    let same_person = store.linked_records(&source, &id)?;
+                    scored.retain(|(_, record)| *record == (source.clone(), id.clone()) || !same_person.contains(record));
+                }
                 match scored.as_slice() {
                     [(best, record), rest @ ..] if *best >= rules.auto_at && rest.first().is_none_or(|(next, _)| *next < rules.review_at) => {
                         Some(record.clone())

@@ -68,6 +68,21 @@ impl Store {
         Ok(self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM hl7_message)")?.query_row([], |r| r.get(0))?)
     }
 
+    /// Forgets what the log need not keep: the bytes of messages applied before `before` (their row
+    /// stays, so a late resend is still answered from it), and all but the newest `keep` messages from
+    /// `sender` (the unreadable ones, each logged under an id of its own, so noise on the port cannot
+    /// fill the disk). Returns how many messages it touched.
+    pub fn hl7_prune(&mut self, before: &str, sender: &str, keep: usize) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let erased = tx.execute("UPDATE hl7_message SET raw = x'' WHERE state = 'applied' AND received_at < ?1 AND length(raw) > 0", [before])?;
+        let dropped = tx.execute(
+            "DELETE FROM hl7_message WHERE sender = ?1 AND seq NOT IN (SELECT seq FROM hl7_message WHERE sender = ?1 ORDER BY seq DESC LIMIT ?2)",
+            params![sender, keep as i64],
+        )?;
+        tx.commit()?;
+        Ok(erased + dropped)
+    }
+
     /// One logged message and its bytes.
     pub fn hl7_message(&self, seq: i64) -> Result<Option<(Hl7Logged, Vec<u8>)>, StoreError> {
         let sql = format!("SELECT {COLUMNS}, raw FROM hl7_message WHERE seq = ?1");
@@ -107,5 +122,37 @@ impl Writer<'_> {
             |r| r.get(0),
         )?;
         Ok(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(store: &mut Store, at: &str, sender: &str, control_id: &str, state: &str) {
+        let mut writer = store.writer(at).unwrap();
+        let outcome = Hl7Outcome { state, ack_code: "AA", error_code: None, reason: None, action_id: None };
+        writer.log_hl7(sender, control_id, "ORU^R01", b"MSH|^~\\&|LIS", &outcome).unwrap();
+        writer.commit().unwrap();
+    }
+
+    #[test]
+    fn pruning_drops_old_applied_bytes_and_surplus_unreadables_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[3; 32], "US").unwrap();
+        log(&mut store, "2026-01-01T00:00:00.000Z", "LIS", "OLD", "applied");
+        log(&mut store, "2026-01-01T00:00:00.000Z", "LIS", "HELD", "held");
+        log(&mut store, "2026-03-01T00:00:00.000Z", "LIS", "NEW", "applied");
+        for n in 0..5 {
+            log(&mut store, "2026-03-01T00:00:00.000Z", "unreadable", &format!("U{n}"), "refused");
+        }
+        assert_eq!(store.hl7_prune("2026-02-01T00:00:00.000Z", "unreadable", 2).unwrap(), 4);
+        let bytes = |id: &str| store.hl7_logged("LIS", id).unwrap().map(|l| store.hl7_message(l.seq).unwrap().unwrap().1.len());
+        assert_eq!(bytes("OLD"), Some(0), "the row stays (a late resend is still answered) without the message");
+        assert!(bytes("HELD").unwrap() > 0, "a held message waits for staff, however old");
+        assert!(bytes("NEW").unwrap() > 0);
+        let unreadable: Vec<String> = store.hl7_problems(100).unwrap().into_iter().filter(|m| m.sender == "unreadable").map(|m| m.control_id).collect();
+        assert_eq!(unreadable, ["U4", "U3"], "the newest unreadable messages are kept");
+        assert_eq!(store.hl7_prune("2026-02-01T00:00:00.000Z", "unreadable", 2).unwrap(), 0, "nothing twice");
     }
 }

@@ -15,6 +15,10 @@ mod tls;
 
 /// How often the receiver delivers while the target answers.
 const ROUND: Duration = Duration::from_secs(2);
+/// How often the message log is pruned (`App::hl7_prune`).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// The writer connection's page cache.
+const WRITER_CACHE_MIB: u32 = 4;
 /// At most this many waiting messages share one sync of the cache.
 const GROUP_COMMIT: usize = 64;
 /// How long an engine has to finish the TLS handshake before its connection is dropped.
@@ -73,16 +77,20 @@ fn serve(ctx: &App) -> Result<(), AppError> {
     let config = &ctx.config.hl7;
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let mut store = ctx.open_store()?;
+    // The writer appends; a small cache holds what it touches. A large one costs a scan of its whole
+    // hash table at each commit (SQLite drops the pages a B-tree rebalance parked past the end).
+    store.limit_page_cache(WRITER_CACHE_MIB)?;
     let (jobs, inbox) = mpsc::channel::<Job>();
     let runtime = switchboard_app::runtime()?;
+    // Bound before the threads start: a port in use ends the command with the error.
+    let listener =
+        runtime.block_on(tokio::net::TcpListener::bind(config.listen)).map_err(|e| AppError::Invalid(format!("cannot listen on {}: {e}", config.listen)))?;
+    let over = if tls.is_some() { "MLLP over TLS" } else { "MLLP" };
+    eprintln!("listening for HL7 v2 over {over} on {}; writing to `{target}`", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
     std::thread::scope(|threads| {
         threads.spawn(move || write_in_order(ctx, &mut store, inbox));
         threads.spawn(|| deliver_forever(ctx));
         runtime.block_on(async move {
-            let listener =
-                tokio::net::TcpListener::bind(config.listen).await.map_err(|e| AppError::Invalid(format!("cannot listen on {}: {e}", config.listen)))?;
-            let over = if tls.is_some() { "MLLP over TLS" } else { "MLLP" };
-            eprintln!("listening for HL7 v2 over {over} on {}; writing to `{target}`", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
             let max = config.max_message_mb * 1024 * 1024;
             loop {
                 let (socket, peer) = match listener.accept().await {
@@ -111,8 +119,9 @@ fn serve(ctx: &App) -> Result<(), AppError> {
                     }
                 }
             }
-        })
-    })
+        });
+    });
+    Ok(())
 }
 
 /// The writer: the messages waiting are stored in arrival order, each in its own transaction, then
@@ -193,7 +202,12 @@ fn deliver_forever(app: &App) {
         let mut store = app.open_store()?;
         let runtime = switchboard_app::runtime()?;
         let mut pause = ROUND;
+        let mut pruned: Option<std::time::Instant> = None;
         loop {
+            if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                app.hl7_prune(&mut store, app.clock.now())?;
+                pruned = Some(std::time::Instant::now());
+            }
             let rounds = app.deliver(&mut store, &runtime)?;
             app.run_rules(&mut store, false, app.clock.now())?;
             app.deliver(&mut store, &runtime)?;
