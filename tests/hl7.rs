@@ -180,6 +180,49 @@ fn a_result_for_an_unknown_patient_is_held_for_staff_not_given_a_new_patient() {
     assert!(rt.block_on(server_resources(&client(&server.base()), "Observation")).is_empty());
 }
 
+/// The packaged start script as systemd runs it: the service's home, and a credential directory holding
+/// the keyring password. It unlocks a keyring of its own under the home, on a private D-Bus session, and
+/// the receiver serves with its cache key kept there. (systemd itself cannot run here; the script is
+/// run as its `ExecStart`, with the installed binary's path pointed at this build's.)
+#[test]
+fn the_service_start_script_unlocks_a_keyring_of_its_own_and_serves() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let server = FhirServer::start();
+    let (home, port) = configured_home(&server, "");
+    let credentials = tempfile::tempdir().unwrap();
+    std::fs::write(credentials.path().join("keyring-password"), "correct horse battery staple").unwrap();
+    let packaged = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src-tauri/package/switchboard-hl7-run")).unwrap();
+    assert!(packaged.contains("exec /usr/bin/switchboard hl7 serve"), "the script starts the installed binary");
+    let script = credentials.path().join("switchboard-hl7-run");
+    std::fs::write(&script, packaged.replace("exec /usr/bin/switchboard", &format!("exec {}", env!("CARGO_BIN_EXE_switchboard")))).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let child = Command::new(&script)
+        .env("SWITCHBOARD_HOME", home.path())
+        .env("CREDENTIALS_DIRECTORY", credentials.path())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("GNOME_KEYRING_CONTROL")
+        .env_remove("XDG_DATA_HOME")
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = child.id();
+    let _stop = Receiver(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the service did not start listening");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stranger = json!({"mrn": "SVC1", "authority": "CLINIC", "family": "Ibarra", "given": "Tomas", "birth_date": "19750303", "sex": "M"});
+    let acks = send(port, &stranger, &["oru-critical:SVC-1"]);
+    assert_eq!(acks[0]["ack"], "AA", "{acks:#?}");
+    let keyrings = home.path().join("keyring/keyrings");
+    let kept = std::fs::read_dir(&keyrings).map(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "keyring"))).unwrap_or(false);
+    assert!(kept, "no keyring file under {}", keyrings.display());
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status();
+}
+
 /// A port another program holds: the receiver stops at once and says why, rather than run deaf.
 #[test]
 fn a_port_in_use_stops_the_receiver_with_the_reason() {
@@ -539,12 +582,26 @@ fn a_receiver_killed_at_random_loses_nothing_and_doubles_nothing() {
 /// Two interface connections at once (a lab and a registration system): each gets its own ACKs in
 /// order, and every message lands once.
 #[test]
-fn two_connections_at_once_are_each_answered_in_order() {
+fn two_connections_at_once_are_each_answered_in_order_beside_a_stalled_and_a_garbage_one() {
     let mrn = "T200";
     let (server, home, port, _) = clinic_with_patient(mrn);
     let rt = runtime();
     let fhir = client(&server.base());
     let _receiver = serve(&home, port);
+    // An engine that stops halfway through a frame and holds its connection open, and one that sends
+    // 10 MB of random bytes (VT and FS among them): neither may stall the others.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut stalled, b"\x0bMSH|^~\\&|LIS|ACME LAB|SB|CLINIC|2026").unwrap();
+    let garbage = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut random = fastrand::Rng::with_seed(17);
+        for _ in 0..10 {
+            let chunk: Vec<u8> = std::iter::repeat_with(|| random.u8(..)).take(1024 * 1024).collect();
+            if std::io::Write::write_all(&mut stream, &chunk).is_err() {
+                break;
+            }
+        }
+    });
     let senders: Vec<_> = [0usize, 1000]
         .into_iter()
         .map(|first| {
@@ -559,9 +616,11 @@ fn two_connections_at_once_are_each_answered_in_order() {
         })
         .collect();
     senders.into_iter().for_each(|s| s.join().unwrap());
+    garbage.join().unwrap();
     let reports = eventually("both connections' results on the server", || {
         let reports = rt.block_on(server_resources(&fhir, "DiagnosticReport"));
         (reports.len() >= 80).then_some(reports)
     });
     assert_eq!(reports.len(), 80);
+    drop(stalled);
 }
