@@ -144,6 +144,7 @@ fn hl7_messages_reach_the_server_and_a_critical_result_becomes_one_callback_task
     assert_eq!(errors.as_array().unwrap().len(), 1, "{errors:#}");
     assert_eq!(errors[0]["controlId"], "BAD1");
     assert!(errors[0]["reason"].as_str().unwrap().contains("OBX-3"));
+    assert!(acks[4]["err"].as_str().unwrap().contains(&format!("|{}^", errors[0]["error"])), "the logged code is the one answered: {errors:#}");
 
     // Two workstations of the clinic sync the server (running their own rules on the result too): each
     // worklist holds the one stat task, with why it was made.
@@ -289,7 +290,7 @@ fn issue(dir: &std::path::Path, name: &str) {
 
 /// MLLP over TLS with client certificates: an engine holding a certificate from the clinic's authority
 /// is served; one without a certificate, and one speaking plain MLLP, get nothing, and the receiver
-/// goes on serving. A key file other accounts can read is refused at start, in words.
+/// goes on serving. A key file every account can read is refused at start, in words.
 #[test]
 fn mllp_over_tls_serves_engines_with_a_certificate_and_only_them() {
     use std::os::unix::fs::PermissionsExt;
@@ -305,8 +306,8 @@ fn mllp_over_tls_serves_engines_with_a_certificate_and_only_them() {
     let refused = switchboard(&home, &["hl7", "serve"]);
     assert!(!refused.status.success());
     let words = String::from_utf8_lossy(&refused.stderr);
-    assert!(words.contains("hl7.tls_key") && words.contains("chmod 600"), "{words}");
-    std::fs::set_permissions(dir.join("receiver.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(words.contains("hl7.tls_key") && words.contains("chmod o-rwx"), "{words}");
+    std::fs::set_permissions(dir.join("receiver.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
     let _receiver = serve(&home, port);
 
     let stranger = json!({"mrn": "TLS1", "authority": "CLINIC", "family": "Vance", "given": "Ilse", "birth_date": "19900101", "sex": "F"});

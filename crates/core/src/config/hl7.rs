@@ -30,7 +30,7 @@ pub struct Hl7Config {
 pub struct Hl7Tls {
     /// This receiver's certificate chain.
     pub cert: PathBuf,
-    /// Its private key; the receiver refuses a key file other users can read.
+    /// Its private key; the receiver refuses a key file every account can read.
     pub key: PathBuf,
     /// When set, an engine must present a client certificate issued by one of these authorities.
     pub client_ca: Option<PathBuf>,

@@ -33,7 +33,7 @@ pub fn run(ctx: &App, command: Hl7Command) -> Result<(), AppError> {
             if json {
                 let rows: Vec<serde_json::Value> = problems
                     .iter()
-                    .map(|m| serde_json::json!({"id": m.seq, "received": m.received_at, "sender": m.sender, "controlId": m.control_id, "type": m.kind, "state": m.state, "ack": m.ack_code, "reason": m.reason}))
+                    .map(|m| serde_json::json!({"id": m.seq, "received": m.received_at, "sender": m.sender, "controlId": m.control_id, "type": m.kind, "state": m.state, "ack": m.ack_code, "error": m.error_code, "reason": m.reason}))
                     .collect();
                 return super::print_json(&rows);
             }

@@ -49,12 +49,13 @@ fn certificates(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>
     Ok(certs)
 }
 
-/// A private key other accounts can read is as good as published (the same rule ssh keeps).
+/// A private key every account can read is as good as published. A group may read it (Debian keeps
+/// service keys root:ssl-cert, mode 640).
 fn refuse_shared_key(path: &Path) -> Result<(), AppError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).map_err(|e| problem("hl7.tls_key", path, &format!("cannot be read ({e})")))?.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(problem("hl7.tls_key", path, &format!("can be read by other accounts (mode {:o}); `chmod 600` it", mode & 0o777)));
+    if mode & 0o007 != 0 {
+        return Err(problem("hl7.tls_key", path, &format!("can be read by every account (mode {:o}); `chmod o-rwx` it", mode & 0o777)));
     }
     Ok(())
 }
