@@ -119,9 +119,12 @@ impl App {
         }
         // Blocks too large across the whole clinic pair nothing here either.
         let mut oversized = HashSet::new();
+        // Each record read once: the persons first, then the records sharing their keys.
+        let mut read: HashMap<RecordRef, Option<Record>> = HashMap::new();
         for (source, id) in scope.clone() {
-            let Some(record) = cached_record(store, &source, &id)? else { continue };
-            for key in candidate_keys(&record, &rules) {
+            let record = cached_record(store, &source, &id)?;
+            let Some(record) = read.entry((source.clone(), id.clone())).or_insert(record).as_ref() else { continue };
+            for key in candidate_keys(record, &rules) {
                 match store.records_with_key(&key, MAX_BLOCK)? {
                     Some(sharing) => {
                         for (other_source, other) in sharing {
@@ -142,7 +145,10 @@ impl App {
         let mut keys = Vec::new();
         for (source, id) in &scope {
             // A record no longer cached (deleted on its server) keeps no keys and joins no one.
-            let record = cached_record(store, source, id)?;
+            let record = match read.remove(&(source.clone(), id.clone())) {
+                Some(record) => record,
+                None => cached_record(store, source, id)?,
+            };
             keys.push(((source.clone(), id.clone()), record.as_ref().map(|r| candidate_keys(r, &rules)).unwrap_or_default()));
             records.extend(record);
         }
