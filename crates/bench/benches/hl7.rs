@@ -1,10 +1,13 @@
 //! The HL7 feed receiver's figures: sustained ORU throughput, each message acknowledged only after its
 //! durable write (one connection, as an interface engine sends, and four at once), and ACK latency at a
-//! steady 100 messages/s. Drives the real release binary (`switchboard hl7 serve`), once with its target
-//! server elsewhere (an address that answers nothing here) and once with a real Helios on the same cores.
+//! steady 100 messages/s. Drives the real release binary (`switchboard hl7 serve`) three times: with its
+//! target server elsewhere (an address that answers nothing here), delivering to a server that takes
+//! every transaction at once (a double on loopback, standing in for a server on another machine), and
+//! with a real Helios on the same cores.
 //!
 //! BENCH_HL7_MESSAGES (default 3000): messages per throughput run; 0 skips this bench.
 
+use serde_json::{json, Value};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,6 +25,8 @@ fn main() {
     // As deployed: the target server on another machine. Here its address answers nothing, so delivery
     // waits and retries while the receiver takes messages.
     measure("target server elsewhere", &format!("http://127.0.0.1:{}/fhir", free_port()), messages);
+    // Delivery running as it would to a server on another machine: every round sent and recorded.
+    measure("delivering to a server that answers at once", &instant_target(), messages);
     // The worst case for this machine: Helios on the same two cores, taking every delivery meanwhile.
     let server = FhirServer::start();
     measure("Helios on the same cores", &server.base(), messages);
@@ -118,4 +123,40 @@ fn exchange(stream: &mut TcpStream, message: &str) -> Duration {
     let reply = switchboard_testkit::mllp_exchange(stream, message.as_bytes());
     assert!(reply.contains("MSA|AA|") && !reply.contains("held"), "not applied: {reply}");
     started.elapsed()
+}
+
+/// A FHIR endpoint on loopback that takes every transaction at once: the receiver's delivery runs in
+/// full (each message's Bundle sent, its answer recorded, the rules run on it) without a server's own
+/// work on these two cores. A double, since the only FHIR server installed here is Helios, which the
+/// third run measures.
+fn instant_target() -> String {
+    let port = switchboard_testkit::loopback::serve(|request| match (request.method.as_str(), request.path.as_str()) {
+        ("GET", "/metadata") => {
+            let capabilities = json!({"resourceType": "CapabilityStatement", "status": "active", "kind": "instance", "fhirVersion": "4.0.1",
+                "format": ["json"], "rest": [{"mode": "server", "interaction": [{"code": "transaction"}]}]});
+            ("200 OK", capabilities.to_string())
+        }
+        ("POST", "") => ("200 OK", taken(&request.body).to_string()),
+        _ => ("404 Not Found", json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}).to_string()),
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+/// A transaction's answer: every entry's resource as stored, a POST under a new id, at version 1.
+fn taken(body: &[u8]) -> Value {
+    let bundle: Value = serde_json::from_slice(body).unwrap_or_default();
+    let entries: Vec<Value> = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            let mut resource = entry["resource"].clone();
+            if entry["request"]["method"] == "POST" {
+                resource["id"] = json!(format!("{:016x}", fastrand::u64(..)));
+            }
+            resource["meta"] = json!({"versionId": "1", "lastUpdated": chrono::Utc::now().to_rfc3339()});
+            json!({"resource": resource, "response": {"status": "201 Created"}})
+        })
+        .collect();
+    json!({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})
 }

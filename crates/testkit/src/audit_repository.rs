@@ -3,10 +3,9 @@
 //! FHIR server installs here. It answers `metadata`, transaction Bundles of `PUT AuditEvent/<id>`,
 //! and `GET AuditEvent` (every event, one page), and keeps each event by id.
 
+use crate::loopback::{serve, Request};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 type Events = Arc<Mutex<BTreeMap<String, Value>>>;
@@ -19,18 +18,9 @@ pub struct AuditRepository {
 impl AuditRepository {
     /// Serves until the process ends.
     pub fn start() -> AuditRepository {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let events = Events::default();
         let kept = events.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let events = kept.clone();
-                std::thread::spawn(move || {
-                    let _ = serve(stream, &events);
-                });
-            }
-        });
+        let port = serve(move |request| answer(request, &kept));
         AuditRepository { port, events }
     }
 
@@ -44,34 +34,14 @@ const METADATA: &str = r#"{"resourceType":"CapabilityStatement","status":"active
 "software":{"name":"audit record repository (test double)"},"rest":[{"mode":"server","resource":[{"type":"AuditEvent",
 "interaction":[{"code":"create"},{"code":"update"},{"code":"read"},{"code":"search-type"}]}],"interaction":[{"code":"transaction"}]}]}"#;
 
-fn serve(mut stream: TcpStream, events: &Events) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let path = target.split('?').next().unwrap_or("/").trim_end_matches('/');
-    let (status, answer) = match (method, path) {
+fn answer(request: Request, events: &Events) -> (&'static str, String) {
+    match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/metadata") => ("200 OK", METADATA.to_string()),
         ("GET", "/AuditEvent") => {
             let entries: Vec<Value> = events.lock().unwrap().values().map(|e| json!({"resource": e, "search": {"mode": "match"}})).collect();
             ("200 OK", json!({"resourceType": "Bundle", "type": "searchset", "entry": entries}).to_string())
         }
-        ("POST", "") => match transaction(&body, events) {
+        ("POST", "") => match transaction(&request.body, events) {
             Ok(answer) => ("200 OK", answer.to_string()),
             Err(why) => (
                 "400 Bad Request",
@@ -79,10 +49,7 @@ fn serve(mut stream: TcpStream, events: &Events) -> std::io::Result<()> {
             ),
         },
         _ => ("404 Not Found", json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}).to_string()),
-    };
-    let head = format!("HTTP/1.1 {status}\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(answer.as_bytes())
+    }
 }
 
 /// All or nothing: every entry must be a PUT of an AuditEvent to its own id.

@@ -5,6 +5,7 @@ pub mod audit_repository;
 pub mod authz;
 pub mod fault_proxy;
 pub mod hostile;
+pub mod loopback;
 mod vendor;
 pub mod webdriver;
 
