@@ -256,7 +256,8 @@ fn keyring_session(desk: &Desk) -> switchboard_app::StoredSession {
 fn a_sync_longer_than_an_access_token_renews_it_and_completes() {
     let (_auth, fhir) = servers(&[("ACCESS_TTL", "2")]);
     let rt = runtime();
-    rt.block_on(seed(&fhir, 40));
+    // Enough pages of five that the sync outlasts a token on a fast run too (40 patients once took 1.9 s).
+    rt.block_on(seed(&fhir, 100));
     let desk = Desk::new(&fhir);
     let config = desk.home.path().join("config").join("config.toml");
     std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + "page_size = 5\n").unwrap();
@@ -266,7 +267,7 @@ fn a_sync_longer_than_an_access_token_renews_it_and_completes() {
     assert!(synced.status.success(), "{}", text(&synced));
     assert!(started.elapsed() > Duration::from_secs(2), "the sync did not outlast a token ({:?}); nothing was renewed", started.elapsed());
     let patients = desk.home.store().ids_of("clinic", "Patient").unwrap().len();
-    assert_eq!(patients, 40);
+    assert_eq!(patients, 100);
 }
 
 /// Roles from each person's PractitionerRole codes through `[roles]`: the front desk is refused a

@@ -1,5 +1,5 @@
 // Component tests with the IPC module mocked: the Rust side is exercised by the cargo tests.
-import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
@@ -75,12 +75,6 @@ const saveSource = vi.fn(async (name: string, fhir: string) => {
   if (!fhir.startsWith("http")) throw { code: "config", message: "FHIR URL: `" + fhir + "` is not a URL" };
   savedSources.push({ name, fhir, pageSize: 200, lastSynced: null, lastError: "cannot reach the FHIR server" });
   return false;
-});
-const heldMessage = { seq: 7, sender: "LIS|ACME LAB", controlId: "K77", kind: "ORU^R01", receivedAt: new Date(Date.now() - 60_000).toISOString(), state: "held", ackCode: "AA", errorCode: null, reason: "PID may be record 12 in `clinic` (score 14.2); staff must confirm", actionId: null };
-let hl7Feed: { receives: boolean; messages: (typeof heldMessage)[] } = { receives: false, messages: [] };
-const hl7Replay = vi.fn(async (seq: number) => {
-  hl7Feed = { receives: true, messages: [] };
-  return { ...heldMessage, seq, state: "applied", reason: null, actionId: "act-9" };
 });
 const setActionState = vi.fn(async (_id: string, _to: string) => true);
 const outboxRows: OutboxRow[] = [{
@@ -179,8 +173,7 @@ vi.mock("./ipc", async (importOriginal) => ({
     setActionState: (id: string, to: string) => setActionState(id, to),
     worklist: (filter: WorklistFilter) => worklist(filter),
     sources: async () => savedSources,
-    hl7Problems: async () => hl7Feed,
-    hl7Replay: (seq: number) => hl7Replay(seq),
+    hl7Problems: async () => ({ receives: false, messages: [] }),
     saveSource: (name: string, fhir: string) => saveSource(name, fhir),
     syncNow: async () => undefined,
     alerts: async () => [...alertRows],
@@ -472,28 +465,6 @@ test("the sources screen offers to connect a FHIR endpoint and shows errors in w
   await user.click(within(form).getByRole("button", { name: "Save" }));
   expect(saveSource).toHaveBeenLastCalledWith("main", "https://fhir.example.org/r4");
   expect(await within(screenRegion).findByText("cannot reach the FHIR server")).toBeTruthy();
-});
-
-test("where the HL7 receiver runs, the sources screen lists its held messages, and Replay applies one", async () => {
-  const user = userEvent.setup();
-  renderApp();
-  await user.click(screen.getByRole("button", { name: "Sources" }));
-  const sourcesRegion = await screen.findByRole("region", { name: "Sources" });
-  expect(within(sourcesRegion).queryByRole("region", { name: "HL7 feed: messages refused or held" })).toBeNull();
-  hl7Feed = { receives: true, messages: [heldMessage] };
-  cleanup();
-  renderApp();
-  await user.click(screen.getByRole("button", { name: "Sources" }));
-  const feed = await screen.findByRole("region", { name: "HL7 feed: messages refused or held" });
-  const row = (await within(feed).findByText("K77")).closest("tr")!;
-  expect(row.textContent).toContain("held for review (AA)");
-  expect(row.textContent).toContain("staff must confirm");
-  expect(row.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
-  await user.click(within(row).getByRole("button", { name: "Replay" }));
-  expect(hl7Replay).toHaveBeenCalledWith(7);
-  expect((await within(feed).findByRole("status")).textContent).toBe("Message 7 replayed: applied");
-  expect(await within(feed).findByText("No message was refused or held.")).toBeTruthy();
-  hl7Feed = { receives: false, messages: [] };
 });
 
 test("a lab test opens its trend chart, oldest result first", async () => {
