@@ -6,6 +6,7 @@ use crate::identity;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use switchboard_core::{Actor, Clock, LocalId};
 use switchboard_fhir::{FhirClient, FhirError};
 use switchboard_store::{Delivery, OutboxRow, Store, StoreError};
@@ -28,29 +29,90 @@ struct Attempt {
 /// Re-applying an intent after a conflict gives up after this many rounds (someone keeps changing it).
 const MAX_REAPPLY: u32 = 3;
 
+/// Outcomes are recorded together, up to this many in one commit: each commit costs the cache's
+/// other connections (the HL7 receiver's writer) their page cache.
+const RECORD_BATCH: usize = 64;
+/// An outcome waits at most this long for the rest of its batch.
+const RECORD_WITHIN: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Delivers every due action of `source`. Transient failures leave the action pending with a later
 /// `not_before`; the report says how many of each outcome there were.
 pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: &dyn Clock) -> Result<DrainReport, StoreError> {
     let mut report = DrainReport::default();
     // Due as of the start: an action put back for later is not tried again in the same drain.
     let started = stamp(clock.now());
-    while let Some(row) = store.next_due(source, &started)? {
-        let attempt = deliver(store, client, &row, clock.now()).await?;
-        match &attempt.delivery {
-            Delivery::Sent { .. } => report.sent += 1,
-            Delivery::Failed { .. } => report.failed += 1,
-            Delivery::Conflict { .. } => report.conflicts += 1,
-            Delivery::Retry { .. } => report.waiting += 1,
+    loop {
+        let due = store.due(source, &started, RECORD_BATCH)?;
+        if due.is_empty() {
+            return Ok(report);
         }
-        tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state().as_str(), "outbox delivery");
-        let mut writer = store.writer(&stamp(clock.now()))?;
-        for copy in &attempt.server_copies {
-            writer.upsert_forced(source, &copy.to_string(), None)?;
+        let mut unrecorded = Unrecorded::default();
+        for row in due {
+            let mut local = local_copies(store, &row)?;
+            if unrecorded.must_record_before(&row, &local) {
+                unrecorded.record(store, source, clock)?;
+                local = local_copies(store, &row)?;
+            }
+            let attempt = deliver(store, client, &row, local, clock.now()).await?;
+            match &attempt.delivery {
+                Delivery::Sent { .. } => report.sent += 1,
+                Delivery::Failed { .. } => report.failed += 1,
+                Delivery::Conflict { .. } => report.conflicts += 1,
+                Delivery::Retry { .. } => report.waiting += 1,
+            }
+            tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state().as_str(), "outbox delivery");
+            unrecorded.push(row, attempt);
         }
-        writer.record_delivery(&row.id, &attempt.delivery)?;
-        writer.commit()?;
+        unrecorded.record(store, source, clock)?;
     }
-    Ok(report)
+}
+
+/// Attempts made and not yet recorded in the cache. A crash before they are loses nothing: the next
+/// drain sends them again, and the server answers a resend as it does any (conditional creates,
+/// versioned updates).
+#[derive(Default)]
+struct Unrecorded {
+    attempts: Vec<(OutboxRow, Attempt)>,
+    /// "Type/id" of every resource the attempts touched.
+    touched: HashSet<String>,
+    since: Option<std::time::Instant>,
+}
+
+impl Unrecorded {
+    fn push(&mut self, row: OutboxRow, attempt: Attempt) {
+        self.touched.insert(row.target.clone());
+        self.touched.extend(attempt.server_copies.iter().map(key_of));
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.attempts.push((row, attempt));
+    }
+
+    /// The next action must see these outcomes first when it is about something they touched; and
+    /// none waits long, so the outbox view stays current.
+    fn must_record_before(&self, next: &OutboxRow, its_copies: &[Value]) -> bool {
+        self.touched.contains(&next.target)
+            || its_copies.iter().any(|copy| self.touched.contains(&key_of(copy)))
+            || self.since.is_some_and(|since| since.elapsed() >= RECORD_WITHIN)
+    }
+
+    fn record(&mut self, store: &mut Store, source: &str, clock: &dyn Clock) -> Result<(), StoreError> {
+        if self.attempts.is_empty() {
+            return Ok(());
+        }
+        let mut writer = store.writer(&stamp(clock.now()))?;
+        for (row, attempt) in &self.attempts {
+            for copy in &attempt.server_copies {
+                writer.upsert_forced(source, &copy.to_string(), None)?;
+            }
+            writer.record_delivery(&row.id, &attempt.delivery)?;
+        }
+        writer.commit()?;
+        *self = Unrecorded::default();
+        Ok(())
+    }
+}
+
+fn key_of(resource: &Value) -> String {
+    format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default())
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -61,15 +123,16 @@ fn failed(error: impl Into<String>) -> Attempt {
     Attempt { delivery: Delivery::Failed { error: error.into() }, server_copies: Vec::new() }
 }
 
-async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
+/// The cached copies of what an undelivered action changed.
+fn local_copies(store: &Store, row: &OutboxRow) -> Result<Vec<Value>, StoreError> {
+    store.changed_by(&row.id)?.iter().map(|json| serde_json::from_str(json).map_err(|e| StoreError::BadResource(e.to_string()))).collect()
+}
+
+async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, local: Vec<Value>, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
     let action: Action = match serde_json::from_str(&row.intent) {
         Ok(action) => action,
         Err(e) => return Ok(failed(format!("unreadable action: {e}"))),
     };
-    let mut local = Vec::new();
-    for json in store.changed_by(&row.id)? {
-        local.push(serde_json::from_str::<Value>(&json).map_err(|e| StoreError::BadResource(e.to_string()))?);
-    }
     let authorship = Authorship { action_id: &row.id, actor: row.actor.as_deref().and_then(|a| serde_json::from_str(a).ok()), recorded: &row.created_at };
     let result = match plan(&action, &row.id, local) {
         Some(changes) => send(client, &action, changes, &authorship, now).await,

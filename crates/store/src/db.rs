@@ -58,9 +58,10 @@ impl Store {
         }
         restrict_permissions(path).map_err(io)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
         )?;
+        conn.busy_handler(Some(wait_for_lock))?;
         let region = phone_region.parse().unwrap_or(phonenumber::country::Id::US);
         let mut store = Store { conn, path: path.to_path_buf(), phone_region: region };
         store.migrate()?;
@@ -168,6 +169,16 @@ fn restrict_permissions(path: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+/// While another connection of this cache writes: wait in short steps, up to about five seconds.
+/// SQLite's own `busy_timeout` sleeps up to 100 ms a try, which left the HL7 receiver's writer idle
+/// long after the delivery thread's short transaction had ended.
+fn wait_for_lock(tries: i32) -> bool {
+    const SHORT_TRIES: i32 = 50;
+    let step = if tries < SHORT_TRIES { std::time::Duration::from_micros(100) } else { std::time::Duration::from_millis(1) };
+    std::thread::sleep(step);
+    tries < SHORT_TRIES + 5_000
 }
 
 #[cfg(test)]

@@ -150,15 +150,18 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The next action due for delivery: the oldest pending one whose target has no older unsettled action.
-    pub fn next_due(&self, source: &str, now: &str) -> Result<Option<OutboxRow>, StoreError> {
+    /// Up to `limit` actions due for delivery, oldest first: pending ones whose target has no older
+    /// unsettled action.
+    pub fn due(&self, source: &str, now: &str, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox o WHERE source = ?2 AND state = ?3 AND (not_before IS NULL OR not_before <= ?1)
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target = o.target AND e.seq < o.seq AND e.state IN (?3, ?4, ?5))
-             ORDER BY seq LIMIT 1"
+             ORDER BY seq LIMIT ?6"
         );
         let unsettled = [OutboxState::Pending, OutboxState::Failed, OutboxState::Conflict].map(OutboxState::as_str);
-        Ok(self.conn.prepare_cached(&sql)?.query_row(params![now, source, unsettled[0], unsettled[1], unsettled[2]], row).optional()?)
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![now, source, unsettled[0], unsettled[1], unsettled[2], limit as i64], row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn outbox_row(&self, id: &str) -> Result<Option<OutboxRow>, StoreError> {
