@@ -1,6 +1,6 @@
 //! Delivering queued actions to the clinic's server, oldest first, one resource's actions in order.
 
-use crate::action::{Action, ACTION_SYSTEM};
+use crate::action::{reference_of, Action, ACTION_SYSTEM};
 use crate::change::{Change, Resolution};
 use crate::identity;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -81,7 +81,7 @@ struct Unrecorded {
 impl Unrecorded {
     fn push(&mut self, row: OutboxRow, attempt: Attempt) {
         self.touched.insert(row.target.clone());
-        self.touched.extend(attempt.server_copies.iter().map(key_of));
+        self.touched.extend(attempt.server_copies.iter().map(reference_of));
         self.since.get_or_insert_with(std::time::Instant::now);
         self.attempts.push((row, attempt));
     }
@@ -90,7 +90,7 @@ impl Unrecorded {
     /// none waits long, so the outbox view stays current.
     fn must_record_before(&self, next: &OutboxRow, its_copies: &[Value]) -> bool {
         self.touched.contains(&next.target)
-            || its_copies.iter().any(|copy| self.touched.contains(&key_of(copy)))
+            || its_copies.iter().any(|copy| self.touched.contains(&reference_of(copy)))
             || self.since.is_some_and(|since| since.elapsed() >= RECORD_WITHIN)
     }
 
@@ -109,10 +109,6 @@ impl Unrecorded {
         *self = Unrecorded::default();
         Ok(())
     }
-}
-
-fn key_of(resource: &Value) -> String {
-    format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default())
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -255,7 +251,7 @@ async fn send_changes(client: &FhirClient, changes: &[Change], authorship: &Auth
         .iter()
         .map(|change| match change {
             Change::Update(resource) => {
-                let url = format!("{}/{}", resource["resourceType"].as_str().unwrap_or_default(), resource["id"].as_str().unwrap_or_default());
+                let url = reference_of(resource);
                 targets.push(url.clone());
                 let mut request = json!({"method": "PUT", "url": url});
                 if let Some(version) = version_of(resource) {
