@@ -21,6 +21,7 @@ const hit: PatientHit = {
 const view: PatientView = {
   patient: { ...hit, address: "1 Main St", ...origin },
   allergies: [{ id: "a1", substance: "Penicillin", criticality: "high", status: "active", reactions: ["Hives"], ...origin }],
+  problems: [{ id: "c1", condition: "Type 2 diabetes", status: "active", onset: "2019-03-01", ...origin }],
   encounters: [],
   medications: { active: [{ id: "m1", name: "lisinopril 10 MG Oral Tablet", dosage: "1 daily", status: "active", date: null, kind: "MedicationRequest", ...origin }], past: [] },
   labs: [{
@@ -217,6 +218,7 @@ test("finds a patient by typing and opens the workspace from the keyboard", asyn
   await user.keyboard("{Enter}");
   const workspace = await screen.findByRole("region", { name: "María García" });
   expect(within(workspace).getByText(/Penicillin/)).toBeTruthy();
+  expect(within(workspace).getByText("Problems: Type 2 diabetes")).toBeTruthy();
   // The cached copy is on screen and the worker is asked for the server's latest.
   expect(refreshPatient).toHaveBeenCalledWith("demo", "pat-000001");
   const critical = within(workspace).getByText(/6.9 mmol\/L/);

@@ -32,7 +32,7 @@ const resources = {
         columns: { words: "Words", finding: "Finding", assertion: "Said as", about: "About", onset: "Onset", severity: "Severity", site: "Site" },
       },
       patient: {
-        allergies: "Allergies", noAllergies: "No known allergies", labs: "Labs", medications: "Medications",
+        allergies: "Allergies", noAllergies: "No known allergies", problems: "Problems", noProblems: "None recorded", labs: "Labs", medications: "Medications",
         appointments: "Appointments", visits: "Visits", tasks: "Open tasks", from: "From {{source}}, last synced {{when}}",
         pending: "pending", gone: "This patient is no longer in the cache.",
         records: "Records of this person", system: "System", conflicts: "The systems disagree", alsoIn: "also in {{sources}}",
@@ -163,7 +163,7 @@ const resources = {
         columns: { words: "Palabras", finding: "Hallazgo", assertion: "Dicho como", about: "Sobre", onset: "Inicio", severity: "Intensidad", site: "Lugar" },
       },
       patient: {
-        allergies: "Alergias", noAllergies: "Sin alergias conocidas", labs: "Laboratorio", medications: "Medicamentos",
+        allergies: "Alergias", noAllergies: "Sin alergias conocidas", problems: "Problemas", noProblems: "Ninguno registrado", labs: "Laboratorio", medications: "Medicamentos",
         appointments: "Citas", visits: "Consultas", tasks: "Tareas abiertas", from: "De {{source}}, sincronizado {{when}}",
         pending: "pendiente", gone: "Este paciente ya no está en la caché.",
         records: "Registros de esta persona", system: "Sistema", conflicts: "Los sistemas no coinciden", alsoIn: "también en {{sources}}",

@@ -6,10 +6,11 @@ import type { LabTest } from "./LabTest";
 import type { Medications } from "./Medications";
 import type { PatientRecord } from "./PatientRecord";
 import type { PatientSection } from "./PatientSection";
+import type { Problem } from "./Problem";
 import type { SourceStatus } from "./SourceStatus";
 import type { TaskItem } from "./TaskItem";
 
-export type PatientView = { patient: PatientSection, allergies: Array<Allergy>, encounters: Array<Encounter>, medications: Medications, labs: Array<LabTest>, appointments: Appointments, tasks: Array<TaskItem>, 
+export type PatientView = { patient: PatientSection, allergies: Array<Allergy>, problems: Array<Problem>, encounters: Array<Encounter>, medications: Medications, labs: Array<LabTest>, appointments: Appointments, tasks: Array<TaskItem>, 
 /**
  * Each source this view drew on, with when it last synced.
  */

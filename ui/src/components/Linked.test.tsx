@@ -17,6 +17,10 @@ const banner = { id: "pat-1", name: "Ana Lopez", family: "Lopez", given: "Ana", 
 const view: PatientView = {
   patient: { ...banner, address: null, ...at("ehr") },
   allergies: [{ id: "a1", substance: "Penicillin", criticality: "high", status: "active", reactions: [], ...at("ehr") }],
+  problems: [
+    { id: "c1", condition: "Hypertension", status: "active", onset: "2019-03-01", ...at("ehr") },
+    { id: "c9", condition: "Asthma", status: "active", onset: null, ...at("ehr2") },
+  ],
   encounters: [],
   medications: { active: [], past: [] },
   labs: [{
@@ -59,6 +63,7 @@ function withQueries(node: ReactNode) {
 test("a linked person's workspace names each row's system, a result two systems reported, and where they disagree", async () => {
   withQueries(<PatientWorkspace selected={{ source: "ehr", id: "pat-1" }} />);
   expect(await screen.findByText(/Records of this person/)).toBeTruthy();
+  expect(screen.getByText("Problems: Hypertension (ehr), Asthma (ehr2)")).toBeTruthy();
   for (const record of ["ehr pat-1", "lab lab-9", "sched sch-4"]) expect(screen.getByRole("button", { name: `Unlink ${record}` })).toBeTruthy();
   const note = screen.getByRole("note");
   expect(within(note).getByText("Allergy to Penicillin is recorded in ehr, not in lab")).toBeTruthy();

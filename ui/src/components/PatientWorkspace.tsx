@@ -81,6 +81,9 @@ export function PatientWorkspace({ selected, onPainted, onIntake }: Props) {
       <p className="allergies">
         {t("patient.allergies")}: {v.allergies.length ? v.allergies.map((x) => (linked ? `${x.substance} (${x.source})` : x.substance)).join(", ") : t("patient.noAllergies")}
       </p>
+      <p className="problems">
+        {t("patient.problems")}: {v.problems.length ? v.problems.map((x) => (linked ? `${x.condition} (${x.source})` : x.condition)).join(", ") : t("patient.noProblems")}
+      </p>
       {v.conflicts.length > 0 && (
         <div role="note" className="conflicts">
           <strong>{t("patient.conflicts")}</strong>

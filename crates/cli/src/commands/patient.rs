@@ -41,6 +41,8 @@ pub fn render(view: &PatientView) -> String {
     let allergies: Vec<String> =
         view.allergies.iter().map(|a| format!("{} [{}] {}", or_dash(&a.substance), or_dash(&a.criticality), a.reactions.join("; "))).collect();
     out += &format!("ALLERGIES: {}\n", if allergies.is_empty() { "none recorded".to_string() } else { allergies.join(" | ") });
+    let problems: Vec<String> = view.problems.iter().map(|p| format!("{} (since {})", or_dash(&p.condition), date_part(&p.onset))).collect();
+    out += &format!("Problems: {}\n", if problems.is_empty() { "none recorded".to_string() } else { problems.join(" | ") });
 
     out += &format!("\nVisits ({})\n", view.encounters.len());
     for e in &view.encounters {

@@ -21,6 +21,7 @@ use serde_json::Value;
 pub struct PatientView {
     pub patient: PatientSection,
     pub allergies: Vec<Allergy>,
+    pub problems: Vec<Problem>,
     pub encounters: Vec<Encounter>,
     pub medications: Medications,
     pub labs: Vec<LabTest>,
@@ -88,6 +89,7 @@ impl Store {
                 origin: patient_row.origin.clone(),
             },
             allergies: pick("AllergyIntolerance").filter_map(allergy).collect(),
+            problems: pick("Condition").filter_map(problem).collect(),
             encounters: encounters(pick("Encounter"), &lookup)?,
             medications: medications(pick("MedicationRequest").chain(pick("MedicationStatement"))),
             labs: labs(pick("Observation")),
@@ -114,5 +116,67 @@ impl Store {
             parsed.push(Row { kind, id, value, origin: Origin { source: source.to_string(), synced_at, pending } });
         }
         Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+    use chrono::Utc;
+    use serde_json::{json, Value};
+
+    fn patient(id: &str, phone: &str) -> Value {
+        json!({"resourceType": "Patient", "id": id, "name": [{"family": "Okafor", "given": ["Adaeze"]}], "birthDate": "1971-04-18",
+               "telecom": [{"system": "phone", "value": phone}]})
+    }
+
+    fn potassium(id: &str, patient: &str, at: &str) -> Value {
+        json!({"resourceType": "Observation", "id": id, "status": "final", "subject": {"reference": format!("Patient/{patient}")},
+               "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "Potassium"},
+               "effectiveDateTime": at, "valueQuantity": {"value": 6.1, "unit": "mmol/L"}})
+    }
+
+    fn condition(id: &str, patient: &str, text: &str, status: &str) -> Value {
+        json!({"resourceType": "Condition", "id": id, "subject": {"reference": format!("Patient/{patient}")}, "code": {"text": text},
+               "clinicalStatus": {"coding": [{"code": status}]}, "onsetDateTime": "2019-03-01"})
+    }
+
+    /// A person in two clinical systems and a lab: every section draws on all three records, each item
+    /// names its system, one result reported twice shows once, and the disagreements are named.
+    #[test]
+    fn a_linked_person_s_view_merges_labels_and_names_what_the_systems_disagree_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[5u8; 32], "US").unwrap();
+        let rows = [
+            ("ehr", patient("p1", "(217) 555-0101")),
+            ("ehr", condition("c1", "p1", "Hypertension", "active")),
+            ("ehr", condition("c2", "p1", "Ankle sprain", "resolved")),
+            ("ehr", json!({"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"}, "code": {"text": "Penicillin"}})),
+            ("ehr", potassium("k1", "p1", "2026-11-30T08:00:00Z")),
+            ("ehr2", patient("q1", "217-555-0199")),
+            ("ehr2", condition("c9", "q1", "Type 2 diabetes", "active")),
+            ("lab", patient("L1", "(217) 555-0101")),
+            ("lab", potassium("k9", "L1", "2026-11-30T08:00:00+00:00")),
+        ];
+        let mut writer = store.writer("2026-12-01T00:00:00Z").unwrap();
+        for (source, resource) in &rows {
+            writer.upsert(source, &resource.to_string()).unwrap();
+        }
+        writer.commit().unwrap();
+        let person = vec![("ehr".to_string(), "p1".to_string()), ("ehr2".to_string(), "q1".to_string()), ("lab".to_string(), "L1".to_string())];
+        store.replace_persons(None, &[person], &[]).unwrap();
+
+        let view = store.patient_view("ehr", "p1", Utc::now()).unwrap().unwrap();
+        assert_eq!(view.records.len(), 3);
+        let problems: Vec<(String, String)> = view.problems.iter().map(|p| (p.condition.clone().unwrap(), p.origin.source.clone())).collect();
+        assert_eq!(problems.len(), 2, "the resolved sprain is history: {problems:?}");
+        assert!(problems.contains(&("Hypertension".into(), "ehr".into())) && problems.contains(&("Type 2 diabetes".into(), "ehr2".into())), "{problems:?}");
+        let potassium = view.labs.iter().find(|t| t.code == "2823-3").unwrap();
+        assert_eq!(potassium.history.len(), 1, "one result, written by two systems in two spellings of one instant");
+        let sources = [potassium.latest.origin.source.clone()].into_iter().chain(potassium.latest.also_in.clone()).collect::<Vec<_>>();
+        assert!(sources.contains(&"ehr".to_string()) && sources.contains(&"lab".to_string()), "{sources:?}");
+        assert!(view.conflicts.iter().any(|c| c == "Allergy to Penicillin is recorded in ehr, not in ehr2"), "{:?}", view.conflicts);
+        assert!(view.conflicts.iter().any(|c| c.starts_with("Phone differs")), "{:?}", view.conflicts);
+        assert!(!view.conflicts.iter().any(|c| c.contains("lab,") || c.contains("not in lab")), "a lab keeps no allergies: {:?}", view.conflicts);
     }
 }

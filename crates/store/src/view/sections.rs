@@ -49,6 +49,19 @@ pub struct Allergy {
     pub origin: Origin,
 }
 
+/// A problem on the patient's list (a Condition), current or in remission; resolved ones are history.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS))]
+#[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
+pub struct Problem {
+    pub id: String,
+    pub condition: Option<String>,
+    pub status: Option<String>,
+    pub onset: Option<String>,
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS))]
 #[cfg_attr(feature = "wire", serde(rename_all = "camelCase"))]
@@ -230,6 +243,22 @@ pub(crate) fn allergy(row: &Row) -> Option<Allergy> {
     })
 }
 
+/// Conditions a clinician still has to keep in mind: not entered in error, not resolved or inactive.
+pub(crate) fn problem(row: &Row) -> Option<Problem> {
+    let status = owned_at(&row.value, "/clinicalStatus/coding/0/code");
+    let past = matches!(status.as_deref(), Some("resolved" | "inactive"));
+    if past || str_at(&row.value, "/verificationStatus/coding/0/code") == Some("entered-in-error") {
+        return None;
+    }
+    Some(Problem {
+        id: row.id.clone(),
+        condition: concept_text(row.value.get("code")),
+        status,
+        onset: owned_at(&row.value, "/onsetDateTime").or_else(|| owned_at(&row.value, "/onsetPeriod/start")),
+        origin: row.origin.clone(),
+    })
+}
+
 pub(crate) fn encounters<'r>(rows: impl Iterator<Item = &'r Row>, lookup: &Lookup) -> Result<Vec<Encounter>, StoreError> {
     let mut list = Vec::new();
     for row in rows {
@@ -319,13 +348,22 @@ pub(crate) fn labs<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<LabTest> {
 fn same_results_once(results: impl Iterator<Item = LabResult>) -> Vec<LabResult> {
     let mut kept: Vec<LabResult> = Vec::new();
     for result in results {
-        match kept.iter_mut().find(|k| k.date == result.date && k.value == result.value && k.origin.source != result.origin.source) {
+        match kept.iter_mut().find(|k| same_moment(&k.date, &result.date) && k.value == result.value && k.origin.source != result.origin.source) {
             Some(same) if !same.also_in.contains(&result.origin.source) => same.also_in.push(result.origin.source),
             Some(_) => {}
             None => kept.push(result),
         }
     }
     kept
+}
+
+/// Two systems may write one instant differently (`Z` or `+00:00`, another offset).
+fn same_moment(a: &Option<String>, b: &Option<String>) -> bool {
+    let instant = |t: &Option<String>| t.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    match (instant(a), instant(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn effective(v: &Value) -> Option<&str> {
