@@ -9,11 +9,11 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchboard_app::App;
-use switchboard_core::{SystemClock, RULE_SYSTEM};
+use switchboard_core::{SystemClock, TaskPriority, RULE_SYSTEM};
 use switchboard_demo::sources::{Person, EHR, LAB, SCHEDULER};
 use switchboard_fhir::FhirClient;
 use switchboard_identity::{evaluate, Linkage, RecordKey};
-use switchboard_outbox::kinds::{Book, Note};
+use switchboard_outbox::kinds::{Book, Note, TaskCreate};
 use switchboard_outbox::StaffAction;
 use switchboard_store::Store;
 use switchboard_sync::NoProgress;
@@ -132,6 +132,9 @@ fn actions_go_to_the_system_of_record_under_its_own_id_and_a_critical_lab_result
     let booked = app_a.queue_staff(&mut a, EHR, StaffAction::Book(Book { patient: ehr.clone(), slot: slot.clone(), reason: None })).unwrap();
     // A note goes to the shared-work source (the EHR), for the EHR's id.
     app_a.queue_staff(&mut a, LAB, StaffAction::Note(Note { patient: lab.clone(), text: "Called about results".into() })).unwrap();
+    // So does a callback task staff make there.
+    let task = TaskCreate { patient: lab.clone(), reason: "Call back about the lipid panel".into(), priority: TaskPriority::Routine, due: None, owner: None };
+    app_a.queue_staff(&mut a, LAB, StaffAction::TaskCreate(task)).unwrap();
     let delivered = app_a.deliver(&mut a, &runtime()).unwrap();
     assert!(delivered.iter().all(|d| d.actions.failed == 0), "{delivered:?}");
     runtime().block_on(async {
@@ -146,6 +149,10 @@ fn actions_go_to_the_system_of_record_under_its_own_id_and_a_critical_lab_result
         let note = notes.values().find(|n| n["payload"][0]["contentString"] == "Called about results").expect("the note is in the EHR");
         assert_eq!(note["subject"]["reference"], format!("Patient/{ehr}"));
         assert!(server_resources(&clinic.client(LAB), "Communication").await.is_empty(), "nothing was written to the lab");
+        let tasks = server_resources(&clinic.client(EHR), "Task").await;
+        let task = tasks.values().find(|t| t["description"] == "Call back about the lipid panel").expect("the task is in the EHR");
+        assert_eq!(task["for"]["reference"], format!("Patient/{ehr}"));
+        assert!(server_resources(&clinic.client(LAB), "Task").await.is_empty(), "no task was written to the lab");
     });
 
     // A person with no scheduler record cannot be booked there: refused in words, nothing queued.

@@ -193,8 +193,17 @@ fn refreshing_one_patient_fetches_only_that_patient_and_leaves_cursors() {
         other.update(&added, None).await.unwrap();
 
         let patient_id = patient_of(&mine).trim_start_matches("Patient/").to_string();
+        let before = patient_copies(&store, &patient_id);
         let changed = switchboard_sync::refresh_patient(&mut store, &client, SOURCE, &patient_id, &SystemClock).await.unwrap();
-        assert_eq!(changed, 2, "one corrected and one new result for this patient");
+        let after_refresh = patient_copies(&store, &patient_id);
+        let differing: Vec<&String> = before
+            .keys()
+            .chain(after_refresh.keys())
+            .filter(|k| before.get(*k) != after_refresh.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(changed, 2, "one corrected and one new result for this patient; the cached copies that differ: {differing:?}");
         let after = cached_resources(&store, SOURCE, "Observation");
         assert_eq!(after[mine["id"].as_str().unwrap()]["note"][0]["text"], "corrected");
         assert!(after.contains_key("refresh-added"));
@@ -204,4 +213,15 @@ fn refreshing_one_patient_fetches_only_that_patient_and_leaves_cursors() {
         sync(&mut store, &client, &SyncOptions::default()).await;
         assert_cache_equals_server(&client, &store, SOURCE).await;
     });
+}
+
+/// Every cached resource about one patient, "Type/id" to its JSON: what a refresh changed is the difference.
+fn patient_copies(store: &Store, patient: &str) -> std::collections::BTreeMap<String, String> {
+    let mut copies = std::collections::BTreeMap::new();
+    for kind in switchboard_core::resource_types::SYNCED {
+        for (id, json) in store.patient_resources(SOURCE, patient, kind).unwrap() {
+            copies.insert(format!("{kind}/{id}"), json);
+        }
+    }
+    copies
 }

@@ -557,3 +557,33 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 fn local_time(set: &RuleSet, instant: Option<&str>) -> String {
     instant.and_then(parse_time).map(|at| set.clinic.local(at).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::booked_for;
+    use chrono::{Duration, Utc};
+    use serde_json::json;
+    use switchboard_store::Store;
+
+    /// The follow-up is ordered in the EHR and booked in the scheduler, under the scheduler's own id
+    /// for the person: it counts as booked once the two records are one person, and not before.
+    #[test]
+    fn a_follow_up_booked_in_another_system_counts_for_the_linked_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_with_key(&dir.path().join("cache.db"), &[3u8; 32], "US").unwrap();
+        let due = Utc::now() - Duration::days(1);
+        let start = (Utc::now() + Duration::days(3)).to_rfc3339();
+        let mut writer = store.writer("2026-12-01T00:00:00Z").unwrap();
+        writer.upsert("ehr", &json!({"resourceType": "Patient", "id": "p1"}).to_string()).unwrap();
+        writer.upsert("sched", &json!({"resourceType": "Patient", "id": "s1"}).to_string()).unwrap();
+        let appointment = json!({"resourceType": "Appointment", "id": "ap1", "status": "booked", "start": start,
+            "basedOn": [{"reference": "https://ehr.example.org/fhir/ServiceRequest/sr1"}],
+            "participant": [{"actor": {"reference": "Patient/s1"}, "status": "accepted"}]});
+        writer.upsert("sched", &appointment.to_string()).unwrap();
+        writer.commit().unwrap();
+        assert!(!booked_for(&store, "ehr", "p1", "sr1", due).unwrap(), "two separate people: nothing booked for p1");
+        let person = vec![("ehr".to_string(), "p1".to_string()), ("sched".to_string(), "s1".to_string())];
+        store.replace_persons(None, &[person], &[]).unwrap();
+        assert!(booked_for(&store, "ehr", "p1", "sr1", due).unwrap());
+    }
+}
