@@ -196,13 +196,8 @@ fn refreshing_one_patient_fetches_only_that_patient_and_leaves_cursors() {
         let before = patient_copies(&store, &patient_id);
         let changed = switchboard_sync::refresh_patient(&mut store, &client, SOURCE, &patient_id, &SystemClock).await.unwrap();
         let after_refresh = patient_copies(&store, &patient_id);
-        let differing: Vec<&String> = before
-            .keys()
-            .chain(after_refresh.keys())
-            .filter(|k| before.get(*k) != after_refresh.get(*k))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let differing: std::collections::BTreeSet<&String> =
+            before.keys().chain(after_refresh.keys()).filter(|k| before.get(*k) != after_refresh.get(*k)).collect();
         assert_eq!(changed, 2, "one corrected and one new result for this patient; the cached copies that differ: {differing:?}");
         let after = cached_resources(&store, SOURCE, "Observation");
         assert_eq!(after[mine["id"].as_str().unwrap()]["note"][0]["text"], "corrected");

@@ -60,14 +60,7 @@ fn relink_from_cache(patients: &[(String, String)]) {
     let dir = tempfile::tempdir().unwrap();
     let key: [u8; 32] = std::array::from_fn(|i| i as u8 ^ 0x5a);
     let mut store = Store::open_with_key(&dir.path().join("cache.db"), &key, "US").unwrap();
-    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    for chunk in patients.chunks(5_000) {
-        let mut writer = store.writer(&now).unwrap();
-        for (source, raw) in chunk {
-            writer.upsert(source, raw).unwrap();
-        }
-        writer.commit().unwrap();
-    }
+    load(&mut store, patients, &Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true));
     let mut config = three_systems_config(&|name| format!("https://{name}.example.org/fhir/"));
     config.sources.retain(|s| s.name != LAB);
     let app = App::new(Home::under(dir.path()), config, Arc::new(SystemClock));
@@ -80,6 +73,17 @@ fn relink_from_cache(patients: &[(String, String)]) {
         relinked.linked,
         relinked.review
     );
+}
+
+/// (source, resource JSON) pairs into the cache, 5,000 to a transaction.
+fn load(store: &mut Store, resources: &[(String, String)], synced_at: &str) {
+    for chunk in resources.chunks(5_000) {
+        let mut writer = store.writer(synced_at).unwrap();
+        for (source, raw) in chunk {
+            writer.upsert(source, raw).unwrap();
+        }
+        writer.commit().unwrap();
+    }
 }
 
 fn merged_view_and_search(patients: u32) {
@@ -96,13 +100,7 @@ fn merged_view_and_search(patients: u32) {
             resource["meta"] = json!({"versionId": "1", "lastUpdated": now});
             batches.push((source.to_string(), resource.to_string()));
         });
-        for chunk in batches.chunks(5_000) {
-            let mut writer = store.writer(&now).unwrap();
-            for (source, raw) in chunk {
-                writer.upsert(source, raw).unwrap();
-            }
-            writer.commit().unwrap();
-        }
+        load(&mut store, &batches, &now);
         resources = batches.len();
     }
     let config = three_systems_config(&|name| format!("https://{name}.example.org/fhir/"));
