@@ -6,6 +6,7 @@
 //! with a real Helios on the same cores.
 //!
 //! BENCH_HL7_MESSAGES (default 3000): messages per throughput run; 0 skips this bench.
+//! BENCH_HL7_SETUPS (default `elsewhere,instant,helios`): which of the three runs to make.
 
 use serde_json::{json, Value};
 use std::net::TcpStream;
@@ -21,15 +22,23 @@ fn main() {
     if messages == 0 {
         return;
     }
+    let setups = std::env::var("BENCH_HL7_SETUPS").unwrap_or_else(|_| "elsewhere,instant,helios".into());
+    let chosen = |name: &str| setups.split(',').any(|s| s.trim() == name);
     println!("== HL7 v2 feed receiver (release build, on this machine's 2 cores)");
     // As deployed: the target server on another machine. Here its address answers nothing, so delivery
     // waits and retries while the receiver takes messages.
-    measure("target server elsewhere", &format!("http://127.0.0.1:{}/fhir", free_port()), messages);
+    if chosen("elsewhere") {
+        measure("target server elsewhere", &format!("http://127.0.0.1:{}/fhir", free_port()), messages);
+    }
     // Delivery running as it would to a server on another machine: every round sent and recorded.
-    measure("delivering to a server that answers at once", &instant_target(), messages);
+    if chosen("instant") {
+        measure("delivering to a server that answers at once", &instant_target(), messages);
+    }
     // The worst case for this machine: Helios on the same two cores, taking every delivery meanwhile.
-    let server = FhirServer::start();
-    measure("Helios on the same cores", &server.base(), messages);
+    if chosen("helios") {
+        let server = FhirServer::start();
+        measure("Helios on the same cores", &server.base(), messages);
+    }
 }
 
 fn measure(setup: &str, fhir: &str, messages: usize) {

@@ -49,6 +49,16 @@ impl FhirError {
         }
     }
 
+    /// The server as a whole is not taking requests now (down, overloaded, rate-limiting, or waiting
+    /// for a sign-in), rather than refusing this one request: the next request would fail the same way.
+    pub fn is_server_wide(&self) -> bool {
+        match self {
+            FhirError::Unreachable { .. } | FhirError::Timeout { .. } | FhirError::RateLimited { .. } | FhirError::SignInNeeded { .. } => true,
+            FhirError::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
     /// A short machine-readable code for the boundary error shape.
     pub fn code(&self) -> &'static str {
         match self {

@@ -16,7 +16,8 @@ pub struct DrainReport {
     pub sent: u32,
     pub failed: u32,
     pub conflicts: u32,
-    /// Still pending after a transient failure (offline, rate-limited): retried later.
+    /// Still pending after a transient failure, retried later. When the server stopped taking requests
+    /// (offline, rate-limited), every action of the source still pending.
     pub waiting: u32,
 }
 
@@ -24,6 +25,8 @@ pub struct DrainReport {
 struct Attempt {
     delivery: Delivery,
     server_copies: Vec<Value>,
+    /// The server is not taking requests at all: the rest of the round waits.
+    server_down: bool,
 }
 
 /// Re-applying an intent after a conflict gives up after this many rounds (someone keeps changing it).
@@ -61,7 +64,15 @@ pub async fn drain(store: &mut Store, client: &FhirClient, source: &str, clock: 
                 Delivery::Retry { .. } => report.waiting += 1,
             }
             tracing::info!(action = %row.id, kind = %row.kind, state = attempt.delivery.state().as_str(), "outbox delivery");
+            let server_down = attempt.server_down;
             unrecorded.push(row, attempt);
+            if server_down {
+                // The rest stay as they are, untried, for the next round: each would fail the same way
+                // (a timeout apiece), and recording each failure rewrites its queued row.
+                unrecorded.record(store, source, clock)?;
+                report.waiting = store.pending_count(source)?;
+                return Ok(report);
+            }
         }
         unrecorded.record(store, source, clock)?;
     }
@@ -116,7 +127,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 fn failed(error: impl Into<String>) -> Attempt {
-    Attempt { delivery: Delivery::Failed { error: error.into() }, server_copies: Vec::new() }
+    Attempt { delivery: Delivery::Failed { error: error.into() }, server_copies: Vec::new(), server_down: false }
 }
 
 /// The cached copies of what an undelivered action changed.
@@ -139,7 +150,7 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, local: Vec
         Err(error) if error.is_retryable() => {
             let wait = Duration::seconds(2i64.pow(row.attempts.clamp(0, 8) as u32)).min(Duration::minutes(5));
             let delivery = Delivery::Retry { error: error.to_string(), not_before: stamp(now + wait) };
-            Attempt { delivery, server_copies: Vec::new() }
+            Attempt { delivery, server_copies: Vec::new(), server_down: error.is_server_wide() }
         }
         Err(error) => failed(error.to_string()),
     })
@@ -151,6 +162,7 @@ fn carried_by_later(store: &Store, row: &OutboxRow) -> Result<Option<Attempt>, S
     Ok(store.pending_action_of(&row.source, &row.target)?.filter(|later| *later != row.id).map(|later| Attempt {
         delivery: Delivery::Sent { result: format!("{} (sent with action {later}, queued after it on the same resource)", row.target) },
         server_copies: Vec::new(),
+        server_down: false,
     }))
 }
 
@@ -207,11 +219,14 @@ async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, au
         };
         match resolution {
             Resolution::Done(copies) => return Ok(sent(copies)),
-            Resolution::Blocked(words, copies) => return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies }),
+            Resolution::Blocked(words, copies) => {
+                return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies, server_down: false })
+            }
             Resolution::Reapply(next) => changes = next,
         }
     }
-    Ok(Attempt { delivery: Delivery::Conflict { error: "the record kept changing on the server; try again".into() }, server_copies: Vec::new() })
+    let delivery = Delivery::Conflict { error: "the record kept changing on the server; try again".into() };
+    Ok(Attempt { delivery, server_copies: Vec::new(), server_down: false })
 }
 
 fn sent(copies: Vec<Value>) -> Attempt {
@@ -227,7 +242,7 @@ fn sent(copies: Vec<Value>) -> Attempt {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    Attempt { delivery: Delivery::Sent { result }, server_copies: copies }
+    Attempt { delivery: Delivery::Sent { result }, server_copies: copies, server_down: false }
 }
 
 /// Who an action's delivery names in its Provenance (an action queued before actors were kept has none).

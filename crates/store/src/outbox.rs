@@ -183,6 +183,12 @@ impl Store {
         Ok(changed)
     }
 
+    /// How many of a source's actions wait to be sent.
+    pub fn pending_count(&self, source: &str) -> Result<u32, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT count(*) FROM outbox WHERE state = ?1 AND source = ?2")?;
+        Ok(stmt.query_row(params![OutboxState::Pending.as_str(), source], |r| r.get(0))?)
+    }
+
     /// The cached resources an undelivered action changed locally.
     pub fn changed_by(&self, action_id: &str) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE pending_action = ?1")?;
