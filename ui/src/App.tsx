@@ -170,7 +170,6 @@ export function App() {
     <>
       <header>
         <strong>Switchboard</strong>
-        {clinic.data && <span id="acting-as" title={t("actingAs")}>{clinic.data.actingAs}</span>}
         <PatientSearch inputRef={searchBox} onOpen={open} prefill={prefill} />
         <button onClick={() => open(null)}>{t("worklist.title")}</button>
         <button onClick={() => setScreen("schedule")}>{t("schedule.title")}</button>
@@ -203,6 +202,8 @@ export function App() {
             <option value="es">Español</option>
           </select>
         </label>
+        {/* Last in the header: it arrives with the clinic's answer, and must not move the buttons then. */}
+        {clinic.data && <span id="acting-as" title={t("actingAs")}>{clinic.data.actingAs}</span>}
       </header>
       <div className="statusbar">
         <span id="status" aria-live="polite">

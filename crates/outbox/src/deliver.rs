@@ -29,6 +29,13 @@ struct Attempt {
     server_down: bool,
 }
 
+impl Attempt {
+    /// An outcome the server gave (or the cache settled) for this action alone.
+    fn settled(delivery: Delivery, server_copies: Vec<Value>) -> Attempt {
+        Attempt { delivery, server_copies, server_down: false }
+    }
+}
+
 /// Re-applying an intent after a conflict gives up after this many rounds (someone keeps changing it).
 const MAX_REAPPLY: u32 = 3;
 
@@ -127,7 +134,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 fn failed(error: impl Into<String>) -> Attempt {
-    Attempt { delivery: Delivery::Failed { error: error.into() }, server_copies: Vec::new(), server_down: false }
+    Attempt::settled(Delivery::Failed { error: error.into() }, Vec::new())
 }
 
 /// The cached copies of what an undelivered action changed.
@@ -159,10 +166,8 @@ async fn deliver(store: &Store, client: &FhirClient, row: &OutboxRow, local: Vec
 /// An action whose resource a later queued action changed again (a claim, then a completion, before
 /// either was sent): the later one's copy holds both changes, so it carries this one to the server.
 fn carried_by_later(store: &Store, row: &OutboxRow) -> Result<Option<Attempt>, StoreError> {
-    Ok(store.pending_action_of(&row.source, &row.target)?.filter(|later| *later != row.id).map(|later| Attempt {
-        delivery: Delivery::Sent { result: format!("{} (sent with action {later}, queued after it on the same resource)", row.target) },
-        server_copies: Vec::new(),
-        server_down: false,
+    Ok(store.pending_action_of(&row.source, &row.target)?.filter(|later| *later != row.id).map(|later| {
+        Attempt::settled(Delivery::Sent { result: format!("{} (sent with action {later}, queued after it on the same resource)", row.target) }, Vec::new())
     }))
 }
 
@@ -219,14 +224,11 @@ async fn send(client: &FhirClient, action: &Action, mut changes: Vec<Change>, au
         };
         match resolution {
             Resolution::Done(copies) => return Ok(sent(copies)),
-            Resolution::Blocked(words, copies) => {
-                return Ok(Attempt { delivery: Delivery::Conflict { error: words }, server_copies: copies, server_down: false })
-            }
+            Resolution::Blocked(words, copies) => return Ok(Attempt::settled(Delivery::Conflict { error: words }, copies)),
             Resolution::Reapply(next) => changes = next,
         }
     }
-    let delivery = Delivery::Conflict { error: "the record kept changing on the server; try again".into() };
-    Ok(Attempt { delivery, server_copies: Vec::new(), server_down: false })
+    Ok(Attempt::settled(Delivery::Conflict { error: "the record kept changing on the server; try again".into() }, Vec::new()))
 }
 
 fn sent(copies: Vec<Value>) -> Attempt {
@@ -242,7 +244,7 @@ fn sent(copies: Vec<Value>) -> Attempt {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    Attempt { delivery: Delivery::Sent { result }, server_copies: copies, server_down: false }
+    Attempt::settled(Delivery::Sent { result }, copies)
 }
 
 /// Who an action's delivery names in its Provenance (an action queued before actors were kept has none).
