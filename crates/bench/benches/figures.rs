@@ -69,6 +69,7 @@ fn cache_figures(patients: u32) {
         assert_eq!(view.patient.banner.id, id);
     }
 
+    let screens = schedule_and_worklist(&store, view_now);
     let audit = audit_figures(&mut store, &people, view_now, &mut rng);
 
     let mut searches = Vec::with_capacity(SAMPLES);
@@ -100,10 +101,37 @@ fn cache_figures(patients: u32) {
         percentile(&mut searches, 0.5),
         percentile(&mut searches, 0.99)
     );
+    println!("{screens}");
     println!("{audit}");
     let kinds = ["name prefix", "full name", "phone", "DOB", "MRN"];
     let per_kind: Vec<String> = kinds.iter().zip(by_kind.iter_mut()).map(|(k, d)| format!("{k} {:.3}", percentile(d, 0.99))).collect();
     println!("  search p99 by kind (ms): {}", per_kind.join(", "));
+}
+
+/// The front desk's schedule of a day (tomorrow: the demo's slots start then) and the nurses' worklist,
+/// each read 20 times, the first with the cache just written.
+fn schedule_and_worklist(store: &Store, now: chrono::DateTime<Utc>) -> String {
+    const READS: usize = 20;
+    store.record_sync_start("demo", "demo", &now.to_rfc3339()).unwrap();
+    let day = (now.date_naive() + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let (mut days, mut worklists) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
+    for _ in 0..READS {
+        let started = Instant::now();
+        let columns = store.schedule("demo", day, day + chrono::Duration::days(1)).unwrap();
+        days.push(started.elapsed());
+        assert!(!columns.is_empty());
+        let started = Instant::now();
+        let worklist = store.worklist(&Default::default(), now, 200).unwrap();
+        worklists.push(started.elapsed());
+        assert!(worklist.total > 0);
+    }
+    format!(
+        "a day's schedule  p50 {:>7.3} ms   max {:>7.3} ms   ({READS} reads)\nworklist          p50 {:>7.3} ms   max {:>7.3} ms   ({READS} reads, the 200 most pressing open tasks)",
+        percentile(&mut days, 0.5),
+        percentile(&mut days, 1.0),
+        percentile(&mut worklists, 0.5),
+        percentile(&mut worklists, 1.0)
+    )
 }
 
 /// What auditing adds to a patient open: audited opens (the view, then the `patient_opened` row and

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_link_keys.sql"),
     include_str!("../migrations/0014_hl7_messages.sql"),
     include_str!("../migrations/0015_hl7_error_code.sql"),
+    include_str!("../migrations/0016_resource_by_patient.sql"),
 ];
 
 pub struct Store {
@@ -131,7 +132,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// One cached resource's raw JSON.
     /// Runs `read` in one read transaction: its queries see one state of the cache and take the file
     /// lock once, not once per statement (which showed in a workspace view's profile).
     pub(crate) fn reading<T>(&self, read: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -141,8 +141,11 @@ impl Store {
         Ok(value)
     }
 
+    /// One cached resource's raw JSON. A Patient is its own patient, so it is found by the whole key,
+    /// without the lookup through the (source, type, id) index (search reads one per hit).
     pub fn resource(&self, source: &str, resource_type: &str, id: &str) -> Result<Option<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3")?;
+        let by_key = if resource_type == "Patient" { PATIENT_BY_KEY } else { "SELECT json FROM resource WHERE source = ?1 AND type = ?2 AND id = ?3" };
+        let mut stmt = self.conn.prepare_cached(by_key)?;
         let mut rows = stmt.query([source, resource_type, id])?;
         Ok(match rows.next()? {
             Some(row) => Some(row.get(0)?),
@@ -150,6 +153,9 @@ impl Store {
         })
     }
 }
+
+/// A Patient by the table's own key (`NOT INDEXED`: the planner would take the unique index first).
+const PATIENT_BY_KEY: &str = "SELECT json FROM resource NOT INDEXED WHERE source = ?1 AND patient_id = ?3 AND type = ?2 AND id = ?3";
 
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let io = |e: std::io::Error| StoreError::Io { path: dir.to_path_buf(), detail: e.to_string() };
@@ -186,8 +192,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The kept counts equal a real count after a seeded mix of new rows, updates and deletes, and
-    /// after the cache is opened again.
+    /// The kept counts equal a real count after a seeded mix of new rows, updates (some moving a
+    /// resource to another patient, which changes its key) and deletes, and after the cache is opened
+    /// again; each resource is held once.
     #[test]
     fn kept_counts_match_the_rows() {
         let dir = tempfile::tempdir().unwrap();
@@ -202,7 +209,11 @@ mod tests {
                 if rng.u8(..4) == 0 {
                     writer.delete(["a", "b"][rng.usize(..2)], kind, &id).unwrap();
                 } else {
-                    let resource = json!({"resourceType": kind, "id": id, "meta": {"versionId": round.to_string()}});
+                    let mut resource = json!({"resourceType": kind, "id": id, "meta": {"versionId": round.to_string()}});
+                    if kind != "Patient" && rng.bool() {
+                        resource["subject"] = json!({"reference": format!("Patient/p{}", rng.u8(..3))});
+                        resource["for"] = resource["subject"].clone();
+                    }
                     writer.upsert(["a", "b"][rng.usize(..2)], &resource.to_string()).unwrap();
                 }
             }
@@ -218,9 +229,103 @@ mod tests {
             assert_eq!(store.counts().unwrap(), counted, "round {round}");
             let tasks_of_a: i64 = store.conn.query_row("SELECT count(*) FROM resource WHERE source = 'a' AND type = 'Task'", [], |r| r.get(0)).unwrap();
             assert_eq!(store.count_of("a", "Task").unwrap(), tasks_of_a);
+            let held_twice: i64 =
+                store.conn.query_row("SELECT count(*) FROM (SELECT 1 FROM resource GROUP BY source, type, id HAVING count(*) > 1)", [], |r| r.get(0)).unwrap();
+            assert_eq!(held_twice, 0, "round {round}");
         }
         let before = store.counts().unwrap();
         drop(store);
         assert_eq!(Store::open_with_key(&path, &[5; 32], "US").unwrap().counts().unwrap(), before);
+    }
+
+    /// A cache written before the resource table was keyed by patient keeps every row, its counts,
+    /// its pending actions and its lookups by id through the migration.
+    #[test]
+    fn the_patient_keyed_table_keeps_an_older_caches_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let key = [9; 32];
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", encode_hex(&key))).unwrap();
+            for (version, migration) in MIGRATIONS[..15].iter().enumerate() {
+                conn.execute_batch(migration).unwrap();
+                conn.execute_batch(&format!("PRAGMA user_version = {}", version + 1)).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO resource (source, type, id, patient_id, json, synced_at, pending_action) VALUES
+                     ('a', 'Patient', 'p1', 'p1', '{\"resourceType\":\"Patient\",\"id\":\"p1\"}', 's', NULL),
+                     ('a', 'Observation', 'o1', 'p1', '{\"resourceType\":\"Observation\",\"id\":\"o1\"}', 's', 'act-1'),
+                     ('a', 'Practitioner', 'dr', NULL, '{\"resourceType\":\"Practitioner\",\"id\":\"dr\"}', 's', NULL),
+                     ('b', 'Task', 't1', 'p9', '{\"resourceType\":\"Task\",\"id\":\"t1\"}', 's', NULL);",
+            )
+            .unwrap();
+        }
+        let store = Store::open_with_key(&path, &key, "US").unwrap();
+        let rows = |sql: &str| -> Vec<(String, String, String)> {
+            store.conn.prepare(sql).unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+        };
+        let kept = rows("SELECT source || '/' || type || '/' || id, patient_id, coalesce(pending_action, '') FROM resource ORDER BY 1");
+        let expected = [("a/Observation/o1", "p1", "act-1"), ("a/Patient/p1", "p1", ""), ("a/Practitioner/dr", "", ""), ("b/Task/t1", "p9", "")];
+        assert_eq!(kept, expected.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+        assert!(store.resource("a", "Practitioner", "dr").unwrap().is_some());
+        assert_eq!(store.count_of("a", "Observation").unwrap(), 1);
+        assert_eq!(store.patient_resources("a", "p1", "Observation").unwrap().len(), 1);
+        assert!(store.resource("a", "Patient", "p1").unwrap().is_some());
+    }
+
+    /// The reads that would otherwise walk the table take their index: a Patient by the whole key, the
+    /// worklist's Tasks from the index holding them, a day's appointments and slots by start (the
+    /// appointments also for the patients in view).
+    #[test]
+    fn reads_across_patients_take_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with_key(&dir.path().join("c.db"), &[3; 32], "US").unwrap();
+        let plan = |sql: &str, params: &[&str]| -> String {
+            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows: Vec<String> = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(3)).unwrap().collect::<Result<_, _>>().unwrap();
+            rows.join("; ")
+        };
+        let by_key = plan(PATIENT_BY_KEY, &["a", "Patient", "p1"]);
+        assert!(by_key.contains("PRIMARY KEY (source=? AND patient_id=? AND type=? AND id=?)"), "{by_key}");
+        let tasks = plan(crate::worklist::TASK_ROWS, &["a"]);
+        assert!(tasks.contains("COVERING INDEX task_rows"), "{tasks}");
+        let window = ["a", "2026-01-01 00:00:00", "2026-01-02 00:00:00"];
+        let day = plan(&crate::schedule::starting_sql("Appointment"), &window);
+        assert!(day.contains("INDEX appointment_start"), "{day}");
+        let slots = plan(&crate::schedule::starting_sql("Slot"), &window);
+        assert!(slots.contains("INDEX slot_start"), "{slots}");
+        let in_view = plan(&crate::in_view::patients_in_view_sql(), &["a", "2026-01-01 00:00:00", "2026-01-09 00:00:00", "2025-12-01"]);
+        assert!(in_view.contains("INDEX appointment_start") && in_view.contains("COVERING INDEX task_rows"), "{in_view}");
+        assert!(!in_view.contains("PRIMARY KEY"), "no walk of a whole source: {in_view}");
+    }
+
+    /// Rewriting the resource table leaves no copy of a row in the file: once the row is deleted as an
+    /// eviction deletes (under `secure_delete`), its bytes are nowhere. No key here, so the file is
+    /// plain and its bytes can be searched.
+    #[test]
+    fn the_rewritten_table_leaves_no_copy_of_a_row_behind() {
+        const MARK: &str = "Zyxwvut-Okafor";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &MIGRATIONS[..15] {
+            conn.execute_batch(migration).unwrap();
+        }
+        // Enough rows that the new table's indexes cannot reuse every page the old table leaves.
+        for n in 0..300 {
+            let json = format!("{{\"resourceType\":\"Patient\",\"id\":\"p{n}\",\"name\":[{{\"family\":\"{MARK}\"}}],\"text\":\"{}\"}}", "x".repeat(500));
+            conn.execute(
+                "INSERT INTO resource (source, type, id, patient_id, json, synced_at) VALUES ('a', 'Patient', ?1, ?1, ?2, 's')",
+                [format!("p{n}"), json],
+            )
+            .unwrap();
+        }
+        let held = |path: &Path| std::fs::read(path).unwrap().windows(MARK.len()).any(|w| w == MARK.as_bytes());
+        assert!(held(&path), "the rows are in the file before the rewrite");
+        conn.execute_batch(MIGRATIONS[15]).unwrap();
+        conn.execute_batch("PRAGMA secure_delete = ON; DELETE FROM resource;").unwrap();
+        drop(conn);
+        assert!(!held(&path), "a copy of a deleted row is still in the file");
     }
 }

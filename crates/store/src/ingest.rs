@@ -146,12 +146,13 @@ impl Writer<'_> {
     }
 
     fn write(&mut self, source: &str, parsed: &Parsed, raw: &str, pending_action: Option<&str>) -> Result<(), StoreError> {
-        let patient_id = patient_of(&parsed.resource_type, &parsed.id, &parsed.value);
+        // A key column: '' for a resource about no patient.
+        let patient_id = patient_of(&parsed.resource_type, &parsed.id, &parsed.value).unwrap_or_default();
         self.tx
             .prepare_cached(
                 "INSERT INTO resource (source, type, id, version_id, last_updated, patient_id, json, synced_at, pending_action)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (source, type, id) DO UPDATE SET version_id = excluded.version_id,
+                 ON CONFLICT DO UPDATE SET version_id = excluded.version_id,
                    last_updated = excluded.last_updated, patient_id = excluded.patient_id,
                    json = excluded.json, synced_at = excluded.synced_at, pending_action = excluded.pending_action",
             )?

@@ -170,9 +170,8 @@ impl Store {
 
     /// A patient's cached resources of one type: (id, json).
     pub fn patient_resources(&self, source: &str, patient_id: &str, resource_type: &str) -> Result<Vec<(String, String)>, StoreError> {
-        // Without the hint SQLite takes the primary key's (source, type) prefix and walks every row of the type.
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, json FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2 AND type = ?3")?;
+        // The primary key's prefix: the patient's rows of the type, side by side.
+        let mut stmt = self.conn.prepare_cached("SELECT id, json FROM resource WHERE source = ?1 AND patient_id = ?2 AND type = ?3")?;
         let rows = stmt.query_map(params![source, patient_id, resource_type], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

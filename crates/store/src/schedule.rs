@@ -59,7 +59,7 @@ impl Store {
             .map(|(id, p)| (id.clone(), ScheduleColumn { schedule: id, practitioner: p.practitioner, location: p.location, slots: Vec::new() }))
             .collect();
         let mut by_slot: HashMap<String, SlotAppointment> = HashMap::new();
-        for (id, json) in self.resources_of(source, "Appointment")? {
+        for (id, json) in self.starting(source, "Appointment", from, to)? {
             let appointment = parse(&json)?;
             let in_range = instant(&appointment, "start").is_some_and(|s| s >= from && s < to);
             let slot = appointment.pointer("/slot/0/reference").and_then(Value::as_str).and_then(|r| id_of(r, "Slot"));
@@ -74,7 +74,7 @@ impl Store {
             };
             by_slot.insert(slot, SlotAppointment { id, status: appointment["status"].as_str().map(str::to_string), patient_id, patient_name });
         }
-        for (id, json) in self.resources_of(source, "Slot")? {
+        for (id, json) in self.starting(source, "Slot", from, to)? {
             let slot = parse(&json)?;
             if !instant(&slot, "start").is_some_and(|s| s >= from && s < to) {
                 continue;
@@ -119,7 +119,30 @@ struct ScheduleParties {
     location: Option<String>,
 }
 
+/// The resources of one type starting in a window (?2 to ?3, as `start_key`), by that type's start
+/// index (`appointment_start`, `slot_start`), whose key is the start as UTC text (SQLite's `datetime`,
+/// which reads the offset a start is written with).
+pub(crate) fn starting_sql(resource_type: &str) -> String {
+    // The type is written into the statement: a partial index serves only a query naming its type.
+    format!(
+        "SELECT id, json FROM resource WHERE source = ?1 AND type = '{resource_type}'
+             AND datetime(json_extract(json, '$.start')) >= ?2 AND datetime(json_extract(json, '$.start')) < ?3"
+    )
+}
+
+/// An instant as the start indexes' key.
+pub(crate) fn start_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 impl Store {
+    /// Appointments or Slots starting in [from, to).
+    fn starting(&self, source: &str, resource_type: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&starting_sql(resource_type))?;
+        let rows = stmt.query_map([source, &start_key(from), &start_key(to)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Each schedule's practitioner and location, by schedule id.
     fn schedule_parties(&self, source: &str) -> Result<BTreeMap<String, ScheduleParties>, StoreError> {
         let lookup = Lookup::new(self, source);
@@ -206,15 +229,20 @@ mod tests {
             json!({"resourceType": "Slot", "id": "c", "schedule": {"reference": "Schedule/s1"}, "status": "free", "start": "2026-12-02T09:00:00-06:00"}),
             json!({"resourceType": "Appointment", "id": "x", "status": "booked", "slot": [{"reference": "Slot/a"}],
                 "start": "2026-12-01T09:30:00-06:00", "participant": [{"actor": {"reference": "Patient/p1"}}]}),
+            // Written in another offset: its text's date is the next day, its instant is in the window.
+            json!({"resourceType": "Slot", "id": "d", "schedule": {"reference": "Schedule/s1"}, "status": "busy", "start": "2026-12-02T15:00:00+10:00"}),
+            json!({"resourceType": "Appointment", "id": "y", "status": "booked", "slot": [{"reference": "Slot/d"}],
+                "start": "2026-12-02T15:00:00+10:00", "participant": [{"actor": {"reference": "Patient/p1"}}]}),
         ]);
         let day = |d: &str| DateTime::parse_from_rfc3339(d).unwrap().with_timezone(&Utc);
         let columns = store.schedule("s", day("2026-12-01T06:00:00Z"), day("2026-12-02T06:00:00Z")).unwrap();
         assert_eq!(columns.len(), 1);
         let column = &columns[0];
         assert_eq!((column.practitioner.as_deref(), column.location.as_deref()), (Some("Dr. Ava Ortiz"), Some("Main Street Clinic")));
-        assert_eq!(column.slots.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(column.slots.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b", "a", "d"]);
         let held = column.slots[1].appointment.as_ref().unwrap();
         assert_eq!((held.id.as_str(), held.patient_name.as_deref()), ("x", Some("Ana Lee")));
+        assert_eq!(column.slots[2].appointment.as_ref().map(|a| a.id.as_str()), Some("y"));
         assert!(column.slots[0].appointment.is_none());
     }
 

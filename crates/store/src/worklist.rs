@@ -54,15 +54,17 @@ pub struct Worklist {
     pub total: usize,
 }
 
+/// Every Task of a source, from the `task_rows` index that holds them side by side.
+pub(crate) const TASK_ROWS: &str =
+    "SELECT id, json, synced_at, pending_action IS NOT NULL, nullif(patient_id, '') FROM resource WHERE source = ?1 AND type = 'Task'";
+
 impl Store {
     /// Open tasks of every source, most pressing first (priority, then due time): the first `limit`,
     /// with their patients' names, and the number that match. Only the shown tasks' patients are read.
     pub fn worklist(&self, filter: &WorklistFilter, now: DateTime<Utc>, limit: usize) -> Result<Worklist, StoreError> {
         let mut matching = Vec::new();
         for source in self.source_statuses()?.into_iter().map(|s| s.name) {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, json, synced_at, pending_action IS NOT NULL, patient_id FROM resource WHERE source = ?1 AND type = 'Task'")?;
+            let mut stmt = self.conn.prepare_cached(TASK_ROWS)?;
             let rows = stmt.query_map([&source], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, Option<String>>(4)?))
             })?;

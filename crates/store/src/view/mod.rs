@@ -103,9 +103,8 @@ impl Store {
 
     /// One record's cached resources, with where they came from.
     fn view_rows(&self, source: &str, patient_id: &str) -> Result<Vec<Row>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource INDEXED BY resource_by_patient WHERE source = ?1 AND patient_id = ?2",
-        )?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT type, id, json, synced_at, pending_action IS NOT NULL FROM resource WHERE source = ?1 AND patient_id = ?2")?;
         let rows = stmt.query_map([source, patient_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?))
         })?;
