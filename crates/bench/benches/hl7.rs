@@ -61,13 +61,16 @@ fn measure(setup: &str, fhir: &str, messages: usize) {
 
     let mut next = 0;
     let started = Instant::now();
+    let cpu_before = cpu_seconds(receiver.id());
     for _ in 0..messages {
         send(&mut one, next);
         next += 1;
     }
     let rate = messages as f64 / started.elapsed().as_secs_f64();
+    let cpu = (cpu_seconds(receiver.id()) - cpu_before) * 1000.0 / messages as f64;
     println!("{setup}:");
     println!("  ORU throughput, one connection    {rate:>7.0} messages/s   ({messages} messages, each ACKed after its durable write; target 500)");
+    println!("  receiver CPU per message          {cpu:>7.2} ms           (all its threads; steadier than the rate between runs)");
 
     let started = Instant::now();
     let per = messages / 4;
@@ -105,6 +108,16 @@ fn measure(setup: &str, fhir: &str, messages: usize) {
     );
     let _ = receiver.kill();
     let _ = receiver.wait();
+}
+
+/// The CPU time a process has used so far, in seconds (Linux's /proc: user plus system, in clock ticks
+/// of 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn connect(port: u16) -> TcpStream {

@@ -53,9 +53,9 @@ impl Store {
         let cutoff = stamp(now - Duration::days(i64::from(retention_days)));
         let candidates: Vec<String> = {
             // Every patient the source's rows are about (shared work may name one whose record is not held).
+            // A Patient's patient_id is its own id.
             let mut stmt = self.conn.prepare_cached(
-                "SELECT r.patient FROM (SELECT CASE type WHEN 'Patient' THEN id ELSE patient_id END AS patient, synced_at
-                                        FROM resource WHERE source = ?1) r
+                "SELECT r.patient FROM (SELECT patient_id AS patient, synced_at FROM resource WHERE source = ?1) r
                  LEFT JOIN patient_seen s ON s.source = ?1 AND s.patient = r.patient
                  WHERE r.patient != '' GROUP BY r.patient HAVING max(coalesce(s.seen_at, r.synced_at)) < ?2 ORDER BY r.patient",
             )?;
@@ -76,7 +76,7 @@ impl Store {
     /// calls and bookkeeping); the audit log, which must outlive them, is not counted.
     pub fn rows_about(&self, source: &str, patient: &str) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM resource WHERE source = ?1 AND (patient_id = ?2 OR (type = 'Patient' AND id = ?2)))
+            "SELECT (SELECT count(*) FROM resource WHERE source = ?1 AND patient_id = ?2)
                   + (SELECT count(*) FROM patient_token WHERE source = ?1 AND patient_id = ?2)
                   + (SELECT count(*) FROM patient_key WHERE source = ?1 AND patient_id = ?2)
                   + (SELECT count(*) FROM link_key WHERE source = ?1 AND patient = ?2)
@@ -94,10 +94,10 @@ impl Store {
         for patient in patients {
             tx.execute(
                 "DELETE FROM change_log WHERE source = ?1 AND (type, id) IN
-                     (SELECT type, id FROM resource WHERE source = ?1 AND (patient_id = ?2 OR (type = 'Patient' AND id = ?2)))",
+                     (SELECT type, id FROM resource WHERE source = ?1 AND patient_id = ?2)",
                 params![source, patient],
             )?;
-            tx.execute("DELETE FROM resource WHERE source = ?1 AND (patient_id = ?2 OR (type = 'Patient' AND id = ?2))", params![source, patient])?;
+            tx.execute("DELETE FROM resource WHERE source = ?1 AND patient_id = ?2", params![source, patient])?;
             for table in ["patient_token WHERE source = ?1 AND patient_id = ?2", "alert WHERE source = ?1 AND patient_id = ?2"] {
                 tx.execute(&format!("DELETE FROM {table}"), params![source, patient])?;
             }

@@ -48,12 +48,9 @@ pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row<'_>, 
     text.parse().map_err(|problem: String| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, problem.into()))
 }
 
-/// A random version-4 UUID, minted on this device (ids of actions, audit events and what they create).
+/// A new version-7 UUID, minted on this device (ids of actions, audit events and what they create).
+/// Its leading bits are the time, so each new id lands at the end of the indexes keyed by it instead of
+/// on a random page of each.
 pub fn new_uuid() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the OS has randomness");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    uuid::Uuid::now_v7().to_string()
 }

@@ -83,11 +83,12 @@ impl Delivery {
 impl Writer<'_> {
     /// Queues an action (its local effect is written through the same writer).
     pub fn enqueue(&mut self, id: &str, source: &str, kind: &str, target: &str, intent: &str, actor: &str) -> Result<(), StoreError> {
-        self.tx().execute(
-            "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at, actor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)",
-            params![id, source, kind, target, intent, self.synced_at(), OutboxState::Pending.as_str(), actor],
-        )?;
+        self.tx()
+            .prepare_cached(
+                "INSERT INTO outbox (id, source, kind, target, intent, state, created_at, updated_at, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6, ?6, ?8)",
+            )?
+            .execute(params![id, source, kind, target, intent, self.synced_at(), OutboxState::Pending.as_str(), actor])?;
         Ok(())
     }
 
