@@ -54,3 +54,18 @@ pub(crate) fn word<T: std::str::FromStr<Err = String>>(row: &rusqlite::Row<'_>, 
 pub fn new_uuid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Ids minted later sort later (so each lands at the end of an index keyed by it), and each is new.
+    #[test]
+    fn ids_minted_later_sort_later() {
+        let ids: Vec<String> = (0..2000).map(|_| super::new_uuid()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        assert!(ids.iter().all(|id| id.len() == 36 && id.as_bytes()[14] == b'7'), "{}", ids[0]);
+    }
+}
