@@ -3,7 +3,7 @@
 //! retention time, with every row about them.
 
 use crate::audit::stamp;
-use crate::schedule::start_key;
+use crate::schedule::{start_key, STARTS_IN_WINDOW};
 use crate::{Store, StoreError, Writer};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
@@ -22,8 +22,7 @@ pub fn view_window(now: DateTime<Utc>, days: u32) -> (DateTime<Utc>, DateTime<Ut
 /// walk the primary key in patient order (for the union) across the whole source.
 pub(crate) fn patients_in_view_sql() -> String {
     format!(
-        "SELECT patient_id FROM resource WHERE source = ?1 AND type = 'Appointment' AND patient_id != ''
-             AND datetime(json_extract(json, '$.start')) >= ?2 AND datetime(json_extract(json, '$.start')) < ?3
+        "SELECT patient_id FROM resource WHERE source = ?1 AND type = 'Appointment' AND patient_id != '' AND {STARTS_IN_WINDOW}
          UNION SELECT patient_id FROM resource INDEXED BY task_rows WHERE source = ?1 AND type = 'Task' AND patient_id != ''
              AND coalesce(json_extract(json, '$.status'), '') NOT IN {CLOSED_TASK}
          UNION SELECT patient_id FROM resource INDEXED BY resource_by_id WHERE source = ?1 AND type = 'Communication' AND patient_id != ''

@@ -124,11 +124,11 @@ struct ScheduleParties {
 /// which reads the offset a start is written with).
 pub(crate) fn starting_sql(resource_type: &str) -> String {
     // The type is written into the statement: a partial index serves only a query naming its type.
-    format!(
-        "SELECT id, json FROM resource WHERE source = ?1 AND type = '{resource_type}'
-             AND datetime(json_extract(json, '$.start')) >= ?2 AND datetime(json_extract(json, '$.start')) < ?3"
-    )
+    format!("SELECT id, json FROM resource WHERE source = ?1 AND type = '{resource_type}' AND {STARTS_IN_WINDOW}")
 }
+
+/// A start in the window ?2 to ?3, written as the start indexes' expression so they serve it.
+pub(crate) const STARTS_IN_WINDOW: &str = "datetime(json_extract(json, '$.start')) >= ?2 AND datetime(json_extract(json, '$.start')) < ?3";
 
 /// An instant as the start indexes' key.
 pub(crate) fn start_key(at: DateTime<Utc>) -> String {
